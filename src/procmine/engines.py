@@ -1,0 +1,127 @@
+"""Where figures are computed: one SQL definition per figure, run on DuckDB (default) or Spark.
+
+Every set-based figure of procmine is a SQL query written once, in DuckDB's dialect, over the
+tables prepared here. :func:`query` runs it on an embedded DuckDB connection, or transpiles it with
+SQLGlot to Spark SQL and runs it on a ``SparkSession`` passed as ``engine``. No figure is written
+twice.
+
+The table every analysis reads is ``events`` (see :func:`event_table`):
+
+===============  ===========================================================================
+``idx``          position in the canonical log order (cases sorted by time, ties in export order)
+``case_id``      the case
+``activity``     the step
+``department``   the department (null when the export had none)
+``resource``     the official (null when absent)
+``procedure``    the procedure (``DEFAULT_PROCEDURE`` when the log has no procedure column)
+``lifecycle``    ``start``/``complete`` or null
+``ts``           the timestamp in the working clock's local time, naive
+``wm``           the working clock reading: working minutes since the calendar's origin
+``in_sequence``  whether the event takes part in department sequences (has a department and is
+                 not a side copy of a transfer history)
+``sojourn``      working minutes since the previous event of the case (null for the first)
+===============  ===========================================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from procmine import schema
+
+DEFAULT_PROCEDURE = "(all)"
+SIDE_COPY = "procmine:side_copy"
+
+# The sojourn is defined here, once: the working time since the previous event of the case.
+_EVENTS_VIEW = """
+SELECT *, wm - LAG(wm) OVER (PARTITION BY case_id ORDER BY idx) AS sojourn
+FROM events_raw
+"""
+
+
+def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
+    """The narrow, clocked frame behind the ``events`` table of every figure.
+
+    >>> import procmine as pm
+    >>> events = event_table(pm.datasets.load_sample())  # doctest: +SKIP
+    """
+    from procmine.calendar import WorkCalendar
+
+    schema.require_columns(log, schema.REQUIRED)
+    calendar = calendar or WorkCalendar()
+    n = len(log)
+
+    def text(column: str) -> pd.Series:
+        if column in log.columns:
+            return log[column].astype("string").reset_index(drop=True)
+        return pd.Series(pd.NA, index=range(n), dtype="string")
+
+    timestamps = pd.to_datetime(log[schema.TIMESTAMP].reset_index(drop=True))
+    local = calendar.localize(timestamps)
+    department = text(schema.DEPARTMENT)
+    side_copy = (
+        log[SIDE_COPY].fillna(False).astype(bool).to_numpy()
+        if SIDE_COPY in log.columns
+        else np.zeros(n, dtype=bool)
+    )
+    procedure = text(schema.PROCEDURE).fillna(DEFAULT_PROCEDURE)
+    return pd.DataFrame(
+        {
+            "idx": np.arange(n, dtype=np.int64),
+            "case_id": text(schema.CASE),
+            "activity": text(schema.ACTIVITY),
+            "department": department,
+            "resource": text(schema.RESOURCE),
+            "procedure": procedure,
+            "lifecycle": text(schema.LIFECYCLE).str.lower(),
+            "ts": local.dt.tz_localize(None),
+            "wm": calendar.working_minutes(local),
+            "in_sequence": department.notna().to_numpy() & ~side_copy,
+        }
+    )
+
+
+def query(sql: str, engine: Any = None, **tables: pd.DataFrame) -> pd.DataFrame:
+    """Run one figure's SQL (DuckDB dialect) over the given tables and return a DataFrame.
+
+    ``engine`` is None for embedded DuckDB, or a ``pyspark.sql.SparkSession``. A table named
+    ``events`` gets the ``sojourn`` column of the shared events view.
+
+    >>> query("SELECT SUM(x) AS s FROM t", t=pd.DataFrame({"x": [1, 2]}))["s"].item()
+    3
+    """
+    if engine is None:
+        return _query_duckdb(sql, tables)
+    return _query_spark(sql, engine, tables)
+
+
+def _query_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    import duckdb
+
+    with duckdb.connect() as con:
+        for name, frame in tables.items():
+            if name == "events":
+                con.register("events_raw", frame)
+                con.execute(f"CREATE TEMP VIEW events AS {_EVENTS_VIEW}")
+            else:
+                con.register(name, frame)
+        return con.execute(sql).df()
+
+
+def _query_spark(sql: str, spark: Any, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    import sqlglot
+
+    def to_spark(text: str) -> str:
+        return ";\n".join(sqlglot.transpile(text, read="duckdb", write="spark"))
+
+    for name, frame in tables.items():
+        data = frame if not isinstance(frame, pd.DataFrame) else spark.createDataFrame(frame)
+        if name == "events":
+            data.createOrReplaceTempView("events_raw")
+            spark.sql(to_spark(_EVENTS_VIEW)).createOrReplaceTempView("events")
+        else:
+            data.createOrReplaceTempView(name)
+    return spark.sql(to_spark(sql)).toPandas()

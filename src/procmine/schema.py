@@ -1,0 +1,56 @@
+"""The canonical event-log columns (pm4py's names) and the one check every analysis shares.
+
+A log that passes :func:`require_columns` can be handed to pm4py unchanged.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+import pandas as pd
+
+CASE = "case:concept:name"
+ACTIVITY = "concept:name"
+TIMESTAMP = "time:timestamp"
+DEPARTMENT = "org:group"
+RESOURCE = "org:resource"
+PROCEDURE = "case:procedure"
+LIFECYCLE = "lifecycle:transition"
+DEADLINE = "case:deadline"
+
+REQUIRED = (CASE, ACTIVITY, TIMESTAMP)
+CANONICAL = (CASE, ACTIVITY, TIMESTAMP, DEPARTMENT, RESOURCE, PROCEDURE, LIFECYCLE, DEADLINE)
+
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+class MissingColumnError(KeyError):
+    """A column the analysis needs is not in the log; the message lists what was found."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
+def require_columns(
+    frame: pd.DataFrame, columns: Iterable[str], what: str = "the event log"
+) -> None:
+    """Raise :class:`MissingColumnError` naming each missing column, the columns found and the
+    closest matches.
+
+    >>> require_columns(pd.DataFrame({"case:concept:name": []}), ["case:concept:name"])
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if not missing:
+        return
+    found = [str(c) for c in frame.columns]
+    hints = []
+    for column in missing:
+        close = difflib.get_close_matches(column, found, n=3, cutoff=0.4)
+        hints.append(
+            f"'{column}'" + (f" (closest: {', '.join(map(repr, close))})" if close else "")
+        )
+    raise MissingColumnError(
+        f"{what} lacks the column(s) {'; '.join(hints)}. Columns found: {found}. "
+        "Rename them, or pass mapping={'your header': 'canonical name'} to pm.read_log."
+    )

@@ -1,0 +1,28 @@
+import pandas as pd
+import sqlglot
+
+from procmine import engines
+
+
+def test_query_runs_sql_over_named_frames():
+    left = pd.DataFrame({"k": ["a", "b", "b"], "v": [1, 2, 3]})
+    out = engines.query("SELECT k, SUM(v) AS total FROM t GROUP BY k ORDER BY k", t=left)
+    assert out.to_dict("list") == {"k": ["a", "b"], "total": [1, 5]}
+
+
+def test_events_view_defines_sojourn_per_case():
+    raw = pd.DataFrame(
+        {
+            "idx": [0, 1, 2, 3],
+            "case_id": ["c1", "c1", "c1", "c2"],
+            "wm": [10.0, 25.0, 26.5, 100.0],
+        }
+    )
+    out = engines.query("SELECT idx, sojourn FROM events ORDER BY idx", events=raw)
+    assert out["sojourn"].isna().tolist() == [True, False, False, True]
+    assert out["sojourn"].dropna().tolist() == [15.0, 1.5]
+
+
+def test_events_view_transpiles_to_spark():
+    spark_sql = sqlglot.transpile(engines._EVENTS_VIEW, read="duckdb", write="spark")[0]
+    assert "LAG(wm) OVER (PARTITION BY case_id ORDER BY idx" in spark_sql
