@@ -9,8 +9,9 @@ procmine is free software under the GNU AGPL v3 or later, like pm4py on which it
 """
 
 from procmine import schema
+from procmine.calendar import CalendarError, WorkCalendar
 from procmine.engines import event_table, query
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "event_table", "query", "schema"]
+__all__ = ["CalendarError", "WorkCalendar", "__version__", "event_table", "query", "schema"]
