@@ -2,16 +2,111 @@
 
 The verbs analysts call live here, flat, in the manner of pm4py's simplified interface::
 
-    import procmine as pm
-    log = pm.read_log("export.csv")
+    >>> import procmine as pm
+    >>> log = pm.datasets.load_sample()
+    >>> pairs = pm.ping_pong(log, pm.datasets.load_sample_catalog())
+    >>> ranking = pm.bottlenecks(log, by="department")
+
+Each verb is a plain function over pandas DataFrames; the modules behind them follow the flow of
+DESIGN.md: ``log`` → ``calendar`` → ``catalog`` → ``handoffs`` / ``performance`` (bottlenecks,
+deadlines) / ``discovery`` / ``conformance``.
 
 procmine is free software under the GNU AGPL v3 or later, like pm4py on which it builds.
 """
 
-from procmine import schema
+from procmine import (
+    catalog,
+    conformance,
+    datasets,
+    discovery,
+    engines,
+    handoffs,
+    performance,
+    schema,
+)
 from procmine.calendar import CalendarError, WorkCalendar
+from procmine.catalog import CatalogError, read_catalog, validate_catalog, write_catalog
+from procmine.conformance import conformance_to_model, deviation_summary
+from procmine.discovery import (
+    discover_map,
+    discover_model,
+    draw_map,
+    draw_model,
+    save_model,
+    variants,
+)
 from procmine.engines import event_table, query
+from procmine.handoffs import (
+    bounce_table,
+    department_runs,
+    handoff_network,
+    handoff_table,
+    network_frames,
+    network_summary,
+    ping_pong,
+    reference_sequences,
+)
+from procmine.log import load_report, read_log
+from procmine.performance import (
+    bottleneck_cases,
+    bottlenecks,
+    late_without_explanation,
+    on_time,
+    on_time_rate,
+    slow_units,
+    sojourns,
+    step_allotments,
+)
+from procmine.schema import MissingColumnError
+
+check_conformance = conformance.conformance
 
 __version__ = "0.1.0"
 
-__all__ = ["CalendarError", "WorkCalendar", "__version__", "event_table", "query", "schema"]
+__all__ = [
+    "CalendarError",
+    "CatalogError",
+    "MissingColumnError",
+    "WorkCalendar",
+    "__version__",
+    "bottleneck_cases",
+    "bottlenecks",
+    "bounce_table",
+    "catalog",
+    "check_conformance",
+    "conformance",
+    "conformance_to_model",
+    "datasets",
+    "department_runs",
+    "deviation_summary",
+    "discover_map",
+    "discover_model",
+    "discovery",
+    "draw_map",
+    "draw_model",
+    "engines",
+    "event_table",
+    "handoff_network",
+    "handoff_table",
+    "handoffs",
+    "late_without_explanation",
+    "load_report",
+    "network_frames",
+    "network_summary",
+    "on_time",
+    "on_time_rate",
+    "performance",
+    "ping_pong",
+    "query",
+    "read_catalog",
+    "read_log",
+    "reference_sequences",
+    "save_model",
+    "schema",
+    "slow_units",
+    "sojourns",
+    "step_allotments",
+    "validate_catalog",
+    "variants",
+    "write_catalog",
+]

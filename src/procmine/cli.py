@@ -1,0 +1,152 @@
+"""The ``procmine`` command: a thin layer over the library (no analysis lives here).
+
+Each command parses its arguments, calls the functions a notebook would call, and prints their
+DataFrames as rich tables.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="procmine — process mining for internal administrative procedures (TTHC nội bộ).",
+)
+console = Console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from procmine import __version__
+
+        console.print(
+            f"procmine {__version__} — AGPL-3.0-or-later. Builds on pm4py (AGPL-3.0, "
+            "https://processintelligence.solutions/pm4py)."
+        )
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """procmine — process mining for internal administrative procedures (TTHC nội bộ)."""
+
+
+def print_frame(frame: pd.DataFrame, title: str, *, limit: int | None = 10) -> None:
+    """Print a DataFrame as a rich table, numbers right-aligned and rounded for reading."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in frame.columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        table.add_column(str(column), justify="right" if numeric else "left")
+    shown = frame if limit is None else frame.head(limit)
+    for row in shown.itertuples(index=False):
+        table.add_row(*(_cell(value) for value in row))
+    console.print(table)
+    if limit is not None and len(frame) > limit:
+        console.print(f"[dim]… {len(frame) - limit} more rows[/dim]")
+
+
+def _cell(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def print_load_report(report: dict) -> None:
+    """The load report as two tables: the counts by reason, then the header mapping."""
+    counts = pd.DataFrame(
+        [("rows read", report["rows_read"]), ("rows kept", report["rows_kept"])]
+        + [(f"quarantined: {reason}", n) for reason, n in report["quarantined_by_reason"].items()],
+        columns=["", "rows"],
+    )
+    print_frame(counts, f"Load report — {report.get('source', '')}", limit=None)
+    details = {
+        key: report[key]
+        for key in ("encoding", "delimiter", "date_format", "missing_department")
+        if report.get(key) is not None
+    }
+    if details:
+        console.print("  ".join(f"[bold]{k}[/bold]: {v}" for k, v in details.items()))
+    mapping = pd.DataFrame(list(report["mapping"].items()), columns=["export header", "column"])
+    print_frame(mapping, "Header mapping", limit=None)
+
+
+@app.command()
+def validate(
+    source: Annotated[str, typer.Argument(help="Export file (CSV/XLSX/XES/Parquet) or SQL URL.")],
+    table: Annotated[str | None, typer.Option(help="Table name, for a SQL URL.")] = None,
+) -> None:
+    """Load an export and print what was read, kept and quarantined, and why.
+
+    Exits non-zero only when the file cannot be used (missing required columns, unreadable).
+    """
+    from procmine.log import load_report, read_log
+
+    try:
+        log = read_log(source, table=table)
+    except (KeyError, ValueError, OSError) as error:
+        console.print(f"[red]Cannot use {source}:[/red] {error}")
+        raise typer.Exit(code=2) from error
+    print_load_report(load_report(log))
+    if len(log) == 0:
+        console.print("[red]No usable rows.[/red]")
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Argument(help="Folder to write the log, catalog and truth into.")],
+    cases: Annotated[int, typer.Option(help="Number of cases.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same log).")] = 7,
+) -> None:
+    """Generate a realistic district log with its catalog and planted ground truth."""
+    from procmine.datasets import write_sample
+
+    paths = write_sample(out, n_cases=cases, seed=seed)
+    for path in paths:
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path(
+        "reports/demo"
+    ),
+) -> None:
+    """Analyse the bundled sample: load report, worst ping-pong pairs, bottlenecks, deadlines."""
+    from procmine import datasets, handoffs, performance
+    from procmine.log import load_report, read_log
+
+    out.mkdir(parents=True, exist_ok=True)
+    log = read_log(datasets.sample_path("sample_log.csv.gz"))
+    catalog = datasets.load_sample_catalog()
+    print_load_report(load_report(log))
+
+    pairs = handoffs.ping_pong(log, catalog)
+    print_frame(pairs, "Worst ping-pong pairs (excess bounces beyond the approved path)")
+    pairs.to_csv(out / "ping_pong_pairs.csv", index=False)
+
+    for by in ("activity", "department"):
+        ranking = performance.bottlenecks(log, by=by)
+        print_frame(ranking, f"Bottlenecks by {by} (working hours held)")
+        ranking.to_csv(out / f"bottlenecks_by_{by}.csv", index=False)
+
+    late = performance.late_without_explanation(log, catalog)
+    print_frame(late, "Late cases without an explanation")
+    late.to_csv(out / "late_without_explanation.csv", index=False)
+    console.print(f"[green]Figures written to {out}/[/green]")

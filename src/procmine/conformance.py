@@ -1,0 +1,454 @@
+"""Where cases depart from the procedure as approved, and how well a log fits a model.
+
+Each case is checked against its procedure's approved path — the catalog's activities in step
+order, a sequential Petri net — in two complementary ways:
+
+* **fitness** with pm4py (alignments where the size allows, token-based replay otherwise; the
+  method used is reported per case), computed once per variant and joined back to its cases;
+* **typed deviations** (docs/CONTRACTS.md, "Deviation types"), one SQL definition over the
+  ``events`` table joined with the catalog, one row per deviation so every count traces back to
+  its cases and events.
+
+>>> import procmine as pm
+>>> log, catalog = pm.datasets.load_sample(), pm.datasets.load_sample_catalog()  # doctest: +SKIP
+>>> result = pm.conformance(log, catalog)  # doctest: +SKIP
+>>> pm.deviation_summary(result, by="department")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from procmine import engines
+from procmine.discovery import (
+    _CASE_SEQUENCES_SQL,
+    ProcessModel,
+    _pm4py,
+    _variant_counts,
+    procedure_events,
+)
+
+__all__ = [
+    "ALIGNMENT_LIMIT",
+    "DEVIATION_TYPES",
+    "ConformanceResult",
+    "ModelConformance",
+    "approved_net",
+    "approved_paths",
+    "conformance",
+    "conformance_to_model",
+    "deviation_summary",
+    "deviations",
+]
+
+DEVIATION_TYPES = (
+    "skipped_step",
+    "step_not_in_procedure",
+    "wrong_department",
+    "repeated_step",
+    "out_of_order",
+)
+# "auto" aligns when the distinct variants hold at most this many events in total (the cost of
+# A* alignments grows with trace length × model size per variant); beyond it, token replay.
+ALIGNMENT_LIMIT = 50_000
+Method = Literal["auto", "alignments", "token_replay"]
+
+# The deviation types, once. `approved` holds one row per (procedure, activity): its step and
+# department. Only cases of procedures in the catalog are checked.
+_DEVIATIONS_SQL = """
+WITH checked AS (
+    SELECT e.idx, e.case_id, e.procedure, e.activity, e.department, e.ts,
+           a.step, a.department AS expected_department
+    FROM events e
+    LEFT JOIN approved a ON a.procedure = e.procedure AND a.activity = e.activity
+    WHERE e.procedure IN (SELECT procedure FROM approved)
+),
+occurrences AS (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY case_id, activity ORDER BY idx) AS occurrence
+    FROM checked
+    WHERE step IS NOT NULL
+),
+firsts AS (
+    SELECT *, MAX(step) OVER (PARTITION BY case_id ORDER BY idx
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS highest_before
+    FROM occurrences
+    WHERE occurrence = 1
+),
+cases AS (SELECT DISTINCT case_id, procedure FROM checked)
+SELECT case_id, procedure, 'repeated_step' AS type, activity, step, department,
+       expected_department, idx, ts
+FROM occurrences WHERE occurrence > 1
+UNION ALL
+SELECT case_id, procedure, 'step_not_in_procedure', activity, step, department,
+       expected_department, idx, ts
+FROM checked WHERE step IS NULL
+UNION ALL
+SELECT c.case_id, c.procedure, 'skipped_step', a.activity, a.step, NULL, a.department, NULL, NULL
+FROM cases c
+JOIN approved a ON a.procedure = c.procedure
+LEFT JOIN firsts f ON f.case_id = c.case_id AND f.activity = a.activity
+WHERE f.case_id IS NULL
+UNION ALL
+SELECT case_id, procedure, 'wrong_department', activity, step, department,
+       expected_department, idx, ts
+FROM checked
+WHERE step IS NOT NULL AND department IS NOT NULL AND expected_department IS NOT NULL
+  AND department <> expected_department
+UNION ALL
+SELECT case_id, procedure, 'out_of_order', activity, step, department,
+       expected_department, idx, ts
+FROM firsts WHERE step < highest_before
+"""
+
+
+@dataclass
+class ConformanceResult:
+    """Per case (``cases``: case_id, procedure, fitness, method, deviations, fits) and per
+    deviation (``deviations``: case_id, procedure, type, activity, step, department,
+    expected_department, idx, ts). ``unchecked`` lists procedures of the log the catalog lacks
+    (their cases have no fitness)."""
+
+    cases: pd.DataFrame
+    deviations: pd.DataFrame
+    unchecked: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ModelConformance:
+    """Fitness of a log against a model: ``cases`` (case_id, fitness, fits), ``fitness`` (pm4py's
+    log-level figures, the same keys as ``pm4py.fitness_alignments`` /
+    ``pm4py.fitness_token_based_replay``) and the ``method`` used."""
+
+    cases: pd.DataFrame
+    fitness: dict[str, float]
+    method: str
+
+
+def approved_paths(catalog: pd.DataFrame) -> pd.DataFrame:
+    """The approved path of each procedure: one row per (procedure, activity) in step order.
+
+    An activity named at two steps of a procedure is one step (its first), as
+    ``procmine.catalog.validate_catalog`` warns; rows with the same step keep the catalog's order.
+
+    >>> approved_paths(read_catalog("datasets/sample_catalog.csv"))  # doctest: +SKIP
+    """
+    from procmine import schema
+
+    schema.require_columns(catalog, ("procedure", "step", "activity", "department"), "the catalog")
+    rows = catalog[["procedure", "step", "activity", "department"]].copy()
+    rows["_row"] = np.arange(len(rows))
+    rows = rows.sort_values(["procedure", "step", "_row"], kind="stable")
+    rows = rows.drop_duplicates(["procedure", "activity"], keep="first")
+    rows["procedure"] = rows["procedure"].astype("string")
+    rows["activity"] = rows["activity"].astype("string")
+    rows["department"] = rows["department"].astype("string")
+    rows["step"] = rows["step"].astype("int64")
+    return rows.drop(columns="_row").reset_index(drop=True)
+
+
+def approved_net(activities: list[str] | tuple[str, ...]) -> tuple[Any, Any, Any]:
+    """A sequential Petri net (net, im, fm) that fires ``activities`` once each, in order.
+
+    >>> net, im, fm = approved_net(["Tiếp nhận", "Thẩm định", "Ký duyệt"])
+    >>> len(net.transitions)
+    3
+    """
+    _pm4py()
+    from pm4py.objects.petri_net.obj import Marking, PetriNet
+    from pm4py.objects.petri_net.utils import petri_utils
+
+    net = PetriNet("approved path")
+    places = [PetriNet.Place(f"p{i}") for i in range(len(activities) + 1)]
+    for place in places:
+        net.places.add(place)
+    for i, activity in enumerate(activities):
+        transition = PetriNet.Transition(f"t{i}", str(activity))
+        net.transitions.add(transition)
+        petri_utils.add_arc_from_to(places[i], transition, net)
+        petri_utils.add_arc_from_to(transition, places[i + 1], net)
+    return net, Marking({places[0]: 1}), Marking({places[-1]: 1})
+
+
+def _choose_method(method: Method, counts: pd.DataFrame) -> str:
+    if method not in ("auto", "alignments", "token_replay"):
+        raise ValueError(f"method must be 'auto', 'alignments' or 'token_replay'; got {method!r}.")
+    if method != "auto":
+        return method
+    size = int(counts["activities"].map(len).sum())
+    return "alignments" if size <= ALIGNMENT_LIMIT else "token_replay"
+
+
+def _fitness_of_variants(counts: pd.DataFrame, net: Any, im: Any, fm: Any, method: str):
+    """pm4py's per-trace result for each variant (one trace per variant) and the log-level
+    figures, weighted by the variants' cases exactly as pm4py's evaluators weigh traces."""
+    _pm4py()
+    from pm4py.objects.log.obj import Event, EventLog, Trace
+
+    # One trace per variant (not per case): pm4py's cost is per distinct trace anyway.
+    traces = EventLog(
+        [Trace([Event({"concept:name": a}) for a in acts]) for acts in counts["activities"]]
+    )
+    weight = counts["cases"].to_numpy(dtype=float)
+    total = weight.sum()
+    if method == "alignments":
+        from pm4py.algo.conformance.alignments.petri_net import algorithm as alignments
+
+        found = alignments.apply(
+            traces, net, im, fm, parameters={"multiprocessing": False, "show_progress_bar": False}
+        )
+        if any(a is None for a in found):
+            raise RuntimeError(
+                "The model has no complete run for some traces (alignments found none); "
+                "check that its final marking is reachable, or use method='token_replay'."
+            )
+        fitness = np.array([a["fitness"] for a in found], dtype=float)
+        cost = np.array([a["cost"] for a in found], dtype=float)
+        bwc = np.array([a["bwc"] for a in found], dtype=float)
+        fits = fitness == 1.0
+        perc = 100.0 * weight[fits].sum() / total if total else 0.0
+        average = float((weight * fitness).sum() / total) if total else 0.0
+        denominator = (weight * bwc).sum()
+        summary = {
+            "percFitTraces": perc,
+            "averageFitness": average,
+            "percentage_of_fitting_traces": perc,
+            "average_trace_fitness": average,
+            "log_fitness": 1.0 - (weight * cost).sum() / denominator if denominator > 0 else 1.0,
+        }
+    else:
+        from pm4py.algo.conformance.tokenreplay import algorithm as token_replay
+
+        found = token_replay.apply(traces, net, im, fm, parameters={"show_progress_bar": False})
+        fitness = np.array([r["trace_fitness"] for r in found], dtype=float)
+        fits = np.array([bool(r["trace_is_fit"]) for r in found])
+        tokens = {
+            key: (weight * np.array([r[f"{key}_tokens"] for r in found], dtype=float)).sum()
+            for key in ("missing", "consumed", "remaining", "produced")
+        }
+        valid = total > 0 and tokens["consumed"] > 0 and tokens["produced"] > 0
+        perc = 100.0 * weight[fits].sum() / total if valid else 0.0
+        summary = {
+            "perc_fit_traces": perc,
+            "average_trace_fitness": float((weight * fitness).sum() / total) if valid else 0.0,
+            "log_fitness": 0.5 * (1 - tokens["missing"] / tokens["consumed"])
+            + 0.5 * (1 - tokens["remaining"] / tokens["produced"])
+            if valid
+            else 0.0,
+            "percentage_of_fitting_traces": perc,
+        }
+    summary = {key: float(value) for key, value in summary.items()}
+    per_variant = pd.DataFrame(
+        {"sequence": counts["sequence"].to_numpy(), "fitness": fitness, "fits": fits}
+    )
+    return per_variant, summary
+
+
+def _case_sequences(events: pd.DataFrame, engine: Any) -> pd.DataFrame:
+    return engines.query(_CASE_SEQUENCES_SQL, engine, events=events)
+
+
+def _events_for_catalog(log: pd.DataFrame, approved: pd.DataFrame, calendar: Any) -> pd.DataFrame:
+    events = procedure_events(log, None, calendar)
+    procedures = approved["procedure"].unique()
+    if (events["procedure"] == engines.DEFAULT_PROCEDURE).all():
+        if len(procedures) != 1:
+            raise ValueError(
+                "The log has no procedure column ('case:procedure') and the catalog describes "
+                f"{len(procedures)} procedures, so cases cannot be matched to an approved path. "
+                "Map the export's procedure column when loading, or pass a one-procedure catalog."
+            )
+        events["procedure"] = str(procedures[0])
+    return events
+
+
+def deviations(
+    log: pd.DataFrame, catalog: pd.DataFrame, *, calendar: Any = None, engine: Any = None
+) -> pd.DataFrame:
+    """The typed deviations of every case from its procedure's approved path, one row each.
+
+    Types (docs/CONTRACTS.md): ``skipped_step``, ``step_not_in_procedure``, ``wrong_department``,
+    ``repeated_step``, ``out_of_order``. ``idx`` and ``ts`` locate the event (none for a skipped
+    step); ``step``/``expected_department`` come from the catalog.
+
+    >>> deviations(log, catalog).groupby("type").size()  # doctest: +SKIP
+    """
+    approved = approved_paths(catalog)
+    events = _events_for_catalog(log, approved, calendar)
+    return _deviations(events, approved, engine)
+
+
+def _deviations(events: pd.DataFrame, approved: pd.DataFrame, engine: Any) -> pd.DataFrame:
+    found = engines.query(_DEVIATIONS_SQL, engine, events=events, approved=approved)
+    found = found.sort_values(
+        ["procedure", "case_id", "idx", "step", "type"], na_position="last", kind="stable"
+    ).reset_index(drop=True)
+    found["type"] = pd.Categorical(found["type"], categories=list(DEVIATION_TYPES))
+    found["step"] = found["step"].astype("Int64")
+    found["idx"] = found["idx"].astype("Int64")
+    for column in ("case_id", "procedure", "activity", "department", "expected_department"):
+        found[column] = found[column].astype("string")
+    return found
+
+
+def conformance(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame,
+    *,
+    method: Method = "auto",
+    calendar: Any = None,
+    engine: Any = None,
+) -> ConformanceResult:
+    """Check each case against its procedure's approved path (the catalog's steps in order).
+
+    ``cases``: fitness with pm4py against the sequential net of the approved path (1.0: the case
+    ran the approved steps exactly, in order), the ``method`` used ("alignments" while the
+    procedure's distinct variants hold at most :data:`ALIGNMENT_LIMIT` events, else
+    "token_replay"; or as forced), the number of deviations and ``fits``. ``deviations``: see
+    :func:`deviations`.
+
+    >>> result = conformance(log, catalog)  # doctest: +SKIP
+    >>> result.cases.groupby("procedure")["fitness"].mean()  # doctest: +SKIP
+    """
+    approved = approved_paths(catalog)
+    events = _events_for_catalog(log, approved, calendar)
+    found = _deviations(events, approved, engine)
+    sequences = _case_sequences(events, engine)
+    case_procedure = events.drop_duplicates("case_id")[["case_id", "procedure"]]
+    sequences = sequences.merge(case_procedure, on="case_id", how="left")
+
+    scored = []
+    # One pm4py run per procedure (tens), each over its variants, not its cases.
+    for procedure, path in approved.groupby("procedure", sort=True):
+        chosen = events[events["procedure"] == procedure]
+        if chosen.empty:
+            continue
+        counts = _variant_counts(chosen, engine)
+        used = _choose_method(method, counts)
+        net, im, fm = approved_net(path.sort_values("step")["activity"].tolist())
+        per_variant, _ = _fitness_of_variants(counts, net, im, fm, used)
+        per_variant["procedure"] = str(procedure)
+        per_variant["method"] = used
+        scored.append(per_variant)
+    scores = (
+        pd.concat(scored, ignore_index=True)
+        if scored
+        else pd.DataFrame(columns=["sequence", "fitness", "fits", "procedure", "method"])
+    )
+    cases = sequences.merge(scores, on=["procedure", "sequence"], how="left")
+    counted = found.groupby("case_id", observed=True).size().rename("deviations")
+    cases = cases.merge(counted, left_on="case_id", right_index=True, how="left")
+    checked = cases["procedure"].isin(approved["procedure"])
+    cases["deviations"] = cases["deviations"].fillna(0).astype("int64").where(checked)
+    cases["deviations"] = cases["deviations"].astype("Int64")
+    order = events.drop_duplicates("case_id")["case_id"]
+    cases = cases.set_index("case_id").loc[order.to_numpy()].reset_index()
+    unchecked = sorted(set(events["procedure"]) - set(approved["procedure"]))
+    return ConformanceResult(
+        cases=cases[["case_id", "procedure", "fitness", "method", "deviations", "fits"]],
+        deviations=found,
+        unchecked=unchecked,
+    )
+
+
+def deviation_summary(
+    result: ConformanceResult | pd.DataFrame, by: Literal["procedure", "department"] = "procedure"
+) -> pd.DataFrame:
+    """Deviations counted per procedure or per department, one column per type, with ``total``
+    and ``cases`` (cases with at least one deviation); most deviations first.
+
+    By department, a deviation belongs to the department that did the event, or for a skipped
+    step to the department the catalog assigns it. Given a :class:`ConformanceResult` and
+    ``by="procedure"``, also ``cases_checked`` and ``mean_fitness``.
+
+    >>> deviation_summary(result, by="department")  # doctest: +SKIP
+    """
+    dev = result.deviations if isinstance(result, ConformanceResult) else result
+    if by == "procedure":
+        key = dev["procedure"]
+    elif by == "department":
+        key = dev["department"].fillna(dev["expected_department"])
+    else:
+        raise ValueError(f"by must be 'procedure' or 'department'; got {by!r}.")
+    frame = pd.DataFrame(
+        {by: key.astype("string"), "type": dev["type"].astype(str), "case_id": dev["case_id"]}
+    )
+    table = pd.crosstab(frame[by], frame["type"]).reindex(
+        columns=list(DEVIATION_TYPES), fill_value=0
+    )
+    table.columns.name = None
+    table["total"] = table.sum(axis=1)
+    table["cases"] = frame.groupby(by)["case_id"].nunique()
+    if isinstance(result, ConformanceResult) and by == "procedure":
+        checked = result.cases.dropna(subset=["fitness"]).groupby("procedure")
+        extra = pd.DataFrame(
+            {"cases_checked": checked.size(), "mean_fitness": checked["fitness"].mean()}
+        )
+        table = table.join(extra, how="outer")
+        counts = [*DEVIATION_TYPES, "total", "cases"]
+        table[counts] = table[counts].fillna(0).astype("int64")
+    table = table.rename_axis(by).reset_index()
+    return table.sort_values(["total", by], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def _read_model(model: Any) -> tuple[Any, Any, Any]:
+    pm4py = _pm4py()
+    if isinstance(model, ProcessModel):
+        return model.net, model.im, model.fm
+    if isinstance(model, tuple) and len(model) == 3:
+        return model
+    if isinstance(model, (str, Path)):
+        path = Path(model)
+        if not path.exists():
+            raise FileNotFoundError(f"No model file at {path}.")
+        suffix = path.suffix.lower()
+        if suffix == ".bpmn":
+            return pm4py.convert_to_petri_net(pm4py.read_bpmn(str(path)))
+        if suffix == ".pnml":
+            return pm4py.read_pnml(str(path))
+        raise ValueError(f"A model file must be .bpmn or .pnml; got {path.name!r}.")
+    from pm4py.objects.bpmn.obj import BPMN
+    from pm4py.objects.process_tree.obj import ProcessTree
+
+    if isinstance(model, (BPMN, ProcessTree)):
+        return pm4py.convert_to_petri_net(model)
+    raise TypeError(
+        "model must be a .bpmn/.pnml path, a ProcessModel, a pm4py BPMN or process tree, or a "
+        f"(net, initial marking, final marking) tuple; got {type(model).__name__}."
+    )
+
+
+def conformance_to_model(
+    log: pd.DataFrame,
+    model: Any,
+    procedure: str | None = None,
+    *,
+    method: Method = "auto",
+    calendar: Any = None,
+    engine: Any = None,
+) -> ModelConformance:
+    """Fitness of a log (or one procedure's cases) against a model the user gives: a BPMN or PNML
+    file, a :class:`~procmine.discovery.ProcessModel`, a pm4py BPMN/tree, or (net, im, fm).
+
+    The figures are pm4py's (``fitness_alignments`` / ``fitness_token_based_replay``), computed
+    per variant and weighted by its cases; ``method`` as in :func:`conformance`.
+
+    >>> conformance_to_model(log, "receipt.bpmn").fitness["log_fitness"]  # doctest: +SKIP
+    """
+    net, im, fm = _read_model(model)
+    events = procedure_events(log, procedure, calendar)
+    counts = _variant_counts(events, engine)
+    used = _choose_method(method, counts)
+    per_variant, summary = _fitness_of_variants(counts, net, im, fm, used)
+    cases = _case_sequences(events, engine).merge(per_variant, on="sequence", how="left")
+    order = events.drop_duplicates("case_id")["case_id"]
+    cases = cases.set_index("case_id").loc[order.to_numpy()].reset_index()
+    return ModelConformance(
+        cases=cases[["case_id", "fitness", "fits"]], fitness=summary, method=used
+    )

@@ -1,0 +1,634 @@
+"""How each procedure really runs: process maps, variants and discovered models.
+
+The map is the directly-follows graph of the log, one SQL definition over the ``events`` table
+(:mod:`procmine.engines`): each event is followed by the next event of its case in the log's
+order (``idx``), and an artificial start ``▶`` and end ``■`` open and close every case. Waits are
+working time (the working clock), never calendar time. Models come from pm4py's inductive miner,
+fed with the aggregated directly-follows graph when the log is large, so ten million events mine in
+the time it takes to count the graph.
+
+>>> import procmine as pm
+>>> log = pm.datasets.load_sample()  # doctest: +SKIP
+>>> pmap = pm.discover_map(log)  # doctest: +SKIP
+>>> pm.draw_map(pmap, view="performance", path="map.svg")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from procmine import engines
+
+__all__ = [
+    "DFG_THRESHOLD",
+    "END",
+    "START",
+    "ProcessMap",
+    "ProcessModel",
+    "discover_map",
+    "discover_model",
+    "draw_map",
+    "draw_model",
+    "map_to_dot",
+    "procedure_events",
+    "save_model",
+    "select_edges",
+    "variants",
+]
+
+START = "▶"
+END = "■"
+# Above this many events discover_model mines the aggregated directly-follows graph (IMd) instead
+# of the variants (IM): the variants of a large log are many and the recursion over them is slow.
+DFG_THRESHOLD = 200_000
+# Separator of activities inside a variant while it travels through SQL: a control character no
+# activity name contains (loading trims and normalises text).
+_SEP = "\x1f"
+ARROW = " → "
+
+# Every arc of the map, once: event → next event of the case, ▶ → first event, last event → ■.
+# The wait of an arc into an event is that event's sojourn (the events view defines it).
+_ARCS = f"""
+WITH steps AS (
+    SELECT case_id, activity, sojourn,
+           LAG(idx) OVER (PARTITION BY case_id ORDER BY idx) AS previous_idx,
+           LAG(activity) OVER (PARTITION BY case_id ORDER BY idx) AS previous,
+           LEAD(idx) OVER (PARTITION BY case_id ORDER BY idx) AS next_idx
+    FROM events
+),
+arcs AS (
+    SELECT case_id,
+           CASE WHEN previous_idx IS NULL THEN '{START}' ELSE previous END AS source,
+           activity AS target,
+           CASE WHEN previous_idx IS NULL THEN NULL ELSE sojourn / 60.0 END AS wait_hours
+    FROM steps
+    UNION ALL
+    SELECT case_id, activity AS source, '{END}' AS target, NULL AS wait_hours
+    FROM steps WHERE next_idx IS NULL
+)
+"""
+
+_EDGES_SQL = (
+    _ARCS
+    + """
+SELECT source, target,
+       COUNT(*) AS frequency,
+       COUNT(DISTINCT case_id) AS cases,
+       MEDIAN(wait_hours) AS median_wait_hours,
+       QUANTILE_CONT(wait_hours, 0.9) AS p90_wait_hours
+FROM arcs
+GROUP BY source, target
+ORDER BY frequency DESC, source, target
+"""
+)
+
+_DFG_SQL = (
+    _ARCS
+    + """
+SELECT source, target, COUNT(*) AS frequency
+FROM arcs
+GROUP BY source, target
+"""
+)
+
+_NODES_SQL = """
+SELECT activity,
+       COUNT(DISTINCT case_id) AS cases,
+       COUNT(*) AS events,
+       MEDIAN(sojourn) / 60.0 AS median_sojourn_hours,
+       QUANTILE_CONT(sojourn, 0.9) / 60.0 AS p90_sojourn_hours
+FROM events
+GROUP BY activity
+ORDER BY events DESC, activity
+"""
+
+# A case's variant is its activities in log order; its duration is the working time from its
+# first to its last event.
+_CASE_VARIANTS = f"""
+WITH per_case AS (
+    SELECT case_id,
+           STRING_AGG(activity, '{_SEP}' ORDER BY idx) AS sequence,
+           MAX(wm) - MIN(wm) AS duration_minutes
+    FROM events
+    GROUP BY case_id
+)
+"""
+
+_VARIANTS_SQL = (
+    _CASE_VARIANTS
+    + """
+SELECT sequence,
+       COUNT(*) AS cases,
+       MEDIAN(duration_minutes) AS median_duration_minutes
+FROM per_case
+GROUP BY sequence
+ORDER BY cases DESC, sequence
+"""
+)
+
+_CASE_SEQUENCES_SQL = _CASE_VARIANTS + "SELECT case_id, sequence FROM per_case"
+
+
+@dataclass
+class ProcessMap:
+    """A directly-follows map: ``nodes`` (one row per activity) and ``edges`` (one row per arc).
+
+    ``nodes``: activity, cases, events, median_sojourn_hours, p90_sojourn_hours (working hours
+    since the previous event of the case; the first event of a case has none).
+    ``edges``: source, target, frequency (transitions), cases (cases with the arc at least once),
+    median_wait_hours, p90_wait_hours (working hours; null on ``▶``/``■`` arcs).
+    """
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    procedure: str | None = None
+    cases: int = 0
+    events: int = 0
+
+
+@dataclass
+class ProcessModel:
+    """A discovered model in pm4py's forms: process tree, Petri net (net, im, fm) and BPMN.
+
+    ``source`` says what was mined: ``"dfg"`` (IMd on the directly-follows graph) or ``"variants"``
+    (IM, or IMf when ``noise`` > 0, on the log's variants).
+    """
+
+    tree: Any
+    net: Any
+    im: Any
+    fm: Any
+    bpmn: Any
+    procedure: str | None = None
+    source: str = "variants"
+    noise: float = 0.0
+    events: int = 0
+    cases: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _pm4py():
+    """Import pm4py without its licence banner (it belongs in the README and ``--version``)."""
+    sys._pm4py_welcome_shown = True  # type: ignore[attr-defined]
+    import pm4py
+
+    return pm4py
+
+
+def procedure_events(
+    log: pd.DataFrame, procedure: str | None = None, calendar: Any = None
+) -> pd.DataFrame:
+    """The ``events`` frame of :func:`procmine.engines.event_table`, restricted to one procedure.
+
+    >>> procedure_events(log, "Cấp giấy phép")  # doctest: +SKIP
+    """
+    events = engines.event_table(log, calendar)
+    if procedure is None:
+        return events
+    chosen = events[events["procedure"] == procedure].reset_index(drop=True)
+    if chosen.empty:
+        known = sorted(events["procedure"].dropna().unique().tolist())
+        raise ValueError(
+            f"No event of the log belongs to the procedure {procedure!r}. "
+            f"Procedures in the log: {known}."
+        )
+    return chosen
+
+
+def discover_map(
+    log: pd.DataFrame,
+    procedure: str | None = None,
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+) -> ProcessMap:
+    """The directly-follows map of a procedure (or the whole log) with frequencies and waits.
+
+    Edge counts equal ``pm4py.discover_dfg`` (arcs from ``▶``/to ``■`` are its start and end
+    activities); waits and sojourns are in working hours of ``calendar`` (Vietnam by default).
+
+    >>> pmap = discover_map(log, "Cấp giấy phép")  # doctest: +SKIP
+    >>> pmap.edges.head()  # doctest: +SKIP
+    """
+    events = procedure_events(log, procedure, calendar)
+    edges = engines.query(_EDGES_SQL, engine, events=events)
+    nodes = engines.query(_NODES_SQL, engine, events=events)
+    for frame, columns in ((edges, ("frequency", "cases")), (nodes, ("cases", "events"))):
+        for column in columns:
+            frame[column] = frame[column].astype("int64")
+    return ProcessMap(
+        nodes=nodes,
+        edges=edges,
+        procedure=procedure,
+        cases=int(events["case_id"].nunique()),
+        events=len(events),
+    )
+
+
+def variants(
+    log: pd.DataFrame,
+    procedure: str | None = None,
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+) -> pd.DataFrame:
+    """The variants of a procedure (or the whole log), most frequent first.
+
+    Columns: ``variant`` (the activities in order joined by ``" → "``), ``length`` (number of
+    events), ``cases``, ``share`` (of the cases; sums to 1), ``median_duration_hours`` and
+    ``median_duration_days`` (working time from a case's first to its last event; a working day is
+    ``calendar.minutes_per_day``). Ties in ``cases`` are ordered by variant.
+
+    >>> variants(log, "Cấp giấy phép").head()  # doctest: +SKIP
+    """
+    from procmine.calendar import WorkCalendar
+
+    calendar = calendar or WorkCalendar()
+    events = procedure_events(log, procedure, calendar)
+    found = engines.query(_VARIANTS_SQL, engine, events=events)
+    cases = found["cases"].astype("int64")
+    minutes = found["median_duration_minutes"].astype("float64")
+    return pd.DataFrame(
+        {
+            "variant": found["sequence"].str.replace(_SEP, ARROW, regex=False),
+            "length": found["sequence"].str.count(_SEP) + 1,
+            "cases": cases,
+            "share": cases / cases.sum(),
+            "median_duration_hours": minutes / 60.0,
+            "median_duration_days": minutes / calendar.minutes_per_day,
+        }
+    )
+
+
+def _variant_counts(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
+    """Variants as activity tuples with their case counts (for pm4py)."""
+    found = engines.query(_VARIANTS_SQL, engine, events=events)
+    return pd.DataFrame(
+        {
+            "sequence": found["sequence"],
+            "activities": found["sequence"].str.split(_SEP, regex=False).map(tuple),
+            "cases": found["cases"].astype("int64"),
+        }
+    )
+
+
+def _dfg_object(dfg_edges: pd.DataFrame, noise: float = 0.0) -> Any:
+    """A pm4py ``DFG`` from the map's arcs; with ``noise`` > 0 IMf's arc filter is applied once:
+    an arc a → b stays when its count exceeds ``noise`` × the most frequent arc out of a, a start
+    activity when its count reaches ``noise`` × the most frequent start."""
+    pm4py = _pm4py()  # noqa: F841 (banner off before pm4py's submodules load)
+    from pm4py.objects.dfg.obj import DFG
+
+    edges = dfg_edges[["source", "target", "frequency"]]
+    starts = edges[edges["source"] == START]
+    ends = edges[edges["target"] == END]
+    inner = edges[(edges["source"] != START) & (edges["target"] != END)]
+    if noise > 0:
+        out_max = edges[edges["source"] != START].groupby("source")["frequency"].max()
+        inner = inner[inner["frequency"] > noise * inner["source"].map(out_max)]
+        starts = starts[starts["frequency"] >= noise * starts["frequency"].max()]
+    return DFG(
+        graph=dict(
+            zip(
+                zip(inner["source"], inner["target"], strict=True),
+                inner["frequency"].tolist(),
+                strict=True,
+            )
+        ),
+        start_activities=dict(zip(starts["target"], starts["frequency"].tolist(), strict=True)),
+        end_activities=dict(zip(ends["source"], ends["frequency"].tolist(), strict=True)),
+    )
+
+
+def discover_model(
+    log: pd.DataFrame | None,
+    procedure: str | None = None,
+    *,
+    noise: float = 0.0,
+    from_dfg: bool | ProcessMap | None = None,
+    calendar: Any = None,
+    engine: Any = None,
+) -> ProcessModel:
+    """Mine a procedure's model with pm4py's inductive miner: process tree, Petri net and BPMN.
+
+    ``from_dfg``: True mines the directly-follows graph counted in SQL (IMd; seconds for ten
+    million events); False mines the log's variants, also counted in SQL (IM, or IMf with
+    ``noise`` — the same model ``pm4py.discover_process_tree_inductive`` finds on the log); None
+    (default) chooses the graph above :data:`DFG_THRESHOLD` events; a :class:`ProcessMap` of the
+    same log and procedure is mined as it is (no second pass over the events; ``log`` may then be
+    None). ``noise`` in [0, 1) drops
+    infrequent arcs (IMf's rule; on a graph it is applied once, before mining).
+
+    >>> model = discover_model(log, "Cấp giấy phép", noise=0.2)  # doctest: +SKIP
+    >>> save_model(model, "models/")  # doctest: +SKIP
+    """
+    if not 0.0 <= noise < 1.0:
+        raise ValueError(f"noise must be in [0, 1); got {noise!r}.")
+    pm4py = _pm4py()
+    from pm4py.algo.discovery.inductive.dtypes.im_ds import IMDataStructureUVCL
+    from pm4py.algo.discovery.inductive.variants.im import IMUVCL
+    from pm4py.algo.discovery.inductive.variants.imf import IMFUVCL
+    from pm4py.objects.process_tree.utils import generic as tree_utils
+
+    if isinstance(from_dfg, ProcessMap):
+        dfg = _dfg_object(from_dfg.edges, noise)
+        tree = pm4py.discover_process_tree_inductive(dfg, multi_processing=False)
+        net, im, fm = pm4py.convert_to_petri_net(tree)
+        return ProcessModel(
+            tree=tree,
+            net=net,
+            im=im,
+            fm=fm,
+            bpmn=pm4py.convert_to_bpmn(tree),
+            procedure=from_dfg.procedure if procedure is None else procedure,
+            source="dfg",
+            noise=noise,
+            events=from_dfg.events,
+            cases=from_dfg.cases,
+        )
+    events = procedure_events(log, procedure, calendar)
+    if from_dfg is None:
+        from_dfg = len(events) > DFG_THRESHOLD
+    if from_dfg:
+        dfg = _dfg_object(engines.query(_DFG_SQL, engine, events=events), noise)
+        tree = pm4py.discover_process_tree_inductive(dfg, multi_processing=False)
+    else:
+        counts = _variant_counts(events, engine)
+        # pm4py's own path from a log (inductive.algorithm.apply), fed with the variants counted
+        # in SQL so the order of events is the log's (idx), not pm4py's re-sort.
+        from collections import Counter
+
+        uvcl = Counter(dict(zip(counts["activities"], counts["cases"].tolist(), strict=True)))
+        parameters = {"noise_threshold": noise, "multiprocessing": False}
+        miner = IMFUVCL(parameters) if noise > 0 else IMUVCL(parameters)
+        tree = miner.apply(IMDataStructureUVCL(uvcl), parameters)
+        tree = tree_utils.fold(tree)
+        tree_utils.tree_sort(tree)
+    net, im, fm = pm4py.convert_to_petri_net(tree)
+    bpmn = pm4py.convert_to_bpmn(tree)
+    return ProcessModel(
+        tree=tree,
+        net=net,
+        im=im,
+        fm=fm,
+        bpmn=bpmn,
+        procedure=procedure,
+        source="dfg" if from_dfg else "variants",
+        noise=noise,
+        events=len(events),
+        cases=int(events["case_id"].nunique()),
+    )
+
+
+def _slug(text: str | None) -> str:
+    """A file name from a procedure name (Vietnamese letters kept, NFC)."""
+    if not text:
+        return "model"
+    name = re.sub(r"[^\w\-]+", "_", unicodedata.normalize("NFC", text)).strip("_")
+    return name or "model"
+
+
+def save_model(model: ProcessModel, directory: str | Path, name: str | None = None) -> dict:
+    """Write the model as ``<name>.bpmn`` and ``<name>.pnml`` (name: the procedure's by default).
+
+    >>> save_model(model, "models/")  # doctest: +SKIP
+    {'bpmn': PosixPath('models/Cap_giay_phep.bpmn'), 'pnml': PosixPath('models/Cap_giay_phep.pnml')}
+    """
+    pm4py = _pm4py()
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = _slug(name or model.procedure)
+    paths = {"bpmn": directory / f"{stem}.bpmn", "pnml": directory / f"{stem}.pnml"}
+    pm4py.write_bpmn(model.bpmn, str(paths["bpmn"]))
+    pm4py.write_pnml(model.net, model.im, model.fm, str(paths["pnml"]))
+    return paths
+
+
+def _require_dot() -> str:
+    dot = shutil.which("dot")
+    if dot is None:
+        raise RuntimeError(
+            "Drawing needs the Graphviz program 'dot', which is not installed. Install it with "
+            "'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' or "
+            "'conda install graphviz', or see https://graphviz.org/download/."
+        )
+    return dot
+
+
+def draw_model(
+    model: ProcessModel, path: str | Path, kind: Literal["bpmn", "petri", "tree"] = "bpmn"
+) -> Path:
+    """Draw the model with pm4py's visualizers; the format is the file's suffix (svg, png, pdf).
+
+    >>> draw_model(model, "model.svg", kind="bpmn")  # doctest: +SKIP
+    """
+    _require_dot()
+    pm4py = _pm4py()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "bpmn":
+        pm4py.save_vis_bpmn(model.bpmn, str(path))
+    elif kind == "petri":
+        pm4py.save_vis_petri_net(model.net, model.im, model.fm, str(path))
+    elif kind == "tree":
+        pm4py.save_vis_process_tree(model.tree, str(path))
+    else:
+        raise ValueError(f"kind must be 'bpmn', 'petri' or 'tree'; got {kind!r}.")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing the map
+
+
+def _kept_activities(nodes: pd.DataFrame, activities: float) -> set[str]:
+    """The most frequent activities (by events), ``activities`` of them as a share, at least one."""
+    if not 0.0 < activities <= 1.0:
+        raise ValueError(f"activities must be in (0, 1]; got {activities!r}.")
+    count = max(1, math.ceil(activities * len(nodes) - 1e-9))
+    ranked = nodes.sort_values(["events", "activity"], ascending=[False, True])
+    return set(ranked["activity"].head(count))
+
+
+def _widest_path(edges: pd.DataFrame, source: str, target: str) -> list[tuple[str, str]]:
+    """The arcs of a path from source to target whose least frequent arc is as frequent as
+    possible (found by lowering a frequency threshold until the two are connected)."""
+    import networkx as nx
+
+    for threshold in sorted(edges["frequency"].unique(), reverse=True):
+        strong = edges[edges["frequency"] >= threshold]
+        graph = nx.DiGraph()
+        graph.add_edges_from(zip(strong["source"], strong["target"], strict=True))
+        if source in graph and target in graph and nx.has_path(graph, source, target):
+            nodes = nx.shortest_path(graph, source, target)
+            return list(itertools.pairwise(nodes))
+    return []
+
+
+def select_edges(pmap: ProcessMap, paths: float = 0.8, activities: float = 1.0) -> pd.DataFrame:
+    """The arcs a map drawing keeps (Disco's sliders).
+
+    ``activities``: share of the activities kept, most frequent first; the arcs of the others are
+    hidden (the map is not recomputed without them; filter the log to see the arcs through them).
+    ``paths``: the most frequent arcs are kept until they cover that share of all transitions
+    (``▶``/``■`` arcs included); then every kept activity is connected from ``▶`` and to ``■``
+    through the widest path (the one with the most frequent weakest arc) where one exists.
+
+    >>> select_edges(pmap, paths=0.5)  # doctest: +SKIP
+    """
+    import networkx as nx
+
+    if not 0.0 <= paths <= 1.0:
+        raise ValueError(f"paths must be in [0, 1]; got {paths!r}.")
+    kept = _kept_activities(pmap.nodes, activities) | {START, END}
+    edges = pmap.edges[pmap.edges["source"].isin(kept) & pmap.edges["target"].isin(kept)]
+    edges = edges.sort_values(["frequency", "source", "target"], ascending=[False, True, True])
+    covered = edges["frequency"].cumsum().shift(fill_value=0)
+    chosen = edges[covered < paths * edges["frequency"].sum()]
+    selected = set(zip(chosen["source"], chosen["target"], strict=True))
+
+    graph = nx.DiGraph(selected)
+    # Per activity (a few dozen), not per event: reconnect what the threshold cut off.
+    for activity in pmap.nodes.sort_values("events", ascending=False)["activity"]:
+        if activity not in kept:
+            continue
+        for source, target in ((START, activity), (activity, END)):
+            if source in graph and target in graph and nx.has_path(graph, source, target):
+                continue
+            arcs = _widest_path(edges, source, target)
+            selected.update(arcs)
+            graph.add_edges_from(arcs)
+    mask = [(s, t) in selected for s, t in zip(edges["source"], edges["target"], strict=True)]
+    return edges[np.asarray(mask, dtype=bool)].reset_index(drop=True)
+
+
+def _hours(value: float) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    if value >= 100:
+        return f"{value:,.0f} h"
+    return f"{value:.1f} h" if value >= 1 else f"{value * 60:.0f} min"
+
+
+def _quote(text: str) -> str:
+    """A DOT string literal, NFC-normalised (Vietnamese typed with combining marks renders as
+    the same letters)."""
+    text = unicodedata.normalize("NFC", str(text))
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _shade(share: float, palette: tuple[tuple[int, int, int], tuple[int, int, int]]) -> str:
+    low, high = palette
+    share = min(max(share, 0.0), 1.0)
+    rgb = [round(a + (b - a) * share) for a, b in zip(low, high, strict=True)]
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+_BLUES = ((222, 235, 247), (8, 69, 148))
+_REDS = ((254, 229, 217), (165, 15, 21))
+_GREYS = ((189, 189, 189), (37, 37, 37))
+
+
+def map_to_dot(
+    pmap: ProcessMap,
+    view: Literal["frequency", "performance"] = "frequency",
+    paths: float = 0.8,
+    activities: float = 1.0,
+    title: str | None = None,
+) -> str:
+    """The DOT text of a map drawing (see :func:`draw_map`)."""
+    if view not in ("frequency", "performance"):
+        raise ValueError(f"view must be 'frequency' or 'performance'; got {view!r}.")
+    edges = select_edges(pmap, paths, activities)
+    shown = set(edges["source"]) | set(edges["target"])
+    nodes = pmap.nodes[pmap.nodes["activity"].isin(shown)]
+    font = 'fontname="Noto Sans"'
+    lines = [
+        "digraph procmine_map {",
+        f'  graph [rankdir=TB, charset="UTF-8", {font}, fontsize=12, nodesep=0.4, ranksep=0.5'
+        + (f", label={_quote(title)}, labelloc=t" if title else "")
+        + "];",
+        f'  node [{font}, fontsize=11, shape=box, style="rounded,filled", penwidth=1];',
+        f"  edge [{font}, fontsize=9];",
+        f'  {_quote(START)} [shape=circle, label="▶", fillcolor="#d9f0d3", width=0.35];',
+        f'  {_quote(END)} [shape=circle, label="■", fillcolor="#e0e0e0", width=0.35];',
+    ]
+    if view == "frequency":
+        node_value = nodes["events"].astype(float)
+        node_text = nodes["events"].map(lambda n: f"{n:,}")
+        edge_value = edges["frequency"].astype(float)
+        edge_text = edges["frequency"].map(lambda n: f"{n:,}")
+        node_palette, edge_palette = _BLUES, _GREYS
+    else:
+        node_value = nodes["median_sojourn_hours"].astype(float).fillna(0.0)
+        node_text = nodes["median_sojourn_hours"].map(_hours)
+        edge_value = edges["median_wait_hours"].astype(float).fillna(0.0)
+        edge_text = edges["median_wait_hours"].map(_hours)
+        node_palette, edge_palette = _REDS, _REDS
+    node_top = max(float(node_value.max()) if len(node_value) else 0.0, 1e-12)
+    edge_top = max(float(edge_value.max()) if len(edge_value) else 0.0, 1e-12)
+    for activity, value, text in zip(nodes["activity"], node_value, node_text, strict=True):
+        share = value / node_top
+        font_colour = "white" if share > 0.6 else "black"
+        label = f"{activity}\n{text}" if text else str(activity)
+        lines.append(
+            f"  {_quote(activity)} [label={_quote(label)}, "
+            f'fillcolor="{_shade(share, node_palette)}", fontcolor={font_colour}];'
+        )
+    for source, target, value, text in zip(
+        edges["source"], edges["target"], edge_value, edge_text, strict=True
+    ):
+        share = value / edge_top
+        width = 1.0 + 5.0 * share
+        lines.append(
+            f"  {_quote(source)} -> {_quote(target)} [label={_quote(text)}, "
+            f'penwidth={width:.2f}, color="{_shade(share, edge_palette)}"];'
+        )
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def draw_map(
+    pmap: ProcessMap,
+    view: Literal["frequency", "performance"] = "frequency",
+    paths: float = 0.8,
+    activities: float = 1.0,
+    path: str | Path | None = None,
+    title: str | None = None,
+) -> Path | str:
+    """Draw a map with Graphviz: the frequency view (events per activity, transitions per arc,
+    blue/grey by frequency) or the performance view (median sojourn per activity and median wait
+    per arc in working hours, red by time). ``paths`` and ``activities`` are Disco's sliders (see
+    :func:`select_edges`). Writes ``path`` (format from its suffix: svg, png, pdf) and returns it;
+    without a path returns the SVG text (shown inline by Jupyter via ``IPython.display.SVG``).
+
+    >>> draw_map(discover_map(log), view="performance", paths=0.6, path="map.svg")  # doctest: +SKIP
+    """
+    dot_text = map_to_dot(pmap, view, paths, activities, title)
+    dot = _require_dot()
+    fmt = Path(path).suffix.lstrip(".").lower() if path is not None else "svg"
+    if fmt not in ("svg", "png", "pdf"):
+        raise ValueError(f"The picture's suffix must be .svg, .png or .pdf; got {path!r}.")
+    done = subprocess.run(
+        [dot, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"Graphviz failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+    if path is None:
+        return done.stdout.decode("utf-8")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(done.stdout)
+    return path

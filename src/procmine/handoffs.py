@@ -1,0 +1,687 @@
+"""Department handoffs, bounces and ping-pong (đùn đẩy trách nhiệm), and the handoff network.
+
+Every figure follows the Definitions of DESIGN.md and is one SQL text (DuckDB dialect, transpiled
+by SQLGlot for Spark) over the ``events`` table of :func:`procmine.engines.event_table`:
+
+- **department sequence** of a case: its departments in time order, consecutive repeats collapsed
+  into one *run*; events without a department (or side copies) are left out, so they neither start
+  nor break a run (:data:`DEPARTMENT_RUNS_SQL`);
+- **handoff** at position j: run j → run j + 1 (:func:`handoff_table`);
+- **bounce** at position j: run j + 2 is back in the department of run j (A → B → A); it belongs to
+  the ordered pair (A, B) and the unordered pair {A, B};
+- **excess bounce**: on each ordered pair, a case's bounces beyond the m bounces of its procedure's
+  reference department sequence, the first m in time order being the prescribed ones
+  (:func:`bounce_table`). The reference is the catalog's approved sequence, or, for a procedure the
+  catalog lacks (or with no catalog), the procedure's most frequent sequence over its cases, ties
+  going to the lexicographically smallest (:func:`reference_sequences`);
+- **time lost** to a bounce at j: working time from the last event of run j to the first event of
+  run j + 2; ping-pong time lost sums it over excess bounces (:func:`ping_pong`).
+
+Department names are compared in binary (code point) order in DuckDB, Spark and Python alike, so
+``department_a < department_b`` means the same in the SQL and in ``sorted()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from procmine import engines, schema
+
+# The columns of the events table these figures read; a frame that has them is used as it is.
+_EVENT_COLUMNS = ("idx", "case_id", "procedure", "department", "wm", "in_sequence")
+
+# ---------------------------------------------------------------------------------------------
+# The definitions, as SQL common table expressions. Each is written once and composed below.
+# ---------------------------------------------------------------------------------------------
+
+# A run starts at every in-sequence event whose department differs from the previous
+# in-sequence event's; the running count of starts numbers the runs 0, 1, ...
+_RUNS = """
+runs AS (
+  SELECT case_id, MIN(procedure) AS procedure, run_no, department,
+         MIN(idx) AS first_idx, MAX(idx) AS last_idx,
+         ARG_MIN(wm, idx) AS first_wm, ARG_MAX(wm, idx) AS last_wm,
+         COUNT(*) AS events
+  FROM (
+    SELECT case_id, procedure, idx, department, wm,
+           CAST(SUM(starts_run) OVER (PARTITION BY case_id ORDER BY idx
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                AS BIGINT) - 1 AS run_no
+    FROM (
+      SELECT case_id, procedure, idx, department, wm,
+             CASE WHEN department = LAG(department) OVER (PARTITION BY case_id ORDER BY idx)
+                  THEN 0 ELSE 1 END AS starts_run
+      FROM events
+      WHERE in_sequence
+    ) AS marked
+  ) AS numbered
+  GROUP BY case_id, run_no, department
+)"""
+
+# Each run with the two runs after it: enough for a handoff (j → j+1) and a bounce (j, j+1, j+2).
+_STEPS = """
+steps AS (
+  SELECT case_id, procedure, run_no, department, last_idx, last_wm,
+         LEAD(department, 1) OVER (PARTITION BY case_id ORDER BY run_no) AS next_department,
+         LEAD(first_wm, 1) OVER (PARTITION BY case_id ORDER BY run_no) AS next_first_wm,
+         LEAD(department, 2) OVER (PARTITION BY case_id ORDER BY run_no) AS return_department,
+         LEAD(first_wm, 2) OVER (PARTITION BY case_id ORDER BY run_no) AS return_first_wm
+  FROM runs
+)"""
+
+_HANDOFFS = """
+handoffs AS (
+  SELECT case_id, procedure, run_no AS position, department AS source, next_department AS target,
+         next_first_wm - last_wm AS wait_minutes, last_idx
+  FROM steps
+  WHERE next_department IS NOT NULL
+)"""
+
+# Consecutive runs always differ, so return_department = department implies A ≠ B.
+_BOUNCES = """
+bounces AS (
+  SELECT case_id, procedure, run_no AS position, department AS source, next_department AS target,
+         return_first_wm - last_wm AS minutes_lost, last_idx,
+         ROW_NUMBER() OVER (PARTITION BY case_id, department, next_department
+                            ORDER BY run_no) AS rank
+  FROM steps
+  WHERE return_department = department
+)"""
+
+# CHR(1) sorts below every printable character, so comparing joined sequences compares the
+# department lists element by element (a list that is a prefix of another sorts first).
+_SEQUENCES = """
+sequences AS (
+  SELECT case_id, MIN(procedure) AS procedure,
+         STRING_AGG(department, CHR(1) ORDER BY run_no) AS sequence
+  FROM runs
+  GROUP BY case_id
+)"""
+
+_MOST_FREQUENT = """
+sequence_counts AS (
+  SELECT procedure, sequence, COUNT(*) AS cases, MIN(case_id) AS example_case
+  FROM sequences
+  GROUP BY procedure, sequence
+),
+most_frequent AS (
+  SELECT procedure, sequence, cases, example_case
+  FROM (
+    SELECT procedure, sequence, cases, example_case,
+           ROW_NUMBER() OVER (PARTITION BY procedure ORDER BY cases DESC, sequence) AS choice
+    FROM sequence_counts
+  ) AS ranked
+  WHERE choice = 1
+)"""
+
+# m per (procedure, A, B): the catalog's (table catalog_bounces, computed by _REFERENCE_COUNTS_SQL
+# on the catalog itself), else the bounces of one case that follows the most frequent sequence.
+_REFERENCE_BOUNCES = """
+reference_bounces AS (
+  SELECT b.procedure, b.source, b.target, COUNT(*) AS prescribed
+  FROM bounces AS b
+  JOIN most_frequent AS f ON b.case_id = f.example_case
+  WHERE b.procedure NOT IN (SELECT procedure FROM catalog_procedures)
+  GROUP BY b.procedure, b.source, b.target
+  UNION ALL
+  SELECT procedure, source, target, prescribed
+  FROM catalog_bounces
+)"""
+
+_CLASSIFIED_BOUNCES = """
+classified_bounces AS (
+  SELECT b.case_id, b.procedure, b.position, b.source, b.target, b.minutes_lost, b.rank,
+         COALESCE(r.prescribed, 0) AS prescribed,
+         b.rank > COALESCE(r.prescribed, 0) AS excess,
+         b.last_idx
+  FROM bounces AS b
+  LEFT JOIN reference_bounces AS r
+    ON b.procedure = r.procedure AND b.source = r.source AND b.target = r.target
+)"""
+
+# Every bounce on (A, B) implies a handoff A → B in its case, so handoffs carry all pairs.
+_CASE_PAIRS = """
+case_pairs AS (
+  SELECT h.case_id, h.procedure, h.source, h.target, h.handoffs,
+         COALESCE(c.bounces, 0) AS bounces,
+         COALESCE(c.excess_bounces, 0) AS excess_bounces,
+         COALESCE(c.minutes_lost, 0) AS minutes_lost
+  FROM (
+    SELECT case_id, procedure, source, target, COUNT(*) AS handoffs
+    FROM handoffs
+    GROUP BY case_id, procedure, source, target
+  ) AS h
+  LEFT JOIN (
+    SELECT case_id, source, target, COUNT(*) AS bounces,
+           SUM(CASE WHEN excess THEN 1 ELSE 0 END) AS excess_bounces,
+           SUM(CASE WHEN excess THEN minutes_lost ELSE 0 END) AS minutes_lost
+    FROM classified_bounces
+    GROUP BY case_id, source, target
+  ) AS c
+    ON h.case_id = c.case_id AND h.source = c.source AND h.target = c.target
+)"""
+
+
+def _with(*ctes: str) -> str:
+    return "WITH " + ",".join(ctes) + "\n"
+
+
+def _quantile(column: str, p: float) -> str:
+    """Linear-interpolation quantile (numpy's default, DuckDB's ``quantile_cont``) over rows
+    ranked ``rn`` = 1..``n`` by ``column`` within the group, in portable SQL: SQLGlot turns
+    DuckDB's ``quantile_cont`` into ``percentile_cont(x, p)``, a form Spark does not accept."""
+    h = f"(n - 1) * {p}"
+    lower = f"MAX(CASE WHEN rn = FLOOR({h}) + 1 THEN {column} END)"
+    upper = f"COALESCE(MAX(CASE WHEN rn = FLOOR({h}) + 2 THEN {column} END), {lower})"
+    return f"({lower} + MAX({h} - FLOOR({h})) * ({upper} - {lower}))"
+
+
+DEPARTMENT_RUNS_SQL = (
+    _with(_RUNS)
+    + "SELECT case_id, procedure, run_no, department, first_idx, last_idx, first_wm, last_wm,"
+    " events FROM runs ORDER BY first_idx"
+)
+"""One row per run of a case's department sequence."""
+
+HANDOFFS_SQL = (
+    _with(_RUNS, _STEPS, _HANDOFFS)
+    + "SELECT case_id, procedure, position, source, target, wait_minutes"
+    " FROM handoffs ORDER BY last_idx"
+)
+"""One row per handoff; ``wait_minutes`` = first reading in B − last reading in A."""
+
+_REFERENCE_COUNTS_SQL = (
+    _with(_RUNS, _STEPS, _BOUNCES) + "SELECT procedure, source, target, COUNT(*) AS prescribed"
+    " FROM bounces GROUP BY procedure, source, target"
+)
+_SEQUENCES_SQL = _with(_RUNS, _SEQUENCES) + "SELECT procedure, sequence FROM sequences"
+
+REFERENCE_SEQUENCES_SQL = (
+    _with(_RUNS, _SEQUENCES, _MOST_FREQUENT)
+    + """,
+totals AS (SELECT procedure, COUNT(*) AS cases FROM sequences GROUP BY procedure),
+chosen AS (
+  SELECT procedure, 'catalog' AS reference, sequence FROM catalog_sequences
+  UNION ALL
+  SELECT procedure, 'most frequent sequence' AS reference, sequence FROM most_frequent
+  WHERE procedure NOT IN (SELECT procedure FROM catalog_sequences)
+)
+SELECT c.procedure, c.reference, c.sequence, COALESCE(s.cases, 0) AS cases,
+       t.cases AS procedure_cases
+FROM chosen AS c
+JOIN totals AS t ON c.procedure = t.procedure
+LEFT JOIN sequence_counts AS s ON c.procedure = s.procedure AND c.sequence = s.sequence
+ORDER BY c.procedure"""
+)
+"""Per procedure: the reference sequence, which reference it is, how many cases follow it."""
+
+_PINGPONG_CTES = (
+    _RUNS,
+    _STEPS,
+    _HANDOFFS,
+    _BOUNCES,
+    _SEQUENCES,
+    _MOST_FREQUENT,
+    _REFERENCE_BOUNCES,
+    _CLASSIFIED_BOUNCES,
+)
+
+BOUNCES_SQL = (
+    _with(*_PINGPONG_CTES)
+    + "SELECT case_id, procedure, position, source, target, minutes_lost, rank, prescribed, excess"
+    " FROM classified_bounces ORDER BY last_idx"
+)
+"""One row per bounce with its rank on its ordered pair within the case and its excess flag."""
+
+_PAIR_COLUMNS = {
+    "unordered": (
+        "LEAST(source, target) AS department_a, GREATEST(source, target) AS department_b",
+        "department_a, department_b",
+    ),
+    "ordered": ("source, target", "source, target"),
+}
+_PING_PONG_KEYS = {
+    "pair": ("unordered", "department_a, department_b"),
+    "ordered": ("ordered", "source, target"),
+    "procedure": ("unordered", "procedure, department_a, department_b"),
+    "case": ("unordered", "case_id, procedure, department_a, department_b"),
+}
+
+PING_PONG_SQL = (
+    _with(*_PINGPONG_CTES, _CASE_PAIRS)
+    + """,
+keyed AS (
+  SELECT case_id, procedure, {pair_select}, handoffs, bounces, excess_bounces, minutes_lost
+  FROM case_pairs
+),
+per_case AS (
+  SELECT case_id, procedure, {pair_columns},
+         SUM(handoffs) AS handoffs, SUM(bounces) AS bounces,
+         SUM(excess_bounces) AS excess_bounces, SUM(minutes_lost) AS minutes_lost
+  FROM keyed
+  GROUP BY case_id, procedure, {pair_columns}
+)
+SELECT {keys},
+       CAST(SUM(handoffs) AS BIGINT) AS handoffs,
+       CAST(SUM(bounces) AS BIGINT) AS bounces,
+       CAST(SUM(excess_bounces) AS BIGINT) AS excess_bounces,
+       CAST(SUM(CASE WHEN excess_bounces > 0 THEN 1 ELSE 0 END) AS BIGINT) AS pingpong_cases,
+       CAST(SUM(minutes_lost) AS DOUBLE) / 60.0 AS hours_lost,
+       COUNT(*) AS cases
+FROM per_case
+GROUP BY {keys}
+ORDER BY excess_bounces DESC, bounces DESC, handoffs DESC, {keys}"""
+)
+"""Ping-pong per pair, ordered pair, procedure or case (``{keys}`` filled from ``by``)."""
+
+NETWORK_NODES_SQL = """
+SELECT department, COUNT(DISTINCT case_id) AS cases, COUNT(*) AS events,
+       CAST(COALESCE(SUM(sojourn), 0) AS DOUBLE) / 60.0 AS working_hours_held
+FROM events
+WHERE in_sequence
+GROUP BY department
+ORDER BY department"""
+"""Departments: cases, events, and the working hours held (sum of its events' sojourns)."""
+
+NETWORK_EDGES_SQL = (
+    _with(_RUNS, _STEPS, _HANDOFFS)
+    + f""",
+ranked AS (
+  SELECT source, target, case_id, wait_minutes,
+         ROW_NUMBER() OVER (PARTITION BY source, target ORDER BY wait_minutes) AS rn,
+         COUNT(*) OVER (PARTITION BY source, target) AS n
+  FROM handoffs
+)
+SELECT source, target, COUNT(*) AS handoffs, COUNT(DISTINCT case_id) AS cases,
+       {_quantile("wait_minutes", 0.5)} / 60.0 AS median_wait_hours,
+       {_quantile("wait_minutes", 0.9)} / 60.0 AS p90_wait_hours
+FROM ranked
+GROUP BY source, target
+ORDER BY source, target"""
+)
+"""Handoffs per ordered pair: count, cases, median and 90th-percentile wait in working hours."""
+
+
+def figure_sqls() -> dict[str, str]:
+    """Every SQL text of this module by name (the Spark path transpiles exactly these)."""
+    sqls = {
+        "department_runs": DEPARTMENT_RUNS_SQL,
+        "handoffs": HANDOFFS_SQL,
+        "reference_counts": _REFERENCE_COUNTS_SQL,
+        "sequences": _SEQUENCES_SQL,
+        "reference_sequences": REFERENCE_SEQUENCES_SQL,
+        "bounces": BOUNCES_SQL,
+        "network_nodes": NETWORK_NODES_SQL,
+        "network_edges": NETWORK_EDGES_SQL,
+    }
+    for by in _PING_PONG_KEYS:
+        sqls[f"ping_pong_{by}"] = _ping_pong_sql(by)
+    return sqls
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------------------------
+
+
+def department_runs(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -> pd.DataFrame:
+    """The runs of each case's department sequence, in log order.
+
+    Columns: case_id, procedure, run_no (0, 1, …), department, first_idx, last_idx, first_wm,
+    last_wm (working-clock readings of the run's first and last events), events.
+
+    >>> import procmine as pm
+    >>> runs = pm.handoffs.department_runs(log)  # doctest: +SKIP
+    """
+    return engines.query(DEPARTMENT_RUNS_SQL, engine, events=_events(log, calendar))
+
+
+def handoff_table(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -> pd.DataFrame:
+    """One row per handoff between departments, in log order.
+
+    ``log`` is the canonical event log or an ``events`` frame from :func:`pm.event_table`.
+    Columns: case_id, procedure, position (j: the handoff goes from run j to run j + 1 of the
+    case's department sequence), source, target, wait_minutes (working minutes from the last event
+    of run j to the first event of run j + 1).
+
+    >>> import procmine as pm
+    >>> pm.handoffs.handoff_table(log)[["source", "target"]].value_counts()  # doctest: +SKIP
+    """
+    return engines.query(HANDOFFS_SQL, engine, events=_events(log, calendar))
+
+
+def bounce_table(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+) -> pd.DataFrame:
+    """One row per bounce (A → B → A), in log order, each classified prescribed or excess.
+
+    Columns: case_id, procedure, position (j: runs j and j + 2 in A, run j + 1 in B), source (A),
+    target (B), minutes_lost (working minutes from the last event of run j to the first of run
+    j + 2), rank (1 for the case's first bounce on (A, B) in time order, 2 for the next, …),
+    prescribed (m: bounces on (A, B) in the procedure's reference sequence), excess
+    (rank > prescribed). ``result.attrs["reference"]`` says which reference was used.
+
+    >>> import procmine as pm
+    >>> pm.handoffs.bounce_table(log, catalog).query("excess")  # doctest: +SKIP
+    """
+    events = _events(log, calendar)
+    tables, reference = _reference_tables(events, catalog, engine)
+    result = engines.query(BOUNCES_SQL, engine, events=events, **tables)
+    result["excess"] = result["excess"].astype(bool)
+    result.attrs.update(reference)
+    return result
+
+
+def ping_pong(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    *,
+    by: Literal["pair", "ordered", "procedure", "case"] = "pair",
+    calendar: Any = None,
+    engine: Any = None,
+) -> pd.DataFrame:
+    """Ping-pong between departments: handoffs, bounces, excess bounces and the time they lose.
+
+    ``by="pair"`` gives one row per unordered pair with at least one handoff (``department_a <
+    department_b`` in code point order, as Python's ``sorted``); ``"ordered"`` per (source,
+    target), a bounce A → B → A counting on (A, B); ``"procedure"`` per procedure and pair;
+    ``"case"`` per case and pair, the cases behind every figure. Columns after the keys:
+
+    - handoffs: handoffs in either direction (``"ordered"``: source → target);
+    - bounces, excess_bounces: see the module docstring (DESIGN.md, Definitions);
+    - pingpong_cases: cases with at least one excess bounce on the pair;
+    - hours_lost: working hours lost to the excess bounces (round trips A → B → A);
+    - cases: cases with at least one handoff on the pair.
+
+    Rows are sorted by excess_bounces, then bounces, then handoffs, largest first.
+    ``result.attrs["reference"]`` is ``"catalog"``, ``"most frequent sequence"`` or, when the
+    catalog lacks some procedures of the log, says which procedures fell back to the most frequent
+    sequence; ``result.attrs["references"]`` maps each procedure to its reference.
+
+    Example
+    -------
+    >>> import procmine as pm
+    >>> log = pm.datasets.load_sample()  # doctest: +SKIP
+    >>> pm.ping_pong(log, pm.datasets.load_sample_catalog()).head()  # doctest: +SKIP
+
+    Notes
+    -----
+    pm4py's ``discover_subcontracting_network(log, n=2, resource_key="org:group")`` is the nearest
+    pm4py figure and differs from the bounce count in three ways: it does not collapse repeats
+    (A, B, B, A is no bounce for it, and A, A, A counts as A → A); it adds a bounce pattern A → B
+    only the first time department A starts one anywhere in the log (the first variant, in its
+    variant order, where A is followed two steps later by A), so later ones are dropped; and it
+    divides by the number of cases. The four cases X,Y,X · X,Y,X,Y · Z,X,Z · X,Y,X give pm4py
+    X → Y = 0.5 (the X,Y,X variant only) where the log holds 3 bounces on (X, Y) in 4 cases
+    (0.75), plus 1 on (Y, X) and 1 on (Z, X). pm4py has no notion of prescribed bounces.
+    """
+    if by not in _PING_PONG_KEYS:
+        raise ValueError(
+            f"by must be one of {sorted(_PING_PONG_KEYS)}; got {by!r}. Use 'pair' for one row per "
+            "department pair, 'ordered' per direction, 'procedure' or 'case' to drill down."
+        )
+    events = _events(log, calendar)
+    tables, reference = _reference_tables(events, catalog, engine)
+    result = engines.query(_ping_pong_sql(by), engine, events=events, **tables)
+    result.attrs.update(reference)
+    return result
+
+
+def reference_sequences(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+) -> pd.DataFrame:
+    """The reference department sequence of each procedure, against which bounces are excess.
+
+    Columns: procedure, reference (``"catalog"`` or ``"most frequent sequence"``), sequence (tuple
+    of departments, repeats collapsed), cases (cases of the procedure whose department sequence is
+    exactly the reference), procedure_cases (cases of the procedure with a department sequence).
+
+    >>> import procmine as pm
+    >>> pm.handoffs.reference_sequences(log)  # doctest: +SKIP
+    """
+    events = _events(log, calendar)
+    catalog_events = _catalog_events(catalog)
+    catalog_sequences = (
+        engines.query(_SEQUENCES_SQL, engine, events=catalog_events)
+        if catalog_events is not None
+        else pd.DataFrame({"procedure": pd.Series([], dtype="string"), "sequence": []})
+    )
+    result = engines.query(
+        REFERENCE_SEQUENCES_SQL, engine, events=events, catalog_sequences=catalog_sequences
+    )
+    result["sequence"] = [tuple(text.split("\x01")) for text in result["sequence"]]
+    return result
+
+
+def handoff_network(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -> nx.DiGraph:
+    """The department handoff network as a networkx DiGraph.
+
+    Nodes are departments with attributes ``cases``, ``events`` and ``working_hours_held`` (the
+    sum of its events' sojourns: working time since the previous event of the case, in hours).
+    Edges are handoffs A → B with attributes ``handoffs``, ``cases``, ``median_wait_hours`` and
+    ``p90_wait_hours`` (the handoff wait: working hours from the last event in A to the first in
+    B). Quantiles interpolate linearly between order statistics — position (n − 1)·p over the
+    sorted waits, numpy's default and DuckDB's ``quantile_cont``.
+
+    >>> import procmine as pm
+    >>> graph = pm.handoff_network(log)  # doctest: +SKIP
+    >>> nodes, edges = pm.handoffs.network_frames(graph)  # doctest: +SKIP
+
+    Notes
+    -----
+    pm4py's ``discover_handover_of_work_network(log, resource_key="org:group")`` is the nearest
+    pm4py figure: it works on resources unless given ``resource_key="org:group"``; it does not
+    collapse repeats, so a department handing to itself is an A → A handover; with the default
+    ``beta=0`` it counts directly-following pairs, each weighted by its variant's frequency, and
+    divides by the total number of directly-following pairs in the log (a share, not a count);
+    it has no waits. On a log without missing departments, its A → B value times that total
+    equals our handoff count on A → B.
+    """
+    events = _events(log, calendar)
+    nodes = engines.query(NETWORK_NODES_SQL, engine, events=events)
+    edges = engines.query(NETWORK_EDGES_SQL, engine, events=events)
+    graph = nx.DiGraph()
+    graph.add_nodes_from((row.pop("department"), row) for row in nodes.to_dict("records"))
+    graph.add_edges_from(
+        (row.pop("source"), row.pop("target"), row) for row in edges.to_dict("records")
+    )
+    return graph
+
+
+def network_frames(graph: nx.DiGraph) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The nodes and edges of a handoff network as DataFrames (``department``; ``source``,
+    ``target``; then their attributes).
+
+    >>> g = nx.DiGraph(); g.add_edge("A", "B", handoffs=2)
+    >>> network_frames(g)[1].to_dict("records")
+    [{'source': 'A', 'target': 'B', 'handoffs': 2}]
+    """
+    nodes = pd.DataFrame([{"department": n, **attrs} for n, attrs in graph.nodes(data=True)])
+    edges = pd.DataFrame([{"source": u, "target": v, **a} for u, v, a in graph.edges(data=True)])
+    if nodes.empty:
+        nodes = pd.DataFrame({"department": []})
+    if edges.empty:
+        edges = pd.DataFrame({"source": [], "target": []})
+    return nodes, edges
+
+
+def network_summary(graph: nx.DiGraph, *, max_cycle_length: int = 3) -> dict[str, Any]:
+    """What the handoff network tells leadership, as plain DataFrames and lists.
+
+    Returns a dict with:
+
+    - ``hubs``: department, betweenness (networkx's normalised betweenness centrality on the
+      directed, unweighted graph: the share of shortest handoff routes between other departments
+      that pass through it — the coordination hubs), in_degree, out_degree; sorted by betweenness;
+    - ``reciprocity``: per unordered pair with a handoff, department_a < department_b,
+      handoffs_ab, handoffs_ba and reciprocity = min/max of the two (1: as much back as forth,
+      0: one way only); sorted by reciprocity then volume;
+    - ``overall_reciprocity``: the share of edges whose reverse edge exists (networkx);
+    - ``components``: strongly connected groups of two or more departments (work can circulate
+      among them), largest first, each a sorted list;
+    - ``cycles``: simple cycles of at most ``max_cycle_length`` departments, each a list;
+    - ``communities``: greedy-modularity communities of the undirected graph weighted by
+      handoffs in both directions, largest first, each a sorted list.
+
+    >>> g = nx.DiGraph([("A", "B", {"handoffs": 3}), ("B", "A", {"handoffs": 1})])
+    >>> network_summary(g)["reciprocity"]["reciprocity"].tolist()
+    [0.3333333333333333]
+    """
+    betweenness = nx.betweenness_centrality(graph, normalized=True)
+    hubs = pd.DataFrame(
+        {
+            "department": list(graph.nodes),
+            "betweenness": [betweenness[n] for n in graph.nodes],
+            "in_degree": [graph.in_degree(n) for n in graph.nodes],
+            "out_degree": [graph.out_degree(n) for n in graph.nodes],
+        }
+    ).sort_values(["betweenness", "department"], ascending=[False, True], ignore_index=True)
+
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for u, v, attrs in graph.edges(data=True):
+        if u == v:
+            continue
+        a, b = sorted((u, v))
+        pairs.setdefault((a, b), [0, 0])[0 if u == a else 1] += attrs.get("handoffs", 1)
+    reciprocity = pd.DataFrame(
+        [(a, b, ab, ba) for (a, b), (ab, ba) in pairs.items()],
+        columns=["department_a", "department_b", "handoffs_ab", "handoffs_ba"],
+    )
+    reciprocity["reciprocity"] = np.minimum(
+        reciprocity["handoffs_ab"], reciprocity["handoffs_ba"]
+    ) / np.maximum(reciprocity["handoffs_ab"], reciprocity["handoffs_ba"])
+    reciprocity = (
+        reciprocity.assign(total=reciprocity["handoffs_ab"] + reciprocity["handoffs_ba"])
+        .sort_values(
+            ["reciprocity", "total", "department_a", "department_b"],
+            ascending=[False, False, True, True],
+            ignore_index=True,
+        )
+        .drop(columns="total")
+    )
+
+    undirected = nx.Graph()
+    undirected.add_nodes_from(graph.nodes)
+    for u, v, attrs in graph.edges(data=True):
+        if u != v:
+            weight = undirected.get_edge_data(u, v, {"weight": 0})["weight"]
+            undirected.add_edge(u, v, weight=weight + attrs.get("handoffs", 1))
+    communities = (
+        nx.community.greedy_modularity_communities(undirected, weight="weight")
+        if undirected.number_of_edges()
+        else [{n} for n in undirected.nodes]
+    )
+
+    def largest_first(groups: Any) -> list[list[str]]:
+        return sorted((sorted(g) for g in groups), key=lambda g: (-len(g), g))
+
+    return {
+        "hubs": hubs,
+        "reciprocity": reciprocity,
+        "overall_reciprocity": (
+            nx.overall_reciprocity(graph) if graph.number_of_edges() else float("nan")
+        ),
+        "components": largest_first(
+            c for c in nx.strongly_connected_components(graph) if len(c) > 1
+        ),
+        "cycles": sorted(
+            (_from_smallest(c) for c in nx.simple_cycles(graph, length_bound=max_cycle_length)),
+            key=lambda c: (len(c), c),
+        ),
+        "communities": largest_first(communities),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _ping_pong_sql(by: str) -> str:
+    pair_kind, keys = _PING_PONG_KEYS[by]
+    pair_select, pair_columns = _PAIR_COLUMNS[pair_kind]
+    return PING_PONG_SQL.format(pair_select=pair_select, pair_columns=pair_columns, keys=keys)
+
+
+def _from_smallest(cycle: list[str]) -> list[str]:
+    """A cycle rotated to start at its smallest department, so each cycle reads one way."""
+    start = cycle.index(min(cycle))
+    return cycle[start:] + cycle[:start]
+
+
+def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
+    """The events table: ``log`` itself when it already is one, else built from the log."""
+    if all(column in log.columns for column in _EVENT_COLUMNS):
+        return log
+    if schema.DEPARTMENT not in log.columns:
+        raise schema.MissingColumnError(
+            f"Handoffs need the department column '{schema.DEPARTMENT}'; the log has "
+            f"{[str(c) for c in log.columns]}. Map your department header onto it when loading "
+            "(pm.read_log(..., mapping={'Đơn vị xử lý': 'org:group'}))."
+        )
+    return engines.event_table(log, calendar)
+
+
+def _catalog_events(catalog: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The catalog as a pseudo events table, one case per procedure, so the approved sequence goes
+    through exactly the same run and bounce SQL as the cases."""
+    if catalog is None:
+        return None
+    schema.require_columns(catalog, ("procedure", "step", "department"), what="the catalog")
+    ordered = catalog.sort_values(["procedure", "step"], kind="stable", ignore_index=True)
+    department = ordered["department"].astype("string")
+    return pd.DataFrame(
+        {
+            "idx": np.arange(len(ordered), dtype=np.int64),
+            "case_id": ordered["procedure"].astype("string"),
+            "procedure": ordered["procedure"].astype("string"),
+            "department": department,
+            "wm": ordered["step"].astype("float64"),
+            "in_sequence": department.notna().to_numpy(),
+        }
+    )
+
+
+def _reference_tables(
+    events: pd.DataFrame, catalog: pd.DataFrame | None, engine: Any
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The catalog's prescribed bounce counts (tables for the SQL) and what reference each
+    procedure of the log uses (for ``attrs``)."""
+    catalog_events = _catalog_events(catalog)
+    if catalog_events is None:
+        catalog_bounces = pd.DataFrame(
+            {
+                "procedure": pd.Series([], dtype="string"),
+                "source": pd.Series([], dtype="string"),
+                "target": pd.Series([], dtype="string"),
+                "prescribed": pd.Series([], dtype="int64"),
+            }
+        )
+        covered: set[str] = set()
+    else:
+        catalog_bounces = engines.query(_REFERENCE_COUNTS_SQL, engine, events=catalog_events)
+        covered = set(catalog_events["procedure"].dropna())
+    catalog_procedures = pd.DataFrame({"procedure": pd.Series(sorted(covered), dtype="string")})
+    procedures = sorted(pd.unique(events["procedure"].dropna()))
+    references = {p: ("catalog" if p in covered else "most frequent sequence") for p in procedures}
+    fallback = [p for p in procedures if p not in covered]
+    if catalog is None or not covered.intersection(procedures):
+        summary = "most frequent sequence"
+    elif not fallback:
+        summary = "catalog"
+    else:
+        summary = "catalog; most frequent sequence for procedures not in it: " + ", ".join(fallback)
+    tables = {"catalog_bounces": catalog_bounces, "catalog_procedures": catalog_procedures}
+    return tables, {"reference": summary, "references": references}

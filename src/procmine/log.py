@@ -1,0 +1,1087 @@
+"""Loading: turn an agency's export into the canonical event log, losing no row silently.
+
+:func:`read_log` reads CSV/TSV (any delimiter, UTF-8 with or without BOM, UTF-16, Windows-1258,
+gzip'd), XLSX, XES, Parquet, a pandas DataFrame or a SQL table/query; maps the export's headers
+(Vietnamese or English) onto the canonical columns of :mod:`procmine.schema`; normalises text to
+NFC; parses the timestamp formats Vietnamese exports use; puts the rows it cannot use in a
+quarantine table with their reason; and sorts each case by time. :func:`load_report` returns what
+happened (rows read = kept + quarantined, by reason; header mapping; encoding; date format).
+
+Everything is set-based: text is cleaned on its distinct values (Arrow compute), timestamps are
+parsed per detected format with Arrow's vectorised ``strptime`` or pandas' ISO 8601 parser.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import gzip
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from procmine import schema
+
+MISSING_VALUES: tuple[str, ...] = ("", "EMPTY", "NaN", "nan", "null", "NULL", "-", "None")
+
+REASON_MISSING_CASE = "missing case id"
+REASON_MISSING_ACTIVITY = "missing activity"
+REASON_MISSING_TIMESTAMP = "missing timestamp"
+REASON_BAD_TIMESTAMP = "unparseable timestamp"
+REASON_DUPLICATE = "exact duplicate"
+# A row gets the first reason that applies, in this order.
+REASONS: tuple[str, ...] = (
+    REASON_MISSING_CASE,
+    REASON_MISSING_ACTIVITY,
+    REASON_MISSING_TIMESTAMP,
+    REASON_BAD_TIMESTAMP,
+    REASON_DUPLICATE,
+)
+
+REPORT_KEY = "procmine_load_report"
+
+# Header names per canonical column, in priority order (the first that fits wins). Matching
+# ignores case, Unicode form, spaces and punctuation; unaccented spellings match as a fallback.
+HEADER_NAMES: dict[str, tuple[str, ...]] = {
+    schema.CASE: (
+        schema.CASE,
+        "Mã hồ sơ",
+        "Số hồ sơ",
+        "Mã HS",
+        "Số HS",
+        "Mã hồ sơ công việc",
+        "Mã văn bản",
+        "case id",
+        "case_id",
+        "case",
+        "caseid",
+        "case number",
+        "dossier id",
+    ),
+    schema.ACTIVITY: (
+        schema.ACTIVITY,
+        "Bước xử lý",
+        "Tên bước",
+        "Bước",
+        "Công việc",
+        "Tên công việc",
+        "Hoạt động",
+        "activity",
+        "step",
+        "activity name",
+        "task",
+        "event",
+    ),
+    schema.TIMESTAMP: (
+        schema.TIMESTAMP,
+        "Thời điểm",
+        "Ngày giờ xử lý",
+        "Ngày xử lý",
+        "Thời gian xử lý",
+        "Thời điểm xử lý",
+        "Ngày giờ",
+        "Thời gian",
+        "timestamp",
+        "time",
+        "datetime",
+        "date time",
+        "event time",
+        "date",
+    ),
+    schema.DEPARTMENT: (
+        schema.DEPARTMENT,
+        "Đơn vị xử lý",
+        "Phòng ban",
+        "Đơn vị",
+        "Phòng ban xử lý",
+        "Bộ phận",
+        "Phòng",
+        "department",
+        "unit",
+        "org unit",
+        "group",
+        "dept",
+    ),
+    schema.RESOURCE: (
+        schema.RESOURCE,
+        "Người xử lý",
+        "Cán bộ xử lý",
+        "Cán bộ",
+        "Chuyên viên",
+        "Người thực hiện",
+        "resource",
+        "user",
+        "official",
+        "performer",
+        "handler",
+    ),
+    schema.PROCEDURE: (
+        schema.PROCEDURE,
+        "Tên thủ tục",
+        "Thủ tục",
+        "Tên quy trình",
+        "Quy trình",
+        "procedure",
+        "procedure name",
+        "process",
+    ),
+    schema.LIFECYCLE: (schema.LIFECYCLE, "lifecycle", "transition", "event type"),
+    schema.DEADLINE: (
+        schema.DEADLINE,
+        "Hạn xử lý",
+        "Hạn giải quyết",
+        "Hạn hoàn thành",
+        "deadline",
+        "due date",
+        "due",
+    ),
+}
+_TEXT_COLUMNS = (
+    schema.CASE,
+    schema.ACTIVITY,
+    schema.DEPARTMENT,
+    schema.RESOURCE,
+    schema.PROCEDURE,
+    schema.LIFECYCLE,
+)
+_TIME_COLUMNS = (schema.TIMESTAMP, schema.DEADLINE)
+_TIMESTAMP_SHARE = 0.95  # a timestamp candidate must parse for this share of its values
+_TIMESTAMP_FALLBACK_SHARE = 0.5  # ... or this much when no candidate reaches the first
+
+# Excel's 1900 date system, as Excel counts it (its phantom 29/02/1900 makes day 0 = 30/12/1899).
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "ms")
+# Serial numbers taken as dates: 1950-01-01 .. 2099-12-31 (keeps durations such as 3.5 out).
+_EXCEL_RANGE = (18264.0, 73051.0)
+
+_SPACES = r"[\s\p{Z}\x{200B}\x{FEFF}]+"
+_SQL_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle", "duckdb")
+
+
+class LoadReport(dict):
+    """The load report: a dict kept in ``log.attrs``, shared (not deep-copied) by derived frames,
+    since pandas copies ``attrs`` on every operation and the quarantine table can be large."""
+
+    def __deepcopy__(self, memo: dict) -> LoadReport:
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+def read_log(
+    source: str | Path | pd.DataFrame,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    sheet: str | int | None = None,
+    table: str | None = None,
+    query: str | None = None,
+    encoding: str | None = None,
+    timezone: str = schema.DEFAULT_TIMEZONE,
+    missing_values: Iterable[str] = MISSING_VALUES,
+    dayfirst: bool = True,
+) -> pd.DataFrame:
+    """Read an export into the canonical event log; its load report is :func:`load_report`.
+
+    ``source`` is a file (``.csv``/``.tsv``/``.txt`` optionally ``.gz``, ``.xlsx``, ``.xes``/
+    ``.xes.gz``, ``.parquet``), a pandas DataFrame, or a SQLAlchemy URL with ``table=`` or
+    ``query=``. ``mapping`` maps export headers to canonical columns (``{"Mã HS":
+    "case:concept:name"}``); headers it does not name are recognised from a built-in dictionary
+    of Vietnamese and English names. The encoding and delimiter of a CSV file are detected;
+    ``encoding`` overrides the detection. Naive timestamps are taken in ``timezone``; aware
+    ones are converted to it. ``missing_values`` in the department/resource columns become
+    nulls (the event stays). ``dayfirst`` decides ambiguous dates such as 03/04/2024.
+
+    Rows without a case, a step or a parseable time, and exact duplicates (the first is kept),
+    go to the quarantine table of the report. Cases come in order of first appearance in the
+    export, each sorted by time, export order kept for ties.
+
+    >>> log = read_log(pd.DataFrame({"Mã hồ sơ": ["HS1"], "Bước xử lý": ["Tiếp nhận"],
+    ...                                 "Thời điểm": ["15/03/2024 08:30"]}))
+    >>> str(log["time:timestamp"].iloc[0])
+    '2024-03-15 08:30:00+07:00'
+    >>> load_report(log)["rows_kept"]
+    1
+    """
+    missing = tuple(missing_values)
+    frame, info = _read_source(
+        source, mapping, sheet=sheet, table=table, query=query, encoding=encoding
+    )
+    return _canonical(frame, info, mapping, timezone=timezone, missing=missing, dayfirst=dayfirst)
+
+
+def load_report(log: pd.DataFrame) -> dict[str, Any]:
+    """The load report of a log returned by :func:`read_log`.
+
+    Keys: ``source``, ``format``, ``encoding``, ``delimiter``, ``rows_read``, ``rows_kept``,
+    ``rows_quarantined``, ``quarantined_by_reason`` ({reason: rows}, every reason listed),
+    ``quarantine`` (the original rows with ``reason`` and ``source_row``, 1 = first data row),
+    ``mapping`` ({export header: canonical column}), ``date_format``, ``deadline_format``,
+    ``timezone``, ``cases``, ``missing_department`` / ``missing_resource`` (kept events
+    without one; None when the column is absent), ``missing_values_nulled`` ({column: values
+    turned to null}), ``transfer_history`` (False: step logs only for now).
+
+    >>> load_report(read_log(pd.DataFrame({"case": ["a"], "activity": ["x"],
+    ...                                    "time": ["2024-01-02"]})))["mapping"]["case"]
+    'case:concept:name'
+    """
+    try:
+        return log.attrs[REPORT_KEY]
+    except KeyError:
+        raise KeyError(
+            "This DataFrame carries no load report: it was not returned by pm.read_log "
+            "(or a pandas operation dropped its attrs). Load it with pm.read_log(...)."
+        ) from None
+
+
+def header_key(name: object) -> str:
+    """The form headers are compared in: NFC, case-folded, letters and digits only.
+
+    >>> header_key("MÃ_HỒ  SƠ") == header_key("mã hồ sơ")
+    True
+    """
+    text = unicodedata.normalize("NFC", str(name)).casefold()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def detect_mapping(
+    frame: pd.DataFrame,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    timezone: str = schema.DEFAULT_TIMEZONE,
+    dayfirst: bool = True,
+) -> dict[str, str]:
+    """The header mapping :func:`read_log` would use: {export header: canonical column}.
+
+    >>> detect_mapping(pd.DataFrame({"Số hồ sơ": ["1"], "Tên bước": ["a"],
+    ...                              "Thời gian xử lý": ["2 ngày"], "Ngày xử lý": ["02/01/2024"]}))
+    {'Số hồ sơ': 'case:concept:name', 'Tên bước': 'concept:name', 'Ngày xử lý': 'time:timestamp'}
+    """
+    chosen, _, _ = _resolve_mapping(frame, mapping, timezone=timezone, dayfirst=dayfirst)
+    return chosen
+
+
+def parse_timestamps(
+    values: pd.Series,
+    timezone: str = schema.DEFAULT_TIMEZONE,
+    dayfirst: bool = True,
+) -> tuple[pd.Series, str]:
+    """Parse a column of time stamps, detecting its format; returns (stamps, format found).
+
+    Understands ISO 8601 (with or without offset), dd/mm/yyyy with or without HH:MM[:SS]
+    (``/``, ``-`` or ``.`` between the parts; mm/dd/yyyy when it fits better or
+    ``dayfirst=False``), Excel serial numbers (1900 system, 1950–2099) and datetime columns.
+    Naive stamps are taken in ``timezone``; the result is ``datetime64[us, timezone]`` with NaT
+    where a value does not parse.
+
+    >>> stamps, fmt = parse_timestamps(pd.Series(["15/03/2024 08:30", "45366.5"]))
+    >>> [str(s) for s in stamps], fmt
+    (['2024-03-15 08:30:00+07:00', '2024-03-15 12:00:00+07:00'], '%d/%m/%Y %H:%M; Excel serial')
+    """
+    values = values.reset_index(drop=True)
+    dtype = values.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        return _localize(pd.Series(values), timezone), "datetime"
+    if pd.api.types.is_bool_dtype(dtype):
+        return pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[us, {timezone}]"), ""
+    if pd.api.types.is_numeric_dtype(dtype):
+        return _from_excel(values.to_numpy(dtype="float64", na_value=np.nan), timezone)
+    if isinstance(dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    if pd.api.types.is_object_dtype(values.dtype):
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind in ("datetime64", "datetime", "date"):
+            return _localize(pd.to_datetime(values, utc=_any_aware(values)), timezone), "datetime"
+        if kind not in ("string", "empty"):
+            return _parse_mixed(values, timezone, dayfirst)
+    return _parse_text(_arrow_text(values), timezone, dayfirst)
+
+
+# --------------------------------------------------------------------------------------------
+# Sources
+# --------------------------------------------------------------------------------------------
+
+
+def _read_source(
+    source: Any,
+    mapping: Mapping[str, str] | None,
+    *,
+    sheet: str | int | None,
+    table: str | None,
+    query: str | None,
+    encoding: str | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    info: dict[str, Any] = {"encoding": None, "delimiter": None}
+    if isinstance(source, pd.DataFrame):
+        return source, info | {"source": "DataFrame", "format": "dataframe"}
+    text = str(source)
+    scheme = text.split("://", 1)[0].split("+", 1)[0].lower() if "://" in text else ""
+    if scheme in _SQL_SCHEMES:
+        return _read_sql(text, table=table, query=query), info | _sql_info(text, table, query)
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"No such file: {path}")
+    name = path.name.lower().removesuffix(".gz")
+    info["source"] = str(path)
+    if name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
+        return _read_excel(path, sheet, mapping), info | {"format": "xlsx"}
+    if name.endswith(".xes"):
+        return _read_xes(path), info | {"format": "xes"}
+    if name.endswith((".parquet", ".pq")):
+        return _read_parquet(path, mapping), info | {"format": "parquet"}
+    if name.endswith((".csv", ".tsv", ".txt", ".tab")):
+        frame, csv_info = _read_csv(path, mapping, encoding)
+        return frame, info | csv_info | {"format": "csv"}
+    raise ValueError(
+        f"Cannot tell the format of {path.name}: expected .csv, .tsv, .txt (optionally .gz), "
+        ".xlsx, .xes, .xes.gz or .parquet, a pandas DataFrame, or a SQLAlchemy URL."
+    )
+
+
+def _sql_info(url: str, table: str | None, query: str | None) -> dict[str, Any]:
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    what = f"table {table}" if table else "query"
+    return {"source": f"{shown} ({what})", "format": "sql"}
+
+
+def _read_sql(url: str, *, table: str | None, query: str | None) -> pd.DataFrame:
+    import sqlalchemy
+
+    if (table is None) == (query is None):
+        raise ValueError("A database source needs exactly one of table='name' or query='SELECT …'.")
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            if table is not None:
+                return pd.read_sql_table(table, connection)
+            return pd.read_sql_query(sqlalchemy.text(query), connection)
+    finally:
+        engine.dispose()
+
+
+def _read_excel(
+    path: Path, sheet: str | int | None, mapping: Mapping[str, str] | None
+) -> pd.DataFrame:
+    sheet = 0 if sheet is None else sheet
+    header = pd.read_excel(path, sheet_name=sheet, engine="calamine", nrows=0).columns
+    # Ids stay text (000123); dates typed as text or Excel dates are both parsed later.
+    text = _candidate_headers([str(h) for h in header], mapping, _TEXT_COLUMNS)
+    return pd.read_excel(
+        path,
+        sheet_name=sheet,
+        engine="calamine",
+        dtype={h: object for h in header if str(h) in text},
+    )
+
+
+def _read_xes(path: Path) -> pd.DataFrame:
+    try:
+        import rustxes
+
+        data, _ = rustxes.import_xes(str(path))
+        frame = data.to_pandas()
+        # rustxes converts stamps to UTC and drops the zone: say so before localising.
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_dtype(frame[column].dtype):
+                frame[column] = frame[column].dt.tz_localize("UTC")
+        return frame
+    except ImportError:
+        import sys
+
+        sys._pm4py_welcome_shown = True  # type: ignore[attr-defined]
+        import pm4py
+
+        return pm4py.read_xes(str(path))
+
+
+def _read_parquet(path: Path, mapping: Mapping[str, str] | None) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(path).names
+    # Text columns we will clean are read as dictionaries: cleaning touches distinct values only.
+    wanted = _candidate_headers(names, mapping, _TEXT_COLUMNS)
+    table = pq.read_table(path, read_dictionary=[n for n in names if n in wanted])
+    return table.to_pandas()
+
+
+def _head_bytes(path: Path, size: int = 1 << 16) -> bytes:
+    with path.open("rb") as handle:
+        magic = handle.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    with opener(path, "rb") as handle:
+        return handle.read(size)
+
+
+def detect_encoding(raw: bytes) -> str:
+    """The encoding of an export's first bytes: BOMs first, then strict UTF-8, then Windows-1258
+    when it decodes into Vietnamese letters, else charset-normalizer's best guess.
+
+    >>> detect_encoding("Bước".encode("utf-8-sig")), detect_encoding(b"B\\xfd\\xf5\\xecc")
+    ('utf-8-sig', 'cp1258')
+    """
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for cut in range(4):  # the sample may end inside a multi-byte character
+        try:
+            raw[: len(raw) - cut].decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError:
+            continue
+    try:
+        text = raw.decode("cp1258")
+        # Tone marks are combining characters in Windows-1258; horn/breve letters are its own.
+        if re.search(
+            "[ăâđêôơưĂÂĐÊÔƠƯ][\u0300\u0301\u0303\u0309\u0323]?|\\w[\u0300\u0301\u0303\u0309\u0323]",
+            text,
+        ):
+            return "cp1258"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    return best.encoding if best is not None else "latin-1"
+
+
+def _sniff_delimiter(text: str, path: Path) -> str:
+    lines = [line for line in text.splitlines()[:30] if line.strip()]
+    if len(lines) > 1:
+        lines = lines[:-1]  # the last line of the sample may be cut short
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+    except csv.Error:
+        if path.name.lower().removesuffix(".gz").endswith((".tsv", ".tab")):
+            return "\t"
+        counts = {d: lines[0].count(d) for d in ",;\t|"} if lines else {}
+        return max(counts, key=counts.get) if counts and max(counts.values()) else ","
+
+
+def _read_csv(
+    path: Path, mapping: Mapping[str, str] | None, encoding: str | None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import pyarrow.csv as pcsv
+
+    raw = _head_bytes(path)
+    detected = encoding or detect_encoding(raw)
+    text = raw.decode(detected, errors="replace").lstrip("\ufeff")
+    delimiter = _sniff_delimiter(text, path)
+    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    # Keyed by the headers as decoded (NFD tone marks in cp1258): Arrow matches them verbatim.
+    # Canonical columns are read as text: case ids such as 000123 keep their zeros, and the
+    # timestamp parser, not Arrow's guess, decides what a date is.
+    text_columns = _candidate_headers(header, mapping, schema.CANONICAL)
+    # Arrow reads UTF-8 natively (and skips a UTF-8 BOM); other encodings go through a codec.
+    arrow_encoding = "utf8" if codecs.lookup(detected).name in ("utf-8", "utf-8-sig") else detected
+    convert = pcsv.ConvertOptions(
+        column_types={h: pa.large_string() for h in header if h in text_columns},
+        strings_can_be_null=True,
+    )
+    read = pcsv.ReadOptions(encoding=arrow_encoding, block_size=1 << 24)
+    try:
+        # Parsing in parallel needs rows that never hold a line break; a quoted one makes a
+        # row come up short, and Arrow says so: then read again, allowing them (3x slower).
+        try:
+            table = pcsv.read_csv(
+                path,
+                read_options=read,
+                convert_options=convert,
+                parse_options=pcsv.ParseOptions(delimiter=delimiter),
+            )
+        except pa.ArrowInvalid:
+            parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
+            table = pcsv.read_csv(
+                path, read_options=read, parse_options=parse, convert_options=convert
+            )
+    except pa.ArrowInvalid as error:
+        raise ValueError(f"{path.name} is not a well-formed CSV file: {error}") from None
+    if detected == "cp1258":  # Arrow keeps the headers as decoded: NFD tone marks
+        table = table.rename_columns([unicodedata.normalize("NFC", n) for n in table.column_names])
+    return table.to_pandas(), {"encoding": detected, "delimiter": delimiter}
+
+
+# --------------------------------------------------------------------------------------------
+# Header mapping
+# --------------------------------------------------------------------------------------------
+
+
+def _strip_accents(key: str) -> str:
+    decomposed = unicodedata.normalize("NFD", key.replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _header_rank(header: str, column: str) -> int | None:
+    """Priority of ``header`` as ``column`` (lower wins), None when it is not a name for it."""
+    names = HEADER_NAMES[column]
+    key = header_key(header)
+    keys = [header_key(n) for n in names]
+    if key in keys:
+        return keys.index(key)
+    bare = [_strip_accents(k) for k in keys]
+    if _strip_accents(key) in bare:  # unaccented export headers ("Ma ho so") rank after accented
+        return len(names) + bare.index(_strip_accents(key))
+    return None
+
+
+def _candidate_headers(
+    headers: Sequence[str], mapping: Mapping[str, str] | None, columns: Iterable[str]
+) -> set[str]:
+    columns = list(columns)
+    found = {h for h in headers if any(_header_rank(h, c) is not None for c in columns)}
+    for key, value in (mapping or {}).items():
+        found.update({key, value})
+    return found
+
+
+def _explicit_mapping(frame: pd.DataFrame, mapping: Mapping[str, str]) -> dict[str, str]:
+    headers = [str(c) for c in frame.columns]
+    chosen: dict[str, str] = {}
+    for key, value in mapping.items():
+        if key in headers:
+            chosen[key] = value
+        elif value in headers and key in schema.CANONICAL:  # {"case:concept:name": "Mã HS"}
+            chosen[value] = key
+        else:
+            close = difflib.get_close_matches(str(key), headers, n=3, cutoff=0.5)
+            raise schema.MissingColumnError(
+                f"mapping names the header {key!r}, which the export does not have"
+                + (f" (closest: {', '.join(map(repr, close))})" if close else "")
+                + f". Columns found: {headers}."
+            )
+    return chosen
+
+
+def _resolve_mapping(
+    frame: pd.DataFrame,
+    mapping: Mapping[str, str] | None,
+    *,
+    timezone: str,
+    dayfirst: bool,
+) -> tuple[dict[str, str], dict[str, tuple[pd.Series, str]], dict[str, str]]:
+    """(chosen {header: column}, parsed time columns {column: (stamps, format)}, rejections)."""
+    chosen = _explicit_mapping(frame, mapping or {})
+    parsed: dict[str, tuple[pd.Series, str]] = {}
+    rejected: dict[str, str] = {}
+    taken = set(chosen.values())
+    for header, column in chosen.items():
+        if column in _TIME_COLUMNS:
+            parsed[column] = parse_timestamps(frame[header], timezone, dayfirst)
+    for column in schema.CANONICAL:
+        if column in taken:
+            continue
+        ranked = sorted(
+            (rank, position, header)
+            for position, header in enumerate(str(c) for c in frame.columns)
+            if header not in chosen and (rank := _header_rank(header, column)) is not None
+        )
+        fallback: tuple[str, pd.Series, str] | None = None
+        for _, _, header in ranked:
+            if column in _TIME_COLUMNS:
+                # Values decide: "Thời gian xử lý" may hold durations ("2 ngày", 3.5).
+                stamps, fmt = parse_timestamps(frame[header], timezone, dayfirst)
+                filled = int(_non_empty(frame[header], ()).sum())
+                share = stamps.notna().sum() / filled if filled else 0.0
+                if share < _TIMESTAMP_SHARE:
+                    rejected[header] = (
+                        f"{header!r} was not taken as {column}: only {share:.0%} of its "
+                        "values are date-times"
+                    )
+                    if fallback is None and share >= _TIMESTAMP_FALLBACK_SHARE:
+                        fallback = (header, stamps, fmt)
+                    continue
+                parsed[column] = (stamps, fmt)
+            chosen[header] = column
+            taken.add(column)
+            break
+        else:
+            # No candidate is clean enough: a dirty export still loads from its best-ranked
+            # mostly-dates column, and its bad stamps go to quarantine.
+            if fallback is not None:
+                header, stamps, fmt = fallback
+                rejected.pop(header)
+                parsed[column] = (stamps, fmt)
+                chosen[header] = column
+                taken.add(column)
+    return chosen, parsed, rejected
+
+
+def _missing_column_error(
+    frame: pd.DataFrame, missing: list[str], rejected: dict[str, str]
+) -> schema.MissingColumnError:
+    headers = [str(c) for c in frame.columns]
+    keys = {header_key(h): h for h in headers}
+    parts = []
+    for column in missing:
+        names = [_strip_accents(header_key(n)) for n in HEADER_NAMES[column]]
+        close: list[str] = []
+        for name in names:
+            for key in difflib.get_close_matches(name, [_strip_accents(k) for k in keys], 3, 0.6):
+                original = next(h for k, h in keys.items() if _strip_accents(k) == key)
+                if original not in close:
+                    close.append(original)
+        parts.append(
+            f"'{column}' (e.g. {', '.join(repr(n) for n in HEADER_NAMES[column][1:4])})"
+            + (f", closest headers: {', '.join(map(repr, close[:3]))}" if close else "")
+        )
+    notes = "".join(f" {note}." for note in rejected.values())
+    return schema.MissingColumnError(
+        f"The export lacks the required column(s) {'; '.join(parts)}. Columns found: {headers}."
+        f"{notes} Pass mapping={{'your header': 'canonical name'}} to pm.read_log."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------------------------
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """A column as one Arrow large_string array (numbers become their text: 12.0 → '12')."""
+    dtype = values.dtype
+    if pd.api.types.is_float_dtype(dtype):
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+        finite = numbers[np.isfinite(numbers)]
+        if np.array_equal(finite, np.round(finite)):  # ids read as floats because of blanks
+            values = values.astype("Int64")
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        array = pa.array(values, from_pandas=True)
+        return pc.cast(_flat(array), pa.large_string())
+    try:
+        array = pa.array(values, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # mixed Python objects
+        array = pa.array(
+            values.where(values.isna(), values.astype(str)).astype(object),
+            type=pa.large_string(),
+            from_pandas=True,
+        )
+    return _flat(array)
+
+
+def _flat(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(array, pa.ChunkedArray):
+        return array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    return array
+
+
+def _clean_values(values: pa.Array, missing: Sequence[str]) -> pa.Array:
+    """NFC, inner whitespace runs collapsed, trimmed; empty and missing tokens become null."""
+    values = pc.cast(values, pa.large_string())
+    values = pc.utf8_normalize(values, form="NFC")
+    values = pc.utf8_trim_whitespace(pc.replace_substring_regex(values, _SPACES, " "))
+    tokens = pa.array(
+        sorted({unicodedata.normalize("NFC", t).strip() for t in missing} | {""}),
+        type=pa.large_string(),
+    )
+    return pc.if_else(
+        pc.is_in(values, value_set=tokens), pa.scalar(None, pa.large_string()), values
+    )
+
+
+def _encode_text(values: pd.Series, missing: Sequence[str]) -> tuple[pa.Array, np.ndarray, int]:
+    """(distinct cleaned values, codes with -1 for null, non-null values turned null).
+
+    Cleaning runs on the distinct raw values only; variants that clean to the same text (NFD vs
+    NFC, extra spaces) merge into one code.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        raw_codes = values.cat.codes.to_numpy()
+        raw_dictionary = _arrow_text(pd.Series(values.cat.categories))
+    else:
+        encoded = pc.dictionary_encode(_arrow_text(values))
+        raw_dictionary = encoded.dictionary
+        raw_codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    cleaned = pc.dictionary_encode(_clean_values(raw_dictionary, missing))
+    remap = np.append(
+        cleaned.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32), -1
+    )  # index -1 (a raw null) stays null
+    codes = remap[raw_codes]
+    nulled = int(np.count_nonzero((raw_codes >= 0) & (codes < 0)))
+    return cleaned.dictionary, codes, nulled
+
+
+def _materialise(dictionary: pa.Array, codes: np.ndarray) -> pd.Series:
+    indices = pa.array(codes, mask=codes < 0, type=pa.int32())
+    return pd.Series(pc.take(dictionary, indices).to_pandas(), copy=False)
+
+
+def _nfc_column(values: pd.Series) -> pd.Series:
+    """NFC for a column kept as it is: text only, numbers and dates untouched."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        if categories.dtype == object or pd.api.types.is_string_dtype(categories.dtype):
+            fixed = pd.Index(
+                [unicodedata.normalize("NFC", c) if isinstance(c, str) else c for c in categories]
+            )
+            if fixed.is_unique:
+                return values.cat.rename_categories(fixed)
+            return values.astype(object).map(dict(zip(categories, fixed, strict=True)))
+        return values
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        array = _flat(pa.array(values, from_pandas=True))
+        if pc.all(pc.string_is_ascii(array)).as_py() is not False:
+            return values
+        return pd.Series(
+            pc.utf8_normalize(array, "NFC").to_pandas(), index=values.index, name=values.name
+        ).astype(dtype)
+    if pd.api.types.is_object_dtype(dtype):
+        try:
+            distinct = values.dropna().unique()
+        except TypeError:  # unhashable cells (lists from XES): leave them
+            return values
+        fixes = {v: unicodedata.normalize("NFC", v) for v in distinct if isinstance(v, str)}
+        fixes = {k: v for k, v in fixes.items() if k != v}
+        return values.replace(fixes) if fixes else values
+    return values
+
+
+def _non_empty(values: pd.Series, missing: Sequence[str]) -> np.ndarray:
+    """Cells holding something other than blank or a missing-value token."""
+    present = values.notna().to_numpy()
+    if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+        return present
+    try:
+        text = pc.utf8_trim_whitespace(_arrow_text(values))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return present
+    tokens = pa.array(sorted({t.strip() for t in missing} | {""}), type=pa.large_string())
+    blank = pc.is_in(text, value_set=tokens)
+    return pc.and_(pc.is_valid(text), pc.invert(blank)).to_numpy(zero_copy_only=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Time
+# --------------------------------------------------------------------------------------------
+
+
+def _localize(stamps: pd.Series, timezone: str) -> pd.Series:
+    stamps = pd.Series(stamps).reset_index(drop=True)
+    if stamps.dt.tz is None:
+        # Taken in the clock's zone; in a fall-back hour, the earlier (summer-time) instant.
+        stamps = stamps.dt.tz_localize(
+            timezone, ambiguous=np.ones(len(stamps), dtype=bool), nonexistent="shift_forward"
+        )
+    else:
+        stamps = stamps.dt.tz_convert(timezone)
+    return stamps.astype(f"datetime64[us, {timezone}]")
+
+
+def _any_aware(values: pd.Series) -> bool:
+    sample = values.dropna()
+    return bool(len(sample)) and any(getattr(v, "tzinfo", None) is not None for v in sample[:50])
+
+
+def _from_excel(serials: np.ndarray, timezone: str) -> tuple[pd.Series, str]:
+    ok = np.isfinite(serials) & (serials >= _EXCEL_RANGE[0]) & (serials < _EXCEL_RANGE[1])
+    # Rounded to the millisecond: serials carry float noise (08:30 is 0.35416666666666663).
+    millis = np.round(np.where(ok, serials, 0.0) * 86_400_000).astype("int64")
+    stamps = (_EXCEL_EPOCH + millis.astype("timedelta64[ms]")).astype("datetime64[us]")
+    stamps = np.where(ok, stamps, np.datetime64("NaT", "us"))
+    return _localize(pd.Series(stamps), timezone), ("Excel serial" if ok.any() else "")
+
+
+_DMY = (
+    r"^(?:\d{1,2}:\d{2}(?::\d{2})? )?(?P<first>\d{1,2})(?P<sep>[/.-])(?P<second>\d{1,2})[/.-]\d{4}"
+)
+_ISO = r"^\d{4}-\d{1,2}-\d{1,2}"
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_SERIAL = r"^\d+(?:\.\d+)?$"
+
+
+def _day_formats(separator: str, dayfirst: bool) -> list[str]:
+    date = f"%d{separator}%m{separator}%Y" if dayfirst else f"%m{separator}%d{separator}%Y"
+    return [f"{date} %H:%M:%S", f"{date} %H:%M", date, f"%H:%M:%S {date}", f"%H:%M {date}"]
+
+
+def _parse_day_first(values: pa.Array, dayfirst: bool) -> tuple[pa.Array, list[str]]:
+    """dd/mm/yyyy (or mm/dd/yyyy) stamps with Arrow's strptime, one format at a time, each
+    tried only on the values the previous ones left unparsed."""
+    parts = pc.extract_regex(values, _DMY)
+    first = pc.cast(parts.field("first"), pa.int64())
+    second = pc.cast(parts.field("second"), pa.int64())
+    # The order that fits decides (13..31 can only be a day); dayfirst breaks the tie.
+    first_is_day = pc.any(pc.greater(first, 12)).as_py() or False
+    second_is_day = pc.any(pc.greater(second, 12)).as_py() or False
+    if first_is_day != second_is_day:
+        dayfirst = first_is_day
+    separators = pc.unique(parts.field("sep").drop_null()).to_pylist()
+    result = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[us]")
+    used: list[str] = []
+    for separator in separators:
+        for fmt in _day_formats(separator, dayfirst):
+            pending = np.flatnonzero(np.isnat(result))
+            if not len(pending):
+                break
+            attempt = pc.strptime(
+                values.take(pa.array(pending)), format=fmt, unit="us", error_is_null=True
+            )
+            parsed = attempt.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+            if not np.isnat(parsed).all():
+                used.append(fmt)
+                result[pending] = parsed
+    # strptime rolls 31/02 over into March: keep only stamps whose day is the day written.
+    written_day = (first if dayfirst else second).to_numpy(zero_copy_only=False)
+    stamps = pa.array(result, type=pa.timestamp("us"))
+    valid = pc.equal(pc.day(stamps), pa.array(written_day, type=pa.float64()).cast(pa.int64()))
+    stamps = pc.if_else(pc.fill_null(valid, False), stamps, pa.scalar(None, pa.timestamp("us")))
+    return stamps, used
+
+
+def _parse_iso(values: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+    """ISO 8601 stamps: (naive ones, those with an offset in UTC or None when there are none)."""
+    with_offset = values.str.contains(_OFFSET, regex=True, na=False).to_numpy()
+    naive = pd.to_datetime(values.where(~with_offset), format="ISO8601", errors="coerce")
+    naive = naive.astype("datetime64[us]")
+    if not with_offset.any():
+        return naive, None
+    aware = pd.to_datetime(values.where(with_offset), format="ISO8601", errors="coerce", utc=True)
+    return naive, aware.astype("datetime64[us, UTC]")
+
+
+def _parse_text(values: pa.Array, timezone: str, dayfirst: bool) -> tuple[pd.Series, str]:
+    n = len(values)
+    # Double spaces are rare: plain replacements are cheaper than a regex over every stamp.
+    values = pc.utf8_trim_whitespace(values)
+    for _ in range(2):
+        values = pc.replace_substring(values, "  ", " ")
+    found: list[str] = []
+    local = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")  # wall-clock stamps
+    utc = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")  # stamps with an offset
+    rest = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
+
+    def take(pattern: str) -> tuple[np.ndarray, pa.Array]:
+        """The rows still unparsed that match ``pattern`` (and drop them from ``rest``)."""
+        nonlocal rest
+        subset = values.take(pa.array(rest))
+        hit = pc.fill_null(pc.match_substring_regex(subset, pattern), False)
+        hit = hit.to_numpy(zero_copy_only=False)
+        rows, rest = rest[hit], rest[~hit]
+        return rows, subset.filter(pa.array(hit))
+
+    rows, subset = take(_DMY)
+    if len(rows):
+        stamps, used = _parse_day_first(subset, dayfirst)
+        found += used
+        local[rows] = stamps.to_numpy(zero_copy_only=False)
+
+    rows, subset = take(_ISO) if len(rest) else (rest, None)
+    if len(rows):
+        naive, aware = _parse_iso(pd.Series(subset.to_pandas()))
+        if naive.notna().any() or (aware is not None and aware.notna().any()):
+            found.append("ISO 8601")
+        local[rows] = naive.to_numpy()
+        if aware is not None:
+            utc[rows] = aware.dt.tz_localize(None).to_numpy()
+
+    rows, subset = take(_SERIAL) if len(rest) else (rest, None)
+    if len(rows):
+        stamps, fmt = _from_excel(pc.cast(subset, pa.float64()).to_numpy(), timezone)
+        if fmt:
+            found.append(fmt)
+        utc[rows] = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+
+    result = _localize(pd.Series(local), timezone)
+    if not np.isnat(utc).all():
+        result = result.fillna(_localize(pd.Series(utc).dt.tz_localize("UTC"), timezone))
+    return result, "; ".join(found)
+
+
+def _parse_mixed(values: pd.Series, timezone: str, dayfirst: bool) -> tuple[pd.Series, str]:
+    """An object column of strings, numbers and datetimes (Excel sheets typed by hand)."""
+    kinds = values.map(type)  # one C-level call per cell, only for such mixed columns
+    is_text = kinds.eq(str).to_numpy()
+    is_number = (
+        kinds.isin([int, float, np.int64, np.float64]).to_numpy() & values.notna().to_numpy()
+    )
+    result = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[us, {timezone}]")
+    found = []
+    if is_text.any():
+        stamps, fmt = _parse_text(_arrow_text(values[is_text]), timezone, dayfirst)
+        result[is_text] = stamps.to_numpy()
+        found.append(fmt)
+    if is_number.any():
+        stamps, fmt = _from_excel(values[is_number].to_numpy(dtype="float64"), timezone)
+        result[is_number] = stamps.to_numpy()
+        found.append(fmt)
+    others = ~(is_text | is_number) & values.notna().to_numpy()
+    if others.any():
+        converted = pd.to_datetime(values[others], errors="coerce", utc=_any_aware(values[others]))
+        result[others] = _localize(converted, timezone).to_numpy()
+        found.append("datetime")
+    return result, "; ".join(f for f in found if f)
+
+
+# --------------------------------------------------------------------------------------------
+# The canonical log
+# --------------------------------------------------------------------------------------------
+
+
+def _canonical(
+    frame: pd.DataFrame,
+    info: dict[str, Any],
+    mapping: Mapping[str, str] | None,
+    *,
+    timezone: str,
+    missing: Sequence[str],
+    dayfirst: bool,
+) -> pd.DataFrame:
+    frame = frame.reset_index(drop=True)
+    frame.columns = [unicodedata.normalize("NFC", str(c)) for c in frame.columns]
+    n = len(frame)
+    chosen, parsed, rejected = _resolve_mapping(
+        frame, mapping, timezone=timezone, dayfirst=dayfirst
+    )
+    absent = [c for c in schema.REQUIRED if c not in chosen.values()]
+    if absent:
+        raise _missing_column_error(frame, absent, rejected)
+    by_column = {column: header for header, column in chosen.items()}
+    clash = [c for c in frame.columns if c in by_column and chosen.get(c) != c and c not in chosen]
+    if clash:
+        raise ValueError(
+            f"The export has a column named {clash[0]!r} and another header mapped onto it "
+            f"({by_column[clash[0]]!r}); rename one of them or pass mapping= explicitly."
+        )
+
+    columns: dict[str, pd.Series] = {}
+    codes: dict[str, np.ndarray] = {}
+    nulled: dict[str, int] = {}
+    for column in _TEXT_COLUMNS:
+        if column in by_column:
+            dictionary, column_codes, count = _encode_text(frame[by_column[column]], missing)
+            columns[column] = _materialise(dictionary, column_codes)
+            codes[column] = column_codes
+            nulled[column] = count
+    for column in _TIME_COLUMNS:
+        if column in by_column:
+            columns[column] = parsed[column][0]
+    for header, column in chosen.items():
+        if column not in schema.CANONICAL:  # explicit renames to other names
+            columns[column] = _nfc_column(frame[header])
+    ordered = {c: columns[c] for c in schema.CANONICAL if c in columns}
+    ordered |= {c: s for c, s in columns.items() if c not in ordered}
+    for header in frame.columns:
+        if header not in chosen:
+            ordered[header] = _nfc_column(frame[header])
+    out = pd.DataFrame(ordered, copy=False)
+
+    # One reason per row, the first that applies.
+    reason = np.zeros(n, dtype=np.int8)
+    stamps = columns[schema.TIMESTAMP]
+    stamp_filled = _non_empty(frame[by_column[schema.TIMESTAMP]], missing)
+    faults = (
+        codes[schema.CASE] < 0,
+        codes[schema.ACTIVITY] < 0,
+        ~stamp_filled,
+        stamps.isna().to_numpy(),
+    )
+    for number, fault in enumerate(faults, start=1):
+        reason[(reason == 0) & fault] = number
+
+    kept = np.flatnonzero(reason == 0)
+    micros = stamps.array.asi8  # UTC microseconds: comparable across offsets
+    order = kept[_case_time_order(codes[schema.CASE][kept], micros[kept])]
+    duplicate = _duplicates(out, order, codes[schema.CASE], micros)
+    reason[order[duplicate]] = len(faults) + 1
+    order = order[~duplicate]
+
+    log = out.take(order).reset_index(drop=True)
+    cases = len(np.unique(codes[schema.CASE][order])) if len(order) else 0
+    report = _report(frame, info, chosen, parsed, reason, log, nulled, timezone, cases)
+    log.attrs[REPORT_KEY] = report
+    return log
+
+
+def _case_time_order(case_codes: np.ndarray, stamps: np.ndarray) -> np.ndarray:
+    """Stable order: cases by first appearance, then time; export order for ties."""
+    first_seen = pc.dictionary_encode(pa.array(case_codes)).indices.to_numpy()
+    times = stamps
+    if len(times) < 2:
+        return np.arange(len(times))
+    if np.all(np.diff(first_seen) >= 0):
+        same = first_seen[1:] == first_seen[:-1]
+        if np.all(~same | (times[1:] >= times[:-1])):  # already in order: the common export
+            return np.arange(len(times))
+    return np.lexsort((times, first_seen))  # lexsort is stable: ties keep export order
+
+
+def _duplicates(
+    out: pd.DataFrame, order: np.ndarray, case_codes: np.ndarray, micros: np.ndarray
+) -> np.ndarray:
+    """Mask over ``order``: rows equal in every column to an earlier one (exports order)."""
+    mask = np.zeros(len(order), dtype=bool)
+    if len(order) < 2:
+        return mask
+    # Equal rows share case and time, so they sit in one run of the sorted order: only rows in
+    # such runs are compared column by column.
+    case = case_codes[order]
+    times = micros[order]
+    tie = (case[1:] == case[:-1]) & (times[1:] == times[:-1])
+    in_run = np.zeros(len(order), dtype=bool)
+    in_run[1:] |= tie
+    in_run[:-1] |= tie
+    if not in_run.any():
+        return mask
+    runs = out.iloc[order[in_run]]
+    try:
+        mask[in_run] = runs.duplicated(keep="first").to_numpy()
+    except TypeError:  # unhashable cells: compare their text
+        mask[in_run] = runs.astype(str).duplicated(keep="first").to_numpy()
+    return mask
+
+
+def _report(
+    frame: pd.DataFrame,
+    info: dict[str, Any],
+    chosen: dict[str, str],
+    parsed: dict[str, tuple[pd.Series, str]],
+    reason: np.ndarray,
+    log: pd.DataFrame,
+    nulled: dict[str, int],
+    timezone: str,
+    cases: int,
+) -> LoadReport:
+    quarantined = np.flatnonzero(reason > 0)
+    quarantine = frame.iloc[quarantined].copy()
+    labels = np.array(("", *REASONS), dtype=object)
+    quarantine.insert(0, "source_row", quarantined + 1)
+    reason_column = "reason" if "reason" not in quarantine.columns else "procmine:reason"
+    quarantine.insert(0, reason_column, labels[reason[quarantined]])
+    quarantine = quarantine.reset_index(drop=True)
+    counts = np.bincount(reason, minlength=len(labels))
+
+    def lacking(column: str) -> int | None:
+        return int(log[column].isna().sum()) if column in log.columns else None
+
+    return LoadReport(
+        source=info.get("source"),
+        format=info.get("format"),
+        encoding=info.get("encoding"),
+        delimiter=info.get("delimiter"),
+        rows_read=len(frame),
+        rows_kept=len(log),
+        rows_quarantined=len(quarantined),
+        quarantined_by_reason={r: int(counts[i + 1]) for i, r in enumerate(REASONS)},
+        quarantine=quarantine,
+        mapping=dict(chosen),
+        date_format=parsed[schema.TIMESTAMP][1],
+        deadline_format=parsed[schema.DEADLINE][1] if schema.DEADLINE in parsed else None,
+        timezone=timezone,
+        cases=cases,
+        missing_department=lacking(schema.DEPARTMENT),
+        missing_resource=lacking(schema.RESOURCE),
+        missing_values_nulled=nulled,
+        transfer_history=False,
+    )

@@ -1,0 +1,950 @@
+"""Where cases lose working time, and which cases miss their deadline.
+
+Every figure here is one SQL text (DuckDB dialect, transpilable to Spark SQL by SQLGlot) run by
+:func:`procmine.engines.query` over the ``events`` table of :func:`procmine.engines.event_table`,
+whose ``sojourn`` column is the one definition of an event's sojourn (DESIGN.md, Definitions).
+The SQL texts are built from the fragments below, each written once, and composed per question:
+
+- :func:`sojourns`: each event's sojourn (working minutes and hours, calendar hours beside it), and
+  with start/complete lifecycles its waiting and processing parts.
+- :func:`bottlenecks` / :func:`bottleneck_cases`: the ranking of steps, departments, handoffs,
+  procedures or officials by the working time they hold cases, and the cases behind each row.
+- :func:`on_time`, :func:`step_allotments`, :func:`on_time_rate`, :func:`slow_units`,
+  :func:`late_without_explanation`: deadlines, the department that held each overrun, the monthly
+  list of units processing late and the late cases that lack an explanation.
+
+The exact rules (percentiles, pairing of starts and completes, due dates, allotments, explanation
+matching) are in ``docs/definitions-performance.md`` and in each function's Notes.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from procmine import engines, schema
+
+__all__ = [
+    "DEFAULT_EXPLANATIONS",
+    "bottleneck_cases",
+    "bottlenecks",
+    "figure_sql",
+    "late_without_explanation",
+    "on_time",
+    "on_time_rate",
+    "slow_units",
+    "sojourns",
+    "step_allotments",
+]
+
+DEFAULT_EXPLANATIONS: tuple[str, ...] = (
+    "Giải trình",
+    "Báo cáo giải trình",
+    "Xin gia hạn",
+    "Văn bản xin lỗi",
+)
+
+By = Literal["activity", "department", "handoff", "procedure", "resource"]
+_KEYS: dict[str, tuple[str, ...]] = {
+    "activity": ("activity",),
+    "department": ("department",),
+    "resource": ("resource",),
+    "handoff": ("source", "target"),
+    "procedure": ("procedure",),
+}
+# Working-clock readings are float minutes; a completion this close to the due reading is on time.
+_EPSILON_MINUTES = 1e-6
+
+
+# ------------------------------------------------------------------------------ SQL fragments
+def _percentile(value: str, p: float) -> str:
+    """Linear-interpolation percentile (numpy's default, Hyndman–Fan type 7) of ``value`` over a
+    group whose rows carry ``rn`` (0-based rank by value) and ``n`` (non-null values in the group).
+
+    Written with ranks because DuckDB's QUANTILE_CONT has no exact Spark SQL form that SQLGlot
+    produces (it writes PERCENTILE_CONT(x, p), which Spark lacks, or PERCENTILE_APPROX).
+    """
+    low = f"FLOOR((n - 1) * {p!r})"
+    high = f"LEAST({low} + 1, n - 1)"
+    at_low = f"MAX(CASE WHEN rn = {low} THEN {value} END)"
+    at_high = f"MAX(CASE WHEN rn = {high} THEN {value} END)"
+    return f"{at_low} + ((n - 1) * {p!r} - {low}) * ({at_high} - {at_low})"
+
+
+def _ranked(source: str, keys: Iterable[str], value: str) -> str:
+    """``source`` with the rank ``rn`` (0-based) and count ``n`` of ``value`` within each key
+    group, for :func:`_percentile`; ``value`` must not be null."""
+    partition = ", ".join(keys)
+    return f"""
+SELECT *,
+  ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {value}) - 1 AS rn,
+  COUNT(*) OVER (PARTITION BY {partition}) AS n
+FROM {source}"""
+
+
+def _sojourn_sql(split: bool, calendar_time: bool = False) -> str:
+    """Per event: its sojourn, its calendar time since the previous event of the case when
+    ``calendar_time``, and its waiting and processing minutes when ``split`` (see
+    :func:`sojourns`, Notes)."""
+    base = "SELECT * FROM events"
+    if calendar_time:
+        base = """
+SELECT *,
+  (EPOCH(ts) - EPOCH(LAG(ts) OVER (PARTITION BY case_id ORDER BY idx))) / 3600.0
+    AS calendar_hours
+FROM events"""
+    if not split:
+        return f"SELECT *, NULL AS waiting, NULL AS processing FROM ({base}) AS timed"
+    return f"""
+WITH phased AS (
+  SELECT *,
+    CASE WHEN lifecycle = 'start' THEN 'start'
+         WHEN lifecycle IS NULL OR lifecycle = 'complete' THEN 'complete' END AS phase
+  FROM ({base}) AS timed
+),
+numbered AS (
+  SELECT *,
+    ROW_NUMBER() OVER (PARTITION BY case_id, activity, phase ORDER BY idx) AS instance,
+    MAX(CASE WHEN phase = 'complete' THEN wm END) OVER (
+      PARTITION BY case_id ORDER BY idx ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ) AS previous_complete_wm
+  FROM phased
+),
+starts AS (
+  SELECT case_id, activity, instance, idx AS start_idx, wm AS start_wm
+  FROM numbered WHERE phase = 'start'
+)
+SELECT n.*,
+  CASE WHEN n.phase = 'start' OR (n.phase = 'complete' AND s.start_idx IS NULL)
+       THEN n.wm - n.previous_complete_wm END AS waiting,
+  CASE WHEN n.phase = 'complete' THEN COALESCE(n.wm - s.start_wm, 0.0) END AS processing
+FROM numbered AS n
+LEFT JOIN starts AS s
+  ON n.phase = 'complete' AND s.case_id = n.case_id AND s.activity = n.activity
+  AND s.instance = n.instance AND s.start_idx < n.idx"""
+
+
+def _units_sql(by: str, split: bool) -> str:
+    """The units whose working time a ranking row holds: one row per event (activity, department,
+    resource), per handoff, or per case (procedure), with its key, case, minutes, the events it
+    counts and its waiting/processing minutes."""
+    if by == "handoff":
+        return """
+SELECT source, target, case_id, wait_minutes AS minutes, 1 AS events,
+  NULL AS waiting, NULL AS processing
+FROM handoffs"""
+    if by == "procedure":
+        return f"""
+SELECT procedure, case_id, SUM(COALESCE(sojourn, 0.0)) AS minutes, COUNT(*) AS events,
+  SUM(waiting) AS waiting, SUM(processing) AS processing
+FROM ({_sojourn_sql(split)}) AS sojourned
+GROUP BY procedure, case_id"""
+    (key,) = _KEYS[by]
+    return f"""
+SELECT {key}, case_id, sojourn AS minutes, 1 AS events, waiting, processing
+FROM ({_sojourn_sql(split)}) AS sojourned
+WHERE sojourn IS NOT NULL"""
+
+
+def _bottleneck_sql(by: str, split: bool) -> str:
+    keys = ", ".join(_KEYS[by])
+    return f"""
+WITH units AS ({_units_sql(by, split)}),
+ranked AS ({_ranked("units", _KEYS[by], "minutes")}),
+total AS (SELECT SUM(sojourn) AS all_minutes FROM events)
+SELECT {keys},
+  SUM(minutes) / 60.0 AS hours,
+  SUM(minutes) / NULLIF(MAX(all_minutes), 0) AS share,
+  ({_percentile("minutes", 0.5)}) / 60.0 AS median_hours,
+  ({_percentile("minutes", 0.9)}) / 60.0 AS p90_hours,
+  COUNT(DISTINCT case_id) AS cases,
+  CAST(SUM(events) AS BIGINT) AS events,
+  SUM(waiting) / 60.0 AS waiting_hours,
+  SUM(processing) / 60.0 AS processing_hours
+FROM ranked CROSS JOIN total
+GROUP BY {keys}, n
+ORDER BY hours DESC, {keys}"""
+
+
+def _bottleneck_cases_sql(by: str, split: bool) -> str:
+    keys = ", ".join(_KEYS[by])
+    return f"""
+WITH units AS ({_units_sql(by, split)})
+SELECT {keys}, case_id, SUM(minutes) / 60.0 AS hours, CAST(SUM(events) AS BIGINT) AS events,
+  SUM(waiting) / 60.0 AS waiting_hours, SUM(processing) / 60.0 AS processing_hours
+FROM units
+GROUP BY {keys}, case_id
+ORDER BY {keys}, hours DESC, case_id"""
+
+
+def _deadline_ctes(minutes_per_day: float) -> str:
+    """Per case: received, completed, due reading, working days, on time and overrun
+    (CTEs ``cases`` and ``judged``)."""
+    mpd = float(minutes_per_day)
+    return f"""
+cases AS (
+  SELECT case_id, MIN(procedure) AS procedure, MIN(ts) AS received, MAX(ts) AS completed,
+    MIN(wm) AS received_wm, MAX(wm) AS completed_wm
+  FROM events GROUP BY case_id
+),
+due AS (
+  SELECT c.*,
+    COALESCE(d.due_wm,
+             c.received_wm + COALESCE(d.deadline_days, p.deadline_working_days) * {mpd}) AS due_wm
+  FROM cases AS c
+  LEFT JOIN case_deadlines AS d ON d.case_id = c.case_id
+  LEFT JOIN procedure_deadlines AS p ON p.procedure = c.procedure
+),
+judged AS (
+  SELECT *,
+    (completed_wm - received_wm) / {mpd} AS working_days,
+    (due_wm - received_wm) / {mpd} AS deadline_working_days,
+    CASE WHEN due_wm IS NOT NULL THEN completed_wm <= due_wm + {_EPSILON_MINUTES} END AS on_time,
+    CASE WHEN due_wm IS NULL THEN NULL
+         WHEN completed_wm <= due_wm + {_EPSILON_MINUTES} THEN 0.0
+         ELSE (completed_wm - due_wm) / {mpd} END AS overrun_working_days
+  FROM due
+)"""
+
+
+def _allotment_ctes() -> str:
+    """Per procedure and step (activity): the catalog's allotment, or the weight of the step in
+    the split of what the catalog leaves of the deadline (CTE ``allotments``); needs ``judged``."""
+    return f"""
+step_time AS (
+  SELECT case_id, procedure, activity, SUM(COALESCE(sojourn, 0.0)) AS minutes
+  FROM events GROUP BY case_id, procedure, activity
+),
+on_time_steps AS (
+  SELECT s.procedure, s.activity, s.minutes
+  FROM step_time AS s JOIN judged AS j ON j.case_id = s.case_id
+  WHERE j.on_time
+),
+step_medians AS (
+  SELECT procedure, activity, {_percentile("minutes", 0.5)} AS median_minutes, n AS on_time_cases
+  FROM ({_ranked("on_time_steps", ("procedure", "activity"), "minutes")}) AS r
+  GROUP BY procedure, activity, n
+),
+steps AS (
+  SELECT procedure, activity, given_days FROM catalog_steps
+  UNION ALL
+  SELECT DISTINCT procedure, activity, CAST(NULL AS DOUBLE) AS given_days FROM on_time_steps
+  WHERE procedure NOT IN (SELECT procedure FROM catalog_steps)
+),
+weighed AS (
+  SELECT s.procedure, s.activity, s.given_days, m.median_minutes, m.on_time_cases,
+    SUM(CASE WHEN s.given_days IS NULL THEN COALESCE(m.median_minutes, 0.0) END)
+      OVER (PARTITION BY s.procedure) AS median_total,
+    COUNT(CASE WHEN s.given_days IS NULL THEN 1 END) OVER (PARTITION BY s.procedure) AS derived,
+    COALESCE(SUM(s.given_days) OVER (PARTITION BY s.procedure), 0.0) AS given_total
+  FROM steps AS s
+  LEFT JOIN step_medians AS m ON m.procedure = s.procedure AND m.activity = s.activity
+),
+allotments AS (
+  SELECT procedure, activity, given_days, given_total, median_minutes,
+    COALESCE(on_time_cases, 0) AS on_time_cases,
+    CASE WHEN given_days IS NOT NULL THEN NULL
+         WHEN median_total > 0 THEN COALESCE(median_minutes, 0.0) / median_total
+         ELSE 1.0 / derived END AS weight,
+    CASE WHEN given_days IS NOT NULL THEN 'catalog'
+         WHEN median_total > 0 THEN 'median'
+         ELSE 'equal' END AS basis
+  FROM weighed
+)"""
+
+
+def _held_ctes(unit: str, minutes_per_day: float) -> str:
+    """Per late case: the ``unit`` (department or resource) whose steps exceeded their allotments
+    by the most working time (CTE ``held_<unit>``); needs ``judged``, ``step_time``, ``allotments``.
+    """
+    mpd = float(minutes_per_day)
+    return f"""
+excess_steps_{unit} AS (
+  SELECT s.case_id, s.activity, s.minutes,
+    GREATEST(s.minutes - COALESCE(
+      a.given_days, GREATEST(j.deadline_working_days - a.given_total, 0.0) * a.weight, 0.0
+    ) * {mpd}, 0.0) AS excess
+  FROM step_time AS s
+  JOIN judged AS j ON j.case_id = s.case_id AND NOT j.on_time
+  LEFT JOIN allotments AS a ON a.procedure = s.procedure AND a.activity = s.activity
+),
+unit_steps_{unit} AS (
+  SELECT case_id, activity, {unit} AS unit, SUM(COALESCE(sojourn, 0.0)) AS minutes
+  FROM events WHERE {unit} IS NOT NULL GROUP BY case_id, activity, {unit}
+),
+unit_excess_{unit} AS (
+  SELECT u.case_id, u.unit, SUM(x.excess * u.minutes / x.minutes) AS excess
+  FROM unit_steps_{unit} AS u
+  JOIN excess_steps_{unit} AS x ON x.case_id = u.case_id AND x.activity = u.activity
+  WHERE x.excess > 0
+  GROUP BY u.case_id, u.unit
+),
+held_{unit} AS (
+  SELECT case_id, unit, excess FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY excess DESC, unit) AS place
+    FROM unit_excess_{unit} WHERE excess > 0
+  ) AS ordered WHERE place = 1
+)"""
+
+
+def _explained_cte() -> str:
+    return """
+explained AS (
+  SELECT DISTINCT case_id FROM events
+  WHERE activity IN (SELECT activity FROM explanation_activities)
+)"""
+
+
+def _on_time_sql(minutes_per_day: float) -> str:
+    """One row per case: the deadline figures, who held the overrun, and whether it is explained
+    (CTE ``per_case``); the public functions select from it."""
+    return f"""
+WITH {_deadline_ctes(minutes_per_day)},
+{_allotment_ctes()},
+{_held_ctes("department", minutes_per_day)},
+{_held_ctes("resource", minutes_per_day)},
+{_explained_cte()},
+per_case AS (
+  SELECT j.case_id, j.procedure, j.received, j.completed, j.received_wm, j.due_wm,
+    j.working_days, j.deadline_working_days, j.on_time, j.overrun_working_days,
+    hd.unit AS department_held_overrun, hr.unit AS resource_held_overrun,
+    x.case_id IS NOT NULL AS explained,
+    STRFTIME(j.completed, '%Y-%m') AS month
+  FROM judged AS j
+  LEFT JOIN held_department AS hd ON hd.case_id = j.case_id
+  LEFT JOIN held_resource AS hr ON hr.case_id = j.case_id
+  LEFT JOIN explained AS x ON x.case_id = j.case_id
+)"""
+
+
+_ON_TIME_SELECT = """
+SELECT case_id, procedure, received, completed, received_wm, due_wm, working_days,
+  deadline_working_days, on_time, overrun_working_days, department_held_overrun,
+  resource_held_overrun, explained
+FROM per_case ORDER BY case_id"""
+
+_RATE_SELECT = {
+    "procedure": """
+SELECT procedure, COUNT(*) AS cases, COUNT(on_time) AS judged,
+  COUNT(CASE WHEN on_time THEN 1 END) AS on_time,
+  COUNT(CASE WHEN NOT on_time THEN 1 END) AS late,
+  COUNT(CASE WHEN on_time THEN 1 END) / NULLIF(CAST(COUNT(on_time) AS DOUBLE), 0) AS on_time_rate
+FROM per_case GROUP BY procedure ORDER BY procedure""",
+    "month": """
+SELECT month, COUNT(*) AS cases, COUNT(on_time) AS judged,
+  COUNT(CASE WHEN on_time THEN 1 END) AS on_time,
+  COUNT(CASE WHEN NOT on_time THEN 1 END) AS late,
+  COUNT(CASE WHEN on_time THEN 1 END) / NULLIF(CAST(COUNT(on_time) AS DOUBLE), 0) AS on_time_rate
+FROM per_case GROUP BY month ORDER BY month""",
+    "department": """
+SELECT t.department, COUNT(*) AS cases, COUNT(c.on_time) AS judged,
+  COUNT(CASE WHEN c.on_time THEN 1 END) AS on_time,
+  COUNT(CASE WHEN NOT c.on_time THEN 1 END) AS late,
+  COUNT(CASE WHEN c.on_time THEN 1 END) / NULLIF(CAST(COUNT(c.on_time) AS DOUBLE), 0)
+    AS on_time_rate
+FROM (SELECT DISTINCT case_id, department FROM events WHERE department IS NOT NULL) AS t
+JOIN per_case AS c ON c.case_id = t.case_id
+GROUP BY t.department ORDER BY t.department""",
+}
+
+
+def _slow_units_select(unit: str) -> str:
+    held = f"{unit}_held_overrun"
+    return f"""
+, took_part AS (
+  SELECT DISTINCT case_id, {unit} AS unit FROM events WHERE {unit} IS NOT NULL
+),
+per_unit AS (
+  SELECT c.month, t.unit AS {unit}, COUNT(c.on_time) AS cases,
+    COUNT(CASE WHEN NOT c.on_time THEN 1 END) AS late_cases,
+    COUNT(CASE WHEN c.{held} = t.unit THEN 1 END) AS late_cases_held,
+    COALESCE(SUM(CASE WHEN c.{held} = t.unit THEN c.overrun_working_days END), 0.0)
+      AS overrun_working_days
+  FROM took_part AS t JOIN per_case AS c ON c.case_id = t.case_id
+  GROUP BY c.month, t.unit
+)
+SELECT month,
+  ROW_NUMBER() OVER (PARTITION BY month ORDER BY late_cases_held DESC, overrun_working_days DESC,
+    late_cases DESC, {unit}) AS rank,
+  {unit}, late_cases_held, late_cases, cases,
+  late_cases / CAST(cases AS DOUBLE) AS late_share, overrun_working_days
+FROM per_unit WHERE late_cases > 0
+ORDER BY month, rank"""
+
+
+_LATE_UNEXPLAINED_SELECT = """
+SELECT case_id, procedure, completed, overrun_working_days, department_held_overrun
+FROM per_case WHERE NOT on_time AND NOT explained
+ORDER BY overrun_working_days DESC, case_id"""
+
+_ALLOTMENTS_SELECT = """
+SELECT a.procedure, a.activity, a.basis, a.on_time_cases, a.median_minutes / 60.0 AS median_hours,
+  a.weight,
+  COALESCE(a.given_days, GREATEST(p.deadline_working_days - a.given_total, 0.0) * a.weight)
+    AS allotment_working_days
+FROM allotments AS a LEFT JOIN procedure_deadlines AS p ON p.procedure = a.procedure
+ORDER BY a.procedure, a.activity"""
+
+
+def figure_sql() -> dict[str, str]:
+    """Every figure's SQL text of this module, by name (for review and for the Spark check).
+
+    >>> "bottlenecks[activity]" in figure_sql()
+    True
+    """
+    texts = {
+        "sojourns": _sojourn_sql(split=False, calendar_time=True),
+        "sojourns[split]": _sojourn_sql(split=True, calendar_time=True),
+    }
+    for by in _KEYS:
+        texts[f"bottlenecks[{by}]"] = _bottleneck_sql(by, split=by != "handoff")
+        texts[f"bottleneck_cases[{by}]"] = _bottleneck_cases_sql(by, split=by != "handoff")
+    head = _on_time_sql(480)
+    texts["on_time"] = head + _ON_TIME_SELECT
+    texts["step_allotments"] = f"WITH {_deadline_ctes(480)},\n{_allotment_ctes()}" + (
+        _ALLOTMENTS_SELECT
+    )
+    for by, select in _RATE_SELECT.items():
+        texts[f"on_time_rate[{by}]"] = head + select
+    for unit in ("department", "resource"):
+        texts[f"slow_units[{unit}]"] = head + _slow_units_select(unit)
+    texts["late_without_explanation"] = head + _LATE_UNEXPLAINED_SELECT
+    return texts
+
+
+# ------------------------------------------------------------------------------- helpers
+def _calendar(calendar: Any) -> Any:
+    from procmine.calendar import WorkCalendar
+
+    return calendar if calendar is not None else WorkCalendar()
+
+
+def _has_lifecycle_pairs(events: pd.DataFrame) -> bool:
+    # A schema decision (which columns the answer has), not a figure: any start event at all.
+    return bool((events["lifecycle"] == "start").any())
+
+
+def _check_by(by: str, allowed: Iterable[str]) -> None:
+    allowed = list(allowed)
+    if by not in allowed:
+        raise ValueError(f"by must be one of {allowed}, found {by!r}.")
+
+
+def _localize(naive: pd.Series, calendar: Any) -> pd.Series:
+    return calendar.localize(pd.Series(pd.to_datetime(naive)).astype("datetime64[ns]"))
+
+
+def _handoffs(events: pd.DataFrame, calendar: Any, engine: Any) -> pd.DataFrame:
+    try:
+        from procmine.handoffs import handoff_table
+    except ImportError as error:
+        raise ImportError(
+            "bottlenecks(by='handoff') needs procmine.handoffs.handoff_table, which could not "
+            f"be imported: {error}"
+        ) from error
+    # handoff_table takes the events frame as it is: the clock is read once.
+    table = handoff_table(events, calendar, engine)
+    schema.require_columns(
+        table, ("case_id", "source", "target", "wait_minutes"), what="the handoff table"
+    )
+    return table[["case_id", "source", "target", "wait_minutes"]]
+
+
+def _normal(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold().strip()
+
+
+def _explanation_activities(activities: pd.Series, names: Iterable[str]) -> pd.DataFrame:
+    """The log's activity names that count as an explanation step.
+
+    Matched over the vocabulary (the distinct names, a few hundred at most), not over events:
+    NFC-normalised and case-folded, an activity matches a name when it equals it or starts with it
+    followed by a character that is not a letter or digit ("Giải trình lý do chậm" matches
+    "Giải trình"; "Giải trìnhX" does not).
+    """
+    wanted = [_normal(n) for n in names if _normal(n)]
+    vocabulary = pd.Series(activities.dropna().unique(), dtype="string")
+    normal = vocabulary.map(_normal)
+
+    def matches(name: str) -> bool:
+        return any(name == w or (name.startswith(w) and not name[len(w)].isalnum()) for w in wanted)
+
+    return pd.DataFrame({"activity": vocabulary[normal.map(matches).astype(bool)].astype(str)})
+
+
+def _catalog_tables(catalog: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``procedure_deadlines`` (procedure, deadline_working_days) and ``catalog_steps``
+    (procedure, activity, given_days) from the catalog (empty without one)."""
+    if catalog is None:
+        return (
+            pd.DataFrame({"procedure": pd.Series(dtype=str), "deadline_working_days": []}),
+            pd.DataFrame(
+                {
+                    "procedure": pd.Series(dtype=str),
+                    "activity": pd.Series(dtype=str),
+                    "given_days": pd.Series(dtype="float64"),
+                }
+            ),
+        )
+    schema.require_columns(
+        catalog, ("procedure", "activity", "deadline_working_days"), what="the catalog"
+    )
+    frame = catalog.assign(
+        procedure=catalog["procedure"].astype(str),
+        activity=catalog["activity"].astype(str),
+        deadline_working_days=pd.to_numeric(catalog["deadline_working_days"], errors="raise"),
+        given_days=(
+            pd.to_numeric(catalog["step_deadline_working_days"], errors="raise")
+            if "step_deadline_working_days" in catalog.columns
+            else np.nan
+        ),
+    )
+    deadlines = frame.groupby("procedure", as_index=False)["deadline_working_days"].max()
+    steps = frame.groupby(["procedure", "activity"], as_index=False)["given_days"].sum(min_count=1)
+    return deadlines, steps.astype({"given_days": "float64"})
+
+
+def _case_deadlines(log: pd.DataFrame, calendar: Any, column: str | None) -> pd.DataFrame:
+    """Per case with a value in ``column``: ``due_wm`` (a date-time deadline, read on the working
+    clock) or ``deadline_days`` (a number of working days)."""
+    empty = pd.DataFrame(
+        {
+            "case_id": pd.Series(dtype=str),
+            "due_wm": pd.Series(dtype="float64"),
+            "deadline_days": pd.Series(dtype="float64"),
+        }
+    )
+    if column is None or column not in log.columns:
+        return empty
+    values = log.groupby(log[schema.CASE].astype(str), sort=False)[column].first().dropna()
+    if values.empty:
+        return empty
+    frame = pd.DataFrame({"case_id": values.index.astype(str)})
+    if pd.api.types.is_bool_dtype(values.dtype):
+        raise ValueError(f"the deadline column {column!r} holds true/false, not dates or days.")
+    is_datetime = pd.api.types.is_datetime64_any_dtype(values.dtype)
+    numeric = None if is_datetime else pd.to_numeric(values, errors="coerce")
+    if numeric is not None and numeric.notna().all():
+        return frame.assign(due_wm=np.nan, deadline_days=numeric.to_numpy(dtype="float64"))
+    try:
+        stamps = values if is_datetime else pd.to_datetime(values, format="mixed", dayfirst=True)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"the deadline column {column!r} holds values that are neither date-times nor numbers "
+            f"of working days ({error}); fix them or pass deadline_column=None."
+        ) from None
+    local = calendar.localize(pd.Series(stamps.to_numpy(), index=values.index))
+    # A deadline stamped at 00:00 is a date: the case is due by the end of that day.
+    midnight = local == local.dt.normalize()
+    local = local.where(~midnight, local + pd.Timedelta(days=1))
+    return frame.assign(due_wm=calendar.working_minutes(local), deadline_days=np.nan)
+
+
+def _deadline_tables(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None,
+    calendar: Any,
+    deadline_column: str | None,
+    explanation_activities: Iterable[str],
+    events: pd.DataFrame,
+) -> dict[str, pd.DataFrame]:
+    deadlines, steps = _catalog_tables(catalog)
+    has_column = deadline_column is not None and deadline_column in log.columns
+    if catalog is None and not has_column:
+        raise ValueError(
+            "on-time figures need deadlines: pass a catalog (deadline_working_days per "
+            f"procedure) or a log with a deadline column ({deadline_column!r} not found)."
+        )
+    case_deadlines = _case_deadlines(log, calendar, deadline_column)
+    return {
+        "events": events,
+        "procedure_deadlines": deadlines,
+        "catalog_steps": steps,
+        "case_deadlines": case_deadlines,
+        "explanation_activities": _explanation_activities(
+            events["activity"], explanation_activities
+        ),
+    }
+
+
+# ------------------------------------------------------------------------------ sojourns
+def sojourns(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -> pd.DataFrame:
+    """Each event's sojourn: the working time since the previous event of its case.
+
+    Returns one row per event, in log order: ``case_id``, ``activity``, ``department``,
+    ``resource``, ``procedure``, ``lifecycle``, ``timestamp`` (tz-aware, the calendar's zone),
+    ``sojourn_minutes`` and ``sojourn_hours`` (working time), ``calendar_hours`` (wall-clock time,
+    side by side), and, when the log has start events, ``waiting_minutes``/``waiting_hours`` and
+    ``processing_minutes``/``processing_hours``. A case's first event has no sojourn (null).
+
+    >>> import procmine as pm
+    >>> sojourns(pm.datasets.load_sample())[["activity", "sojourn_hours"]]  # doctest: +SKIP
+
+    Notes
+    -----
+    *Start/complete.* A ``complete`` event pairs with the start of the same activity instance:
+    within a case, the k-th ``start`` of an activity pairs with its k-th ``complete`` (in log
+    order), provided the start comes first. **Processing** is the working time from the start to
+    its complete, on the complete's row. **Waiting** is on the start's row: the working time from
+    the latest ``complete`` before it in the case (the previous work done) to the start; null when
+    nothing was completed before. A ``complete`` without a paired start (or an event without a
+    lifecycle) is instantaneous: it waits since the latest complete before it, processing 0.
+    Other transitions (schedule, suspend, …) get neither. In a sequential log
+    (start, complete, start, complete, …) waiting + processing of a case add up to its sojourns;
+    where activity instances overlap, processing counts the overlap once per instance.
+
+    *Calendar hours* are the difference of local wall-clock times (an hour off across a
+    daylight-saving change).
+    """
+    calendar = _calendar(calendar)
+    events = engines.event_table(log, calendar)
+    split = _has_lifecycle_pairs(events)
+    sql = f"SELECT * FROM ({_sojourn_sql(split, calendar_time=True)}) AS s ORDER BY idx"
+    table = engines.query(sql, engine, events=events)
+    result = pd.DataFrame(
+        {
+            "case_id": table["case_id"],
+            "activity": table["activity"],
+            "department": table["department"],
+            "resource": table["resource"],
+            "procedure": table["procedure"],
+            "lifecycle": table["lifecycle"],
+            "timestamp": _localize(table["ts"], calendar),
+            "sojourn_minutes": table["sojourn"].astype("float64"),
+            "sojourn_hours": table["sojourn"].astype("float64") / 60.0,
+            "calendar_hours": table["calendar_hours"].astype("float64"),
+        }
+    )
+    if split:
+        for part in ("waiting", "processing"):
+            result[f"{part}_minutes"] = table[part].astype("float64")
+            result[f"{part}_hours"] = table[part].astype("float64") / 60.0
+    return result
+
+
+# --------------------------------------------------------------------------- bottlenecks
+def _bottleneck_query(
+    kind: str, log: pd.DataFrame, by: str, calendar: Any, engine: Any
+) -> pd.DataFrame:
+    _check_by(by, _KEYS)
+    calendar = _calendar(calendar)
+    events = engines.event_table(log, calendar)
+    split = by != "handoff" and _has_lifecycle_pairs(events)
+    tables: dict[str, pd.DataFrame] = {"events": events}
+    if by == "handoff":
+        tables["handoffs"] = _handoffs(events, calendar, engine)
+    build = _bottleneck_sql if kind == "ranking" else _bottleneck_cases_sql
+    table = engines.query(build(by, split), engine, **tables)
+    if not split:
+        table = table.drop(columns=["waiting_hours", "processing_hours"])
+    for column in _KEYS[by]:
+        table[column] = table[column].astype("string")
+    return table
+
+
+def bottlenecks(
+    log: pd.DataFrame,
+    by: By = "activity",
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+    catalog: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Rank steps, departments, handoffs, procedures or officials by the working time they hold
+    cases (DESIGN.md: Bottleneck).
+
+    Returns one row per key (``activity``; ``department``; ``source``, ``target``;
+    ``procedure``; ``resource``), largest first: ``hours`` (total working hours held), ``share``
+    (of all working time in the log), ``median_hours`` and ``p90_hours``, ``cases`` and ``events``,
+    and ``waiting_hours``/``processing_hours`` when the log has start/complete lifecycles (not
+    for handoffs). ``catalog`` is accepted for symmetry with the other analyses; the ranking does
+    not depend on it.
+
+    >>> import procmine as pm
+    >>> pm.bottlenecks(pm.datasets.load_sample(), by="department").head(3)  # doctest: +SKIP
+
+    Notes
+    -----
+    *Attribution.* An event's sojourn (working time since the previous event of its case, the time
+    the step waited and took) belongs to its activity, its department or its official; a case's
+    first event holds nothing and is not counted in ``events``. A handoff A → B holds the
+    ``wait_minutes`` of :func:`procmine.handoffs.handoff_table` (``events`` counts handoffs). A
+    procedure holds each of its cases' working duration (first to last event; ``events`` counts
+    all their events, and a one-event case counts with 0 hours).
+
+    *Missing departments/officials* form one row whose key is null (the report labels it), so the
+    shares of activity, department, resource and procedure rows add up to 1. Handoff shares are of
+    the same total, all working time, and add up to the part of it spent between departments.
+
+    *Median and p90* are of the per-unit values (per event; per handoff; per case for procedures),
+    with linear interpolation between order statistics (numpy's default): with the n values sorted
+    x[0] ≤ … ≤ x[n-1] and h = (n - 1)·p, x[⌊h⌋] + (h - ⌊h⌋)·(x[⌊h⌋+1] - x[⌊h⌋]).
+    """
+    if catalog is not None:
+        schema.require_columns(catalog, ("procedure", "activity"), what="the catalog")
+    return _bottleneck_query("ranking", log, by, calendar, engine)
+
+
+def bottleneck_cases(
+    log: pd.DataFrame,
+    by: By = "activity",
+    key: Any = None,
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+) -> pd.DataFrame:
+    """The cases behind each row of :func:`bottlenecks`: one row per key and case with the working
+    ``hours`` the case spent there and the ``events`` counted (and waiting/processing hours when
+    the log has start/complete pairs), largest first within each key.
+
+    ``key`` keeps one row of the ranking: a name, or a ``(source, target)`` pair for handoffs.
+
+    >>> import procmine as pm
+    >>> log = pm.datasets.load_sample()  # doctest: +SKIP
+    >>> bottleneck_cases(log, "department", "Phòng Tài chính")  # doctest: +SKIP
+    """
+    table = _bottleneck_query("cases", log, by, calendar, engine)
+    if key is None:
+        return table
+    keys = _KEYS[by]
+    wanted = tuple(key) if isinstance(key, list | tuple) else (key,)
+    if len(wanted) != len(keys):
+        raise ValueError(f"key for by={by!r} must give {len(keys)} value(s) {keys}, found {key!r}.")
+    mask = np.ones(len(table), dtype=bool)
+    for column, value in zip(keys, wanted, strict=True):
+        mask &= (table[column] == value).fillna(False).to_numpy(dtype=bool)
+    return table[mask].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ deadlines
+def on_time(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+    deadline_column: str | None = schema.DEADLINE,
+    explanation_activities: Iterable[str] = DEFAULT_EXPLANATIONS,
+) -> pd.DataFrame:
+    """Each case against its deadline (DESIGN.md: On time, Explained late case).
+
+    Returns one row per case: ``case_id``, ``procedure``, ``received`` (first event),
+    ``completed`` (last event), ``working_days`` taken, ``deadline_working_days``, ``due``,
+    ``on_time``, ``overrun_working_days`` (0 when on time), ``department_held_overrun`` and
+    ``resource_held_overrun`` (late cases), ``explained`` (has an explanation step).
+    Cases without a deadline have null ``on_time``.
+
+    >>> import procmine as pm
+    >>> on_time(pm.datasets.load_sample(), pm.datasets.load_sample_catalog())  # doctest: +SKIP
+
+    Notes
+    -----
+    *Deadline.* The ``deadline_column`` value of the case where it has one — a date-time is the
+    due instant (a date at 00:00 means by the end of that day), a number is working days — else
+    the catalog's ``deadline_working_days`` of the case's procedure. The due date is
+    ``calendar.add_working_days(received, N)``: received's clock reading plus N working days.
+    Every case in the log is taken as completed at its last event.
+
+    *On time* when the completion's clock reading is at most the due reading: a case finished
+    exactly at the deadline is on time, and so is one finished after office hours on the due day
+    (no working time has passed). ``overrun_working_days`` is the working time past the due
+    reading.
+
+    *Held the overrun.* Each step (activity) of a late case holds the sum of its events' sojourns;
+    its excess is what exceeds its allotment (:func:`step_allotments`; a step without one has 0).
+    A step's excess is shared among the departments (officials) that did its events in proportion
+    to the time each held; the department with the largest excess held the overrun (ties: the
+    first name). Events without a department are left out of this choice.
+
+    *Explained* when the case has an activity that matches an explanation name: compared on
+    NFC-normalised, case-folded text, equal to the name or starting with it followed by a
+    non-letter, non-digit character. Defaults: :data:`DEFAULT_EXPLANATIONS`.
+    """
+    calendar = _calendar(calendar)
+    events = engines.event_table(log, calendar)
+    tables = _deadline_tables(
+        log, catalog, calendar, deadline_column, explanation_activities, events
+    )
+    table = engines.query(
+        _on_time_sql(calendar.minutes_per_day) + _ON_TIME_SELECT, engine, **tables
+    )
+    # The due reading is received's reading + N working days, so mapping it back is
+    # calendar.add_working_days(received, N) without reading the clock twice; a date-time
+    # deadline maps back to itself (to the end of the office day for a date).
+    due = calendar.from_working_minutes(table["due_wm"].astype("float64"))
+    return pd.DataFrame(
+        {
+            "case_id": table["case_id"].astype("string"),
+            "procedure": table["procedure"].astype("string"),
+            "received": _localize(table["received"], calendar),
+            "completed": _localize(table["completed"], calendar),
+            "working_days": table["working_days"].astype("float64"),
+            "deadline_working_days": table["deadline_working_days"].astype("float64"),
+            "due": due,
+            "on_time": table["on_time"].astype("boolean"),
+            "overrun_working_days": table["overrun_working_days"].astype("float64"),
+            "department_held_overrun": table["department_held_overrun"].astype("string"),
+            "resource_held_overrun": table["resource_held_overrun"].astype("string"),
+            "explained": table["explained"].astype(bool),
+        }
+    )
+
+
+def step_allotments(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+    deadline_column: str | None = schema.DEADLINE,
+) -> pd.DataFrame:
+    """Each step's allotment: the working days a step may take within its procedure's deadline.
+
+    Returns one row per procedure and activity: ``basis`` (``catalog``, ``median`` or
+    ``equal``), ``on_time_cases`` (on-time cases that have the step), ``median_hours`` (the step's
+    median working time in them), ``weight`` (its part of the deadline the catalog leaves
+    unallotted) and ``allotment_working_days`` (null when the procedure's deadline comes only from
+    the cases' deadline column: it is then the weight times each case's deadline).
+
+    >>> import procmine as pm
+    >>> catalog = pm.datasets.load_sample_catalog()  # doctest: +SKIP
+    >>> step_allotments(pm.datasets.load_sample(), catalog)  # doctest: +SKIP
+
+    Notes
+    -----
+    The catalog's ``step_deadline_working_days`` where given (``catalog``); the rest of the
+    procedure deadline (deadline minus the given allotments, at least 0) is split among the other
+    steps in proportion to their median working time in the procedure's on-time cases
+    (``median``): a step's working time in a case is the sum of its events' sojourns there, and the
+    median is over the on-time cases that have the step. Where those medians are all 0 or there is
+    no on-time case, the rest is split equally (``equal``). The steps are the catalog's for a
+    procedure the catalog lists, else the activities seen in its on-time cases.
+    """
+    calendar = _calendar(calendar)
+    events = engines.event_table(log, calendar)
+    tables = _deadline_tables(log, catalog, calendar, deadline_column, (), events)
+    sql = f"WITH {_deadline_ctes(calendar.minutes_per_day)},\n{_allotment_ctes()}" + (
+        _ALLOTMENTS_SELECT
+    )
+    table = engines.query(sql, engine, **tables)
+    return table.astype(
+        {
+            "procedure": "string",
+            "activity": "string",
+            "basis": "string",
+            "on_time_cases": "int64",
+            "median_hours": "float64",
+            "weight": "float64",
+            "allotment_working_days": "float64",
+        }
+    )
+
+
+def _per_case_query(
+    select: str,
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None,
+    calendar: Any,
+    engine: Any,
+    deadline_column: str | None,
+    explanation_activities: Iterable[str],
+) -> pd.DataFrame:
+    calendar = _calendar(calendar)
+    events = engines.event_table(log, calendar)
+    tables = _deadline_tables(
+        log, catalog, calendar, deadline_column, explanation_activities, events
+    )
+    return engines.query(_on_time_sql(calendar.minutes_per_day) + select, engine, **tables)
+
+
+def on_time_rate(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    by: Literal["procedure", "department", "month"] = "procedure",
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+    deadline_column: str | None = schema.DEADLINE,
+) -> pd.DataFrame:
+    """The share of cases completed on time, by procedure, department or month of completion.
+
+    Returns ``cases``, ``judged`` (cases with a deadline), ``on_time``, ``late`` and
+    ``on_time_rate`` (on time ÷ judged). A case counts for every department that did at least
+    one of its events; ``month`` is the month of its completion (``"YYYY-MM"``).
+
+    >>> import procmine as pm
+    >>> on_time_rate(pm.datasets.load_sample(), pm.datasets.load_sample_catalog())  # doctest: +SKIP
+    """
+    _check_by(by, _RATE_SELECT)
+    table = _per_case_query(_RATE_SELECT[by], log, catalog, calendar, engine, deadline_column, ())
+    return table.astype({by: "string", "on_time_rate": "float64"})
+
+
+def slow_units(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    by: Literal["department", "resource"] = "department",
+    month: str | None = None,
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+    deadline_column: str | None = schema.DEADLINE,
+) -> pd.DataFrame:
+    """The monthly ranking of units (or officials) that process late: the public list.
+
+    Per month of completion (``"YYYY-MM"``; ``month`` keeps one) and unit that took part in at
+    least one late case: ``rank`` within the month, ``late_cases_held`` (late cases whose
+    overrun it held, see :func:`on_time`), ``late_cases`` and ``cases`` it took part in (cases
+    with a deadline), ``late_share`` (late ÷ cases) and ``overrun_working_days`` (the overruns of
+    the late cases it held). Ranked by late cases held, then overrun, then late cases.
+
+    >>> import procmine as pm
+    >>> slow_units(pm.datasets.load_sample(), pm.datasets.load_sample_catalog())  # doctest: +SKIP
+    """
+    _check_by(by, ("department", "resource"))
+    table = _per_case_query(
+        _slow_units_select(by), log, catalog, calendar, engine, deadline_column, ()
+    )
+    table = table.astype({"month": "string", by: "string", "late_share": "float64"})
+    if month is not None:
+        table = table[table["month"] == str(month)[:7]].reset_index(drop=True)
+    return table
+
+
+def late_without_explanation(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+    deadline_column: str | None = schema.DEADLINE,
+    explanation_activities: Iterable[str] = DEFAULT_EXPLANATIONS,
+) -> pd.DataFrame:
+    """Late cases that carry no explanation step (apology, reason, new date): ``case_id``,
+    ``procedure``, ``completed``, ``overrun_working_days``, ``department_held_overrun``,
+    largest overrun first. Matching of explanation names as in :func:`on_time`.
+
+    >>> import procmine as pm
+    >>> late_without_explanation(pm.datasets.load_sample(),
+    ...                          pm.datasets.load_sample_catalog())  # doctest: +SKIP
+    """
+    calendar = _calendar(calendar)
+    table = _per_case_query(
+        _LATE_UNEXPLAINED_SELECT,
+        log,
+        catalog,
+        calendar,
+        engine,
+        deadline_column,
+        explanation_activities,
+    )
+    return table.assign(
+        case_id=table["case_id"].astype("string"),
+        procedure=table["procedure"].astype("string"),
+        completed=_localize(table["completed"], calendar),
+        department_held_overrun=table["department_held_overrun"].astype("string"),
+    )

@@ -1,0 +1,298 @@
+"""Conformance: typed deviations counted by hand and by a plain-Python reading of the contract,
+fitness checked against pm4py's own calls and against arithmetic done by hand."""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlglot
+
+from procmine import conformance as c
+from procmine import discovery as d
+from procmine.calendar import WorkCalendar
+
+sys._pm4py_welcome_shown = True
+pm4py = pytest.importorskip("pm4py")
+
+PUBLIC = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "public"
+RECEIPT_CALENDAR = WorkCalendar(
+    country="NL", timezone="Europe/Amsterdam", office_hours=(("08:00", "17:00"),)
+)
+
+CATALOG = pd.DataFrame(
+    {
+        "procedure": ["P", "P", "P"],
+        "step": [1, 2, 3],
+        "activity": ["A", "B", "C"],
+        "department": ["D1", "D2", "D3"],
+        "deadline_working_days": [5.0, 5.0, 5.0],
+    }
+)
+DEPARTMENT = {"A": "D1", "B": "D2", "C": "D3"}
+
+
+def make_log(cases: dict[str, list], procedure: str | None = "P") -> pd.DataFrame:
+    """One event an hour from Monday 4 March 2024 08:00; an activity is 'A' (catalog department)
+    or ('A', department)."""
+    rows = []
+    for case, steps in cases.items():
+        for i, step in enumerate(steps):
+            activity, department = step if isinstance(step, tuple) else (step, DEPARTMENT.get(step))
+            rows.append(
+                (
+                    case,
+                    activity,
+                    pd.Timestamp("2024-03-04 08:00") + pd.Timedelta(hours=i),
+                    department,
+                )
+            )
+    frame = pd.DataFrame(
+        rows, columns=["case:concept:name", "concept:name", "time:timestamp", "org:group"]
+    )
+    frame["time:timestamp"] = frame["time:timestamp"].dt.tz_localize("Asia/Ho_Chi_Minh")
+    if procedure is not None:
+        frame["case:procedure"] = procedure
+    return frame
+
+
+HAND = {
+    "ok": ["A", "B", "C"],
+    "skip": ["A", "C"],
+    "extra": ["A", "X", "B", "C"],
+    "wrong": ["A", ("B", "D9"), "C"],
+    "nulldept": ["A", ("B", None), "C"],
+    "repeat": ["A", "B", "B", "B", "C"],
+    "swap": ["B", "A", "C"],
+    "reverse": ["C", "B", "A"],
+    "again": ["A", "B", "C", "A"],
+}
+
+
+def test_each_deviation_type_on_hand_built_cases():
+    dev = c.deviations(make_log(HAND), CATALOG)
+    got = sorted(zip(dev["case_id"], dev["type"].astype(str), dev["activity"], strict=True))
+    assert got == sorted(
+        [
+            ("skip", "skipped_step", "B"),
+            ("extra", "step_not_in_procedure", "X"),
+            ("wrong", "wrong_department", "B"),
+            ("repeat", "repeated_step", "B"),
+            ("repeat", "repeated_step", "B"),
+            ("swap", "out_of_order", "A"),
+            ("reverse", "out_of_order", "B"),
+            ("reverse", "out_of_order", "A"),
+            ("again", "repeated_step", "A"),
+        ]
+    )
+    wrong = dev[dev["type"] == "wrong_department"].iloc[0]
+    assert (wrong["department"], wrong["expected_department"], wrong["step"]) == ("D9", "D2", 2)
+    skipped = dev[dev["type"] == "skipped_step"].iloc[0]
+    assert pd.isna(skipped["idx"]) and skipped["expected_department"] == "D2"
+    repeats = dev[(dev["case_id"] == "repeat")]["idx"].tolist()
+    log = make_log(HAND)
+    assert log.loc[repeats, "concept:name"].tolist() == ["B", "B"]  # idx points at the events
+
+
+def test_fitness_alignments_and_token_replay_by_hand():
+    log = make_log({k: HAND[k] for k in ("ok", "skip", "extra", "wrong")})
+    aligned = c.conformance(log, CATALOG).cases.set_index("case_id")
+    assert set(aligned["method"]) == {"alignments"}
+    # Alignment fitness = 1 - moves / (trace length + shortest model run).
+    assert aligned["fitness"].to_dict() == pytest.approx(
+        {"ok": 1.0, "skip": 1 - 1 / 5, "extra": 1 - 1 / 7, "wrong": 1.0}
+    )
+    assert aligned["deviations"].to_dict() == {"ok": 0, "skip": 1, "extra": 1, "wrong": 1}
+    assert aligned["fits"].to_dict() == {"ok": True, "skip": False, "extra": False, "wrong": True}
+    replayed = c.conformance(log, CATALOG, method="token_replay").cases.set_index("case_id")
+    assert set(replayed["method"]) == {"token_replay"}
+    # A, C on p0→A→p1→B→p2→C→p3: C misses a token in p2, p1 keeps one; 3 consumed, 3 produced.
+    assert replayed.loc["skip", "fitness"] == pytest.approx(0.5 * (1 - 1 / 3) + 0.5 * (1 - 1 / 3))
+    assert replayed.loc["ok", "fitness"] == 1.0
+
+
+def contract_counts(cases: dict[str, list], catalog: pd.DataFrame) -> Counter:
+    """The deviation types of docs/CONTRACTS.md, read literally, in plain Python."""
+    steps = dict(zip(catalog["activity"], catalog["step"], strict=True))
+    departments = dict(zip(catalog["activity"], catalog["department"], strict=True))
+    counts: Counter = Counter()
+    for events in cases.values():
+        pairs = [e if isinstance(e, tuple) else (e, DEPARTMENT.get(e)) for e in events]
+        acts = [a for a, _ in pairs]
+        for activity in steps:
+            n = acts.count(activity)
+            counts["repeated_step"] += max(n - 1, 0)
+            counts["skipped_step"] += n == 0
+        counts["step_not_in_procedure"] += sum(a not in steps for a in acts)
+        counts["wrong_department"] += sum(
+            a in steps and g is not None and g != departments[a] for a, g in pairs
+        )
+        seen: list[str] = []
+        highest = 0
+        for a in acts:
+            if a in steps and a not in seen:
+                seen.append(a)
+                counts["out_of_order"] += steps[a] < highest
+                highest = max(highest, steps[a])
+    return counts
+
+
+def test_deviations_equal_plain_python_on_random_cases():
+    rng = random.Random(7)
+    alphabet = ["A", "B", "C", "X", "Y"]
+    cases = {}
+    for i in range(300):
+        events = []
+        for _ in range(rng.randint(1, 8)):
+            activity = rng.choice(alphabet)
+            department = rng.choice(
+                [DEPARTMENT.get(activity, "D9"), "D9", None, DEPARTMENT.get(activity)]
+            )
+            events.append((activity, department))
+        cases[f"r{i:03d}"] = events
+    dev = c.deviations(make_log(cases), CATALOG)
+    got = Counter(dev["type"].astype(str))
+    expected = contract_counts(cases, CATALOG)
+    assert {t: got.get(t, 0) for t in c.DEVIATION_TYPES} == {
+        t: expected[t] for t in c.DEVIATION_TYPES
+    }
+    assert sum(expected.values()) > 300  # the random log exercises every type
+    assert all(expected[t] > 0 for t in c.DEVIATION_TYPES)
+
+
+def test_summaries_by_procedure_and_department():
+    result = c.conformance(make_log(HAND), CATALOG)
+    by_procedure = c.deviation_summary(result, by="procedure")
+    row = by_procedure.iloc[0]
+    assert row["procedure"] == "P"
+    assert row[list(c.DEVIATION_TYPES)].to_dict() == {
+        "skipped_step": 1,
+        "step_not_in_procedure": 1,
+        "wrong_department": 1,
+        "repeated_step": 3,
+        "out_of_order": 3,
+    }
+    assert (row["total"], row["cases"], row["cases_checked"]) == (9, 7, 9)
+    assert row["mean_fitness"] == pytest.approx(result.cases["fitness"].mean())
+    by_department = c.deviation_summary(result.deviations, by="department").set_index("department")
+    # The skipped B counts for D2 (the catalog's), the wrong B for D9 (who did it); X was done by
+    # no department (null) and has no department to count against.
+    assert by_department["total"].to_dict() == {"D2": 4, "D1": 3, "D9": 1}
+    assert by_department.loc["D2", "repeated_step"] == 2
+    assert by_department.loc["D2", "skipped_step"] == 1
+    assert by_department.loc["D9", "wrong_department"] == 1
+    assert (
+        by_department.loc["D1", "out_of_order"] == 2
+        and by_department.loc["D1", "repeated_step"] == 1
+    )
+
+
+def test_procedures_missing_from_catalog_and_logs_without_procedure():
+    log = pd.concat([make_log({"p1": ["A", "B", "C"]}), make_log({"q1": ["A"]}, procedure="Q")])
+    result = c.conformance(log, CATALOG)
+    assert result.unchecked == ["Q"]
+    cases = result.cases.set_index("case_id")
+    assert cases.loc["p1", "fitness"] == 1.0 and pd.isna(cases.loc["q1", "fitness"])
+    assert result.deviations["case_id"].tolist() == []
+    bare = make_log({"n1": ["A", "C"]}, procedure=None)
+    assert c.deviations(bare, CATALOG)["type"].astype(str).tolist() == ["skipped_step"]
+    two = pd.concat([CATALOG, CATALOG.assign(procedure="Q")])
+    with pytest.raises(ValueError, match="no procedure column"):
+        c.deviations(bare, two)
+
+
+def test_activity_named_twice_in_catalog_is_one_step():
+    catalog = pd.DataFrame(
+        {
+            "procedure": "P",
+            "step": [1, 2, 3],
+            "activity": ["A", "B", "A"],
+            "department": ["D1", "D2", "D1"],
+        }
+    )
+    paths = c.approved_paths(catalog)
+    assert paths["activity"].tolist() == ["A", "B"] and paths["step"].tolist() == [1, 2]
+    dev = c.deviations(make_log({"k": ["A", "B", "A"]}), catalog)
+    assert dev["type"].astype(str).tolist() == ["repeated_step"]
+
+
+def test_deviation_sql_transpiles_to_spark():
+    spark = sqlglot.transpile(c._DEVIATIONS_SQL, read="duckdb", write="spark")[0]
+    assert "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING" in spark
+
+
+def receipt_log() -> pd.DataFrame:
+    path = PUBLIC / "receipt.csv.gz"
+    if not path.exists():
+        pytest.skip(f"public receipt log not found at {path}")
+    log = pd.read_csv(path)
+    log["time:timestamp"] = pd.to_datetime(log["time:timestamp"], utc=True, format="ISO8601")
+    return log.sort_values(["case:concept:name", "time:timestamp"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def test_receipt_against_its_bpmn_equals_pm4py_alignments():
+    log = receipt_log()
+    bpmn = PUBLIC / "receipt.bpmn"
+    found = c.conformance_to_model(log, bpmn, calendar=RECEIPT_CALENDAR)
+    assert found.method == "alignments"
+    net, im, fm = pm4py.convert_to_petri_net(pm4py.read_bpmn(str(bpmn)))
+    expected = pm4py.fitness_alignments(log, net, im, fm, multi_processing=False)
+    assert found.fitness.keys() == expected.keys()
+    for key, value in expected.items():
+        assert found.fitness[key] == pytest.approx(value, abs=1e-12), key
+    assert found.fitness["log_fitness"] < 1.0  # a non-trivial figure
+    assert len(found.cases) == log["case:concept:name"].nunique()
+
+
+def test_receipt_token_replay_equals_pm4py():
+    log = receipt_log()
+    # The receipt BPMN replays every case perfectly; a noisy model gives figures below 1.
+    model = d.discover_model(log, noise=0.3, from_dfg=False, calendar=RECEIPT_CALENDAR)
+    found = c.conformance_to_model(log, model, method="token_replay", calendar=RECEIPT_CALENDAR)
+    expected = pm4py.fitness_token_based_replay(log, model.net, model.im, model.fm)
+    assert found.fitness == pytest.approx(expected, abs=1e-12)
+    assert found.fitness["log_fitness"] < 1.0
+    per_case = pm4py.conformance_diagnostics_token_based_replay(log, model.net, model.im, model.fm)
+    assert sorted(found.cases["fitness"]) == pytest.approx(
+        sorted(r["trace_fitness"] for r in per_case)
+    )
+
+
+def test_sample_deviations_equal_the_truth():
+    datasets = pytest.importorskip("procmine.datasets")
+    try:
+        log = datasets.load_sample()
+        catalog = datasets.load_sample_catalog()
+        truth = datasets.load_sample_truth()
+    except FileNotFoundError as missing:
+        pytest.skip(f"sample not generated: {missing}")
+    dev = c.deviations(log, catalog)
+    got = dev.groupby(["procedure", "type"], observed=False).size()
+    expected = truth["counts"]["deviations"]
+    found = {
+        procedure: {t: int(got.get((procedure, t), 0)) for t in c.DEVIATION_TYPES}
+        for procedure in expected
+    }
+    assert found == {
+        p: {t: int(n.get(t, 0)) for t in c.DEVIATION_TYPES} for p, n in expected.items()
+    }
+    assert set(dev["procedure"]) <= set(expected)
+
+
+def test_generated_deviations_equal_the_generator_truth():
+    datasets = pytest.importorskip("procmine.datasets")
+    sample = datasets.generate(300, seed=3, truth=True)
+    dev = c.deviations(sample.log, sample.catalog)
+    got = dev.groupby(["procedure", "type"], observed=False).size()
+    expected = sample.truth["counts"]["deviations"]
+    found = {p: {t: int(got.get((p, t), 0)) for t in c.DEVIATION_TYPES} for p in expected}
+    assert found == {
+        p: {t: int(n.get(t, 0)) for t in c.DEVIATION_TYPES} for p, n in expected.items()
+    }
+    assert sum(map(sum, (n.values() for n in expected.values()))) > 50

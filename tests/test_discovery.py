@@ -1,0 +1,242 @@
+"""Maps, variants and models: checked against pm4py on the public receipt log and against counts
+written out by hand on small logs."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from procmine import discovery as d
+from procmine.calendar import WorkCalendar
+
+sys._pm4py_welcome_shown = True
+pm4py = pytest.importorskip("pm4py")
+
+PUBLIC = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "public"
+RECEIPT_CALENDAR = WorkCalendar(
+    country="NL", timezone="Europe/Amsterdam", office_hours=(("08:00", "17:00"),)
+)
+
+
+def load_receipt() -> pd.DataFrame:
+    path = PUBLIC / "receipt.csv.gz"
+    if not path.exists():
+        pytest.skip(f"public receipt log not found at {path}")
+    log = pd.read_csv(path)
+    log["time:timestamp"] = pd.to_datetime(log["time:timestamp"], utc=True, format="ISO8601")
+    return log.sort_values(["case:concept:name", "time:timestamp"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+@pytest.fixture(scope="module")
+def receipt() -> pd.DataFrame:
+    return load_receipt()
+
+
+def small_log(rows: list[tuple[str, str, str, str | None]], procedure: str = "P") -> pd.DataFrame:
+    """(case, activity, 'YYYY-mm-dd HH:MM' local Vietnam time, department) rows."""
+    frame = pd.DataFrame(rows, columns=["case:concept:name", "concept:name", "t", "org:group"])
+    frame["time:timestamp"] = pd.to_datetime(frame.pop("t")).dt.tz_localize("Asia/Ho_Chi_Minh")
+    frame["case:procedure"] = procedure
+    return frame
+
+
+# Monday 4 March 2024, a working day; office hours 07:30–11:30 and 13:00–17:00.
+SMALL = small_log(
+    [
+        ("c1", "A", "2024-03-04 08:00", "D1"),
+        ("c1", "B", "2024-03-04 09:00", "D2"),  # 1 h
+        ("c1", "C", "2024-03-04 14:00", "D3"),  # 09:00→11:30 + 13:00→14:00 = 3.5 h
+        ("c2", "A", "2024-03-04 08:00", "D1"),
+        ("c2", "B", "2024-03-04 08:30", "D2"),  # 0.5 h
+        ("c2", "B", "2024-03-04 10:30", "D2"),  # 2 h
+        ("c2", "C", "2024-03-04 11:00", "D3"),  # 0.5 h
+        ("c3", "A", "2024-03-04 08:00", "D1"),
+        ("c3", "C", "2024-03-05 08:00", "D3"),  # one working day: 8 h
+    ]
+)
+
+
+def test_receipt_edges_equal_pm4py_dfg(receipt):
+    pmap = d.discover_map(receipt, calendar=RECEIPT_CALENDAR)
+    edges = pmap.edges
+    inner = edges[(edges["source"] != d.START) & (edges["target"] != d.END)]
+    dfg, starts, ends = pm4py.discover_dfg(receipt)
+    got = dict(
+        zip(zip(inner["source"], inner["target"], strict=True), inner["frequency"], strict=True)
+    )
+    assert got == dict(dfg)
+    first = edges[edges["source"] == d.START]
+    last = edges[edges["target"] == d.END]
+    assert dict(zip(first["target"], first["frequency"], strict=True)) == dict(starts)
+    assert dict(zip(last["source"], last["frequency"], strict=True)) == dict(ends)
+    # Cases per arc, counted in plain Python.
+    cases: dict[tuple[str, str], set[str]] = {}
+    for case, acts in receipt.groupby("case:concept:name", sort=False)["concept:name"]:
+        trail = [d.START, *acts.tolist(), d.END]
+        for pair in itertools.pairwise(trail):
+            cases.setdefault(pair, set()).add(case)
+    got_cases = dict(
+        zip(zip(edges["source"], edges["target"], strict=True), edges["cases"], strict=True)
+    )
+    assert got_cases == {pair: len(found) for pair, found in cases.items()}
+    assert pmap.cases == receipt["case:concept:name"].nunique() == 1434
+    assert pmap.events == len(receipt)
+    nodes = pmap.nodes.set_index("activity")
+    assert nodes["events"].to_dict() == receipt["concept:name"].value_counts().to_dict()
+
+
+def test_small_map_counts_and_working_hour_waits():
+    pmap = d.discover_map(SMALL)
+    edges = pmap.edges.set_index(["source", "target"])
+    assert edges["frequency"].to_dict() == {
+        (d.START, "A"): 3,
+        ("A", "B"): 2,
+        ("B", "C"): 2,
+        ("B", "B"): 1,
+        ("A", "C"): 1,
+        ("C", d.END): 3,
+    }
+    assert edges.loc[("A", "B"), "cases"] == 2
+    assert edges.loc[("A", "B"), "median_wait_hours"] == pytest.approx(0.75)
+    assert edges.loc[("A", "B"), "p90_wait_hours"] == pytest.approx(0.5 + 0.9 * 0.5)
+    assert edges.loc[("B", "C"), "median_wait_hours"] == pytest.approx(2.0)  # of 3.5 and 0.5
+    assert edges.loc[("A", "C"), "median_wait_hours"] == pytest.approx(8.0)
+    assert pd.isna(edges.loc[(d.START, "A"), "median_wait_hours"])
+    nodes = pmap.nodes.set_index("activity")
+    assert nodes.loc["B", "events"] == 3 and nodes.loc["B", "cases"] == 2
+    assert nodes.loc["B", "median_sojourn_hours"] == pytest.approx(1.0)  # of 1, 0.5, 2
+    assert nodes.loc["C", "median_sojourn_hours"] == pytest.approx(3.5)  # of 3.5, 0.5, 8
+    assert pd.isna(nodes.loc["A", "median_sojourn_hours"])  # always first
+
+
+def test_map_of_one_procedure_and_unknown_procedure():
+    other = small_log([("x1", "Z", "2024-03-04 08:00", "D9")], procedure="Q")
+    log = pd.concat([SMALL, other], ignore_index=True)
+    assert set(d.discover_map(log, "Q").nodes["activity"]) == {"Z"}
+    assert d.discover_map(log, "P").cases == 3
+    with pytest.raises(ValueError, match="Procedures in the log: \\['P', 'Q'\\]"):
+        d.discover_map(log, "R")
+
+
+def test_variants_small():
+    found = d.variants(SMALL)
+    assert found["variant"].tolist() == ["A → B → B → C", "A → B → C", "A → C"]
+    assert found["cases"].tolist() == [1, 1, 1]
+    assert found["length"].tolist() == [4, 3, 2]
+    assert found["median_duration_hours"].tolist() == pytest.approx([3.0, 4.5, 8.0])
+    assert found["median_duration_days"].tolist() == pytest.approx([3 / 8, 4.5 / 8, 1.0])
+    assert found["share"].sum() == pytest.approx(1.0)
+
+
+def test_variants_receipt_equal_pm4py(receipt):
+    found = d.variants(receipt, calendar=RECEIPT_CALENDAR)
+    expected = Counter({" → ".join(k): v for k, v in pm4py.get_variants(receipt).items()})
+    assert dict(zip(found["variant"], found["cases"], strict=True)) == dict(expected)
+    assert found["share"].sum() == pytest.approx(1.0)
+    assert found["cases"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.2])
+def test_model_from_variants_equals_pm4py_on_the_log(receipt, noise):
+    model = d.discover_model(receipt, noise=noise, from_dfg=False, calendar=RECEIPT_CALENDAR)
+    assert model.source == "variants"
+    assert str(model.tree) == str(
+        pm4py.discover_process_tree_inductive(receipt, noise_threshold=noise)
+    )
+
+
+def test_model_from_dfg_equals_pm4py_on_its_dfg(receipt):
+    model = d.discover_model(receipt, from_dfg=True, calendar=RECEIPT_CALENDAR)
+    assert model.source == "dfg"
+    reference = pm4py.discover_process_tree_inductive(pm4py.discover_dfg_typed(receipt))
+    assert str(model.tree) == str(reference)
+    visible = {t.label for t in model.net.transitions if t.label is not None}
+    assert visible == set(receipt["concept:name"])
+
+
+def test_dfg_noise_filter_drops_rare_arcs():
+    edges = pd.DataFrame(
+        {
+            "source": [d.START, d.START, "A", "A", "B", "C"],
+            "target": ["A", "C", "B", "C", d.END, d.END],
+            "frequency": [90, 10, 80, 10, 80, 20],
+        }
+    )
+    dfg = d._dfg_object(edges, noise=0.2)
+    assert dict(dfg.graph) == {("A", "B"): 80}
+    assert dict(dfg.start_activities) == {"A": 90}
+    assert dict(dfg.end_activities) == {"B": 80, "C": 20}
+
+
+def test_save_and_draw_model(tmp_path, receipt):
+    model = d.discover_model(receipt, from_dfg=False, calendar=RECEIPT_CALENDAR)
+    paths = d.save_model(model, tmp_path, name="receipt")
+    net, im, fm = pm4py.read_pnml(str(paths["pnml"]))
+    assert len(net.transitions) == len(model.net.transitions)
+    assert (len(im), len(fm)) == (len(model.im), len(model.fm))
+    assert pm4py.read_bpmn(str(paths["bpmn"])) is not None
+    for kind in ("bpmn", "petri"):
+        picture = d.draw_model(model, tmp_path / f"{kind}.svg", kind=kind)
+        assert picture.stat().st_size > 1000
+
+
+def test_select_edges_keeps_share_and_connects_every_activity():
+    edges = pd.DataFrame(
+        {
+            "source": [d.START, "A", "B", d.START, "R", "A"],
+            "target": ["A", "B", d.END, "R", d.END, "R"],
+            "frequency": [100, 100, 100, 2, 1, 1],
+        }
+    )
+    nodes = pd.DataFrame({"activity": ["A", "B", "R"], "events": [100, 100, 2]})
+    pmap = d.ProcessMap(nodes=nodes, edges=edges)
+    kept = d.select_edges(pmap, paths=0.5)
+    pairs = set(zip(kept["source"], kept["target"], strict=True))
+    # 300 of 304 transitions come from the three heavy arcs; R is then reconnected through its
+    # widest paths: ▶ → R (2) and R → ■ (1).
+    assert pairs == {(d.START, "A"), ("A", "B"), ("B", d.END), (d.START, "R"), ("R", d.END)}
+    graph = nx.DiGraph(pairs)
+    for node in ("A", "B", "R"):
+        assert nx.has_path(graph, d.START, node) and nx.has_path(graph, node, d.END)
+    everything = d.select_edges(pmap, paths=1.0)
+    assert len(everything) == 6
+    only_top = d.select_edges(pmap, paths=1.0, activities=0.5)  # A and B (ceil 1.5 = 2)
+    assert set(only_top["source"]) | set(only_top["target"]) == {d.START, "A", "B", d.END}
+
+
+def test_draw_map_writes_vietnamese_labels_in_nfc(tmp_path):
+    name = "Thẩm định hồ sơ"
+    decomposed = unicodedata.normalize("NFD", name)
+    log = small_log(
+        [
+            ("c1", "Tiếp nhận", "2024-03-04 08:00", "Văn phòng"),
+            ("c1", decomposed, "2024-03-04 09:00", "Phòng Tư pháp"),
+            ("c2", "Tiếp nhận", "2024-03-04 08:00", "Văn phòng"),
+            ("c2", decomposed, "2024-03-05 09:00", "Phòng Tư pháp"),
+        ]
+    )
+    pmap = d.discover_map(log)
+    for view in ("frequency", "performance"):
+        svg = d.draw_map(pmap, view=view, path=tmp_path / f"{view}.svg")
+        text = svg.read_text(encoding="utf-8")
+        assert name in text and decomposed not in text
+        assert "Tiếp nhận" in text
+    # Waits 1 h and 9 h (Mon 08:00 → Tue 09:00: 3.5 + 4 + 1.5 working hours): median 5 h.
+    assert ">5.0 h<" in (tmp_path / "performance.svg").read_text(encoding="utf-8")
+
+
+def test_model_from_a_map_equals_model_from_the_log_graph(receipt):
+    pmap = d.discover_map(receipt, calendar=RECEIPT_CALENDAR)
+    from_map = d.discover_model(None, from_dfg=pmap)
+    direct = d.discover_model(receipt, from_dfg=True, calendar=RECEIPT_CALENDAR)
+    assert str(from_map.tree) == str(direct.tree)
+    assert (from_map.events, from_map.cases) == (len(receipt), 1434)

@@ -1,0 +1,656 @@
+"""Loading exports: sources, encodings, header mapping, timestamps, quarantine, order."""
+
+from __future__ import annotations
+
+import gzip
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from procmine import schema
+from procmine.log import (
+    MISSING_VALUES,
+    REASONS,
+    detect_encoding,
+    detect_mapping,
+    load_report,
+    parse_timestamps,
+    read_log,
+)
+
+CASE, ACT, TS, DEPT, RES = (
+    schema.CASE,
+    schema.ACTIVITY,
+    schema.TIMESTAMP,
+    schema.DEPARTMENT,
+    schema.RESOURCE,
+)
+TZ = "Asia/Ho_Chi_Minh"
+TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cp1258_bytes(text: str) -> bytes:
+    """Encode Vietnamese as Windows-1258 writes it: letters with horn, breve or circumflex are
+    precomposed (ơ, ư, ă, â, ê, ô), tone marks follow as combining characters."""
+    decomposed = unicodedata.normalize("NFD", text)
+    out, cluster, tones = [], "", ""
+    for ch in decomposed + "\0":
+        if unicodedata.combining(ch) and ch in TONE_MARKS:
+            tones += ch
+        elif unicodedata.combining(ch):
+            cluster += ch
+        else:
+            out.append(unicodedata.normalize("NFC", cluster) + tones)
+            cluster, tones = ch, ""
+    return "".join(out).encode("cp1258")
+
+
+def local(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz=TZ)
+
+
+def vietnamese_export() -> pd.DataFrame:
+    """A small export as an agency writes it: Vietnamese headers, dd/mm/yyyy stamps."""
+    return pd.DataFrame(
+        {
+            "Mã hồ sơ": ["000123", "000456", "000123", "000456", "000123"],
+            "Bước xử lý": ["Tiếp nhận", "Tiếp nhận", "Thẩm định", "Phê duyệt", "Phê duyệt"],
+            "Thời điểm": [
+                "01/03/2024 08:00",
+                "01/03/2024 09:15",
+                "04/03/2024 14:30:05",
+                "05/03/2024 10:00",
+                "06/03/2024 16:45",
+            ],
+            "Đơn vị xử lý": [
+                "Bộ phận một cửa",
+                "Bộ phận một cửa",
+                "Phòng Tài chính - Kế hoạch",
+                "Lãnh đạo UBND",
+                "Lãnh đạo UBND",
+            ],
+            "Người xử lý": [
+                "Nguyễn Văn An",
+                "Trần Thị Bình",
+                "Lê Hữu Đức",
+                "Phạm Quốc Việt",
+                "Phạm Quốc Việt",
+            ],
+            "Ghi chú": ["", "khẩn", "", "", "đã ký"],
+        }
+    )
+
+
+EXPECTED_CASES = ["000123"] * 3 + ["000456"] * 2
+EXPECTED_STEPS = ["Tiếp nhận", "Thẩm định", "Phê duyệt", "Tiếp nhận", "Phê duyệt"]
+EXPECTED_TIMES = [
+    local("2024-03-01 08:00"),
+    local("2024-03-04 14:30:05"),
+    local("2024-03-06 16:45"),
+    local("2024-03-01 09:15"),
+    local("2024-03-05 10:00"),
+]
+
+
+def check_vietnamese(log: pd.DataFrame) -> None:
+    assert list(log.columns[:5]) == [CASE, ACT, TS, DEPT, RES]
+    assert log[CASE].tolist() == EXPECTED_CASES
+    assert log[ACT].tolist() == EXPECTED_STEPS
+    assert log[TS].tolist() == EXPECTED_TIMES
+    assert str(log[TS].dtype) == f"datetime64[us, {TZ}]"
+    assert log[DEPT].iloc[1] == "Phòng Tài chính - Kế hoạch"
+
+
+# ------------------------------------------------------------------------------------ sources
+
+
+def test_dataframe_with_vietnamese_headers():
+    log = read_log(vietnamese_export())
+    check_vietnamese(log)
+    report = load_report(log)
+    assert report["mapping"] == {
+        "Mã hồ sơ": CASE,
+        "Bước xử lý": ACT,
+        "Thời điểm": TS,
+        "Đơn vị xử lý": DEPT,
+        "Người xử lý": RES,
+    }
+    assert report["date_format"] == "%d/%m/%Y %H:%M:%S; %d/%m/%Y %H:%M"
+    assert (report["rows_read"], report["rows_kept"], report["rows_quarantined"]) == (5, 5, 0)
+    assert report["cases"] == 2
+    assert report["transfer_history"] is False
+    assert log["Ghi chú"].tolist()[3:] == ["khẩn", ""]  # other columns kept as they are
+
+
+def test_csv_utf8_bom_semicolon(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(vietnamese_export().to_csv(index=False, sep=";").encode("utf-8-sig"))
+    log = read_log(path)
+    check_vietnamese(log)
+    report = load_report(log)
+    assert (report["encoding"], report["delimiter"], report["format"]) == ("utf-8-sig", ";", "csv")
+
+
+def test_csv_windows_1258(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(cp1258_bytes(vietnamese_export().to_csv(index=False)))
+    log = read_log(path)
+    check_vietnamese(log)
+    assert load_report(log)["encoding"] == "cp1258"
+    assert log[RES].tolist()[:2] == ["Nguyễn Văn An", "Lê Hữu Đức"]
+
+
+def test_cp1258_helper_round_trips():
+    text = "Thẩm định hồ sơ, Ủy ban, Người xử lý, Nguyễn, ưu tiên, Đắk Lắk"
+    decoded = cp1258_bytes(text).decode("cp1258")
+    assert decoded != text  # tone marks are separate characters in Windows-1258
+    assert unicodedata.normalize("NFC", decoded) == text
+
+
+def test_tsv_utf16_and_gzip(tmp_path):
+    utf16 = tmp_path / "export.tsv"
+    utf16.write_bytes(vietnamese_export().to_csv(index=False, sep="\t").encode("utf-16"))
+    log = read_log(utf16)
+    check_vietnamese(log)
+    assert (load_report(log)["encoding"], load_report(log)["delimiter"]) == ("utf-16", "\t")
+    zipped = tmp_path / "export.csv.gz"
+    with gzip.open(zipped, "wb") as handle:
+        handle.write(vietnamese_export().to_csv(index=False).encode())
+    check_vietnamese(read_log(zipped))
+
+
+def test_xlsx_and_parquet(tmp_path):
+    frame = vietnamese_export()
+    xlsx = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
+        pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="Ghi chú", index=False)
+        frame.to_excel(writer, sheet_name="Nhật ký", index=False)
+    check_vietnamese(read_log(xlsx, sheet="Nhật ký"))
+    parquet = tmp_path / "export.parquet"
+    frame.to_parquet(parquet)
+    log = read_log(parquet)
+    check_vietnamese(log)
+    assert load_report(log)["format"] == "parquet"
+
+
+def test_xes_running_example(shared_datasets):
+    log = read_log(shared_datasets / "running-example.xes")
+    assert len(log) == 42
+    assert log[CASE].nunique() == 6
+    first = log.iloc[0]
+    # <date value="2010-12-30T14:32:00.000+01:00"/>: the same instant, in Vietnam's clock.
+    assert (first[CASE], first[ACT], first[RES]) == ("3", "register request", "Pete")
+    assert first[TS] == pd.Timestamp("2010-12-30T14:32:00+01:00")
+    assert str(first[TS].tz) == TZ
+    assert load_report(log)["format"] == "xes"
+
+
+def test_receipt_log_department_and_empty(shared_datasets):
+    path = shared_datasets / "receipt.csv.gz"
+    log = read_log(path)
+    plain = pd.read_csv(path, dtype=str, keep_default_na=False)
+    empty = int((plain["org:group"] == "EMPTY").sum())
+    assert empty == 1936 and round(empty / len(plain), 3) == 0.226
+    report = load_report(log)
+    assert report["mapping"]["org:group"] == DEPT  # the event attribute, not case:department
+    assert "case:department" not in report["mapping"]
+    assert report["rows_read"] == len(plain) == report["rows_kept"] == len(log)
+    assert report["missing_department"] == empty == int(log[DEPT].isna().sum())
+    assert (
+        log[DEPT].dropna().nunique()
+        == plain.loc[plain["org:group"] != "EMPTY", "org:group"].nunique()
+    )
+    assert log["case:department"].tolist().count("General") == int(
+        (plain["case:department"] == "General").sum()
+    )
+    # Same events as a plain read: each (case, step, instance) once.
+    assert sorted(log["concept:instance"]) == sorted(plain["concept:instance"])
+    assert log[TS].iloc[0] == pd.Timestamp("2011-10-11 13:45:40.276+02:00")
+
+
+@pytest.mark.postgres
+def test_postgresql_round_trip(postgres_url):
+    import sqlalchemy
+
+    frame = vietnamese_export()
+    engine = sqlalchemy.create_engine(postgres_url)
+    with engine.begin() as connection:
+        frame.to_sql("nhat_ky_xu_ly", connection, index=False, if_exists="replace")
+    engine.dispose()
+    expected = read_log(frame)
+    by_table = read_log(postgres_url, table="nhat_ky_xu_ly")
+    pd.testing.assert_frame_equal(by_table, expected)
+    by_query = read_log(
+        postgres_url, query="SELECT * FROM nhat_ky_xu_ly WHERE \"Mã hồ sơ\" = '000456'"
+    )
+    pd.testing.assert_frame_equal(
+        by_query, expected[expected[CASE] == "000456"].reset_index(drop=True)
+    )
+    assert load_report(by_table)["source"].endswith("(table nhat_ky_xu_ly)")
+    with pytest.raises(ValueError, match="exactly one of table"):
+        read_log(postgres_url)
+
+
+# ------------------------------------------------------------------------- text and headers
+
+
+def test_nfd_names_equal_nfc_names():
+    frame = vietnamese_export()
+    frame.loc[3, "Đơn vị xử lý"] = unicodedata.normalize("NFD", "  Lãnh   đạo UBND ")
+    frame.columns = [unicodedata.normalize("NFD", c) for c in frame.columns]
+    log = read_log(frame)
+    check_vietnamese(log)
+    assert log[DEPT].nunique() == 3  # one Lãnh đạo UBND, not two
+    assert log["Ghi chú"].tolist()[3:] == ["khẩn", ""]  # headers are NFC too
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Mã_hồ_sơ",
+        "MÃ HỒ SƠ",
+        "mã  hồ sơ",
+        unicodedata.normalize("NFD", "Mã hồ sơ"),
+        "Ma ho so",
+        "case id",
+        "Case_ID",
+    ],
+)
+def test_header_spellings(header):
+    frame = vietnamese_export().rename(columns={"Mã hồ sơ": header})
+    assert detect_mapping(frame)[header] == CASE
+
+
+def test_duration_column_is_not_the_timestamp():
+    frame = vietnamese_export().rename(columns={"Thời điểm": "Ngày xử lý"})
+    frame["Thời gian xử lý"] = ["2 ngày", "1 ngày", "3 ngày", "0,5 ngày", "1 ngày"]
+    frame["Thời gian"] = [3.5, 1.0, 2.0, 0.5, 4.0]
+    log = read_log(frame)
+    check_vietnamese(log)
+    assert load_report(log)["mapping"]["Ngày xử lý"] == TS
+    assert log["Thời gian"].tolist() == [3.5, 2.0, 4.0, 1.0, 0.5]
+
+
+def test_priority_among_timestamp_candidates():
+    frame = vietnamese_export()
+    frame["Ngày xử lý"] = "01/01/2020"
+    assert detect_mapping(frame)["Thời điểm"] == TS  # Thời điểm ranks before Ngày xử lý
+    frame["time:timestamp"] = frame.pop("Thời điểm")
+    assert detect_mapping(frame)["time:timestamp"] == TS
+
+
+def test_explicit_mapping_wins():
+    frame = vietnamese_export().rename(columns={"Mã hồ sơ": "Số đăng ký"})
+    frame["Mã HS"] = "khác"
+    log = read_log(frame, mapping={"Số đăng ký": CASE})
+    assert log[CASE].tolist() == EXPECTED_CASES
+    assert log["Mã HS"].tolist() == ["khác"] * 5
+    assert read_log(frame, mapping={CASE: "Số đăng ký"})[CASE].tolist() == EXPECTED_CASES
+
+
+def test_missing_column_error_names_found_and_closest():
+    frame = vietnamese_export().rename(columns={"Bước xử lý": "Buoc xu li"})
+    frame["Thời gian xử lý"] = "2 ngày"
+    frame = frame.drop(columns=["Thời điểm"])
+    with pytest.raises(schema.MissingColumnError) as caught:
+        read_log(frame)
+    message = str(caught.value)
+    assert "'concept:name'" in message and "'time:timestamp'" in message
+    assert "closest headers: 'Buoc xu li'" in message
+    assert "Columns found: ['Mã hồ sơ', 'Buoc xu li', 'Đơn vị xử lý'" in message
+    assert "'Thời gian xử lý' was not taken as time:timestamp: only 0% of its values" in message
+    with pytest.raises(schema.MissingColumnError, match="closest: 'Buoc xu li'"):
+        read_log(frame, mapping={"Buoc xu ly": ACT})
+
+
+def test_missing_values_in_department_and_resource_become_null():
+    frame = vietnamese_export()
+    frame["Đơn vị xử lý"] = ["EMPTY", "-", " NULL ", None, "Lãnh đạo UBND"]
+    frame["Người xử lý"] = ["None", "nan", "", "Lê Hữu Đức", "NaN"]
+    log = read_log(frame)
+    report = load_report(log)
+    assert len(log) == 5
+    assert log[DEPT].isna().tolist() == [True, True, False, True, True]
+    assert (report["missing_department"], report["missing_resource"]) == (4, 4)
+    assert report["missing_values_nulled"][DEPT] == 3  # None was null already
+    assert report["missing_values_nulled"][RES] == 4
+    kept = read_log(frame, missing_values=("EMPTY",))
+    assert kept[DEPT].tolist()[1:4] == ["NULL", "Lãnh đạo UBND", "-"]
+
+
+# -------------------------------------------------------------------------------- timestamps
+
+
+def test_timestamp_formats():
+    values = pd.Series(
+        [
+            "15/03/2024 08:30:00",
+            "15/03/2024 08:30",
+            "15/03/2024",
+            "2024-03-15",
+            "2024-03-15T08:30:00+02:00",
+            "2024-03-15 08:30:00.250",
+            "45366.354166666664",
+            "08:30 15/03/2024",
+            "31/02/2024",
+            "15-03-2024 08:30",
+            "hôm qua",
+            None,
+        ]
+    )
+    stamps, fmt = parse_timestamps(values)
+    assert stamps.tolist()[:11] == [
+        local("2024-03-15 08:30"),
+        local("2024-03-15 08:30"),
+        local("2024-03-15"),
+        local("2024-03-15"),
+        local("2024-03-15 13:30"),
+        local("2024-03-15 08:30:00.250"),
+        local("2024-03-15 08:30"),
+        local("2024-03-15 08:30"),
+        pd.NaT,
+        local("2024-03-15 08:30"),
+        pd.NaT,
+    ]
+    assert pd.isna(stamps.iloc[11])
+    assert "ISO 8601" in fmt and "Excel serial" in fmt and "%d/%m/%Y %H:%M:%S" in fmt
+
+
+def test_month_first_when_it_fits_better():
+    stamps, fmt = parse_timestamps(pd.Series(["03/15/2024 08:30", "12/31/2024 17:00"]))
+    assert stamps.tolist() == [local("2024-03-15 08:30"), local("2024-12-31 17:00")]
+    assert fmt == "%m/%d/%Y %H:%M"
+    stamps, _ = parse_timestamps(pd.Series(["03/04/2024"]), dayfirst=False)
+    assert stamps.tolist() == [local("2024-03-04")]
+    stamps, _ = parse_timestamps(pd.Series(["03/04/2024"]))
+    assert stamps.tolist() == [local("2024-04-03")]
+
+
+def test_excel_serial_numbers_column():
+    frame = vietnamese_export()
+    # Excel's 1900 system: 45352 is 01/03/2024; 0.34375 of a day is 08:15.
+    frame["Thời điểm"] = [
+        45352.333333333336,
+        45352.385416666664,
+        45355.60422453704,
+        45356.416666666664,
+        45357.697916666664,
+    ]
+    log = read_log(frame)
+    assert log[TS].tolist() == [
+        local("2024-03-01 08:00"),
+        local("2024-03-04 14:30:05"),
+        local("2024-03-06 16:45"),
+        local("2024-03-01 09:15"),
+        local("2024-03-05 10:00"),
+    ]
+    assert load_report(log)["date_format"] == "Excel serial"
+
+
+def test_aware_and_datetime_columns_are_converted():
+    frame = vietnamese_export()
+    frame["Thời điểm"] = pd.to_datetime(frame["Thời điểm"], format="mixed", dayfirst=True)
+    check_vietnamese(read_log(frame))
+    frame["Thời điểm"] = frame["Thời điểm"].dt.tz_localize(TZ).dt.tz_convert("Europe/Amsterdam")
+    check_vietnamese(read_log(frame))
+    assert str(read_log(frame, timezone="UTC")[TS].dtype) == "datetime64[us, UTC]"
+
+
+# ------------------------------------------------------------------------ quarantine and order
+
+
+def dirty_export() -> pd.DataFrame:
+    rows = [
+        ("HS1", "Tiếp nhận", "01/03/2024 08:00", "Bộ phận một cửa"),  # kept
+        ("HS1", "Thẩm định", "02/03/2024 09:00", "Phòng Tài chính"),  # kept
+        ("HS1", "Thẩm định", "02/03/2024 09:00", "Phòng Tài chính"),  # exact duplicate
+        ("", "Phê duyệt", "03/03/2024 10:00", "Lãnh đạo"),  # missing case id
+        (None, None, None, None),  # missing case id
+        ("HS2", "", "03/03/2024 10:00", "Lãnh đạo"),  # missing activity
+        ("HS2", "NULL", "03/03/2024 10:00", "Lãnh đạo"),  # missing activity
+        ("HS2", "Tiếp nhận", "", "Bộ phận một cửa"),  # missing timestamp
+        ("HS2", "Tiếp nhận", "31/02/2024 10:00", "Bộ phận một cửa"),  # unparseable
+        ("HS2", "Tiếp nhận", "hôm qua", "Bộ phận một cửa"),  # unparseable
+        ("HS2", "Tiếp nhận", "05/03/2024 10:00", "EMPTY"),  # kept, no department
+        ("HS2", "Trình ký", "05/03/2024 10:00", "-"),  # kept (tie in time)
+        (" HS1 ", "Thẩm  định", "02/03/2024 09:00", "Phòng Tài chính"),  # duplicate once clean
+        ("HS2", "Tiếp nhận", "05/03/2024 10:00", None),  # duplicate of row 11
+        ("HS1", "Lưu hồ sơ", "01/03/2024 07:00", "Văn thư"),  # kept, earlier time
+    ]
+    return pd.DataFrame(rows, columns=["Mã hồ sơ", "Bước xử lý", "Thời điểm", "Phòng ban"])
+
+
+def test_dirty_file_counts_reason_by_reason(tmp_path):
+    path = tmp_path / "dirty.csv"
+    dirty_export().to_csv(path, index=False)
+    log = read_log(path)
+    report = load_report(log)
+    assert report["quarantined_by_reason"] == {
+        "missing case id": 2,
+        "missing activity": 2,
+        "missing timestamp": 1,
+        "unparseable timestamp": 2,
+        "exact duplicate": 3,
+    }
+    assert (report["rows_read"], report["rows_kept"], report["rows_quarantined"]) == (15, 5, 10)
+    assert report["rows_read"] == report["rows_kept"] + report["rows_quarantined"]
+    quarantine = report["quarantine"]
+    assert quarantine["source_row"].tolist() == [3, 4, 5, 6, 7, 8, 9, 10, 13, 14]
+    assert quarantine["reason"].value_counts().to_dict() == {
+        k: v for k, v in report["quarantined_by_reason"].items() if v
+    }
+    assert quarantine.loc[quarantine["source_row"] == 13, "Bước xử lý"].item() == "Thẩm  định"
+    assert list(quarantine.columns) == [
+        "reason",
+        "source_row",
+        "Mã hồ sơ",
+        "Bước xử lý",
+        "Thời điểm",
+        "Phòng ban",
+    ]
+    # Cases in order of first appearance, each by time, export order for the tie.
+    assert log[[CASE, ACT]].values.tolist() == [
+        ["HS1", "Lưu hồ sơ"],
+        ["HS1", "Tiếp nhận"],
+        ["HS1", "Thẩm định"],
+        ["HS2", "Tiếp nhận"],
+        ["HS2", "Trình ký"],
+    ]
+    assert log[DEPT].isna().tolist() == [False, False, False, True, True]
+    assert report["missing_department"] == 2
+
+
+def test_ties_keep_export_order_and_cases_first_appearance():
+    frame = pd.DataFrame(
+        {
+            "case": ["B", "A", "B", "A", "B", "B"],
+            "activity": ["b3", "a1", "b1", "a2", "b2", "b0"],
+            "timestamp": [
+                "2024-01-03",
+                "2024-01-01",
+                "2024-01-02",
+                "2024-01-01",
+                "2024-01-02",
+                "2024-01-01",
+            ],
+        }
+    )
+    log = read_log(frame)
+    assert log[ACT].tolist() == ["b0", "b1", "b2", "b3", "a1", "a2"]
+
+
+# ------------------------------------------------------------------ the agencies' re-export
+
+
+def reexport(log: pd.DataFrame, tmp_path: Path) -> list[Path]:
+    """The canonical log written the way agencies export it, in two encodings."""
+    headers = {
+        CASE: "Mã hồ sơ",
+        ACT: "Bước xử lý",
+        TS: "Thời điểm",
+        DEPT: "Đơn vị xử lý",
+        RES: "Người xử lý",
+        schema.PROCEDURE: "Tên thủ tục",
+        schema.DEADLINE: "Hạn xử lý",
+    }
+    export = log.rename(columns=headers)
+    export["Thời điểm"] = log[TS].dt.tz_convert(TZ).dt.strftime("%d/%m/%Y %H:%M:%S")
+    if "Hạn xử lý" in export:
+        export["Hạn xử lý"] = (
+            log[schema.DEADLINE].dt.tz_convert(TZ).dt.strftime("%d/%m/%Y %H:%M:%S")
+        )
+    odd = export.index % 3 == 0  # some names typed with a decomposing input method
+    for column in ("Bước xử lý", "Đơn vị xử lý"):
+        if column in export:
+            nfd = export[column].dropna().map(lambda v: unicodedata.normalize("NFD", v))
+            export.loc[odd & export[column].notna(), column] = nfd[odd[nfd.index]]
+    text = export.to_csv(index=False)
+    bom, legacy = tmp_path / "export-utf8.csv", tmp_path / "export-cp1258.csv"
+    bom.write_bytes(text.encode("utf-8-sig"))
+    legacy.write_bytes(cp1258_bytes(text))
+    return [bom, legacy]
+
+
+def synthetic_log(cases: int = 60) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    steps = ["Tiếp nhận hồ sơ", "Thẩm định", "Trình ký", "Phê duyệt", "Trả kết quả"]
+    units = [
+        "Bộ phận một cửa",
+        "Phòng Tài nguyên và Môi trường",
+        "Phòng Tư pháp",
+        "Lãnh đạo UBND",
+        "Văn phòng HĐND và UBND",
+    ]
+    case = np.repeat([f"HS-{i:05d}" for i in range(cases)], len(steps))
+    start = np.datetime64("2024-03-01T07:30") + rng.integers(0, 60 * 24 * 90, cases).astype(
+        "timedelta64[m]"
+    )
+    offsets = np.cumsum(rng.integers(1, 3000, (cases, len(steps))), axis=1) * 60
+    stamps = np.repeat(start, len(steps)) + offsets.ravel().astype("timedelta64[s]")
+    frame = pd.DataFrame(
+        {
+            CASE: case,
+            ACT: np.tile(steps, cases),
+            TS: stamps,
+            DEPT: np.tile(units, cases),
+            RES: rng.choice(["Nguyễn Văn An", "Trần Thị Bình"], case.size),
+        }
+    )
+    frame.loc[rng.random(len(frame)) < 0.05, DEPT] = None
+    return read_log(frame)
+
+
+def test_synthetic_reexport_loads_into_the_same_log(tmp_path):
+    original = synthetic_log()
+    for path in reexport(original, tmp_path):
+        pd.testing.assert_frame_equal(read_log(path), original)
+
+
+def test_sample_reexport_loads_into_the_same_log(tmp_path):
+    sample = REPO / "datasets" / "sample_log.csv.gz"
+    if not sample.exists():
+        pytest.skip("datasets/sample_log.csv.gz not generated yet (procmine.datasets)")
+    original = read_log(sample)
+    for path in reexport(original, tmp_path):
+        pd.testing.assert_frame_equal(read_log(path), original)
+
+
+# ----------------------------------------------------------------------------- properties
+
+CELLS = {
+    "case": st.sampled_from(["HS1", "HS2", " HS1", "hs3", "", None, "EMPTY"]),
+    "step": st.sampled_from(
+        ["Tiếp nhận", unicodedata.normalize("NFD", "Tiếp nhận"), "Duyệt", "", None, "-"]
+    ),
+    "time": st.sampled_from(
+        [
+            "01/03/2024 08:00",
+            "01/03/2024 08:00:00",
+            "02/03/2024 09:30",
+            "31/02/2024",
+            "2024-03-01T08:00:00+07:00",
+            "",
+            None,
+            "x",
+        ]
+    ),
+    "unit": st.sampled_from(["Phòng A", "Phòng  A", "EMPTY", None, "Phòng B"]),
+}
+row_lists = st.lists(st.tuples(*CELLS.values()), min_size=1, max_size=40)
+
+
+def expected_reasons(frame: pd.DataFrame) -> list[str] | None:
+    """One reason (or '') per row, computed row by row in plain Python; None when fewer than
+    half of the filled time cells are date-times (no usable timestamp column)."""
+
+    def clean(value):
+        if value is None:
+            return None
+        text = " ".join(unicodedata.normalize("NFC", value).split())
+        return None if text in MISSING_VALUES else text
+
+    def stamp(value):
+        for fmt in ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S%z"):
+            try:
+                parsed = datetime.strptime(value, fmt)
+                return parsed.replace(tzinfo=None) if parsed.tzinfo else parsed
+            except (TypeError, ValueError):
+                continue
+        return None
+
+    seen, reasons = set(), []
+    filled = [t for t in frame.iloc[:, 2] if t is not None and t.strip()]
+    if not filled or sum(stamp(t) is not None for t in filled) < 0.5 * len(filled):
+        return None  # not a usable timestamp column: the load must fail
+    for case, step, time, unit in frame.itertuples(index=False):
+        if clean(case) is None:
+            reasons.append("missing case id")
+        elif clean(step) is None:
+            reasons.append("missing activity")
+        elif clean(time) is None:
+            reasons.append("missing timestamp")
+        elif stamp(time) is None:
+            reasons.append("unparseable timestamp")
+        else:
+            key = (clean(case), clean(step), stamp(time), clean(unit))
+            reasons.append("exact duplicate" if key in seen else "")
+            seen.add(key)
+    return reasons
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=row_lists)
+def test_property_counts_add_up_and_loading_is_idempotent(rows, tmp_path_factory):
+    frame = pd.DataFrame(
+        rows, columns=["Mã hồ sơ", "Tên bước", "Ngày giờ xử lý", "Đơn vị"], dtype=object
+    )
+    expected = expected_reasons(frame)
+    if expected is None:
+        with pytest.raises(schema.MissingColumnError, match="'Ngày giờ xử lý' was not taken"):
+            read_log(frame)
+        return
+    log = read_log(frame)
+    report = load_report(log)
+    assert report["rows_read"] == len(frame) == report["rows_kept"] + report["rows_quarantined"]
+    assert report["quarantined_by_reason"] == {r: expected.count(r) for r in REASONS}
+    assert report["rows_kept"] == expected.count("") == len(log)
+    assert sum(report["quarantined_by_reason"].values()) == report["rows_quarantined"]
+    # Loading a written-out canonical log gives the same log back.
+    if len(log):
+        path = tmp_path_factory.mktemp("idempotent") / "log.csv"
+        log.to_csv(path, index=False)
+        pd.testing.assert_frame_equal(read_log(path), log)
+        pd.testing.assert_frame_equal(read_log(log), log)
+
+
+def test_detect_encoding():
+    assert detect_encoding("Bước xử lý".encode()) == "utf-8"
+    assert detect_encoding(cp1258_bytes("Bước xử lý, Phòng Tư pháp")) == "cp1258"
+    assert detect_encoding("Bước".encode("utf-16")) == "utf-16"
