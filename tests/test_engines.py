@@ -26,3 +26,21 @@ def test_events_view_defines_sojourn_per_case():
 def test_events_view_transpiles_to_spark():
     spark_sql = sqlglot.transpile(engines._EVENTS_VIEW, read="duckdb", write="spark")[0]
     assert "LAG(wm) OVER (PARTITION BY case_id ORDER BY idx" in spark_sql
+
+
+def test_spark_sql_maps_quantiles_to_exact_percentile():
+    sql = "SELECT k, MEDIAN(x) AS m, QUANTILE_CONT(x, 0.9) AS q FROM t GROUP BY k"
+    assert engines.to_spark_sql(sql) == (
+        "SELECT k, MEDIAN(x) AS m, PERCENTILE(x, 0.9) AS q FROM t GROUP BY k"
+    )
+
+
+def test_duckdb_quantiles_interpolate_like_numpy():
+    import numpy as np
+
+    values = [3.0, 1.0, 10.0, 7.5, 2.0, 2.0]
+    out = engines.query(
+        "SELECT MEDIAN(x) AS m, QUANTILE_CONT(x, 0.9) AS q FROM t", t=pd.DataFrame({"x": values})
+    )
+    assert out["m"].item() == np.percentile(values, 50)
+    assert out["q"].item() == np.percentile(values, 90)

@@ -111,12 +111,33 @@ def _query_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         return con.execute(sql).df()
 
 
-def _query_spark(sql: str, spark: Any, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def to_spark_sql(sql: str) -> str:
+    """The Spark SQL of a figure written in DuckDB's dialect.
+
+    SQLGlot does the dialect; one mapping is ours: DuckDB's exact ``QUANTILE_CONT(x, p)`` (linear
+    interpolation, numpy's default) becomes Spark's exact ``PERCENTILE(x, p)`` — SQLGlot would write
+    ``PERCENTILE_CONT(x, p)``, a form Spark rejects. ``MEDIAN`` exists in both.
+
+    >>> to_spark_sql("SELECT QUANTILE_CONT(x, 0.9) AS q FROM t")
+    'SELECT PERCENTILE(x, 0.9) AS q FROM t'
+    """
     import sqlglot
+    from sqlglot import exp
 
-    def to_spark(text: str) -> str:
-        return ";\n".join(sqlglot.transpile(text, read="duckdb", write="spark"))
+    def exact_percentile(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.PercentileCont) and node.expression is not None:
+            return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
+        return node
 
+    statements = sqlglot.parse(sql, read="duckdb")
+    return ";\n".join(
+        statement.transform(exact_percentile).sql(dialect="spark", unsupported_level="raise")
+        for statement in statements
+    )
+
+
+def _query_spark(sql: str, spark: Any, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    to_spark = to_spark_sql
     for name, frame in tables.items():
         data = frame if not isinstance(frame, pd.DataFrame) else spark.createDataFrame(frame)
         if name == "events":

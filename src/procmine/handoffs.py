@@ -170,16 +170,6 @@ def _with(*ctes: str) -> str:
     return "WITH " + ",".join(ctes) + "\n"
 
 
-def _quantile(column: str, p: float) -> str:
-    """Linear-interpolation quantile (numpy's default, DuckDB's ``quantile_cont``) over rows
-    ranked ``rn`` = 1..``n`` by ``column`` within the group, in portable SQL: SQLGlot turns
-    DuckDB's ``quantile_cont`` into ``percentile_cont(x, p)``, a form Spark does not accept."""
-    h = f"(n - 1) * {p}"
-    lower = f"MAX(CASE WHEN rn = FLOOR({h}) + 1 THEN {column} END)"
-    upper = f"COALESCE(MAX(CASE WHEN rn = FLOOR({h}) + 2 THEN {column} END), {lower})"
-    return f"({lower} + MAX({h} - FLOOR({h})) * ({upper} - {lower}))"
-
-
 DEPARTMENT_RUNS_SQL = (
     _with(_RUNS)
     + "SELECT case_id, procedure, run_no, department, first_idx, last_idx, first_wm, last_wm,"
@@ -289,17 +279,11 @@ ORDER BY department"""
 
 NETWORK_EDGES_SQL = (
     _with(_RUNS, _STEPS, _HANDOFFS)
-    + f""",
-ranked AS (
-  SELECT source, target, case_id, wait_minutes,
-         ROW_NUMBER() OVER (PARTITION BY source, target ORDER BY wait_minutes) AS rn,
-         COUNT(*) OVER (PARTITION BY source, target) AS n
-  FROM handoffs
-)
+    + """
 SELECT source, target, COUNT(*) AS handoffs, COUNT(DISTINCT case_id) AS cases,
-       {_quantile("wait_minutes", 0.5)} / 60.0 AS median_wait_hours,
-       {_quantile("wait_minutes", 0.9)} / 60.0 AS p90_wait_hours
-FROM ranked
+       MEDIAN(wait_minutes) / 60.0 AS median_wait_hours,
+       QUANTILE_CONT(wait_minutes, 0.9) / 60.0 AS p90_wait_hours
+FROM handoffs
 GROUP BY source, target
 ORDER BY source, target"""
 )

@@ -61,31 +61,6 @@ _EPSILON_MINUTES = 1e-6
 
 
 # ------------------------------------------------------------------------------ SQL fragments
-def _percentile(value: str, p: float) -> str:
-    """Linear-interpolation percentile (numpy's default, Hyndman–Fan type 7) of ``value`` over a
-    group whose rows carry ``rn`` (0-based rank by value) and ``n`` (non-null values in the group).
-
-    Written with ranks because DuckDB's QUANTILE_CONT has no exact Spark SQL form that SQLGlot
-    produces (it writes PERCENTILE_CONT(x, p), which Spark lacks, or PERCENTILE_APPROX).
-    """
-    low = f"FLOOR((n - 1) * {p!r})"
-    high = f"LEAST({low} + 1, n - 1)"
-    at_low = f"MAX(CASE WHEN rn = {low} THEN {value} END)"
-    at_high = f"MAX(CASE WHEN rn = {high} THEN {value} END)"
-    return f"{at_low} + ((n - 1) * {p!r} - {low}) * ({at_high} - {at_low})"
-
-
-def _ranked(source: str, keys: Iterable[str], value: str) -> str:
-    """``source`` with the rank ``rn`` (0-based) and count ``n`` of ``value`` within each key
-    group, for :func:`_percentile`; ``value`` must not be null."""
-    partition = ", ".join(keys)
-    return f"""
-SELECT *,
-  ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {value}) - 1 AS rn,
-  COUNT(*) OVER (PARTITION BY {partition}) AS n
-FROM {source}"""
-
-
 def _sojourn_sql(split: bool, calendar_time: bool = False) -> str:
     """Per event: its sojourn, its calendar time since the previous event of the case when
     ``calendar_time``, and its waiting and processing minutes when ``split`` (see
@@ -154,19 +129,18 @@ def _bottleneck_sql(by: str, split: bool) -> str:
     keys = ", ".join(_KEYS[by])
     return f"""
 WITH units AS ({_units_sql(by, split)}),
-ranked AS ({_ranked("units", _KEYS[by], "minutes")}),
 total AS (SELECT SUM(sojourn) AS all_minutes FROM events)
 SELECT {keys},
   SUM(minutes) / 60.0 AS hours,
   SUM(minutes) / NULLIF(MAX(all_minutes), 0) AS share,
-  ({_percentile("minutes", 0.5)}) / 60.0 AS median_hours,
-  ({_percentile("minutes", 0.9)}) / 60.0 AS p90_hours,
+  MEDIAN(minutes) / 60.0 AS median_hours,
+  QUANTILE_CONT(minutes, 0.9) / 60.0 AS p90_hours,
   COUNT(DISTINCT case_id) AS cases,
   CAST(SUM(events) AS BIGINT) AS events,
   SUM(waiting) / 60.0 AS waiting_hours,
   SUM(processing) / 60.0 AS processing_hours
-FROM ranked CROSS JOIN total
-GROUP BY {keys}, n
+FROM units CROSS JOIN total
+GROUP BY {keys}
 ORDER BY hours DESC, {keys}"""
 
 
@@ -214,7 +188,7 @@ judged AS (
 def _allotment_ctes() -> str:
     """Per procedure and step (activity): the catalog's allotment, or the weight of the step in
     the split of what the catalog leaves of the deadline (CTE ``allotments``); needs ``judged``."""
-    return f"""
+    return """
 step_time AS (
   SELECT case_id, procedure, activity, SUM(COALESCE(sojourn, 0.0)) AS minutes
   FROM events GROUP BY case_id, procedure, activity
@@ -225,9 +199,9 @@ on_time_steps AS (
   WHERE j.on_time
 ),
 step_medians AS (
-  SELECT procedure, activity, {_percentile("minutes", 0.5)} AS median_minutes, n AS on_time_cases
-  FROM ({_ranked("on_time_steps", ("procedure", "activity"), "minutes")}) AS r
-  GROUP BY procedure, activity, n
+  SELECT procedure, activity, MEDIAN(minutes) AS median_minutes, COUNT(*) AS on_time_cases
+  FROM on_time_steps
+  GROUP BY procedure, activity
 ),
 steps AS (
   SELECT procedure, activity, given_days FROM catalog_steps
