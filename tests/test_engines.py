@@ -1,5 +1,4 @@
 import pandas as pd
-import sqlglot
 
 from procmine import engines
 
@@ -23,9 +22,24 @@ def test_events_view_defines_sojourn_per_case():
     assert out["sojourn"].dropna().tolist() == [15.0, 1.5]
 
 
+def test_side_copies_hold_no_time():
+    raw = pd.DataFrame(
+        {
+            "idx": [0, 1, 2, 3],
+            "case_id": ["c1"] * 4,
+            "wm": [10.0, 20.0, 40.0, 45.0],
+            "side_copy": [False, True, False, False],
+        }
+    )
+    out = engines.query("SELECT sojourn FROM events ORDER BY idx", events=raw)
+    # The side copy at 20 neither holds time nor shortens the next event's sojourn.
+    assert out["sojourn"].tolist()[2:] == [30.0, 5.0]
+    assert out["sojourn"].isna().tolist()[:2] == [True, True]
+
+
 def test_events_view_transpiles_to_spark():
-    spark_sql = sqlglot.transpile(engines._EVENTS_VIEW, read="duckdb", write="spark")[0]
-    assert "LAG(wm) OVER (PARTITION BY case_id ORDER BY idx" in spark_sql
+    spark_sql = engines.to_spark_sql(engines._EVENTS_VIEW)
+    assert "LAG(wm) OVER (PARTITION BY case_id, side_copy ORDER BY idx" in spark_sql
 
 
 def test_spark_sql_maps_quantiles_to_exact_percentile():

@@ -17,9 +17,12 @@ The table every analysis reads is ``events`` (see :func:`event_table`):
 ``lifecycle``    ``start``/``complete`` or null
 ``ts``           the timestamp in the working clock's local time, naive
 ``wm``           the working clock reading: working minutes since the calendar's origin
+``side_copy``    whether the event is a side copy of a transfer history (for coordination or
+                 information: it moves no responsibility)
 ``in_sequence``  whether the event takes part in department sequences (has a department and is
-                 not a side copy of a transfer history)
-``sojourn``      working minutes since the previous event of the case (null for the first)
+                 not a side copy)
+``sojourn``      working minutes since the previous event of the case that is not a side copy
+                 (null for the first, and for side copies: they hold no time)
 ===============  ===========================================================================
 """
 
@@ -36,8 +39,11 @@ DEFAULT_PROCEDURE = "(all)"
 SIDE_COPY = "procmine:side_copy"
 
 # The sojourn is defined here, once: the working time since the previous event of the case.
+# Side copies of a transfer history take no part in sojourns (DESIGN.md, Transfer histories).
 _EVENTS_VIEW = """
-SELECT *, wm - LAG(wm) OVER (PARTITION BY case_id ORDER BY idx) AS sojourn
+SELECT *,
+       CASE WHEN side_copy THEN NULL
+            ELSE wm - LAG(wm) OVER (PARTITION BY case_id, side_copy ORDER BY idx) END AS sojourn
 FROM events_raw
 """
 
@@ -79,6 +85,7 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
             "lifecycle": text(schema.LIFECYCLE).str.lower(),
             "ts": local.dt.tz_localize(None),
             "wm": calendar.working_minutes(local),
+            "side_copy": side_copy,
             "in_sequence": department.notna().to_numpy() & ~side_copy,
         }
     )
@@ -93,6 +100,10 @@ def query(sql: str, engine: Any = None, **tables: pd.DataFrame) -> pd.DataFrame:
     >>> query("SELECT SUM(x) AS s FROM t", t=pd.DataFrame({"x": [1, 2]}))["s"].item()
     3
     """
+    events = tables.get("events")
+    if isinstance(events, pd.DataFrame) and "side_copy" not in events.columns:
+        # Hand-built or pseudo events tables (a catalog's approved path) have no side copies.
+        tables = {**tables, "events": events.assign(side_copy=False)}
     if engine is None:
         return _query_duckdb(sql, tables)
     return _query_spark(sql, engine, tables)
