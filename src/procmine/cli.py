@@ -20,7 +20,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="procmine — process mining for internal administrative procedures (TTHC nội bộ).",
 )
-console = Console()
+# Piped or in CI the terminal width is unknown; tables of Vietnamese names need more than 80.
+console = Console(width=None if Console().is_terminal else 140)
 
 
 def _version(value: bool) -> None:
@@ -128,25 +129,91 @@ def demo(
         "reports/demo"
     ),
 ) -> None:
-    """Analyse the bundled sample: load report, worst ping-pong pairs, bottlenecks, deadlines."""
-    from procmine import datasets, handoffs, performance
-    from procmine.log import load_report, read_log
+    """Analyse the bundled sample: load report, worst ping-pong pairs, bottlenecks, late cases
+    without explanation, conformance, and the maps and model of the largest procedure."""
+    import procmine as pm
 
     out.mkdir(parents=True, exist_ok=True)
-    log = read_log(datasets.sample_path("sample_log.csv.gz"))
-    catalog = datasets.load_sample_catalog()
-    print_load_report(load_report(log))
+    log = pm.read_log(pm.datasets.sample_path("sample_log.csv.gz"))
+    catalog = pm.datasets.load_sample_catalog()
+    print_load_report(pm.load_report(log))
+    events = pm.event_table(log)  # the working clock, read once for every figure below
 
-    pairs = handoffs.ping_pong(log, catalog)
-    print_frame(pairs, "Worst ping-pong pairs (excess bounces beyond the approved path)")
-    pairs.to_csv(out / "ping_pong_pairs.csv", index=False)
+    pairs = pm.ping_pong(events, catalog)
+    _show(
+        pairs,
+        out,
+        "ping_pong_pairs",
+        "Worst ping-pong pairs (excess bounces beyond the approved path) — cặp phòng ban đùn đẩy",
+        columns=PAIR_COLUMNS,
+    )
+    for by in ("activity", "department", "handoff"):
+        _show(
+            pm.bottlenecks(events, by=by),
+            out,
+            f"bottlenecks_by_{by}",
+            f"Bottlenecks by {by}: working hours held — điểm nghẽn",
+            columns=BOTTLENECK_COLUMNS,
+        )
+    _show(
+        pm.late_without_explanation(events, catalog),
+        out,
+        "late_without_explanation",
+        "Late cases without an explanation — hồ sơ trễ hạn chưa giải trình",
+    )
 
-    for by in ("activity", "department"):
-        ranking = performance.bottlenecks(log, by=by)
-        print_frame(ranking, f"Bottlenecks by {by} (working hours held)")
-        ranking.to_csv(out / f"bottlenecks_by_{by}.csv", index=False)
+    checked = pm.check_conformance(log, catalog)
+    summary = pm.deviation_summary(checked, by="procedure")
+    _show(
+        summary.sort_values("total", ascending=False),
+        out,
+        "conformance_by_procedure",
+        "Deviations from the approved procedure — sai lệch so với quy trình được phê duyệt",
+    )
 
-    late = performance.late_without_explanation(log, catalog)
-    print_frame(late, "Late cases without an explanation")
-    late.to_csv(out / "late_without_explanation.csv", index=False)
+    largest = log[pm.schema.PROCEDURE].value_counts().index[0]
+    pmap = pm.discover_map(log, procedure=largest)
+    maps = out / "maps"
+    maps.mkdir(exist_ok=True)
+    written = [
+        pm.draw_map(pmap, view="frequency", path=maps / "frequency_map.svg", title=largest),
+        pm.draw_map(pmap, view="performance", path=maps / "performance_map.svg", title=largest),
+        pm.draw_map(pmap, view="performance", path=maps / "performance_map.png", title=largest),
+    ]
+    model = pm.discover_model(log, procedure=largest, noise=0.2)
+    written.append(pm.draw_model(model, maps / "model_bpmn.png", kind="bpmn"))
+    written.extend(pm.save_model(model, maps, name="model").values())
+    console.print(f"Maps and model of the largest procedure, [bold]{largest}[/bold]:")
+    for path in written:
+        console.print(f"  {path}")
     console.print(f"[green]Figures written to {out}/[/green]")
+
+
+PAIR_COLUMNS = [
+    "department_a",
+    "department_b",
+    "handoffs",
+    "bounces",
+    "excess_bounces",
+    "pingpong_cases",
+    "hours_lost",
+]
+BOTTLENECK_COLUMNS = [
+    "activity",
+    "department",
+    "source",
+    "target",
+    "hours",
+    "share",
+    "median_hours",
+    "p90_hours",
+    "cases",
+]
+
+
+def _show(frame: pd.DataFrame, out: Path, name: str, title: str, columns=None) -> None:
+    """Print the head of a figure and write the whole of it as CSV beside the report."""
+    frame.to_csv(out / f"{name}.csv", index=False)
+    if columns is not None:
+        frame = frame[[c for c in columns if c in frame.columns]]
+    print_frame(frame, title)
