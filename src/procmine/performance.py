@@ -14,7 +14,7 @@ The SQL texts are built from the fragments below, each written once, and compose
   list of units processing late and the late cases that lack an explanation.
 
 The exact rules (percentiles, pairing of starts and completes, due dates, allotments, explanation
-matching) are in ``docs/definitions-performance.md`` and in each function's Notes.
+matching) are in ``docs/definitions.md`` and in each function's Notes.
 """
 
 from __future__ import annotations
