@@ -1,0 +1,28 @@
+"""The README's notebook example runs as written, on the sample exported as a user would have it."""
+
+import gzip
+import os
+import re
+import shutil
+from pathlib import Path
+
+from procmine import datasets
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def test_readme_python_example_runs(tmp_path: Path):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    assert blocks, "README.md shows a Python example"
+    with gzip.open(datasets.sample_path("sample_log.csv.gz")) as packed:
+        (tmp_path / "export.csv").write_bytes(packed.read())
+    shutil.copy(datasets.sample_path("sample_catalog.csv"), tmp_path / "catalog.csv")
+    cwd = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        namespace: dict = {}
+        exec(compile(blocks[0], "README.md", "exec"), namespace)
+    finally:
+        os.chdir(cwd)
+    assert (tmp_path / "map.svg").stat().st_size > 1000
+    assert len(namespace["log"]) == 14_112
