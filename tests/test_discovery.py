@@ -240,3 +240,112 @@ def test_model_from_a_map_equals_model_from_the_log_graph(receipt):
     direct = d.discover_model(receipt, from_dfg=True, calendar=RECEIPT_CALENDAR)
     assert str(from_map.tree) == str(direct.tree)
     assert (from_map.events, from_map.cases) == (len(receipt), 1434)
+
+
+def test_map_follows_each_case_in_log_order_when_cases_interleave():
+    # The rows of SMALL's cases interleaved (each case keeps its own order), plus a one-event
+    # case: the arcs and waits are those of SMALL, plus ▶ → D → ■.
+    single = small_log([("c4", "D", "2024-03-04 09:00", "D4")])
+    order = [0, 3, 7, 1, 4, 8, 2, 5, 6]
+    log = pd.concat([SMALL.iloc[order], single], ignore_index=True)
+    pmap = d.discover_map(log)
+    edges = pmap.edges.set_index(["source", "target"])
+    assert edges["frequency"].to_dict() == {
+        (d.START, "A"): 3,
+        ("A", "B"): 2,
+        ("B", "C"): 2,
+        ("C", d.END): 3,
+        ("A", "C"): 1,
+        ("B", "B"): 1,
+        (d.START, "D"): 1,
+        ("D", d.END): 1,
+    }
+    assert edges["cases"].to_dict() == edges["frequency"].to_dict()  # no arc twice in a case
+    assert edges.loc[("B", "C"), "median_wait_hours"] == pytest.approx(2.0)
+    assert edges.loc[("A", "C"), "p90_wait_hours"] == pytest.approx(8.0)
+    # Ordered by frequency, then source and target.
+    assert list(pmap.edges[["source", "target"]].itertuples(index=False, name=None))[:4] == [
+        ("C", d.END),
+        (d.START, "A"),
+        ("A", "B"),
+        ("B", "C"),
+    ]
+    assert (pmap.cases, pmap.events) == (4, 10)
+    nodes = pmap.nodes.set_index("activity")
+    assert nodes.loc["D", ["cases", "events"]].tolist() == [1, 1]
+    assert nodes.loc[["D"], ["median_sojourn_hours", "p90_sojourn_hours"]].isna().all(axis=None)
+
+
+def test_map_counts_repeated_arcs_once_per_case():
+    log = small_log(
+        [
+            ("c1", "A", "2024-03-04 08:00", "D1"),
+            ("c1", "B", "2024-03-04 09:00", "D2"),
+            ("c1", "A", "2024-03-04 10:00", "D1"),
+            ("c1", "B", "2024-03-04 10:30", "D2"),
+            ("c2", "A", "2024-03-04 08:00", "D1"),
+            ("c2", "B", "2024-03-04 08:15", "D2"),
+        ]
+    )
+    edges = d.discover_map(log).edges.set_index(["source", "target"])
+    assert edges.loc[("A", "B"), ["frequency", "cases"]].tolist() == [3, 2]
+    assert edges.loc[("A", "B"), "median_wait_hours"] == pytest.approx(0.5)  # of 1, 0.5, 0.25
+    assert edges.loc[("B", "A"), ["frequency", "cases"]].tolist() == [1, 1]
+    nodes = d.discover_map(log).nodes.set_index("activity")
+    assert nodes.loc["A", ["events", "cases"]].tolist() == [3, 2]
+
+
+def test_map_waits_are_the_sojourns_of_the_events_view_with_side_copies():
+    # A side copy (transfer history) is a step of the map like any other, but it holds no time:
+    # the arc into it has no wait, and the next arc waits from the last event that is not one.
+    log = small_log(
+        [
+            ("c1", "A", "2024-03-04 08:00", "D1"),
+            ("c1", "S", "2024-03-04 09:00", "D2"),
+            ("c1", "B", "2024-03-04 10:00", "D3"),
+        ]
+    )
+    log["procmine:side_copy"] = [False, True, False]
+    pmap = d.discover_map(log)
+    edges = pmap.edges.set_index(["source", "target"])
+    assert edges["frequency"].to_dict() == {
+        (d.START, "A"): 1,
+        ("A", "S"): 1,
+        ("S", "B"): 1,
+        ("B", d.END): 1,
+    }
+    assert pd.isna(edges.loc[("A", "S"), "median_wait_hours"])
+    assert edges.loc[("S", "B"), "median_wait_hours"] == pytest.approx(2.0)
+    assert pd.isna(pmap.nodes.set_index("activity").loc["S", "median_sojourn_hours"])
+
+
+def test_map_rejects_events_without_activity():
+    log = SMALL.copy()
+    log.loc[2, "concept:name"] = None
+    with pytest.raises(ValueError, match="1 event\\(s\\) have no activity"):
+        d.discover_map(log)
+
+
+def test_compact_encoding_changes_no_figure(receipt):
+    # Integer case codes and categorical activities are only a faster encoding for DuckDB.
+    from procmine import engines
+
+    events = d.procedure_events(receipt, None, RECEIPT_CALENDAR)
+    plain = d._arcs(engines.query(d._MAP_SQL, events=events))
+    compact = d._arcs(engines.query(d._MAP_SQL, events=d._compact(events)))
+    for got, expected in zip(compact, plain, strict=True):
+        pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize("name", sorted(d.figure_sqls()))
+def test_every_figure_transpiles_to_spark(name):
+    import sqlglot
+
+    from procmine import engines
+
+    spark_sql = engines.to_spark_sql(d.figure_sqls()[name])
+    sqlglot.parse_one(spark_sql, read="spark")
+    assert "PERCENTILE_APPROX" not in spark_sql and "PERCENTILE_CONT" not in spark_sql
+    if name == "map":
+        assert "GROUPING SETS ((previous, activity), (activity))" in spark_sql
+        assert "PERCENTILE(sojourn, 0.9)" in spark_sql
