@@ -39,7 +39,7 @@ def test_side_copies_hold_no_time():
 
 def test_events_view_transpiles_to_spark():
     spark_sql = engines.to_spark_sql(engines._EVENTS_VIEW)
-    assert "LAG(wm) OVER (PARTITION BY case_id, side_copy ORDER BY idx" in spark_sql
+    assert "IGNORE NULLS OVER (PARTITION BY case_id ORDER BY idx" in spark_sql
 
 
 def test_spark_sql_maps_quantiles_to_exact_percentile():
