@@ -385,6 +385,33 @@ def test_department_that_held_the_overrun():
     ]
 
 
+def test_an_events_frame_is_used_as_it_is(monkeypatch):
+    # The clock is read once for several figures: given engines.event_table's frame, no figure
+    # builds it again, and each gives what it gives on the log itself.
+    log, catalog = held_log()
+    events = engines.event_table(log, WEEKDAYS)
+    expected = {
+        "on_time": bn.on_time(log, catalog, calendar=WEEKDAYS),
+        "late": bn.late_without_explanation(log, catalog, calendar=WEEKDAYS),
+        "handoff": bn.bottlenecks(log, "handoff", calendar=WEEKDAYS),
+        "department": bn.bottlenecks(log, "department", calendar=WEEKDAYS),
+    }
+
+    def rebuilt(*args, **kwargs):
+        raise AssertionError("event_table was called again")
+
+    monkeypatch.setattr(engines, "event_table", rebuilt)
+    pd.testing.assert_frame_equal(
+        bn.on_time(events, catalog, calendar=WEEKDAYS), expected["on_time"]
+    )
+    pd.testing.assert_frame_equal(
+        bn.late_without_explanation(events, catalog, calendar=WEEKDAYS), expected["late"]
+    )
+    for by in ("handoff", "department"):
+        pd.testing.assert_frame_equal(bn.bottlenecks(events, by), expected[by])
+    assert expected["late"]["case_id"].tolist() == ["k1", "k2"]
+
+
 def test_step_allotments_from_medians_of_on_time_cases():
     # On-time cases (deadline 3 days): b takes 120, 60, 180 min; c takes 240, 480, 360 min.
     rows = [

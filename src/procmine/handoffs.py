@@ -38,8 +38,24 @@ _EVENT_COLUMNS = ("idx", "case_id", "procedure", "department", "wm", "in_sequenc
 # The definitions, as SQL common table expressions. Each is written once and composed below.
 # ---------------------------------------------------------------------------------------------
 
-# A run starts at every in-sequence event whose department differs from the previous
-# in-sequence event's; the running count of starts numbers the runs 0, 1, ...
+# Each in-sequence event beside the next in-sequence event of its case: the one place where
+# "consecutive entries of the department sequence" is defined. A run ends where the department
+# differs from the next one, or at the case's last in-sequence event (ends_run = 1), so each run
+# has exactly one end. Both window functions share one window: the engine sorts the events once.
+_MARKED = """
+marked AS (
+  SELECT case_id, procedure, idx, department, wm, next_department, next_wm,
+         CASE WHEN next_department = department THEN 0 ELSE 1 END AS ends_run
+  FROM (
+    SELECT case_id, procedure, idx, department, wm,
+           LEAD(department) OVER (PARTITION BY case_id ORDER BY idx) AS next_department,
+           LEAD(wm) OVER (PARTITION BY case_id ORDER BY idx) AS next_wm
+    FROM events
+    WHERE in_sequence
+  ) AS paired
+)"""
+
+# An event's run number is the count of run ends before it: runs 0, 1, ...
 _RUNS = """
 runs AS (
   SELECT case_id, MIN(procedure) AS procedure, run_no, department,
@@ -48,57 +64,54 @@ runs AS (
          COUNT(*) AS events
   FROM (
     SELECT case_id, procedure, idx, department, wm,
-           CAST(SUM(starts_run) OVER (PARTITION BY case_id ORDER BY idx
-                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-                AS BIGINT) - 1 AS run_no
-    FROM (
-      SELECT case_id, procedure, idx, department, wm,
-             CASE WHEN department = LAG(department) OVER (PARTITION BY case_id ORDER BY idx)
-                  THEN 0 ELSE 1 END AS starts_run
-      FROM events
-      WHERE in_sequence
-    ) AS marked
+           CAST(SUM(ends_run) OVER (PARTITION BY case_id ORDER BY idx
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                AS BIGINT) - ends_run AS run_no
+    FROM marked
   ) AS numbered
   GROUP BY case_id, run_no, department
 )"""
 
-# Each run with the two runs after it: enough for a handoff (j → j+1) and a bounce (j, j+1, j+2).
-_STEPS = """
-steps AS (
-  SELECT case_id, procedure, run_no, department, last_idx, last_wm,
-         LEAD(department, 1) OVER (PARTITION BY case_id ORDER BY run_no) AS next_department,
-         LEAD(first_wm, 1) OVER (PARTITION BY case_id ORDER BY run_no) AS next_first_wm,
-         LEAD(department, 2) OVER (PARTITION BY case_id ORDER BY run_no) AS return_department,
-         LEAD(first_wm, 2) OVER (PARTITION BY case_id ORDER BY run_no) AS return_first_wm
-  FROM runs
-)"""
-
+# A handoff leaves from the last event of run j (its department differs from the next one) to the
+# first event of run j + 1; the handoffs of a case in order are its runs' ends, so the j-th is at
+# position j. Each handoff carries the next one of its case: a bounce is a handoff A → B followed
+# by B → A (runs j, j+1, j+2 in A, B, A), whose round trip ends at the next handoff's first event.
 _HANDOFFS = """
 handoffs AS (
-  SELECT case_id, procedure, run_no AS position, department AS source, next_department AS target,
-         next_first_wm - last_wm AS wait_minutes, last_idx
-  FROM steps
-  WHERE next_department IS NOT NULL
+  SELECT case_id, procedure, source, target, wait_minutes, last_idx, last_wm, target_first_wm,
+         ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY last_idx) - 1 AS position,
+         LEAD(target) OVER (PARTITION BY case_id ORDER BY last_idx) AS return_department,
+         LEAD(target_first_wm) OVER (PARTITION BY case_id ORDER BY last_idx) AS return_first_wm
+  FROM (
+    SELECT case_id, procedure, department AS source, next_department AS target,
+           next_wm - wm AS wait_minutes, idx AS last_idx, wm AS last_wm,
+           next_wm AS target_first_wm
+    FROM marked
+    WHERE next_department <> department
+  ) AS ends
 )"""
 
-# Consecutive runs always differ, so return_department = department implies A ≠ B.
+# Consecutive runs always differ, so return_department = source implies A ≠ B.
 _BOUNCES = """
 bounces AS (
-  SELECT case_id, procedure, run_no AS position, department AS source, next_department AS target,
+  SELECT case_id, procedure, position, source, target,
          return_first_wm - last_wm AS minutes_lost, last_idx,
-         ROW_NUMBER() OVER (PARTITION BY case_id, department, next_department
-                            ORDER BY run_no) AS rank
-  FROM steps
-  WHERE return_department = department
+         ROW_NUMBER() OVER (PARTITION BY case_id, source, target ORDER BY last_idx) AS rank
+  FROM handoffs
+  WHERE return_department = source
 )"""
 
-# CHR(1) sorts below every printable character, so comparing joined sequences compares the
-# department lists element by element (a list that is a prefix of another sorts first).
+# A case's department sequence is the departments of its run ends in order. CHR(1) sorts below
+# every printable character, so comparing joined sequences compares the department lists element
+# by element (a list that is a prefix of another sorts first).
+# ``{only}`` narrows the cases (ping-pong needs the sequences only of procedures without a
+# catalog reference, and skips the costly ordered aggregate for the others).
 _SEQUENCES = """
 sequences AS (
   SELECT case_id, MIN(procedure) AS procedure,
-         STRING_AGG(department, CHR(1) ORDER BY run_no) AS sequence
-  FROM runs
+         STRING_AGG(department, CHR(1) ORDER BY idx) AS sequence
+  FROM marked
+  WHERE ends_run = 1{only}
   GROUP BY case_id
 )"""
 
@@ -143,55 +156,56 @@ classified_bounces AS (
     ON b.procedure = r.procedure AND b.source = r.source AND b.target = r.target
 )"""
 
-# Every bounce on (A, B) implies a handoff A → B in its case, so handoffs carry all pairs.
-_CASE_PAIRS = """
-case_pairs AS (
-  SELECT h.case_id, h.procedure, h.source, h.target, h.handoffs,
-         COALESCE(c.bounces, 0) AS bounces,
-         COALESCE(c.excess_bounces, 0) AS excess_bounces,
-         COALESCE(c.minutes_lost, 0) AS minutes_lost
-  FROM (
-    SELECT case_id, procedure, source, target, COUNT(*) AS handoffs
-    FROM handoffs
-    GROUP BY case_id, procedure, source, target
-  ) AS h
-  LEFT JOIN (
-    SELECT case_id, source, target, COUNT(*) AS bounces,
-           SUM(CASE WHEN excess THEN 1 ELSE 0 END) AS excess_bounces,
-           SUM(CASE WHEN excess THEN minutes_lost ELSE 0 END) AS minutes_lost
-    FROM classified_bounces
-    GROUP BY case_id, source, target
-  ) AS c
-    ON h.case_id = c.case_id AND h.source = c.source AND h.target = c.target
+# Every bounce on (A, B) implies a handoff A → B in its case, so the handoffs carry all pairs;
+# each handoff and each bounce is one row here, summed per case and pair by the figure.
+_PAIR_UNITS = """
+pair_units AS (
+  SELECT case_id, procedure, source, target, 1 AS handoffs, 0 AS bounces,
+         0 AS excess_bounces, CAST(0 AS DOUBLE) AS minutes_lost
+  FROM handoffs
+  UNION ALL
+  SELECT case_id, procedure, source, target, 0 AS handoffs, 1 AS bounces,
+         CASE WHEN excess THEN 1 ELSE 0 END AS excess_bounces,
+         CASE WHEN excess THEN minutes_lost ELSE 0 END AS minutes_lost
+  FROM classified_bounces
 )"""
+
+
+HANDOFF_CTES = _MARKED.strip() + "," + _HANDOFFS
+"""The CTEs ``marked`` and ``handoffs`` (case_id, procedure, source, target, wait_minutes,
+last_idx, position, …), for figures of other modules that rank handoffs: one definition."""
 
 
 def _with(*ctes: str) -> str:
     return "WITH " + ",".join(ctes) + "\n"
 
 
+_ALL_SEQUENCES = _SEQUENCES.format(only="")
+_FALLBACK_SEQUENCES = _SEQUENCES.format(
+    only="\n    AND procedure NOT IN (SELECT procedure FROM catalog_procedures)"
+)
+
 DEPARTMENT_RUNS_SQL = (
-    _with(_RUNS)
+    _with(_MARKED, _RUNS)
     + "SELECT case_id, procedure, run_no, department, first_idx, last_idx, first_wm, last_wm,"
     " events FROM runs ORDER BY first_idx"
 )
 """One row per run of a case's department sequence."""
 
 HANDOFFS_SQL = (
-    _with(_RUNS, _STEPS, _HANDOFFS)
-    + "SELECT case_id, procedure, position, source, target, wait_minutes"
+    _with(_MARKED, _HANDOFFS) + "SELECT case_id, procedure, position, source, target, wait_minutes"
     " FROM handoffs ORDER BY last_idx"
 )
 """One row per handoff; ``wait_minutes`` = first reading in B − last reading in A."""
 
 _REFERENCE_COUNTS_SQL = (
-    _with(_RUNS, _STEPS, _BOUNCES) + "SELECT procedure, source, target, COUNT(*) AS prescribed"
+    _with(_MARKED, _HANDOFFS, _BOUNCES) + "SELECT procedure, source, target, COUNT(*) AS prescribed"
     " FROM bounces GROUP BY procedure, source, target"
 )
-_SEQUENCES_SQL = _with(_RUNS, _SEQUENCES) + "SELECT procedure, sequence FROM sequences"
+_SEQUENCES_SQL = _with(_MARKED, _ALL_SEQUENCES) + "SELECT procedure, sequence FROM sequences"
 
 REFERENCE_SEQUENCES_SQL = (
-    _with(_RUNS, _SEQUENCES, _MOST_FREQUENT)
+    _with(_MARKED, _ALL_SEQUENCES, _MOST_FREQUENT)
     + """,
 totals AS (SELECT procedure, COUNT(*) AS cases FROM sequences GROUP BY procedure),
 chosen AS (
@@ -210,11 +224,10 @@ ORDER BY c.procedure"""
 """Per procedure: the reference sequence, which reference it is, how many cases follow it."""
 
 _PINGPONG_CTES = (
-    _RUNS,
-    _STEPS,
+    _MARKED,
     _HANDOFFS,
     _BOUNCES,
-    _SEQUENCES,
+    _FALLBACK_SEQUENCES,
     _MOST_FREQUENT,
     _REFERENCE_BOUNCES,
     _CLASSIFIED_BOUNCES,
@@ -242,18 +255,18 @@ _PING_PONG_KEYS = {
 }
 
 PING_PONG_SQL = (
-    _with(*_PINGPONG_CTES, _CASE_PAIRS)
+    _with(*_PINGPONG_CTES, _PAIR_UNITS)
     + """,
 keyed AS (
   SELECT case_id, procedure, {pair_select}, handoffs, bounces, excess_bounces, minutes_lost
-  FROM case_pairs
+  FROM pair_units
 ),
 per_case AS (
-  SELECT case_id, procedure, {pair_columns},
+  SELECT {case_columns}, {pair_columns},
          SUM(handoffs) AS handoffs, SUM(bounces) AS bounces,
          SUM(excess_bounces) AS excess_bounces, SUM(minutes_lost) AS minutes_lost
   FROM keyed
-  GROUP BY case_id, procedure, {pair_columns}
+  GROUP BY {case_columns}, {pair_columns}
 )
 SELECT {keys},
        CAST(SUM(handoffs) AS BIGINT) AS handoffs,
@@ -278,7 +291,7 @@ ORDER BY department"""
 """Departments: cases, events, and the working hours held (sum of its events' sojourns)."""
 
 NETWORK_EDGES_SQL = (
-    _with(_RUNS, _STEPS, _HANDOFFS)
+    _with(_MARKED, _HANDOFFS)
     + """
 SELECT source, target, COUNT(*) AS handoffs, COUNT(DISTINCT case_id) AS cases,
        MEDIAN(wait_minutes) / 60.0 AS median_wait_hours,
@@ -596,7 +609,11 @@ def network_summary(graph: nx.DiGraph, *, max_cycle_length: int = 3) -> dict[str
 def _ping_pong_sql(by: str) -> str:
     pair_kind, keys = _PING_PONG_KEYS[by]
     pair_select, pair_columns = _PAIR_COLUMNS[pair_kind]
-    return PING_PONG_SQL.format(pair_select=pair_select, pair_columns=pair_columns, keys=keys)
+    # A case belongs to one procedure: it is a grouping key only where the figure shows it.
+    case_columns = "case_id, procedure" if "procedure" in keys else "case_id"
+    return PING_PONG_SQL.format(
+        pair_select=pair_select, pair_columns=pair_columns, keys=keys, case_columns=case_columns
+    )
 
 
 def _from_smallest(cycle: list[str]) -> list[str]:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from procmine import engines, schema
+from procmine.handoffs import HANDOFF_CTES
 
 __all__ = [
     "DEFAULT_EXPLANATIONS",
@@ -56,6 +57,18 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "handoff": ("source", "target"),
     "procedure": ("procedure",),
 }
+# The columns of the events table these figures read; a frame that has them is used as it is.
+_EVENT_COLUMNS = (
+    "idx",
+    "case_id",
+    "activity",
+    "department",
+    "resource",
+    "procedure",
+    "lifecycle",
+    "ts",
+    "wm",
+)
 # Working-clock readings are float minutes; a completion this close to the due reading is on time.
 _EPSILON_MINUTES = 1e-6
 
@@ -111,7 +124,7 @@ def _units_sql(by: str, split: bool) -> str:
         return """
 SELECT source, target, case_id, wait_minutes AS minutes, 1 AS events,
   NULL AS waiting, NULL AS processing
-FROM handoffs"""
+FROM handoffs"""  # the CTE of procmine.handoffs.HANDOFF_CTES, composed by the caller
     if by == "procedure":
         return f"""
 SELECT procedure, case_id, SUM(COALESCE(sojourn, 0.0)) AS minutes, COUNT(*) AS events,
@@ -125,21 +138,35 @@ FROM ({_sojourn_sql(split)}) AS sojourned
 WHERE sojourn IS NOT NULL"""
 
 
+def _with_units(by: str, split: bool) -> str:
+    """``WITH`` the units of a ranking (and, for handoffs, the handoff CTEs they come from)."""
+    handoff_ctes = f"{HANDOFF_CTES},\n" if by == "handoff" else ""
+    return f"WITH {handoff_ctes}units AS ({_units_sql(by, split)})"
+
+
 def _bottleneck_sql(by: str, split: bool) -> str:
     keys = ", ".join(_KEYS[by])
+    # All working time is the sum of every event's sojourn. Activity, department, resource and
+    # procedure units partition the events, so it is the sum of the rows' totals and the events
+    # are not read (and their sojourns computed) a second time; handoff units hold only the time
+    # between departments, so that ranking reads it from the events.
+    if by == "handoff":
+        total_cte = ",\ntotal AS (SELECT SUM(sojourn) AS all_minutes FROM events)"
+        all_minutes, from_units = "MAX(all_minutes)", "units CROSS JOIN total"
+    else:
+        total_cte, all_minutes, from_units = "", "SUM(SUM(minutes)) OVER ()", "units"
     return f"""
-WITH units AS ({_units_sql(by, split)}),
-total AS (SELECT SUM(sojourn) AS all_minutes FROM events)
+{_with_units(by, split)}{total_cte}
 SELECT {keys},
   SUM(minutes) / 60.0 AS hours,
-  SUM(minutes) / NULLIF(MAX(all_minutes), 0) AS share,
+  SUM(minutes) / NULLIF({all_minutes}, 0) AS share,
   MEDIAN(minutes) / 60.0 AS median_hours,
   QUANTILE_CONT(minutes, 0.9) / 60.0 AS p90_hours,
   COUNT(DISTINCT case_id) AS cases,
   CAST(SUM(events) AS BIGINT) AS events,
   SUM(waiting) / 60.0 AS waiting_hours,
   SUM(processing) / 60.0 AS processing_hours
-FROM units CROSS JOIN total
+FROM {from_units}
 GROUP BY {keys}
 ORDER BY hours DESC, {keys}"""
 
@@ -147,7 +174,7 @@ ORDER BY hours DESC, {keys}"""
 def _bottleneck_cases_sql(by: str, split: bool) -> str:
     keys = ", ".join(_KEYS[by])
     return f"""
-WITH units AS ({_units_sql(by, split)})
+{_with_units(by, split)}
 SELECT {keys}, case_id, SUM(minutes) / 60.0 AS hours, CAST(SUM(events) AS BIGINT) AS events,
   SUM(waiting) / 60.0 AS waiting_hours, SUM(processing) / 60.0 AS processing_hours
 FROM units
@@ -189,9 +216,13 @@ def _allotment_ctes() -> str:
     """Per procedure and step (activity): the catalog's allotment, or the weight of the step in
     the split of what the catalog leaves of the deadline (CTE ``allotments``); needs ``judged``."""
     return """
+timed AS (
+  SELECT case_id, procedure, activity, department, resource, COALESCE(sojourn, 0.0) AS minutes
+  FROM events
+),
 step_time AS (
-  SELECT case_id, procedure, activity, SUM(COALESCE(sojourn, 0.0)) AS minutes
-  FROM events GROUP BY case_id, procedure, activity
+  SELECT case_id, procedure, activity, SUM(minutes) AS minutes
+  FROM timed GROUP BY case_id, procedure, activity
 ),
 on_time_steps AS (
   SELECT s.procedure, s.activity, s.minutes
@@ -233,7 +264,8 @@ allotments AS (
 
 def _held_ctes(unit: str, minutes_per_day: float) -> str:
     """Per late case: the ``unit`` (department or resource) whose steps exceeded their allotments
-    by the most working time (CTE ``held_<unit>``); needs ``judged``, ``step_time``, ``allotments``.
+    by the most working time (CTE ``held_<unit>``); needs ``judged``, ``timed``, ``step_time``,
+    ``allotments``. Only late cases are read: the events' sojourns are computed once (``timed``).
     """
     mpd = float(minutes_per_day)
     return f"""
@@ -247,8 +279,9 @@ excess_steps_{unit} AS (
   LEFT JOIN allotments AS a ON a.procedure = s.procedure AND a.activity = s.activity
 ),
 unit_steps_{unit} AS (
-  SELECT case_id, activity, {unit} AS unit, SUM(COALESCE(sojourn, 0.0)) AS minutes
-  FROM events WHERE {unit} IS NOT NULL GROUP BY case_id, activity, {unit}
+  SELECT t.case_id, t.activity, t.{unit} AS unit, SUM(t.minutes) AS minutes
+  FROM timed AS t JOIN judged AS j ON j.case_id = t.case_id AND NOT j.on_time
+  WHERE t.{unit} IS NOT NULL GROUP BY t.case_id, t.activity, t.{unit}
 ),
 unit_excess_{unit} AS (
   SELECT u.case_id, u.unit, SUM(x.excess * u.minutes / x.minutes) AS excess
@@ -273,24 +306,31 @@ explained AS (
 )"""
 
 
-def _on_time_sql(minutes_per_day: float) -> str:
-    """One row per case: the deadline figures, who held the overrun, and whether it is explained
-    (CTE ``per_case``); the public functions select from it."""
+def _on_time_sql(minutes_per_day: float, held: tuple[str, ...] = ("department", "resource")) -> str:
+    """One row per case: the deadline figures, who held the overrun (for the units in ``held``;
+    null for the others, which a figure that does not show them need not compute), and whether it
+    is explained (CTE ``per_case``); the public functions select from it."""
+    held_ctes = "".join(f"{_held_ctes(unit, minutes_per_day)},\n" for unit in held)
+    held_columns = ", ".join(
+        f"h_{unit}.unit AS {unit}_held_overrun"
+        if unit in held
+        else f"CAST(NULL AS VARCHAR) AS {unit}_held_overrun"
+        for unit in ("department", "resource")
+    )
+    held_joins = "".join(
+        f"\n  LEFT JOIN held_{unit} AS h_{unit} ON h_{unit}.case_id = j.case_id" for unit in held
+    )
     return f"""
 WITH {_deadline_ctes(minutes_per_day)},
 {_allotment_ctes()},
-{_held_ctes("department", minutes_per_day)},
-{_held_ctes("resource", minutes_per_day)},
-{_explained_cte()},
+{held_ctes}{_explained_cte()},
 per_case AS (
   SELECT j.case_id, j.procedure, j.received, j.completed, j.received_wm, j.due_wm,
     j.working_days, j.deadline_working_days, j.on_time, j.overrun_working_days,
-    hd.unit AS department_held_overrun, hr.unit AS resource_held_overrun,
+    {held_columns},
     x.case_id IS NOT NULL AS explained,
     STRFTIME(j.completed, '%Y-%m') AS month
-  FROM judged AS j
-  LEFT JOIN held_department AS hd ON hd.case_id = j.case_id
-  LEFT JOIN held_resource AS hr ON hr.case_id = j.case_id
+  FROM judged AS j{held_joins}
   LEFT JOIN explained AS x ON x.case_id = j.case_id
 )"""
 
@@ -383,10 +423,12 @@ def figure_sql() -> dict[str, str]:
         _ALLOTMENTS_SELECT
     )
     for by, select in _RATE_SELECT.items():
-        texts[f"on_time_rate[{by}]"] = head + select
+        texts[f"on_time_rate[{by}]"] = _on_time_sql(480, ()) + select
     for unit in ("department", "resource"):
-        texts[f"slow_units[{unit}]"] = head + _slow_units_select(unit)
-    texts["late_without_explanation"] = head + _LATE_UNEXPLAINED_SELECT
+        texts[f"slow_units[{unit}]"] = _on_time_sql(480, (unit,)) + _slow_units_select(unit)
+    texts["late_without_explanation"] = _on_time_sql(480, ("department",)) + (
+        _LATE_UNEXPLAINED_SELECT
+    )
     return texts
 
 
@@ -395,6 +437,14 @@ def _calendar(calendar: Any) -> Any:
     from procmine.calendar import WorkCalendar
 
     return calendar if calendar is not None else WorkCalendar()
+
+
+def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
+    """The events table: ``log`` itself when it already is one (the clock is then read once for
+    several figures), else built from the log."""
+    if all(column in log.columns for column in _EVENT_COLUMNS):
+        return log
+    return engines.event_table(log, _calendar(calendar))
 
 
 def _has_lifecycle_pairs(events: pd.DataFrame) -> bool:
@@ -410,22 +460,6 @@ def _check_by(by: str, allowed: Iterable[str]) -> None:
 
 def _localize(naive: pd.Series, calendar: Any) -> pd.Series:
     return calendar.localize(pd.Series(pd.to_datetime(naive)).astype("datetime64[ns]"))
-
-
-def _handoffs(events: pd.DataFrame, calendar: Any, engine: Any) -> pd.DataFrame:
-    try:
-        from procmine.handoffs import handoff_table
-    except ImportError as error:
-        raise ImportError(
-            "bottlenecks(by='handoff') needs procmine.handoffs.handoff_table, which could not "
-            f"be imported: {error}"
-        ) from error
-    # handoff_table takes the events frame as it is: the clock is read once.
-    table = handoff_table(events, calendar, engine)
-    schema.require_columns(
-        table, ("case_id", "source", "target", "wait_minutes"), what="the handoff table"
-    )
-    return table[["case_id", "source", "target", "wait_minutes"]]
 
 
 def _normal(text: str) -> str:
@@ -575,7 +609,7 @@ def sojourns(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -> pd.
     daylight-saving change).
     """
     calendar = _calendar(calendar)
-    events = engines.event_table(log, calendar)
+    events = _events(log, calendar)
     split = _has_lifecycle_pairs(events)
     sql = f"SELECT * FROM ({_sojourn_sql(split, calendar_time=True)}) AS s ORDER BY idx"
     table = engines.query(sql, engine, events=events)
@@ -605,14 +639,10 @@ def _bottleneck_query(
     kind: str, log: pd.DataFrame, by: str, calendar: Any, engine: Any
 ) -> pd.DataFrame:
     _check_by(by, _KEYS)
-    calendar = _calendar(calendar)
-    events = engines.event_table(log, calendar)
+    events = _events(log, calendar)
     split = by != "handoff" and _has_lifecycle_pairs(events)
-    tables: dict[str, pd.DataFrame] = {"events": events}
-    if by == "handoff":
-        tables["handoffs"] = _handoffs(events, calendar, engine)
     build = _bottleneck_sql if kind == "ranking" else _bottleneck_cases_sql
-    table = engines.query(build(by, split), engine, **tables)
+    table = engines.query(build(by, split), engine, events=events)
     if not split:
         table = table.drop(columns=["waiting_hours", "processing_hours"])
     for column in _KEYS[by]:
@@ -636,7 +666,9 @@ def bottlenecks(
     (of all working time in the log), ``median_hours`` and ``p90_hours``, ``cases`` and ``events``,
     and ``waiting_hours``/``processing_hours`` when the log has start/complete lifecycles (not
     for handoffs). ``catalog`` is accepted for symmetry with the other analyses; the ranking does
-    not depend on it.
+    not depend on it. ``log`` is the canonical log, or the frame of
+    :func:`procmine.engines.event_table` (then used as it is: the clock is read once for several
+    figures).
 
     >>> import procmine as pm
     >>> pm.bottlenecks(pm.datasets.load_sample(), by="department").head(3)  # doctest: +SKIP
@@ -710,7 +742,9 @@ def on_time(
     ``completed`` (last event), ``working_days`` taken, ``deadline_working_days``, ``due``,
     ``on_time``, ``overrun_working_days`` (0 when on time), ``department_held_overrun`` and
     ``resource_held_overrun`` (late cases), ``explained`` (has an explanation step).
-    Cases without a deadline have null ``on_time``.
+    Cases without a deadline have null ``on_time``. ``log`` may be the frame of
+    :func:`procmine.engines.event_table` (used as it is); it has no deadline column, so the
+    deadlines then come from the catalog.
 
     >>> import procmine as pm
     >>> on_time(pm.datasets.load_sample(), pm.datasets.load_sample_catalog())  # doctest: +SKIP
@@ -739,7 +773,7 @@ def on_time(
     non-letter, non-digit character. Defaults: :data:`DEFAULT_EXPLANATIONS`.
     """
     calendar = _calendar(calendar)
-    events = engines.event_table(log, calendar)
+    events = _events(log, calendar)
     tables = _deadline_tables(
         log, catalog, calendar, deadline_column, explanation_activities, events
     )
@@ -799,7 +833,7 @@ def step_allotments(
     procedure the catalog lists, else the activities seen in its on-time cases.
     """
     calendar = _calendar(calendar)
-    events = engines.event_table(log, calendar)
+    events = _events(log, calendar)
     tables = _deadline_tables(log, catalog, calendar, deadline_column, (), events)
     sql = f"WITH {_deadline_ctes(calendar.minutes_per_day)},\n{_allotment_ctes()}" + (
         _ALLOTMENTS_SELECT
@@ -826,13 +860,15 @@ def _per_case_query(
     engine: Any,
     deadline_column: str | None,
     explanation_activities: Iterable[str],
+    held: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     calendar = _calendar(calendar)
-    events = engines.event_table(log, calendar)
+    events = _events(log, calendar)
     tables = _deadline_tables(
         log, catalog, calendar, deadline_column, explanation_activities, events
     )
-    return engines.query(_on_time_sql(calendar.minutes_per_day) + select, engine, **tables)
+    sql = _on_time_sql(calendar.minutes_per_day, held) + select
+    return engines.query(sql, engine, **tables)
 
 
 def on_time_rate(
@@ -881,7 +917,7 @@ def slow_units(
     """
     _check_by(by, ("department", "resource"))
     table = _per_case_query(
-        _slow_units_select(by), log, catalog, calendar, engine, deadline_column, ()
+        _slow_units_select(by), log, catalog, calendar, engine, deadline_column, (), (by,)
     )
     table = table.astype({"month": "string", by: "string", "late_share": "float64"})
     if month is not None:
@@ -915,6 +951,7 @@ def late_without_explanation(
         engine,
         deadline_column,
         explanation_activities,
+        ("department",),
     )
     return table.assign(
         case_id=table["case_id"].astype("string"),

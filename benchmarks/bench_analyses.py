@@ -1,0 +1,204 @@
+"""Handoffs, ping-pong, bottlenecks and on-time at 1 and 10 million events, and the ratio to pm4py.
+
+    flock /tmp/procmine-heavy.lock .venv/bin/python benchmarks/bench_analyses.py \\
+        --events 1000000 10000000
+
+Issue 7's benchmark. The log is ``procmine.datasets.generate(n_cases, seed, truth=False)`` (a
+district People's Committee's procedures, ~7 events a case, departments with planted ping-pong
+and bottlenecks) with enough cases for about N events, and its catalog. Each size runs in a fresh
+subprocess: it generates the log (not timed), builds the ``events`` table once (the working-clock
+readings; timed on its own line) and passes that frame to every figure, then times each figure
+once, as an analyst's notebook would call them. Peak memory while analysing is the kernel's peak
+RSS (VmHWM, reset after generating the log, so the log held in memory counts but the generator's
+own peak does not); the RSS after generating and the process's max RSS
+(``resource.getrusage``) are printed beside it.
+
+At the sizes given by ``--pm4py-events`` (default 1,000,000), another fresh subprocess times
+pm4py's ``discover_handover_of_work_network`` + ``discover_subcontracting_network`` (both with
+``resource_key="org:group"``) on the same log (same seed; events without a department dropped
+and string columns as object dtype, as pm4py needs), and two ratios pm4py ÷ procmine are
+printed: like for like (event table + handoff network + ping-pong, the figures pm4py's two
+networks approximate) and against every figure above.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+sys._pm4py_welcome_shown = True  # the banner belongs in the README, not in benchmark output
+
+FIGURES = (
+    "handoff_network",
+    'ping_pong(by="pair")',
+    'bottlenecks(by="activity")',
+    'bottlenecks(by="department")',
+    'bottlenecks(by="handoff")',
+    "on_time",
+    "late_without_explanation",
+)
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _reset_peak() -> None:
+    """Reset the kernel's peak RSS (VmHWM) so the analyses' peak is not the generator's."""
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _generate(events: int, seed: int):  # -> procmine.datasets.Generated
+    from procmine import datasets
+
+    per_case = len(datasets.generate(500, seed=seed, truth=False).log) / 500
+    return datasets.generate(max(1, round(events / per_case)), seed=seed, truth=False)
+
+
+def _child_procmine(events: int, seed: int) -> dict:
+    from procmine import engines, handoffs, performance
+    from procmine.calendar import WorkCalendar
+
+    generated = _generate(events, seed)
+    log, catalog = generated.log, generated.catalog
+    result: dict = {
+        "events": len(log),
+        "cases": int(log["case:concept:name"].nunique()),
+        "rss_after_log_mb": _status_mb("VmRSS"),
+    }
+    # Imports and DuckDB's start-up happen before the clock starts, as for pm4py.
+    engines.query("SELECT 1 AS warm_up")
+    _reset_peak()
+    calendar = WorkCalendar()
+    started = time.perf_counter()
+    frame = engines.event_table(log, calendar)
+    result["event_table"] = time.perf_counter() - started
+
+    calls = {
+        "handoff_network": lambda: handoffs.handoff_network(frame, calendar),
+        'ping_pong(by="pair")': lambda: handoffs.ping_pong(frame, catalog, by="pair"),
+        'bottlenecks(by="activity")': lambda: performance.bottlenecks(frame, "activity"),
+        'bottlenecks(by="department")': lambda: performance.bottlenecks(frame, "department"),
+        'bottlenecks(by="handoff")': lambda: performance.bottlenecks(frame, "handoff"),
+        "on_time": lambda: performance.on_time(frame, catalog, calendar=calendar),
+        "late_without_explanation": lambda: performance.late_without_explanation(
+            frame, catalog, calendar=calendar
+        ),
+    }
+    rows = {}
+    for name in FIGURES:
+        started = time.perf_counter()
+        out = calls[name]()
+        result[name] = time.perf_counter() - started
+        rows[name] = out.number_of_edges() if name == "handoff_network" else len(out)
+    result["rows"] = rows
+    result["peak_mb"] = _peak_mb()
+    result["analysis_peak_mb"] = _status_mb("VmHWM")
+    return result
+
+
+def _child_pm4py(events: int, seed: int) -> dict:
+    import pm4py
+
+    generated = _generate(events, seed)
+    log = generated.log[["case:concept:name", "concept:name", "time:timestamp", "org:group"]]
+    # pm4py sorts variants of departments and fails on a missing one: events without a department
+    # are dropped first (not timed), as procmine's department sequences skip them.
+    log = log.dropna(subset=["org:group"])
+    # pm4py's own checks and variant code expect object-dtype strings (not pandas' string dtype).
+    log = log.astype(
+        {"case:concept:name": object, "concept:name": object, "org:group": object}
+    ).reset_index(drop=True)
+    result: dict = {"events": len(log), "rss_after_log_mb": _status_mb("VmRSS")}
+    _reset_peak()
+    started = time.perf_counter()
+    pm4py.discover_handover_of_work_network(log, resource_key="org:group")
+    result["handover"] = time.perf_counter() - started
+    started = time.perf_counter()
+    pm4py.discover_subcontracting_network(log, resource_key="org:group")
+    result["subcontracting"] = time.perf_counter() - started
+    result["peak_mb"] = _peak_mb()
+    result["analysis_peak_mb"] = _status_mb("VmHWM")
+    return result
+
+
+def _run_child(kind: str, events: int, seed: int) -> dict:
+    load_before = os.getloadavg()[0]
+    command = [sys.executable, __file__, "--child", kind, "--events", str(events)]
+    command += ["--seed", str(seed)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{kind} at {events:,} events failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["load"] = (load_before, os.getloadavg()[0])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--pm4py-events", type=int, nargs="*", default=[1_000_000])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--child", choices=("procmine", "pm4py"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        run = _child_procmine if args.child == "procmine" else _child_pm4py
+        print(json.dumps(run(args.events[0], args.seed)))
+        return
+
+    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} at start")
+    for events in args.events:
+        ours = _run_child("procmine", events, args.seed)
+        total = sum(ours[name] for name in FIGURES)
+        print(
+            f"\n{ours['events']:,} events, {ours['cases']:,} cases "
+            f"(load average {ours['load'][0]:.2f} → {ours['load'][1]:.2f})"
+        )
+        print(f"  {'figure':32s} {'seconds':>8s} {'rows':>9s}")
+        print(f"  {'event_table (clock, once)':32s} {ours['event_table']:8.2f}")
+        for name in FIGURES:
+            print(f"  {name:32s} {ours[name]:8.2f} {ours['rows'][name]:9,}")
+        print(f"  {'figures':32s} {total:8.2f}")
+        print(f"  {'event table + figures':32s} {total + ours['event_table']:8.2f}")
+        print(
+            f"  peak memory while analysing {ours['analysis_peak_mb']:,.0f} MB (the log held: "
+            f"{ours['rss_after_log_mb']:,.0f} MB after generating it); process peak "
+            f"{ours['peak_mb']:,.0f} MB, generation included"
+        )
+        if events in args.pm4py_events:
+            theirs = _run_child("pm4py", events, args.seed)
+            pm4py_total = theirs["handover"] + theirs["subcontracting"]
+            print(
+                f"  pm4py handover {theirs['handover']:.2f} s + subcontracting "
+                f"{theirs['subcontracting']:.2f} s = {pm4py_total:.2f} s, peak while analysing "
+                f"{theirs['analysis_peak_mb']:,.0f} MB (load {theirs['load'][0]:.2f} → "
+                f"{theirs['load'][1]:.2f})"
+            )
+            like = ours["event_table"] + ours["handoff_network"] + ours['ping_pong(by="pair")']
+            print(
+                f"  ratio pm4py ÷ procmine, like for like (event table + handoff_network + "
+                f"ping_pong): {pm4py_total / like:.1f}×"
+            )
+            ratio = pm4py_total / (total + ours["event_table"])
+            print(f"  ratio pm4py ÷ procmine (event table + all seven figures): {ratio:.1f}×")
+
+
+if __name__ == "__main__":
+    main()
