@@ -2,14 +2,13 @@
 #   make demo   install, analyse the bundled sample, write the report
 #   make test   install, run the whole test suite
 # Both create .venv (uv, pinned by requirements.lock) and, when run as root on Debian,
-# install the system programs the toolkit drives: Graphviz (pictures), PostgreSQL (the
-# database tests), Chromium + Noto fonts (the HTML report check).
+# install the system programs the toolkit drives: Graphviz and Noto fonts (maps with
+# Vietnamese labels), PostgreSQL (the database tests start a throw-away server).
 
 PYTHON  ?= python3
 VENV    ?= .venv
 BIN      = $(VENV)/bin
 STAMP    = $(VENV)/.installed-stamp
-APT_PKGS = graphviz postgresql chromium fonts-noto-core
 
 .PHONY: demo test lint format bench system-deps install lock clean
 
@@ -33,14 +32,13 @@ system-deps:
 	@missing=""; \
 	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -d /usr/share/fonts/truetype/noto ] || missing="$$missing fonts-noto-core"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing system packages:$$missing"; \
 	    (apt-get install -y -q $$missing >/dev/null 2>&1 || \
 	     (apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null)); \
-	  else echo "note: missing system packages:$$missing (install them for pictures, the database tests and the report check)"; fi; \
+	  else echo "note: missing system packages:$$missing (needed for the maps and the database tests)"; fi; \
 	fi
 
 lint: install
