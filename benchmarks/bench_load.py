@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -142,6 +143,7 @@ def main() -> None:
     start = time.perf_counter()
     parquet, csv = generate(args.events, folder)
     print(f"generated {args.events:,} events in {time.perf_counter() - start:.1f} s ({folder})")
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     plan = [
         ("read_log", "parquet", parquet, "pandas.read_parquet"),
         ("read_log", "csv", csv, "pandas.read_csv"),
@@ -161,6 +163,7 @@ def main() -> None:
             p = results[(peer, fmt)]
             ratio = f"{r['seconds'] / p['seconds']:.2f}x the time of {peer}"
         print(f"{kind:<24}{fmt:<9}{rate:>12,.0f}{r['seconds']:>9.2f}{r['peak_mb']:>9.0f}  {ratio}")
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from procmine import schema
 from procmine.log import (
     MISSING_VALUES,
     REASONS,
+    _case_time_order,
+    _stable_argsort,
     detect_encoding,
     detect_mapping,
     load_report,
@@ -433,6 +435,7 @@ def test_dirty_file_counts_reason_by_reason(tmp_path):
     log = read_log(path)
     report = load_report(log)
     assert report["quarantined_by_reason"] == {
+        "malformed row": 0,
         "missing case id": 2,
         "missing activity": 2,
         "missing timestamp": 1,
@@ -484,6 +487,64 @@ def test_ties_keep_export_order_and_cases_first_appearance():
     )
     log = read_log(frame)
     assert log[ACT].tolist() == ["b0", "b1", "b2", "b3", "a1", "a2"]
+
+
+def test_malformed_csv_rows_are_quarantined_with_their_text(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text(
+        "Mã hồ sơ,Bước xử lý,Thời điểm,Phòng ban\n"
+        "HS1,Tiếp nhận,01/03/2024 08:00,Một cửa\n"
+        "HS1,Thẩm định,02/03/2024 09:00\n"  # a field short
+        'HS2,"Tiếp nhận\nlại",03/03/2024 10:00,Một cửa\n'  # a quoted line break: fine
+        "HS2,Duyệt,04/03/2024 10:00,Lãnh đạo,thừa\n"  # a field too many
+        ",Duyệt,05/03/2024 10:00,Lãnh đạo\n",  # missing case id
+        encoding="utf-8",
+    )
+    log = read_log(path)
+    report = load_report(log)
+    assert log[[CASE, ACT]].values.tolist() == [["HS1", "Tiếp nhận"], ["HS2", "Tiếp nhận lại"]]
+    assert report["quarantined_by_reason"] == {r: 0 for r in REASONS} | {
+        "malformed row": 2,
+        "missing case id": 1,
+    }
+    assert (report["rows_read"], report["rows_kept"], report["rows_quarantined"]) == (5, 2, 3)
+    quarantine = report["quarantine"]
+    assert quarantine["source_row"].tolist() == [2, 4, 5]
+    assert quarantine["reason"].tolist() == ["malformed row", "malformed row", "missing case id"]
+    assert quarantine["row_text"].tolist()[:2] == [
+        "HS1,Thẩm định,02/03/2024 09:00",
+        "HS2,Duyệt,04/03/2024 10:00,Lãnh đạo,thừa",
+    ]
+    assert quarantine.loc[2, "Bước xử lý"] == "Duyệt"
+
+
+def test_order_matches_a_lexicographic_sort():
+    rng = np.random.default_rng(3)
+    for cases, sorted_times in ((5, False), (70_000, False), (300, True)):
+        codes = rng.integers(0, cases, 5_000).astype(np.int32)
+        stamps = rng.integers(0, 50, 5_000).astype(np.int64)  # many ties
+        if sorted_times:
+            stamps.sort()
+        first_seen = pd.factorize(codes)[0]
+        expected = np.lexsort((np.arange(len(codes)), stamps, first_seen))
+        assert _case_time_order(codes, stamps).tolist() == expected.tolist()
+        assert _stable_argsort(codes).tolist() == np.argsort(codes, kind="stable").tolist()
+
+
+def test_receipt_log_goes_straight_into_pm4py(shared_datasets):
+    import sys
+
+    sys._pm4py_welcome_shown = True
+    import pm4py
+
+    path = shared_datasets / "receipt.csv.gz"
+    log = read_log(path)
+    own = pm4py.format_dataframe(
+        pd.read_csv(path), case_id=CASE, activity_key=ACT, timestamp_key=TS
+    )
+    assert pm4py.discover_dfg(log) == pm4py.discover_dfg(own)
+    start = pm4py.discover_dfg(log)[1]
+    assert sum(start.values()) == own[CASE].nunique() == 1434
 
 
 # ------------------------------------------------------------------ the agencies' re-export
