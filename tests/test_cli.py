@@ -36,6 +36,7 @@ def test_validate_quarantines_bad_rows_and_still_succeeds(tmp_path: Path):
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 0, result.output
     assert "missing case id" in result.output and "unparseable timestamp" in result.output
+    assert "Quarantined rows" in result.output and "hôm qua" in result.output
 
 
 def test_validate_exits_non_zero_when_the_file_cannot_be_used(tmp_path: Path):

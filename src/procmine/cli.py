@@ -85,6 +85,11 @@ def print_load_report(report: dict) -> None:
         console.print("  ".join(f"[bold]{k}[/bold]: {v}" for k, v in details.items()))
     mapping = pd.DataFrame(list(report["mapping"].items()), columns=["export header", "column"])
     print_frame(mapping, "Header mapping", limit=None)
+    quarantine = report.get("quarantine")
+    if quarantine is not None and len(quarantine):
+        first = ["source_row", "reason"]
+        rest = [c for c in quarantine.columns if c not in first]
+        print_frame(quarantine[first + rest], "Quarantined rows (the first ones)", limit=5)
 
 
 @app.command()
