@@ -37,9 +37,45 @@ def test_side_copies_hold_no_time():
     assert out["sojourn"].isna().tolist()[:2] == [True, True]
 
 
-def test_events_view_transpiles_to_spark():
-    spark_sql = engines.to_spark_sql(engines._EVENTS_VIEW)
-    assert "IGNORE NULLS OVER (PARTITION BY case_id ORDER BY idx" in spark_sql
+def test_sojourn_follows_idx_within_each_case_whatever_the_row_order():
+    # Rows interleave two cases and are not in idx order; an event without a reading holds no
+    # time and is not the previous event of the next one (as a side copy).
+    raw = pd.DataFrame(
+        {
+            "idx": [5, 0, 3, 1, 4, 2],
+            "case_id": ["b", "a", "a", "b", "a", "b"],
+            "wm": [70.0, 10.0, 30.0, 50.0, 42.0, None],
+        }
+    )
+    out = engines.complete_events(raw)
+    expected = {0: None, 1: None, 2: None, 3: 20.0, 4: 12.0, 5: 20.0}  # by idx, in plain words
+    by_idx = out.set_index("idx")["sojourn"]
+    got = {i: (None if pd.isna(v) else v) for i, v in by_idx.items()}
+    assert got == expected
+    # case_no is one-to-one with case_id.
+    assert out.groupby("case_id")["case_no"].nunique().tolist() == [1, 1]
+    assert out["case_no"].nunique() == 2
+
+
+def test_event_table_carries_case_no_and_sojourn():
+    log = pd.DataFrame(
+        {
+            "case:concept:name": ["x", "x", "y"],
+            "concept:name": ["A", "B", "A"],
+            "time:timestamp": pd.to_datetime(
+                ["2024-03-04 08:00", "2024-03-04 09:30", "2024-03-04 10:00"]
+            ).tz_localize("Asia/Ho_Chi_Minh"),
+        }
+    )
+    events = engines.event_table(log)
+    assert events["case_no"].tolist() == [0, 0, 1]
+    assert events["sojourn"].tolist()[1] == 90.0
+    assert events["sojourn"].isna().tolist() == [True, False, True]
+
+
+def test_case_ids_table_transpiles_to_spark():
+    spark_sql = engines.to_spark_sql(f"WITH {engines.CASE_IDS} SELECT * FROM case_ids")
+    assert "ANY_VALUE(case_id)" in spark_sql and "GROUP BY case_no" in spark_sql
 
 
 def test_spark_sql_maps_quantiles_to_exact_percentile():

@@ -60,16 +60,16 @@ ARROW = " → "
 
 # One pass over the events gives the whole map. Each event is the target of the arc from the
 # previous event of its case (from ▶ when it has none; ``previous`` is then null) and the wait of
-# that arc is the event's sojourn (the events view defines it, once). Grouping the same rows by
+# that arc is the event's sojourn (defined once, in engines). Grouping the same rows by
 # activity alone gives the nodes, and the count of last events per activity gives the arcs into ■.
 # Arcs from ▶ and into ■ have as many cases as transitions (one start and one end per case).
 _STEPS = """
 WITH steps AS (
-    SELECT case_id, activity, sojourn,
+    SELECT case_no, activity, sojourn,
            LAG(activity) OVER w AS previous,
            LEAD(idx) OVER w IS NULL AS is_last
     FROM events
-    WINDOW w AS (PARTITION BY case_id ORDER BY idx)
+    WINDOW w AS (PARTITION BY case_no ORDER BY idx)
 )
 """
 
@@ -80,7 +80,7 @@ SELECT GROUPING(previous) = 1 AS is_node,
        previous,
        activity,
        COUNT(*) AS frequency,
-       COUNT(DISTINCT case_id) AS cases,
+       COUNT(DISTINCT case_no) AS cases,
        MEDIAN(sojourn) / 60.0 AS median_hours,
        QUANTILE_CONT(sojourn, 0.9) / 60.0 AS p90_hours,
        SUM(CASE WHEN is_last THEN 1 ELSE 0 END) AS ends
@@ -206,10 +206,10 @@ def procedure_events(
 
 
 def _compact(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
-    """The events with case ids as integer codes and activities as a categorical (an ENUM in
-    DuckDB), for the map's window and grouping: they sort and hash small integers instead of
-    strings (the map query runs about twice as fast at a million events). The codes are
-    one-to-one with the values, so every figure is the same; Spark gets the frame as it is."""
+    """The events with activities as a categorical (an ENUM in DuckDB), for the map's window and
+    grouping: they sort and hash small integers instead of strings, as the integer ``case_no``
+    does for cases. The codes are one-to-one with the names, so every figure is the same; Spark
+    gets the frame as it is."""
     missing = int(events["activity"].isna().sum())
     if missing:
         raise ValueError(
@@ -218,8 +218,7 @@ def _compact(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
         )
     if engine is not None:
         return events
-    codes = pd.factorize(events["case_id"], use_na_sentinel=False)[0]
-    return events.assign(case_id=codes, activity=events["activity"].astype("category"))
+    return events.assign(activity=events["activity"].astype("category"))
 
 
 def _arcs(grouped: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -21,9 +21,14 @@ The table every analysis reads is ``events`` (see :func:`event_table`):
                  information: it moves no responsibility)
 ``in_sequence``  whether the event takes part in department sequences (has a department and is
                  not a side copy)
+``case_no``      the case as an integer (one-to-one with ``case_id``): figures partition and
+                 group by it, and read ``case_id`` only where their output shows it
 ``sojourn``      working minutes since the previous event of the case that is not a side copy
                  (null for the first, and for side copies: they hold no time)
 ===============  ===========================================================================
+
+``case_no`` and ``sojourn`` are computed once, when the table is built (:func:`complete_events`);
+a hand-built ``events`` frame passed to :func:`query` gets them there.
 """
 
 from __future__ import annotations
@@ -38,22 +43,20 @@ from procmine import schema
 DEFAULT_PROCEDURE = "(all)"
 SIDE_COPY = "procmine:side_copy"
 
-# The sojourn is defined here, once: the working time since the previous event of the case.
-# Side copies of a transfer history take no part in sojourns (DESIGN.md, Transfer histories).
-# The window is the plain (case_id ORDER BY idx) one that most figures use too, so DuckDB can
-# share its sort with theirs.
-_EVENTS_VIEW = """
-SELECT *,
-       CASE WHEN side_copy THEN NULL
-            ELSE wm - LAG(CASE WHEN side_copy THEN NULL ELSE wm END IGNORE NULLS)
-                      OVER (PARTITION BY case_id ORDER BY idx) END AS sojourn
-FROM events_raw
-"""
-
+# Every figure orders its rows with ORDER BY, so DuckDB need not keep the scan's order. No
+# memory limit: at 10 M events a 3 GB limit made DuckDB spill and took twice the time for about
+# the same peak (benchmarks/results/analyses.md).
+_DUCKDB_CONFIG = {"preserve_insertion_order": False}
+# Figures partition and group by the integer case_no; those that show a case join its case_id
+# once, at the end, from this table of one row per case (a common table expression).
+CASE_IDS = """
+case_ids AS (
+  SELECT case_no, ANY_VALUE(case_id) AS case_id FROM events GROUP BY case_no
+)"""
 
 EVENT_COLUMNS = (
     "idx", "case_id", "activity", "department", "resource", "procedure", "lifecycle", "ts", "wm",
-    "side_copy", "in_sequence",
+    "side_copy", "in_sequence", "case_no", "sojourn",
 )  # fmt: skip
 
 
@@ -94,7 +97,7 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
         else np.zeros(n, dtype=bool)
     )
     procedure = text(schema.PROCEDURE).fillna(DEFAULT_PROCEDURE)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "idx": np.arange(n, dtype=np.int64),
             "case_id": text(schema.CASE),
@@ -109,21 +112,76 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
             "in_sequence": department.notna().to_numpy() & ~side_copy,
         }
     )
+    return complete_events(frame)
+
+
+def complete_events(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` with the columns every figure derives from it, added where missing:
+    ``side_copy`` (false: hand-built tables have none), ``case_no`` and ``sojourn``.
+
+    The sojourn is defined here, once: the working time since the previous event of the case,
+    in ``idx`` order. Side copies of a transfer history hold no time and are not the previous
+    event of anything (DESIGN.md, Transfer histories); nor is an event without a reading.
+
+    >>> complete_events(pd.DataFrame({"idx": [0, 1], "case_id": ["a", "a"], "wm": [5.0, 7.5]}))[
+    ...     "sojourn"].tolist()
+    [nan, 2.5]
+    """
+    added: dict[str, Any] = {}
+    if "side_copy" not in events.columns:
+        added["side_copy"] = np.zeros(len(events), dtype=bool)
+    if "case_no" not in events.columns:
+        codes = pd.factorize(events["case_id"], use_na_sentinel=False)[0]
+        added["case_no"] = codes.astype(np.int32) if len(codes) < 2**31 else codes
+    if "sojourn" not in events.columns:
+        side_copy = added.get("side_copy", events.get("side_copy"))
+        added["sojourn"] = _sojourns(
+            np.asarray(added.get("case_no", events.get("case_no"))),
+            events["idx"].to_numpy(),
+            events["wm"].to_numpy(dtype="float64", na_value=np.nan),
+            np.asarray(side_copy, dtype=bool),
+        )
+    return events.assign(**added) if added else events
+
+
+def _sojourns(
+    case_no: np.ndarray, idx: np.ndarray, wm: np.ndarray, side_copy: np.ndarray
+) -> np.ndarray:
+    """Each event's reading minus the reading of the latest earlier event of its case that holds
+    time (not a side copy, has a reading); NaN for side copies and events with no such event."""
+    sojourn = np.full(len(case_no), np.nan)
+    if not len(case_no):
+        return sojourn
+    # Read in (case, idx) order; the events table is in it already (cases are contiguous).
+    steps = np.diff(case_no)
+    in_order = bool(np.all((steps > 0) | ((steps == 0) & (np.diff(idx) > 0))))
+    order = None if in_order else np.lexsort((idx, case_no))
+    if order is not None:
+        case_no, wm, side_copy = case_no[order], wm[order], side_copy[order]
+    position = np.arange(len(case_no))
+    holds = ~side_copy & ~np.isnan(wm)
+    # The latest position before each event that holds time, and where each event's case starts.
+    previous = np.r_[-1, np.maximum.accumulate(np.where(holds, position, -1))[:-1]]
+    first = np.r_[True, case_no[1:] != case_no[:-1]]
+    case_start = np.maximum.accumulate(np.where(first, position, 0))
+    has_previous = (previous >= case_start) & ~side_copy
+    held = wm[has_previous] - wm[previous[has_previous]]
+    sojourn[has_previous if order is None else order[has_previous]] = held
+    return sojourn
 
 
 def query(sql: str, engine: Any = None, **tables: pd.DataFrame) -> pd.DataFrame:
     """Run one figure's SQL (DuckDB dialect) over the given tables and return a DataFrame.
 
-    ``engine`` is None for embedded DuckDB, or a ``pyspark.sql.SparkSession``. A table named
-    ``events`` gets the ``sojourn`` column of the shared events view.
+    ``engine`` is None for embedded DuckDB, or a ``pyspark.sql.SparkSession``. A frame named
+    ``events`` gets the columns :func:`complete_events` adds where it lacks them.
 
     >>> query("SELECT SUM(x) AS s FROM t", t=pd.DataFrame({"x": [1, 2]}))["s"].item()
     3
     """
     events = tables.get("events")
-    if isinstance(events, pd.DataFrame) and "side_copy" not in events.columns:
-        # Hand-built or pseudo events tables (a catalog's approved path) have no side copies.
-        tables = {**tables, "events": events.assign(side_copy=False)}
+    if isinstance(events, pd.DataFrame):
+        tables = {**tables, "events": complete_events(events)}
     if engine is None:
         return _query_duckdb(sql, tables)
     return _query_spark(sql, engine, tables)
@@ -132,13 +190,9 @@ def query(sql: str, engine: Any = None, **tables: pd.DataFrame) -> pd.DataFrame:
 def _query_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     import duckdb
 
-    with duckdb.connect() as con:
+    with duckdb.connect(config=_DUCKDB_CONFIG) as con:
         for name, frame in tables.items():
-            if name == "events":
-                con.register("events_raw", frame)
-                con.execute(f"CREATE TEMP VIEW events AS {_EVENTS_VIEW}")
-            else:
-                con.register(name, frame)
+            con.register(name, frame)
         return con.execute(sql).df()
 
 
@@ -168,12 +222,7 @@ def to_spark_sql(sql: str) -> str:
 
 
 def _query_spark(sql: str, spark: Any, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    to_spark = to_spark_sql
     for name, frame in tables.items():
         data = frame if not isinstance(frame, pd.DataFrame) else spark.createDataFrame(frame)
-        if name == "events":
-            data.createOrReplaceTempView("events_raw")
-            spark.sql(to_spark(_EVENTS_VIEW)).createOrReplaceTempView("events")
-        else:
-            data.createOrReplaceTempView(name)
-    return spark.sql(to_spark(sql)).toPandas()
+        data.createOrReplaceTempView(name)
+    return spark.sql(to_spark_sql(sql)).toPandas()

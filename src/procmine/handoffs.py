@@ -44,12 +44,12 @@ _EVENT_COLUMNS = ("idx", "case_id", "procedure", "department", "wm", "in_sequenc
 # has exactly one end. Both window functions share one window: the engine sorts the events once.
 _MARKED = """
 marked AS (
-  SELECT case_id, procedure, idx, department, wm, next_department, next_wm,
+  SELECT case_no, procedure, idx, department, wm, next_department, next_wm,
          CASE WHEN next_department = department THEN 0 ELSE 1 END AS ends_run
   FROM (
-    SELECT case_id, procedure, idx, department, wm,
-           LEAD(department) OVER (PARTITION BY case_id ORDER BY idx) AS next_department,
-           LEAD(wm) OVER (PARTITION BY case_id ORDER BY idx) AS next_wm
+    SELECT case_no, procedure, idx, department, wm,
+           LEAD(department) OVER (PARTITION BY case_no ORDER BY idx) AS next_department,
+           LEAD(wm) OVER (PARTITION BY case_no ORDER BY idx) AS next_wm
     FROM events
     WHERE in_sequence
   ) AS paired
@@ -58,18 +58,18 @@ marked AS (
 # An event's run number is the count of run ends before it: runs 0, 1, ...
 _RUNS = """
 runs AS (
-  SELECT case_id, MIN(procedure) AS procedure, run_no, department,
+  SELECT case_no, MIN(procedure) AS procedure, run_no, department,
          MIN(idx) AS first_idx, MAX(idx) AS last_idx,
          ARG_MIN(wm, idx) AS first_wm, ARG_MAX(wm, idx) AS last_wm,
          COUNT(*) AS events
   FROM (
-    SELECT case_id, procedure, idx, department, wm,
-           CAST(SUM(ends_run) OVER (PARTITION BY case_id ORDER BY idx
+    SELECT case_no, procedure, idx, department, wm,
+           CAST(SUM(ends_run) OVER (PARTITION BY case_no ORDER BY idx
                                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
                 AS BIGINT) - ends_run AS run_no
     FROM marked
   ) AS numbered
-  GROUP BY case_id, run_no, department
+  GROUP BY case_no, run_no, department
 )"""
 
 # A handoff leaves from the last event of run j (its department differs from the next one) to the
@@ -78,12 +78,12 @@ runs AS (
 # by B → A (runs j, j+1, j+2 in A, B, A), whose round trip ends at the next handoff's first event.
 _HANDOFFS = """
 handoffs AS (
-  SELECT case_id, procedure, source, target, wait_minutes, last_idx, last_wm, target_first_wm,
-         ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY last_idx) - 1 AS position,
-         LEAD(target) OVER (PARTITION BY case_id ORDER BY last_idx) AS return_department,
-         LEAD(target_first_wm) OVER (PARTITION BY case_id ORDER BY last_idx) AS return_first_wm
+  SELECT case_no, procedure, source, target, wait_minutes, last_idx, last_wm, target_first_wm,
+         ROW_NUMBER() OVER (PARTITION BY case_no ORDER BY last_idx) - 1 AS position,
+         LEAD(target) OVER (PARTITION BY case_no ORDER BY last_idx) AS return_department,
+         LEAD(target_first_wm) OVER (PARTITION BY case_no ORDER BY last_idx) AS return_first_wm
   FROM (
-    SELECT case_id, procedure, department AS source, next_department AS target,
+    SELECT case_no, procedure, department AS source, next_department AS target,
            next_wm - wm AS wait_minutes, idx AS last_idx, wm AS last_wm,
            next_wm AS target_first_wm
     FROM marked
@@ -94,9 +94,9 @@ handoffs AS (
 # Consecutive runs always differ, so return_department = source implies A ≠ B.
 _BOUNCES = """
 bounces AS (
-  SELECT case_id, procedure, position, source, target,
+  SELECT case_no, procedure, position, source, target,
          return_first_wm - last_wm AS minutes_lost, last_idx,
-         ROW_NUMBER() OVER (PARTITION BY case_id, source, target ORDER BY last_idx) AS rank
+         ROW_NUMBER() OVER (PARTITION BY case_no, source, target ORDER BY last_idx) AS rank
   FROM handoffs
   WHERE return_department = source
 )"""
@@ -108,16 +108,16 @@ bounces AS (
 # catalog reference, and skips the costly ordered aggregate for the others).
 _SEQUENCES = """
 sequences AS (
-  SELECT case_id, MIN(procedure) AS procedure,
+  SELECT case_no, MIN(procedure) AS procedure,
          STRING_AGG(department, CHR(1) ORDER BY idx) AS sequence
   FROM marked
   WHERE ends_run = 1{only}
-  GROUP BY case_id
+  GROUP BY case_no
 )"""
 
 _MOST_FREQUENT = """
 sequence_counts AS (
-  SELECT procedure, sequence, COUNT(*) AS cases, MIN(case_id) AS example_case
+  SELECT procedure, sequence, COUNT(*) AS cases, MIN(case_no) AS example_case
   FROM sequences
   GROUP BY procedure, sequence
 ),
@@ -137,7 +137,7 @@ _REFERENCE_BOUNCES = """
 reference_bounces AS (
   SELECT b.procedure, b.source, b.target, COUNT(*) AS prescribed
   FROM bounces AS b
-  JOIN most_frequent AS f ON b.case_id = f.example_case
+  JOIN most_frequent AS f ON b.case_no = f.example_case
   WHERE b.procedure NOT IN (SELECT procedure FROM catalog_procedures)
   GROUP BY b.procedure, b.source, b.target
   UNION ALL
@@ -147,7 +147,7 @@ reference_bounces AS (
 
 _CLASSIFIED_BOUNCES = """
 classified_bounces AS (
-  SELECT b.case_id, b.procedure, b.position, b.source, b.target, b.minutes_lost, b.rank,
+  SELECT b.case_no, b.procedure, b.position, b.source, b.target, b.minutes_lost, b.rank,
          COALESCE(r.prescribed, 0) AS prescribed,
          b.rank > COALESCE(r.prescribed, 0) AS excess,
          b.last_idx
@@ -160,11 +160,11 @@ classified_bounces AS (
 # each handoff and each bounce is one row here, summed per case and pair by the figure.
 _PAIR_UNITS = """
 pair_units AS (
-  SELECT case_id, procedure, source, target, 1 AS handoffs, 0 AS bounces,
+  SELECT case_no, procedure, source, target, 1 AS handoffs, 0 AS bounces,
          0 AS excess_bounces, CAST(0 AS DOUBLE) AS minutes_lost
   FROM handoffs
   UNION ALL
-  SELECT case_id, procedure, source, target, 0 AS handoffs, 1 AS bounces,
+  SELECT case_no, procedure, source, target, 0 AS handoffs, 1 AS bounces,
          CASE WHEN excess THEN 1 ELSE 0 END AS excess_bounces,
          CASE WHEN excess THEN minutes_lost ELSE 0 END AS minutes_lost
   FROM classified_bounces
@@ -172,7 +172,7 @@ pair_units AS (
 
 
 HANDOFF_CTES = _MARKED.strip() + "," + _HANDOFFS
-"""The CTEs ``marked`` and ``handoffs`` (case_id, procedure, source, target, wait_minutes,
+"""The CTEs ``marked`` and ``handoffs`` (case_no, procedure, source, target, wait_minutes,
 last_idx, position, …), for figures of other modules that rank handoffs: one definition."""
 
 
@@ -186,15 +186,16 @@ _FALLBACK_SEQUENCES = _SEQUENCES.format(
 )
 
 DEPARTMENT_RUNS_SQL = (
-    _with(_MARKED, _RUNS)
+    _with(_MARKED, _RUNS, engines.CASE_IDS)
     + "SELECT case_id, procedure, run_no, department, first_idx, last_idx, first_wm, last_wm,"
-    " events FROM runs ORDER BY first_idx"
+    " events FROM runs JOIN case_ids USING (case_no) ORDER BY first_idx"
 )
 """One row per run of a case's department sequence."""
 
 HANDOFFS_SQL = (
-    _with(_MARKED, _HANDOFFS) + "SELECT case_id, procedure, position, source, target, wait_minutes"
-    " FROM handoffs ORDER BY last_idx"
+    _with(_MARKED, _HANDOFFS, engines.CASE_IDS)
+    + "SELECT case_id, procedure, position, source, target, wait_minutes"
+    " FROM handoffs JOIN case_ids USING (case_no) ORDER BY last_idx"
 )
 """One row per handoff; ``wait_minutes`` = first reading in B − last reading in A."""
 
@@ -234,9 +235,9 @@ _PINGPONG_CTES = (
 )
 
 BOUNCES_SQL = (
-    _with(*_PINGPONG_CTES)
+    _with(*_PINGPONG_CTES, engines.CASE_IDS)
     + "SELECT case_id, procedure, position, source, target, minutes_lost, rank, prescribed, excess"
-    " FROM classified_bounces ORDER BY last_idx"
+    " FROM classified_bounces JOIN case_ids USING (case_no) ORDER BY last_idx"
 )
 """One row per bounce with its rank on its ordered pair within the case and its excess flag."""
 
@@ -258,7 +259,7 @@ PING_PONG_SQL = (
     _with(*_PINGPONG_CTES, _PAIR_UNITS)
     + """,
 keyed AS (
-  SELECT case_id, procedure, {pair_select}, handoffs, bounces, excess_bounces, minutes_lost
+  SELECT case_no, procedure, {pair_select}, handoffs, bounces, excess_bounces, minutes_lost
   FROM pair_units
 ),
 per_case AS (
@@ -267,7 +268,7 @@ per_case AS (
          SUM(excess_bounces) AS excess_bounces, SUM(minutes_lost) AS minutes_lost
   FROM keyed
   GROUP BY {case_columns}, {pair_columns}
-)
+){case_ids_cte}
 SELECT {keys},
        CAST(SUM(handoffs) AS BIGINT) AS handoffs,
        CAST(SUM(bounces) AS BIGINT) AS bounces,
@@ -275,14 +276,15 @@ SELECT {keys},
        CAST(SUM(CASE WHEN excess_bounces > 0 THEN 1 ELSE 0 END) AS BIGINT) AS pingpong_cases,
        CAST(SUM(minutes_lost) AS DOUBLE) / 60.0 AS hours_lost,
        COUNT(*) AS cases
-FROM per_case
+FROM per_case{case_ids}
 GROUP BY {keys}
 ORDER BY excess_bounces DESC, bounces DESC, handoffs DESC, {keys}"""
 )
-"""Ping-pong per pair, ordered pair, procedure or case (``{keys}`` filled from ``by``)."""
+"""Ping-pong per pair, ordered pair, procedure or case (``{keys}`` filled from ``by``; the
+case ids are joined only for ``by="case"``)."""
 
 NETWORK_NODES_SQL = """
-SELECT department, COUNT(DISTINCT case_id) AS cases, COUNT(*) AS events,
+SELECT department, COUNT(DISTINCT case_no) AS cases, COUNT(*) AS events,
        CAST(COALESCE(SUM(sojourn), 0) AS DOUBLE) / 60.0 AS working_hours_held
 FROM events
 WHERE in_sequence
@@ -293,7 +295,7 @@ ORDER BY department"""
 NETWORK_EDGES_SQL = (
     _with(_MARKED, _HANDOFFS)
     + """
-SELECT source, target, COUNT(*) AS handoffs, COUNT(DISTINCT case_id) AS cases,
+SELECT source, target, COUNT(*) AS handoffs, COUNT(DISTINCT case_no) AS cases,
        MEDIAN(wait_minutes) / 60.0 AS median_wait_hours,
        QUANTILE_CONT(wait_minutes, 0.9) / 60.0 AS p90_wait_hours
 FROM handoffs
@@ -610,9 +612,16 @@ def _ping_pong_sql(by: str) -> str:
     pair_kind, keys = _PING_PONG_KEYS[by]
     pair_select, pair_columns = _PAIR_COLUMNS[pair_kind]
     # A case belongs to one procedure: it is a grouping key only where the figure shows it.
-    case_columns = "case_id, procedure" if "procedure" in keys else "case_id"
+    case_columns = "case_no, procedure" if "procedure" in keys else "case_no"
+    # Only the per-case figure shows the case: its id is joined to the per-case rows.
+    by_case = "case_id" in keys
     return PING_PONG_SQL.format(
-        pair_select=pair_select, pair_columns=pair_columns, keys=keys, case_columns=case_columns
+        pair_select=pair_select,
+        pair_columns=pair_columns,
+        keys=keys,
+        case_columns=case_columns,
+        case_ids_cte=f",{engines.CASE_IDS}" if by_case else "",
+        case_ids=" JOIN case_ids USING (case_no)" if by_case else "",
     )
 
 

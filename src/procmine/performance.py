@@ -82,7 +82,7 @@ def _sojourn_sql(split: bool, calendar_time: bool = False) -> str:
     if calendar_time:
         base = """
 SELECT *,
-  (EPOCH(ts) - EPOCH(LAG(ts) OVER (PARTITION BY case_id ORDER BY idx))) / 3600.0
+  (EPOCH(ts) - EPOCH(LAG(ts) OVER (PARTITION BY case_no ORDER BY idx))) / 3600.0
     AS calendar_hours
 FROM events"""
     if not split:
@@ -96,14 +96,14 @@ WITH phased AS (
 ),
 numbered AS (
   SELECT *,
-    ROW_NUMBER() OVER (PARTITION BY case_id, activity, phase ORDER BY idx) AS instance,
+    ROW_NUMBER() OVER (PARTITION BY case_no, activity, phase ORDER BY idx) AS instance,
     MAX(CASE WHEN phase = 'complete' THEN wm END) OVER (
-      PARTITION BY case_id ORDER BY idx ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+      PARTITION BY case_no ORDER BY idx ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
     ) AS previous_complete_wm
   FROM phased
 ),
 starts AS (
-  SELECT case_id, activity, instance, idx AS start_idx, wm AS start_wm
+  SELECT case_no, activity, instance, idx AS start_idx, wm AS start_wm
   FROM numbered WHERE phase = 'start'
 )
 SELECT n.*,
@@ -112,7 +112,7 @@ SELECT n.*,
   CASE WHEN n.phase = 'complete' THEN COALESCE(n.wm - s.start_wm, 0.0) END AS processing
 FROM numbered AS n
 LEFT JOIN starts AS s
-  ON n.phase = 'complete' AND s.case_id = n.case_id AND s.activity = n.activity
+  ON n.phase = 'complete' AND s.case_no = n.case_no AND s.activity = n.activity
   AND s.instance = n.instance AND s.start_idx < n.idx"""
 
 
@@ -122,18 +122,18 @@ def _units_sql(by: str, split: bool) -> str:
     counts and its waiting/processing minutes."""
     if by == "handoff":
         return """
-SELECT source, target, case_id, wait_minutes AS minutes, 1 AS events,
+SELECT source, target, case_no, wait_minutes AS minutes, 1 AS events,
   NULL AS waiting, NULL AS processing
 FROM handoffs"""  # the CTE of procmine.handoffs.HANDOFF_CTES, composed by the caller
     if by == "procedure":
         return f"""
-SELECT procedure, case_id, SUM(COALESCE(sojourn, 0.0)) AS minutes, COUNT(*) AS events,
+SELECT procedure, case_no, SUM(COALESCE(sojourn, 0.0)) AS minutes, COUNT(*) AS events,
   SUM(waiting) AS waiting, SUM(processing) AS processing
 FROM ({_sojourn_sql(split)}) AS sojourned
-GROUP BY procedure, case_id"""
+GROUP BY procedure, case_no"""
     (key,) = _KEYS[by]
     return f"""
-SELECT {key}, case_id, sojourn AS minutes, 1 AS events, waiting, processing
+SELECT {key}, case_no, sojourn AS minutes, 1 AS events, waiting, processing
 FROM ({_sojourn_sql(split)}) AS sojourned
 WHERE sojourn IS NOT NULL"""
 
@@ -162,7 +162,7 @@ SELECT {keys},
   SUM(minutes) / NULLIF({all_minutes}, 0) AS share,
   MEDIAN(minutes) / 60.0 AS median_hours,
   QUANTILE_CONT(minutes, 0.9) / 60.0 AS p90_hours,
-  COUNT(DISTINCT case_id) AS cases,
+  COUNT(DISTINCT case_no) AS cases,
   CAST(SUM(events) AS BIGINT) AS events,
   SUM(waiting) / 60.0 AS waiting_hours,
   SUM(processing) / 60.0 AS processing_hours
@@ -174,11 +174,16 @@ ORDER BY hours DESC, {keys}"""
 def _bottleneck_cases_sql(by: str, split: bool) -> str:
     keys = ", ".join(_KEYS[by])
     return f"""
-{_with_units(by, split)}
-SELECT {keys}, case_id, SUM(minutes) / 60.0 AS hours, CAST(SUM(events) AS BIGINT) AS events,
-  SUM(waiting) / 60.0 AS waiting_hours, SUM(processing) / 60.0 AS processing_hours
-FROM units
-GROUP BY {keys}, case_id
+{_with_units(by, split)},
+per_case AS (
+  SELECT {keys}, case_no, SUM(minutes) / 60.0 AS hours, CAST(SUM(events) AS BIGINT) AS events,
+    SUM(waiting) / 60.0 AS waiting_hours, SUM(processing) / 60.0 AS processing_hours
+  FROM units
+  GROUP BY {keys}, case_no
+),
+{engines.CASE_IDS.strip()}
+SELECT {keys}, case_id, hours, events, waiting_hours, processing_hours
+FROM per_case JOIN case_ids USING (case_no)
 ORDER BY {keys}, hours DESC, case_id"""
 
 
@@ -188,9 +193,10 @@ def _deadline_ctes(minutes_per_day: float) -> str:
     mpd = float(minutes_per_day)
     return f"""
 cases AS (
-  SELECT case_id, MIN(procedure) AS procedure, MIN(ts) AS received, MAX(ts) AS completed,
+  SELECT case_no, ANY_VALUE(case_id) AS case_id, MIN(procedure) AS procedure,
+    MIN(ts) AS received, MAX(ts) AS completed,
     MIN(wm) AS received_wm, MAX(wm) AS completed_wm
-  FROM events GROUP BY case_id
+  FROM events GROUP BY case_no
 ),
 due AS (
   SELECT c.*,
@@ -216,17 +222,13 @@ def _allotment_ctes() -> str:
     """Per procedure and step (activity): the catalog's allotment, or the weight of the step in
     the split of what the catalog leaves of the deadline (CTE ``allotments``); needs ``judged``."""
     return """
-timed AS (
-  SELECT case_id, procedure, activity, department, resource, COALESCE(sojourn, 0.0) AS minutes
-  FROM events
-),
 step_time AS (
-  SELECT case_id, procedure, activity, SUM(minutes) AS minutes
-  FROM timed GROUP BY case_id, procedure, activity
+  SELECT case_no, activity, SUM(COALESCE(sojourn, 0.0)) AS minutes
+  FROM events GROUP BY case_no, activity
 ),
 on_time_steps AS (
-  SELECT s.procedure, s.activity, s.minutes
-  FROM step_time AS s JOIN judged AS j ON j.case_id = s.case_id
+  SELECT j.procedure, s.activity, s.minutes
+  FROM step_time AS s JOIN judged AS j ON j.case_no = s.case_no
   WHERE j.on_time
 ),
 step_medians AS (
@@ -264,35 +266,35 @@ allotments AS (
 
 def _held_ctes(unit: str, minutes_per_day: float) -> str:
     """Per late case: the ``unit`` (department or resource) whose steps exceeded their allotments
-    by the most working time (CTE ``held_<unit>``); needs ``judged``, ``timed``, ``step_time``,
-    ``allotments``. Only late cases are read: the events' sojourns are computed once (``timed``).
+    by the most working time (CTE ``held_<unit>``); needs ``judged``, ``step_time``,
+    ``allotments``. Only late cases are read.
     """
     mpd = float(minutes_per_day)
     return f"""
 excess_steps_{unit} AS (
-  SELECT s.case_id, s.activity, s.minutes,
+  SELECT s.case_no, s.activity, s.minutes,
     GREATEST(s.minutes - COALESCE(
       a.given_days, GREATEST(j.deadline_working_days - a.given_total, 0.0) * a.weight, 0.0
     ) * {mpd}, 0.0) AS excess
   FROM step_time AS s
-  JOIN judged AS j ON j.case_id = s.case_id AND NOT j.on_time
-  LEFT JOIN allotments AS a ON a.procedure = s.procedure AND a.activity = s.activity
+  JOIN judged AS j ON j.case_no = s.case_no AND NOT j.on_time
+  LEFT JOIN allotments AS a ON a.procedure = j.procedure AND a.activity = s.activity
 ),
 unit_steps_{unit} AS (
-  SELECT t.case_id, t.activity, t.{unit} AS unit, SUM(t.minutes) AS minutes
-  FROM timed AS t JOIN judged AS j ON j.case_id = t.case_id AND NOT j.on_time
-  WHERE t.{unit} IS NOT NULL GROUP BY t.case_id, t.activity, t.{unit}
+  SELECT t.case_no, t.activity, t.{unit} AS unit, SUM(COALESCE(t.sojourn, 0.0)) AS minutes
+  FROM events AS t JOIN judged AS j ON j.case_no = t.case_no AND NOT j.on_time
+  WHERE t.{unit} IS NOT NULL GROUP BY t.case_no, t.activity, t.{unit}
 ),
 unit_excess_{unit} AS (
-  SELECT u.case_id, u.unit, SUM(x.excess * u.minutes / x.minutes) AS excess
+  SELECT u.case_no, u.unit, SUM(x.excess * u.minutes / x.minutes) AS excess
   FROM unit_steps_{unit} AS u
-  JOIN excess_steps_{unit} AS x ON x.case_id = u.case_id AND x.activity = u.activity
+  JOIN excess_steps_{unit} AS x ON x.case_no = u.case_no AND x.activity = u.activity
   WHERE x.excess > 0
-  GROUP BY u.case_id, u.unit
+  GROUP BY u.case_no, u.unit
 ),
 held_{unit} AS (
-  SELECT case_id, unit, excess FROM (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY excess DESC, unit) AS place
+  SELECT case_no, unit, excess FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY case_no ORDER BY excess DESC, unit) AS place
     FROM unit_excess_{unit} WHERE excess > 0
   ) AS ordered WHERE place = 1
 )"""
@@ -301,7 +303,7 @@ held_{unit} AS (
 def _explained_cte() -> str:
     return """
 explained AS (
-  SELECT DISTINCT case_id FROM events
+  SELECT DISTINCT case_no FROM events
   WHERE activity IN (SELECT activity FROM explanation_activities)
 )"""
 
@@ -318,20 +320,20 @@ def _on_time_sql(minutes_per_day: float, held: tuple[str, ...] = ("department", 
         for unit in ("department", "resource")
     )
     held_joins = "".join(
-        f"\n  LEFT JOIN held_{unit} AS h_{unit} ON h_{unit}.case_id = j.case_id" for unit in held
+        f"\n  LEFT JOIN held_{unit} AS h_{unit} ON h_{unit}.case_no = j.case_no" for unit in held
     )
     return f"""
 WITH {_deadline_ctes(minutes_per_day)},
 {_allotment_ctes()},
 {held_ctes}{_explained_cte()},
 per_case AS (
-  SELECT j.case_id, j.procedure, j.received, j.completed, j.received_wm, j.due_wm,
+  SELECT j.case_no, j.case_id, j.procedure, j.received, j.completed, j.received_wm, j.due_wm,
     j.working_days, j.deadline_working_days, j.on_time, j.overrun_working_days,
     {held_columns},
-    x.case_id IS NOT NULL AS explained,
+    x.case_no IS NOT NULL AS explained,
     STRFTIME(j.completed, '%Y-%m') AS month
   FROM judged AS j{held_joins}
-  LEFT JOIN explained AS x ON x.case_id = j.case_id
+  LEFT JOIN explained AS x ON x.case_no = j.case_no
 )"""
 
 
@@ -360,8 +362,8 @@ SELECT t.department, COUNT(*) AS cases, COUNT(c.on_time) AS judged,
   COUNT(CASE WHEN NOT c.on_time THEN 1 END) AS late,
   COUNT(CASE WHEN c.on_time THEN 1 END) / NULLIF(CAST(COUNT(c.on_time) AS DOUBLE), 0)
     AS on_time_rate
-FROM (SELECT DISTINCT case_id, department FROM events WHERE department IS NOT NULL) AS t
-JOIN per_case AS c ON c.case_id = t.case_id
+FROM (SELECT DISTINCT case_no, department FROM events WHERE department IS NOT NULL) AS t
+JOIN per_case AS c ON c.case_no = t.case_no
 GROUP BY t.department ORDER BY t.department""",
 }
 
@@ -370,7 +372,7 @@ def _slow_units_select(unit: str) -> str:
     held = f"{unit}_held_overrun"
     return f"""
 , took_part AS (
-  SELECT DISTINCT case_id, {unit} AS unit FROM events WHERE {unit} IS NOT NULL
+  SELECT DISTINCT case_no, {unit} AS unit FROM events WHERE {unit} IS NOT NULL
 ),
 per_unit AS (
   SELECT c.month, t.unit AS {unit}, COUNT(c.on_time) AS cases,
@@ -378,7 +380,7 @@ per_unit AS (
     COUNT(CASE WHEN c.{held} = t.unit THEN 1 END) AS late_cases_held,
     COALESCE(SUM(CASE WHEN c.{held} = t.unit THEN c.overrun_working_days END), 0.0)
       AS overrun_working_days
-  FROM took_part AS t JOIN per_case AS c ON c.case_id = t.case_id
+  FROM took_part AS t JOIN per_case AS c ON c.case_no = t.case_no
   GROUP BY c.month, t.unit
 )
 SELECT month,
