@@ -18,6 +18,7 @@ from procmine.log import (
     MISSING_VALUES,
     REASONS,
     _case_time_order,
+    _materialise,
     _stable_argsort,
     detect_encoding,
     detect_mapping,
@@ -520,15 +521,37 @@ def test_malformed_csv_rows_are_quarantined_with_their_text(tmp_path):
 
 def test_order_matches_a_lexicographic_sort():
     rng = np.random.default_rng(3)
-    for cases, sorted_times in ((5, False), (70_000, False), (300, True)):
+    # Unsorted, time-sorted (the order-by-case shortcut) and already in case-time order.
+    for cases, layout in ((5, "any"), (70_000, "any"), (300, "by time"), (300, "by case")):
         codes = rng.integers(0, cases, 5_000).astype(np.int32)
         stamps = rng.integers(0, 50, 5_000).astype(np.int64)  # many ties
-        if sorted_times:
+        if layout == "by time":
             stamps.sort()
+        if layout == "by case":
+            codes.sort()
+            stamps = stamps[np.lexsort((stamps, codes))]
         first_seen = pd.factorize(codes)[0]
         expected = np.lexsort((np.arange(len(codes)), stamps, first_seen))
-        assert _case_time_order(codes, stamps).tolist() == expected.tolist()
+        order, ranks, times = _case_time_order(codes, stamps)
+        assert order.tolist() == expected.tolist()
+        assert ranks.tolist() == first_seen[expected].tolist()
+        assert times.tolist() == stamps[expected].tolist()
         assert _stable_argsort(codes).tolist() == np.argsort(codes, kind="stable").tolist()
+
+
+def test_text_columns_built_from_codes_are_exact_str_columns():
+    import pyarrow as pa
+
+    # Rows that hold the longer values: more text than Arrow's size estimate (padding case).
+    dictionary = pa.array(["a", "Phòng Lao động - Thương binh và Xã hội", "bb"], pa.large_string())
+    codes = np.array([1, 1, -1, 0, 1, 2, 1], dtype=np.int32)
+    column = _materialise(dictionary, codes)
+    expected = [dictionary[c].as_py() if c >= 0 else None for c in codes]
+    assert [None if pd.isna(v) else v for v in column.tolist()] == expected
+    assert column.dtype == pd.StringDtype(na_value=np.nan)  # pandas' "str", not categorical
+    assert column.dtype == "str"
+    # No padding value leaks in when the estimate already suffices, nor with no nulls.
+    assert _materialise(dictionary, np.array([0, 2], dtype=np.int32)).tolist() == ["a", "bb"]
 
 
 def test_receipt_log_goes_straight_into_pm4py(shared_datasets):

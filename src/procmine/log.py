@@ -18,9 +18,11 @@ import csv
 import difflib
 import gzip
 import io
+import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -759,17 +761,39 @@ def _encode_text(values: pd.Series, missing: Sequence[str]) -> tuple[pa.Array, n
         raw_dictionary = encoded.dictionary
         raw_codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     cleaned = pc.dictionary_encode(_clean_values(raw_dictionary, missing))
-    remap = np.append(
-        cleaned.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32), -1
-    )  # index -1 (a raw null) stays null
+    remap = np.empty(len(cleaned) + 1, dtype=np.int32)  # int32: half the memory of int64
+    remap[:-1] = cleaned.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    remap[-1] = -1  # index -1 (a raw null) stays null
     codes = remap[raw_codes]
     nulled = int(np.count_nonzero((raw_codes >= 0) & (codes < 0)))
     return cleaned.dictionary, codes, nulled
 
 
 def _materialise(dictionary: pa.Array, codes: np.ndarray) -> pd.Series:
-    indices = pa.array(codes, mask=codes < 0, type=pa.int32())
+    """The text of ``codes`` (-1 = null) as a pandas ``str`` column (Arrow ``large_string``,
+    wrapped without a copy)."""
+    nulls = codes < 0
+    indices = pa.array(codes, mask=nulls if nulls.any() else None, type=pa.int32())
+    # Arrow sizes take's text buffer as rows x the mean length of the values taken from; when
+    # the rows hold longer values than that mean, the buffer grows step by step, each step a
+    # fresh copy (4-20x slower, 2x the memory). A padding value, never taken, lifts the mean
+    # to what the rows need.
+    lengths = pc.binary_length(dictionary).to_numpy(zero_copy_only=False).astype(np.int64)
+    needed = int(np.bincount(codes[~nulls], minlength=len(dictionary)) @ lengths) + 1
+    padding = -(-needed * (len(dictionary) + 1) // max(len(codes), 1)) - int(lengths.sum())
+    if padding > 0:
+        dictionary = pa.concat_arrays([dictionary, pa.array(["x" * padding], dictionary.type)])
     return pd.Series(pc.take(dictionary, indices).to_pandas(), copy=False)
+
+
+def _in_parallel(function: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """``[function(item) for item in items]`` on the machine's cores, for Arrow compute and
+    numpy work, which release the GIL: one column is coded or built while another is."""
+    workers = min(len(items), os.cpu_count() or 1)
+    if workers < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, items))
 
 
 def _nfc_column(values: pd.Series) -> pd.Series:
@@ -1024,14 +1048,12 @@ def _canonical(
 
     # Text columns as codes into their cleaned distinct values: the checks, the sort and the
     # duplicate search work on these integers; the strings are built once, in the final order.
-    dictionaries: dict[str, pa.Array] = {}
-    codes: dict[str, np.ndarray] = {}
-    nulled: dict[str, int] = {}
-    for column in _TEXT_COLUMNS:
-        if column in by_column:
-            dictionaries[column], codes[column], nulled[column] = _encode_text(
-                frame[by_column[column]], missing
-            )
+    present = [column for column in _TEXT_COLUMNS if column in by_column]
+    coded = _in_parallel(lambda c: _encode_text(frame[by_column[c]], missing), present)
+    dictionaries = {c: dictionary for c, (dictionary, _, _) in zip(present, coded, strict=True)}
+    codes = {c: column_codes for c, (_, column_codes, _) in zip(present, coded, strict=True)}
+    nulled = {c: count for c, (_, _, count) in zip(present, coded, strict=True)}
+    del coded
 
     # One reason per row, the first that applies.
     reason = np.zeros(n, dtype=np.int8)
@@ -1045,17 +1067,28 @@ def _canonical(
         reason[(reason == 0) & fault] = number
 
     kept = np.flatnonzero(reason == 0)
+    everything = len(kept) == n  # the usual case: no copy through an identity index
     micros = stamps.array.asi8  # UTC microseconds: comparable across offsets
-    order = kept[_case_time_order(codes[schema.CASE][kept], micros[kept])]
-    duplicate = _duplicates(frame, chosen, codes, parsed, order)
+    order, case_rank, times = _case_time_order(
+        codes[schema.CASE] if everything else codes[schema.CASE][kept],
+        micros if everything else micros[kept],
+    )
+    if not everything:
+        order = kept[order]
+    # Ranks are sorted and a duplicate never removes the first row of a case.
+    cases = int(case_rank[-1]) + 1 if len(case_rank) else 0
+    duplicate = _duplicates(frame, chosen, codes, parsed, order, case_rank, times)
+    del case_rank, times
     reason[order[duplicate]] = REASONS.index(REASON_DUPLICATE) + 1
     order = order[~duplicate]
 
-    cases = int(np.count_nonzero(np.bincount(codes[schema.CASE][order]))) if len(order) else 0
     encoded = info.get("dictionary_columns", ())
     columns: dict[str, pd.Series] = {}
-    for column, dictionary in dictionaries.items():
-        columns[column] = _materialise(dictionary, codes.pop(column)[order])
+    # The five text columns are the largest part of the output: built side by side.
+    text_columns = list(dictionaries)
+    texts = _in_parallel(lambda c: _materialise(dictionaries[c], codes[c][order]), text_columns)
+    codes.clear()
+    columns |= dict(zip(text_columns, texts, strict=True))
     for column, (values, _) in parsed.items():
         columns[column] = pd.Series(values.array.take(order), copy=False)
     for header, column in chosen.items():
@@ -1082,41 +1115,54 @@ def _other_column(values: pd.Series, order: np.ndarray, encoded: bool) -> pd.Ser
     return _nfc_column(values)
 
 
-def _case_time_order(case_codes: np.ndarray, stamps: np.ndarray) -> np.ndarray:
-    """Stable order: cases by first appearance, then time; export order for ties."""
+def _case_time_order(
+    case_codes: np.ndarray, stamps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stable order: cases by first appearance, then time; export order for ties. Also the case
+    ranks (0 = the first case) and the stamps in that order, which the duplicate check reuses.
+
+    >>> [a.tolist() for a in _case_time_order(np.array([7, 3, 7]), np.array([5, 1, 2]))]
+    [[2, 0, 1], [0, 0, 1], [2, 5, 1]]
+    """
     n = len(case_codes)
     if n < 2:
-        return np.arange(n)
+        return np.arange(n), np.zeros(n, dtype=np.int32), stamps
     # Cases numbered by first appearance (pd.unique hashes and keeps that order; no sort).
     first = pd.unique(case_codes)
     rank = np.zeros(int(case_codes.max()) + 1, dtype=np.int32)
     rank[first] = np.arange(len(first), dtype=np.int32)
     rank = rank[case_codes]
-    same = rank[1:] == rank[:-1]
-    if np.all(rank[1:] >= rank[:-1]) and np.all(~same | (stamps[1:] >= stamps[:-1])):
-        return np.arange(n)  # already in order: an export sorted by case
+    if _in_case_time_order(rank, stamps):
+        return np.arange(n), rank, stamps  # an export sorted by case
     # Exports are usually in time order: then ordering by case alone is enough.
     order = _stable_argsort(rank)
     rank_sorted, times = rank[order], stamps[order]
-    if np.all((rank_sorted[1:] != rank_sorted[:-1]) | (times[1:] >= times[:-1])):
-        return order
-    by_time = np.argsort(stamps, kind="stable")
-    return by_time[_stable_argsort(rank[by_time])]
+    if _in_case_time_order(rank_sorted, times):
+        return order, rank_sorted, times
+    order = np.argsort(stamps, kind="stable")
+    order = order[_stable_argsort(rank[order])]
+    return order, rank[order], stamps[order]
+
+
+def _in_case_time_order(rank: np.ndarray, stamps: np.ndarray) -> bool:
+    same = rank[1:] == rank[:-1]
+    return bool(np.all(rank[1:] >= rank[:-1]) and np.all(~same | (stamps[1:] >= stamps[:-1])))
 
 
 def _stable_argsort(keys: np.ndarray) -> np.ndarray:
-    """``np.argsort(keys, kind="stable")`` for non-negative integers, 2-3x faster: numpy sorts
-    16-bit keys with a radix sort, so sort 16 bits at a time, least significant first.
+    """``np.argsort(keys, kind="stable")`` for small non-negative integers (case ranks): a
+    counting sort, O(rows + largest key), 7x faster than numpy's at 10 million rows.
 
     >>> _stable_argsort(np.array([70000, 3, 70000, 1, 3])).tolist()
     [3, 1, 4, 0, 2]
     """
-    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
-    top, shift = int(keys.max()) if len(keys) else 0, 16
-    while top >> shift:
-        digit = ((keys[order] >> shift) & 0xFFFF).astype(np.uint16)
-        order = order[np.argsort(digit, kind="stable")]
-        shift += 16
+    if not len(keys):
+        return np.arange(0)
+    try:  # pandas' C counting sort, the one its groupby uses; not public, hence the fallback
+        from pandas._libs.algos import groupsort_indexer
+    except ImportError:
+        return np.argsort(keys, kind="stable")
+    order, _ = groupsort_indexer(keys.astype(np.intp, copy=False), int(keys.max()) + 1)
     return order
 
 
@@ -1126,15 +1172,16 @@ def _duplicates(
     codes: dict[str, np.ndarray],
     parsed: dict[str, tuple[pd.Series, str]],
     order: np.ndarray,
+    case: np.ndarray,
+    times: np.ndarray,
 ) -> np.ndarray:
-    """Mask over ``order``: rows equal, once cleaned, in every column to an earlier one."""
+    """Mask over ``order``: rows equal, once cleaned, in every column to an earlier one.
+    ``case`` and ``times``: the case ranks and UTC stamps of the rows in ``order``."""
     mask = np.zeros(len(order), dtype=bool)
     if len(order) < 2:
         return mask
     # Equal rows share case and time, so they sit in one run of the sorted order: only rows in
     # such runs are compared column by column.
-    case = codes[schema.CASE][order]
-    times = parsed[schema.TIMESTAMP][0].array.asi8[order]
     tie = (case[1:] == case[:-1]) & (times[1:] == times[:-1])
     in_run = np.zeros(len(order), dtype=bool)
     in_run[1:] |= tie
@@ -1195,11 +1242,13 @@ def _report(
         )
         quarantine = pd.concat([quarantine, lines], ignore_index=True)
         quarantine = quarantine.sort_values("source_row", kind="stable", ignore_index=True)
-    counts = np.bincount(reason, minlength=len(labels))
+    counts = np.bincount(reason[quarantined], minlength=len(labels))  # not over every row
     counts[REASONS.index(REASON_MALFORMED) + 1] += len(bad_rows)
 
     def lacking(column: str) -> int | None:
-        return int(log[column].isna().sum()) if column in log.columns else None
+        if column not in log.columns:
+            return None
+        return int(pa.array(log[column], from_pandas=True).null_count)  # Arrow keeps the count
 
     return LoadReport(
         source=info.get("source"),
