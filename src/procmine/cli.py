@@ -167,7 +167,8 @@ def demo(
         "Late cases without an explanation — hồ sơ trễ hạn chưa giải trình",
     )
 
-    checked = pm.check_conformance(log, catalog)
+    with console.status("Checking every case against its approved procedure (alignments)…"):
+        checked = pm.check_conformance(log, catalog)
     summary = pm.deviation_summary(checked, by="procedure")
     _show(
         summary.sort_values("total", ascending=False),
@@ -177,9 +178,20 @@ def demo(
     )
 
     largest = log[pm.schema.PROCEDURE].value_counts().index[0]
+    with console.status(f"Drawing the maps and the model of {largest}…"):
+        written = _draw_largest(log, largest, out / "maps")
+    console.print(f"Maps and model of the largest procedure, [bold]{largest}[/bold]:")
+    for path in written:
+        console.print(f"  {path}")
+    console.print(f"[green]Figures written to {out}/[/green]")
+
+
+def _draw_largest(log: pd.DataFrame, largest: str, maps: Path) -> list[Path]:
+    """The frequency and performance maps, and the BPMN model, of one procedure."""
+    import procmine as pm
+
     pmap = pm.discover_map(log, procedure=largest)
-    maps = out / "maps"
-    maps.mkdir(exist_ok=True)
+    maps.mkdir(parents=True, exist_ok=True)
     written = [
         pm.draw_map(pmap, view="frequency", path=maps / "frequency_map.svg", title=largest),
         pm.draw_map(pmap, view="performance", path=maps / "performance_map.svg", title=largest),
@@ -188,10 +200,7 @@ def demo(
     model = pm.discover_model(log, procedure=largest, noise=0.2)
     written.append(pm.draw_model(model, maps / "model_bpmn.png", kind="bpmn"))
     written.extend(pm.save_model(model, maps, name="model").values())
-    console.print(f"Maps and model of the largest procedure, [bold]{largest}[/bold]:")
-    for path in written:
-        console.print(f"  {path}")
-    console.print(f"[green]Figures written to {out}/[/green]")
+    return written
 
 
 PAIR_COLUMNS = [
