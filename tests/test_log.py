@@ -406,6 +406,31 @@ def test_aware_and_datetime_columns_are_converted():
     assert str(read_log(frame, timezone="UTC")[TS].dtype) == "datetime64[us, UTC]"
 
 
+def test_localising_wall_clock_stamps_in_fixed_and_dst_zones():
+    wall = pd.Series(
+        pd.to_datetime(["2024-10-27 02:30", "2024-03-31 02:30", "2024-06-01 12:00", None])
+    )
+    # One offset over the span: plain arithmetic; 1970 (+08:00 then) forces pandas' path.
+    assert [str(v) for v in parse_timestamps(wall[2:])[0]] == [
+        "2024-06-01 12:00:00+07:00",
+        "NaT",
+    ]
+    both = parse_timestamps(pd.concat([wall[2:3], pd.Series(pd.to_datetime(["1970-01-01"]))]))
+    assert [str(v) for v in both[0]] == [
+        "2024-06-01 12:00:00+07:00",
+        "1970-01-01 00:00:00+08:00",
+    ]
+    # Europe/Berlin: a fall-back hour takes the earlier (summer) instant, a skipped one moves on.
+    berlin = parse_timestamps(wall, timezone="Europe/Berlin")[0]
+    assert [str(v) for v in berlin] == [
+        "2024-10-27 02:30:00+02:00",
+        "2024-03-31 03:00:00+02:00",
+        "2024-06-01 12:00:00+02:00",
+        "NaT",
+    ]
+    assert str(berlin.dtype) == "datetime64[us, Europe/Berlin]"
+
+
 # ------------------------------------------------------------------------ quarantine and order
 
 
@@ -471,6 +496,35 @@ def test_dirty_file_counts_reason_by_reason(tmp_path):
     assert report["missing_department"] == 2
 
 
+@pytest.mark.parametrize("halves", [False, True])
+def test_case_ids_hashed_whole_or_in_halves_give_the_same_log(monkeypatch, halves):
+    import procmine.log
+
+    if halves:  # long columns are hashed in two halves, then merged: force it on 15 rows
+        monkeypatch.setattr(procmine.log, "_PARALLEL_ROWS", 2)
+    log = read_log(dirty_export())  # object columns: hashed by Arrow, not read as categories
+    report = load_report(log)
+    assert report["quarantined_by_reason"] == {
+        "malformed row": 0,
+        "missing case id": 2,
+        "missing activity": 2,
+        "missing timestamp": 1,
+        "unparseable timestamp": 2,
+        "exact duplicate": 3,
+    }
+    # " HS1 " first appears in the second half and still merges into HS1.
+    assert log[[CASE, ACT]].values.tolist() == [
+        ["HS1", "Lưu hồ sơ"],
+        ["HS1", "Tiếp nhận"],
+        ["HS1", "Thẩm định"],
+        ["HS2", "Tiếp nhận"],
+        ["HS2", "Trình ký"],
+    ]
+    assert report["cases"] == 2
+    # "" (case), "" and "NULL" (step), "EMPTY" and "-" (department); None is no value to null.
+    assert report["missing_values_nulled"] == {CASE: 1, ACT: 2, DEPT: 2}
+
+
 def test_ties_keep_export_order_and_cases_first_appearance():
     frame = pd.DataFrame(
         {
@@ -532,11 +586,15 @@ def test_order_matches_a_lexicographic_sort():
             stamps = stamps[np.lexsort((stamps, codes))]
         first_seen = pd.factorize(codes)[0]
         expected = np.lexsort((np.arange(len(codes)), stamps, first_seen))
-        order, ranks, times = _case_time_order(codes, stamps)
-        assert order.tolist() == expected.tolist()
-        assert ranks.tolist() == first_seen[expected].tolist()
-        assert times.tolist() == stamps[expected].tolist()
-        assert _stable_argsort(codes).tolist() == np.argsort(codes, kind="stable").tolist()
+        # Codes that already are first-appearance ranks give the same order without re-ranking.
+        for keys, ranked in ((codes, False), (first_seen.astype(np.int32), True)):
+            order, ranks, times = _case_time_order(keys, stamps, ranked=ranked)
+            assert order.tolist() == expected.tolist()
+            assert ranks.tolist() == first_seen[expected].tolist()
+            assert times.tolist() == stamps[expected].tolist()
+        order, sizes = _stable_argsort(codes)
+        assert order.tolist() == np.argsort(codes, kind="stable").tolist()
+        assert sizes.tolist() == np.bincount(codes).tolist()
 
 
 def test_text_columns_built_from_codes_are_exact_str_columns():

@@ -167,6 +167,7 @@ _EXCEL_EPOCH = np.datetime64("1899-12-30", "ms")
 _EXCEL_RANGE = (18264.0, 73051.0)
 
 _SPACES = r"[\s\p{Z}\x{200B}\x{FEFF}]+"
+_PARALLEL_ROWS = 1 << 20  # text columns this long are hashed in two halves, on two cores
 _SMALL_DICTIONARY = 1 << 16  # bytes of a Parquet dictionary page: a column with few values
 _SQL_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle", "duckdb")
 
@@ -705,8 +706,9 @@ def _missing_column_error(
 # --------------------------------------------------------------------------------------------
 
 
-def _arrow_text(values: pd.Series) -> pa.Array:
-    """A column as one Arrow large_string array (numbers become their text: 12.0 → '12')."""
+def _arrow_text(values: pd.Series, *, flat: bool = True) -> pa.Array | pa.ChunkedArray:
+    """A column as one Arrow large_string array (numbers become their text: 12.0 → '12');
+    ``flat=False`` leaves it chunked as read (Parquet row groups), for callers that cut it."""
     dtype = values.dtype
     if pd.api.types.is_float_dtype(dtype):
         numbers = values.to_numpy(dtype="float64", na_value=np.nan)
@@ -714,17 +716,19 @@ def _arrow_text(values: pd.Series) -> pa.Array:
         if np.array_equal(finite, np.round(finite)):  # ids read as floats because of blanks
             values = values.astype("Int64")
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-        array = pa.array(values, from_pandas=True)
-        return pc.cast(_flat(array), pa.large_string())
-    try:
-        array = pa.array(values, type=pa.large_string(), from_pandas=True)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):  # mixed Python objects
-        array = pa.array(
-            values.where(values.isna(), values.astype(str)).astype(object),
-            type=pa.large_string(),
-            from_pandas=True,
-        )
-    return _flat(array)
+        array = pc.cast(pa.array(values, from_pandas=True), pa.large_string())
+    else:
+        try:
+            array = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # mixed Python objects
+            array = pa.array(
+                values.where(values.isna(), values.astype(str)).astype(object),
+                type=pa.large_string(),
+                from_pandas=True,
+            )
+    if flat:
+        return _flat(array)
+    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
 
 
 def _flat(array: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -747,26 +751,50 @@ def _clean_values(values: pa.Array, missing: Sequence[str]) -> pa.Array:
     )
 
 
-def _encode_text(values: pd.Series, missing: Sequence[str]) -> tuple[pa.Array, np.ndarray, int]:
-    """(distinct cleaned values, codes with -1 for null, non-null values turned null).
+def _encode_text(
+    values: pd.Series, missing: Sequence[str]
+) -> tuple[pa.Array, np.ndarray, int, bool]:
+    """(distinct cleaned values, codes with -1 for null, non-null values turned null, whether
+    the codes number the values in order of first appearance).
 
     Cleaning runs on the distinct raw values only; variants that clean to the same text (NFD vs
     NFC, extra spaces) merge into one code.
     """
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        raw_codes = values.cat.codes.to_numpy()
+    categorical = isinstance(values.dtype, pd.CategoricalDtype)
+    if categorical:
         raw_dictionary = _arrow_text(pd.Series(values.cat.categories))
+        # (raw codes, their index into raw_dictionary) per piece of the column
+        pieces = [(values.cat.codes.to_numpy(), np.arange(len(raw_dictionary)))]
     else:
-        encoded = pc.dictionary_encode(_arrow_text(values))
-        raw_dictionary = encoded.dictionary
-        raw_codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        # Hashed in two halves on two cores (Arrow releases the GIL), then the halves' distinct
+        # values once more. Arrow numbers values as they first appear and the first half's
+        # come first, so the codes keep first-appearance order (and cleaning keeps it too).
+        text = _arrow_text(values, flat=False)
+        middle = len(text) // 2 if len(text) >= _PARALLEL_ROWS else len(text)
+        # Each half made one array first: Arrow hashes a chunked column chunk by chunk, slower.
+        halves = _in_parallel(
+            lambda half: pc.dictionary_encode(_flat(half)),
+            [text.slice(0, middle), text.slice(middle)],
+        )
+        merged = pc.dictionary_encode(pa.concat_arrays([half.dictionary for half in halves]))
+        raw_dictionary = merged.dictionary
+        to_merged = np.split(merged.indices.to_numpy(), [len(halves[0].dictionary)])
+        pieces = [
+            (half.indices.fill_null(-1).to_numpy(), remap)
+            for half, remap in zip(halves, to_merged, strict=True)
+        ]
     cleaned = pc.dictionary_encode(_clean_values(raw_dictionary, missing))
-    remap = np.empty(len(cleaned) + 1, dtype=np.int32)  # int32: half the memory of int64
-    remap[:-1] = cleaned.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    remap[-1] = -1  # index -1 (a raw null) stays null
-    codes = remap[raw_codes]
-    nulled = int(np.count_nonzero((raw_codes >= 0) & (codes < 0)))
-    return cleaned.dictionary, codes, nulled
+    clean = cleaned.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+    codes = np.empty(len(values), dtype=np.int32)  # int32: half the memory of int64
+    start = 0
+    for raw, remap in pieces:
+        # Raw null (-1) picks the appended last entry, -1.
+        table = np.append(clean[remap], np.int32(-1))
+        np.take(table, raw, out=codes[start : start + len(raw)])
+        start += len(raw)
+    raw_nulls = sum(int(np.count_nonzero(raw < 0)) for raw, _ in pieces)
+    nulled = int(np.count_nonzero(codes < 0)) - raw_nulls
+    return cleaned.dictionary, codes, nulled, not categorical
 
 
 def _materialise(dictionary: pa.Array, codes: np.ndarray) -> pd.Series:
@@ -849,6 +877,13 @@ def _non_empty(values: pd.Series, missing: Sequence[str]) -> np.ndarray:
 def _localize(stamps: pd.Series, timezone: str) -> pd.Series:
     stamps = pd.Series(stamps).reset_index(drop=True)
     if stamps.dt.tz is None:
+        micros = stamps.to_numpy().astype("datetime64[us]").view(np.int64)  # a copy, ours
+        nat = micros == np.iinfo(np.int64).min
+        offset = _fixed_offset(micros, nat, timezone)
+        if offset is not None:  # the zone keeps one offset over these stamps: plain arithmetic
+            micros -= offset
+            micros[nat] = np.iinfo(np.int64).min
+            return pd.Series(micros, dtype=f"datetime64[us, {timezone}]", copy=False)
         # Taken in the clock's zone; in a fall-back hour, the earlier (summer-time) instant.
         stamps = stamps.dt.tz_localize(
             timezone, ambiguous=np.ones(len(stamps), dtype=bool), nonexistent="shift_forward"
@@ -856,6 +891,35 @@ def _localize(stamps: pd.Series, timezone: str) -> pd.Series:
     else:
         stamps = stamps.dt.tz_convert(timezone)
     return stamps.astype(f"datetime64[us, {timezone}]")
+
+
+def _fixed_offset(micros: np.ndarray, nat: np.ndarray, timezone: str) -> int | None:
+    """The zone's UTC offset in microseconds when it is the same at every hour of the wall-clock
+    span of ``micros`` (Asia/Ho_Chi_Minh since 1975), else None (a DST change in the span).
+    Zones never change offset twice within an hour, so hourly samples see every change.
+
+    >>> wall = np.array([0, 86_400_000_000 * 365 * 54], dtype=np.int64)  # 1970, 2024
+    >>> _fixed_offset(wall[1:], np.zeros(1, bool), "Asia/Ho_Chi_Minh") // 3_600_000_000
+    7
+    >>> _fixed_offset(wall, np.zeros(2, bool), "Asia/Ho_Chi_Minh") is None  # +08:00 till 1975
+    True
+    """
+    hour = 3_600_000_000
+    if nat.all():
+        return 0
+    low = int(np.min(micros, where=~nat, initial=np.iinfo(np.int64).max)) // hour
+    high = int(np.max(micros, where=~nat, initial=np.iinfo(np.int64).min)) // hour + 1
+    if high - low > 1_000_000:  # a span of over a century: leave it to pandas
+        return None
+    wall = np.arange(low, high + 1, dtype=np.int64) * hour
+    try:
+        utc = pd.DatetimeIndex(wall.view("datetime64[us]")).tz_localize(
+            timezone, ambiguous="raise", nonexistent="raise"
+        )
+    except ValueError:  # an hour that is skipped or repeated: the offset changes
+        return None
+    offsets = wall - utc.asi8
+    return int(offsets[0]) if np.all(offsets == offsets[0]) else None
 
 
 def _any_aware(values: pd.Series) -> bool:
@@ -1049,38 +1113,53 @@ def _canonical(
     # Text columns as codes into their cleaned distinct values: the checks, the sort and the
     # duplicate search work on these integers; the strings are built once, in the final order.
     present = [column for column in _TEXT_COLUMNS if column in by_column]
-    coded = _in_parallel(lambda c: _encode_text(frame[by_column[c]], missing), present)
-    dictionaries = {c: dictionary for c, (dictionary, _, _) in zip(present, coded, strict=True)}
-    codes = {c: column_codes for c, (_, column_codes, _) in zip(present, coded, strict=True)}
-    nulled = {c: count for c, (_, _, count) in zip(present, coded, strict=True)}
+    coded = dict(
+        zip(
+            present,
+            _in_parallel(lambda c: _encode_text(frame[by_column[c]], missing), present),
+            strict=True,
+        )
+    )
+    dictionaries = {c: dictionary for c, (dictionary, _, _, _) in coded.items()}
+    codes = {c: column_codes for c, (_, column_codes, _, _) in coded.items()}
+    nulled = {c: count for c, (_, _, count, _) in coded.items()}
+    case_ranked = coded[schema.CASE][3]  # case codes already number cases by first appearance
     del coded
 
-    # One reason per row, the first that applies.
-    reason = np.zeros(n, dtype=np.int8)
+    # One reason per row, the first that applies: worked out on the faulty rows only.
     stamps = parsed[schema.TIMESTAMP][0]
     unparsed = stamps.isna().to_numpy()
-    blank = np.zeros(n, dtype=bool)  # told apart from unparseable only where nothing parsed
-    rows = np.flatnonzero(unparsed)
-    blank[rows] = ~_non_empty(frame[by_column[schema.TIMESTAMP]].iloc[rows], missing)
-    faults = (codes[schema.CASE] < 0, codes[schema.ACTIVITY] < 0, blank, unparsed)
-    for number, fault in enumerate(faults, start=REASONS.index(REASON_MISSING_CASE) + 1):
-        reason[(reason == 0) & fault] = number
+    faulty = np.flatnonzero((codes[schema.CASE] < 0) | (codes[schema.ACTIVITY] < 0) | unparsed)
+    reason = np.zeros(n, dtype=np.int8)
+    if len(faulty):
+        # A blank stamp is told apart from an unparseable one only where nothing parsed.
+        blank = ~_non_empty(frame[by_column[schema.TIMESTAMP]].iloc[faulty], missing)
+        faults = [
+            codes[schema.CASE][faulty] < 0,
+            codes[schema.ACTIVITY][faulty] < 0,
+            blank & unparsed[faulty],
+            unparsed[faulty],
+        ]
+        first = REASONS.index(REASON_MISSING_CASE) + 1
+        reason[faulty] = np.select(faults, range(first, first + len(faults)))
+    del unparsed
 
-    kept = np.flatnonzero(reason == 0)
-    everything = len(kept) == n  # the usual case: no copy through an identity index
+    kept = np.flatnonzero(reason == 0) if len(faulty) else None  # None: every row
     micros = stamps.array.asi8  # UTC microseconds: comparable across offsets
     order, case_rank, times = _case_time_order(
-        codes[schema.CASE] if everything else codes[schema.CASE][kept],
-        micros if everything else micros[kept],
+        codes[schema.CASE] if kept is None else codes[schema.CASE][kept],
+        micros if kept is None else micros[kept],
+        ranked=case_ranked and kept is None,
     )
-    if not everything:
+    if kept is not None:
         order = kept[order]
     # Ranks are sorted and a duplicate never removes the first row of a case.
     cases = int(case_rank[-1]) + 1 if len(case_rank) else 0
     duplicate = _duplicates(frame, chosen, codes, parsed, order, case_rank, times)
-    del case_rank, times
-    reason[order[duplicate]] = REASONS.index(REASON_DUPLICATE) + 1
-    order = order[~duplicate]
+    del case_rank
+    if duplicate is not None:
+        reason[order[duplicate]] = REASONS.index(REASON_DUPLICATE) + 1
+        order, times = order[~duplicate], times[~duplicate]
 
     encoded = info.get("dictionary_columns", ())
     columns: dict[str, pd.Series] = {}
@@ -1090,7 +1169,11 @@ def _canonical(
     codes.clear()
     columns |= dict(zip(text_columns, texts, strict=True))
     for column, (values, _) in parsed.items():
-        columns[column] = pd.Series(values.array.take(order), copy=False)
+        if column == schema.TIMESTAMP:  # the ordering gathered these stamps already
+            columns[column] = pd.Series(times, dtype=values.dtype, copy=False)
+        else:
+            columns[column] = pd.Series(values.array.take(order), copy=False)
+    del times
     for header, column in chosen.items():
         if column not in schema.CANONICAL:  # explicit renames to other names
             columns[column] = _other_column(frame[header], order, header in encoded)
@@ -1116,10 +1199,11 @@ def _other_column(values: pd.Series, order: np.ndarray, encoded: bool) -> pd.Ser
 
 
 def _case_time_order(
-    case_codes: np.ndarray, stamps: np.ndarray
+    case_codes: np.ndarray, stamps: np.ndarray, *, ranked: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stable order: cases by first appearance, then time; export order for ties. Also the case
-    ranks (0 = the first case) and the stamps in that order, which the duplicate check reuses.
+    ranks (0 = the first case) and the stamps in that order, which the duplicate check and the
+    time column reuse. ``ranked``: the codes already are those ranks.
 
     >>> [a.tolist() for a in _case_time_order(np.array([7, 3, 7]), np.array([5, 1, 2]))]
     [[2, 0, 1], [0, 0, 1], [2, 5, 1]]
@@ -1127,43 +1211,54 @@ def _case_time_order(
     n = len(case_codes)
     if n < 2:
         return np.arange(n), np.zeros(n, dtype=np.int32), stamps
-    # Cases numbered by first appearance (pd.unique hashes and keeps that order; no sort).
-    first = pd.unique(case_codes)
-    rank = np.zeros(int(case_codes.max()) + 1, dtype=np.int32)
-    rank[first] = np.arange(len(first), dtype=np.int32)
-    rank = rank[case_codes]
+    rank = case_codes
+    if not ranked:  # cases numbered by first appearance (pd.unique keeps that order; no sort)
+        first = pd.unique(case_codes)
+        rank = np.zeros(int(case_codes.max()) + 1, dtype=np.int32)
+        rank[first] = np.arange(len(first), dtype=np.int32)
+        rank = rank[case_codes]
     if _in_case_time_order(rank, stamps):
         return np.arange(n), rank, stamps  # an export sorted by case
     # Exports are usually in time order: then ordering by case alone is enough.
-    order = _stable_argsort(rank)
-    rank_sorted, times = rank[order], stamps[order]
-    if _in_case_time_order(rank_sorted, times):
+    order, sizes = _stable_argsort(rank)
+    rank_sorted = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)  # no gather needed
+    times = stamps[order]
+    falls = np.flatnonzero(times[1:] < times[:-1])
+    if np.all(rank_sorted[falls] != rank_sorted[falls + 1]):  # time goes back only between cases
         return order, rank_sorted, times
     order = np.argsort(stamps, kind="stable")
-    order = order[_stable_argsort(rank[order])]
-    return order, rank[order], stamps[order]
+    order = order[_stable_argsort(rank[order])[0]]
+    return order, rank_sorted, stamps[order]
 
 
 def _in_case_time_order(rank: np.ndarray, stamps: np.ndarray) -> bool:
-    same = rank[1:] == rank[:-1]
-    return bool(np.all(rank[1:] >= rank[:-1]) and np.all(~same | (stamps[1:] >= stamps[:-1])))
+    """Whether rows are in case/time order, checked a block at a time: an interleaved export
+    fails in its first block, without full-length temporaries."""
+    block = 1 << 18
+    for start in range(0, len(rank) - 1, block):
+        r, s = rank[start : start + block + 1], stamps[start : start + block + 1]
+        same = r[1:] == r[:-1]
+        if not (np.all(r[1:] >= r[:-1]) and np.all(~same | (s[1:] >= s[:-1]))):
+            return False
+    return True
 
 
-def _stable_argsort(keys: np.ndarray) -> np.ndarray:
-    """``np.argsort(keys, kind="stable")`` for small non-negative integers (case ranks): a
-    counting sort, O(rows + largest key), 7x faster than numpy's at 10 million rows.
+def _stable_argsort(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.argsort(keys, kind="stable")`` for small non-negative integers (case ranks), and the
+    number of rows per key: a counting sort, O(rows + largest key), 7x faster than numpy's at 10
+    million rows.
 
-    >>> _stable_argsort(np.array([70000, 3, 70000, 1, 3])).tolist()
-    [3, 1, 4, 0, 2]
+    >>> [a.tolist() for a in _stable_argsort(np.array([4, 3, 4, 1, 3]))]
+    [[3, 1, 4, 0, 2], [0, 1, 0, 2, 2]]
     """
     if not len(keys):
-        return np.arange(0)
+        return np.arange(0), np.zeros(0, dtype=np.intp)
     try:  # pandas' C counting sort, the one its groupby uses; not public, hence the fallback
         from pandas._libs.algos import groupsort_indexer
     except ImportError:
-        return np.argsort(keys, kind="stable")
-    order, _ = groupsort_indexer(keys.astype(np.intp, copy=False), int(keys.max()) + 1)
-    return order
+        return np.argsort(keys, kind="stable"), np.bincount(keys)
+    order, counts = groupsort_indexer(keys.astype(np.intp, copy=False), int(keys.max()) + 1)
+    return order, counts[1:]  # counts[0]: keys of -1, none here
 
 
 def _duplicates(
@@ -1174,20 +1269,20 @@ def _duplicates(
     order: np.ndarray,
     case: np.ndarray,
     times: np.ndarray,
-) -> np.ndarray:
-    """Mask over ``order``: rows equal, once cleaned, in every column to an earlier one.
+) -> np.ndarray | None:
+    """Mask over ``order``: rows equal, once cleaned, in every column to an earlier one; None
+    when there are none.
     ``case`` and ``times``: the case ranks and UTC stamps of the rows in ``order``."""
-    mask = np.zeros(len(order), dtype=bool)
     if len(order) < 2:
-        return mask
+        return None
     # Equal rows share case and time, so they sit in one run of the sorted order: only rows in
     # such runs are compared column by column.
-    tie = (case[1:] == case[:-1]) & (times[1:] == times[:-1])
+    same_time = np.flatnonzero(times[1:] == times[:-1])
+    tie = same_time[case[same_time] == case[same_time + 1]]
+    if not len(tie):
+        return None
     in_run = np.zeros(len(order), dtype=bool)
-    in_run[1:] |= tie
-    in_run[:-1] |= tie
-    if not in_run.any():
-        return mask
+    in_run[tie] = in_run[tie + 1] = True
     rows = order[in_run]
     compared: list[Any] = [values[rows] for values in codes.values()]
     compared += [values.array.asi8[rows] for values, _ in parsed.values()]
@@ -1197,11 +1292,12 @@ def _duplicates(
         if header not in chosen or chosen[header] not in (*codes, *parsed)
     ]
     runs = pd.DataFrame(dict(enumerate(compared)))
+    mask = np.zeros(len(order), dtype=bool)
     try:
         mask[in_run] = runs.duplicated(keep="first").to_numpy()
     except TypeError:  # unhashable cells: compare their text
         mask[in_run] = runs.astype(str).duplicated(keep="first").to_numpy()
-    return mask
+    return mask if mask.any() else None
 
 
 def _report(
