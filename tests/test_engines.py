@@ -94,3 +94,56 @@ def test_duckdb_quantiles_interpolate_like_numpy():
     )
     assert out["m"].item() == np.percentile(values, 50)
     assert out["q"].item() == np.percentile(values, 90)
+
+
+def test_event_table_codes_text_columns_in_code_point_order():
+    log = pd.DataFrame(
+        {
+            "case:concept:name": ["x", "x", "x", "y"],
+            "concept:name": ["Zeta", "Ánh", "an", "Zeta"],
+            "time:timestamp": pd.to_datetime(
+                ["2024-03-04 08:00", "2024-03-04 09:00", "2024-03-04 10:00", "2024-03-04 11:00"]
+            ).tz_localize("Asia/Ho_Chi_Minh"),
+            "org:group": ["Phòng B", None, "Phòng A", "Phòng B"],
+            "lifecycle:transition": ["Start", "start", "COMPLETE", None],
+        }
+    )
+    events = engines.event_table(log)
+    for column in ("activity", "department", "resource", "procedure", "lifecycle"):
+        assert isinstance(events[column].dtype, pd.CategoricalDtype), column
+    # Categories sorted as Python sorts text (code points), so ENUM order is text order.
+    assert list(events["activity"].cat.categories) == ["Zeta", "an", "Ánh"]
+    assert events["activity"].tolist() == ["Zeta", "Ánh", "an", "Zeta"]
+    assert events["department"].isna().tolist() == [False, True, False, False]
+    assert list(events["lifecycle"].cat.categories) == ["complete", "start"]
+    assert events["procedure"].tolist() == [engines.DEFAULT_PROCEDURE] * 4
+    assert events["resource"].isna().all()
+    assert events["in_sequence"].tolist() == [True, False, True, True]
+
+
+def test_query_returns_text_and_orders_codes_as_text():
+    events = pd.DataFrame(
+        {
+            "idx": [0, 1, 2, 3],
+            "case_id": ["a", "a", "b", "b"],
+            "wm": [0.0, 1.0, 2.0, 3.0],
+            # Categories deliberately out of text order: the query recodes them first.
+            "department": pd.Categorical(
+                ["Ánh", "an", None, "Zeta"], categories=["Ánh", "an", "Zeta"]
+            ),
+        }
+    )
+    sql = """SELECT department, LEAST(department, 'b') AS least_b, COUNT(*) AS n FROM events
+             GROUP BY department ORDER BY department NULLS LAST"""
+    out = engines.query(sql, events=events)
+    assert out["department"].dtype == "str"
+    assert out["department"].tolist()[:3] == sorted(["Ánh", "an", "Zeta"])
+    assert pd.isna(out["department"].iloc[3])
+    assert out["least_b"].tolist()[:3] == ["Zeta", "an", "b"]
+
+
+def test_text_codes_merge_values_with_the_same_text():
+    codes = engines.text_codes(pd.Series([1, "1", None, "Start"], dtype=object), lower=True)
+    assert list(codes.categories) == ["1", "start"]
+    assert codes.codes.tolist() == [0, 0, -1, 1]
+    assert engines.text_codes(pd.Series([None, "b"]), "(all)").tolist() == ["(all)", "b"]

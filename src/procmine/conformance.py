@@ -262,7 +262,8 @@ def _events_for_catalog(log: pd.DataFrame, approved: pd.DataFrame, calendar: Any
                 f"{len(procedures)} procedures, so cases cannot be matched to an approved path. "
                 "Map the export's procedure column when loading, or pass a one-procedure catalog."
             )
-        events["procedure"] = str(procedures[0])
+        # A new frame: an events table passed in by the caller is not changed.
+        events = events.assign(procedure=str(procedures[0]))
     return events
 
 

@@ -208,8 +208,9 @@ def procedure_events(
 def _compact(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
     """The events with activities as a categorical (an ENUM in DuckDB), for the map's window and
     grouping: they sort and hash small integers instead of strings, as the integer ``case_no``
-    does for cases. The codes are one-to-one with the names, so every figure is the same; Spark
-    gets the frame as it is."""
+    does for cases. ``engines.event_table`` codes them already; a hand-built frame is coded here.
+    The codes are one-to-one with the names, so every figure is the same; Spark gets the frame as
+    it is (``engines.query`` gives Spark the text)."""
     missing = int(events["activity"].isna().sum())
     if missing:
         raise ValueError(

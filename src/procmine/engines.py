@@ -10,11 +10,11 @@ The table every analysis reads is ``events`` (see :func:`event_table`):
 ===============  ===========================================================================
 ``idx``          position in the canonical log order (cases sorted by time, ties in export order)
 ``case_id``      the case
-``activity``     the step
-``department``   the department (null when the export had none)
-``resource``     the official (null when absent)
-``procedure``    the procedure (``DEFAULT_PROCEDURE`` when the log has no procedure column)
-``lifecycle``    ``start``/``complete`` or null
+``activity``     the step (coded, see below)
+``department``   the department (null when the export had none; coded)
+``resource``     the official (null when absent; coded)
+``procedure``    the procedure (``DEFAULT_PROCEDURE`` when the log has no procedure column; coded)
+``lifecycle``    ``start``/``complete`` or null (coded)
 ``ts``           the timestamp in the working clock's local time, naive
 ``wm``           the working clock reading: working minutes since the calendar's origin
 ``side_copy``    whether the event is a side copy of a transfer history (for coordination or
@@ -29,10 +29,17 @@ The table every analysis reads is ``events`` (see :func:`event_table`):
 
 ``case_no`` and ``sojourn`` are computed once, when the table is built (:func:`complete_events`);
 a hand-built ``events`` frame passed to :func:`query` gets them there.
+
+The *coded* text columns are pandas categoricals (DuckDB reads them as ENUMs): the figures' joins,
+windows and groupings then hash and move one- or two-byte codes instead of strings. Their
+categories are in code point order (Python's ``sorted``), so ORDER BY, MIN and LEAST on a code
+agree with the text; comparisons with text columns and literals compare the text.
+:func:`query` returns text, never codes: a categorical result column comes back as ``str``.
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -83,36 +90,72 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
     calendar = calendar or WorkCalendar()
     n = len(log)
 
-    def text(column: str) -> pd.Series:
-        if column in log.columns:
-            return log[column].astype("string").reset_index(drop=True)
-        return pd.Series(pd.NA, index=range(n), dtype="string")
+    def coded(column: str, default: str | None = None) -> pd.Categorical:
+        if column not in log.columns:
+            return pd.Categorical.from_codes(
+                np.full(n, 0 if default is not None else -1, dtype=np.int8),
+                categories=pd.Index([default] if default is not None else [], dtype=str),
+            )
+        return text_codes(log[column], default, lower=column == schema.LIFECYCLE)
 
     timestamps = pd.to_datetime(log[schema.TIMESTAMP].reset_index(drop=True))
     local = calendar.localize(timestamps)
-    department = text(schema.DEPARTMENT)
+    department = coded(schema.DEPARTMENT)
     side_copy = (
         log[SIDE_COPY].fillna(False).astype(bool).to_numpy()
         if SIDE_COPY in log.columns
         else np.zeros(n, dtype=bool)
     )
-    procedure = text(schema.PROCEDURE).fillna(DEFAULT_PROCEDURE)
     frame = pd.DataFrame(
         {
             "idx": np.arange(n, dtype=np.int64),
-            "case_id": text(schema.CASE),
-            "activity": text(schema.ACTIVITY),
+            "case_id": log[schema.CASE].astype("string").reset_index(drop=True),
+            "activity": coded(schema.ACTIVITY),
             "department": department,
-            "resource": text(schema.RESOURCE),
-            "procedure": procedure,
-            "lifecycle": text(schema.LIFECYCLE).str.lower(),
+            "resource": coded(schema.RESOURCE),
+            "procedure": coded(schema.PROCEDURE, DEFAULT_PROCEDURE),
+            "lifecycle": coded(schema.LIFECYCLE),
             "ts": local.dt.tz_localize(None),
             "wm": calendar.working_minutes(local),
             "side_copy": side_copy,
-            "in_sequence": department.notna().to_numpy() & ~side_copy,
+            "in_sequence": (department.codes >= 0) & ~side_copy,
         }
     )
     return complete_events(frame)
+
+
+def text_codes(
+    values: pd.Series, default: str | None = None, *, lower: bool = False
+) -> pd.Categorical:
+    """``values`` as text coded in code point order: a categorical whose categories are the
+    distinct texts (``str``), sorted as Python's ``sorted`` sorts them; null stays null, or
+    becomes ``default``; ``lower`` lower-cases the texts (variants merge into one category).
+
+    The text work (str, lower, sort) runs on the distinct values only.
+
+    >>> text_codes(pd.Series(["Ánh", "B", None, "B"])).tolist()
+    ['Ánh', 'B', nan, 'B']
+    >>> list(text_codes(pd.Series(["Ánh", "B", "a"])).categories)
+    ['B', 'a', 'Ánh']
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(), pd.Index(values.cat.categories)
+    else:
+        codes, uniques = pd.factorize(values.reset_index(drop=True))
+        uniques = pd.Index(uniques)
+    names = uniques.astype("string") if len(uniques) else pd.Index([], dtype="string")
+    if lower:
+        names = names.str.lower()
+    if default is not None:
+        names = names.append(pd.Index([default], dtype="string"))
+        codes = np.where(codes < 0, len(uniques), codes)
+    # Distinct raw values that give the same text (1 and "1"; "Start" and "start") merge here.
+    recode, categories = pd.factorize(names, sort=True)
+    recode = np.append(recode, -1)  # code -1 (null) stays null
+    small = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
+    return pd.Categorical.from_codes(
+        recode[codes].astype(small), categories=pd.Index(categories, dtype=str)
+    )
 
 
 def complete_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -176,15 +219,57 @@ def query(sql: str, engine: Any = None, **tables: pd.DataFrame) -> pd.DataFrame:
     ``engine`` is None for embedded DuckDB, or a ``pyspark.sql.SparkSession``. A frame named
     ``events`` gets the columns :func:`complete_events` adds where it lacks them.
 
-    >>> query("SELECT SUM(x) AS s FROM t", t=pd.DataFrame({"x": [1, 2]}))["s"].item()
-    3
+    >>> query("SELECT MAX(x) AS m FROM t", t=pd.DataFrame({"x": [1, 2]}))["m"].item()
+    2
     """
     events = tables.get("events")
     if isinstance(events, pd.DataFrame):
         tables = {**tables, "events": complete_events(events)}
     if engine is None:
-        return _query_duckdb(sql, tables)
-    return _query_spark(sql, engine, tables)
+        tables = {name: _in_text_order(frame) for name, frame in tables.items()}
+        result = _query_duckdb(sql, tables)
+    else:
+        result = _query_spark(sql, engine, tables)
+    # The one place where codes become text again: every figure returns text columns.
+    coded = {
+        column: as_text(values)
+        for column, values in result.items()
+        if isinstance(values.dtype, pd.CategoricalDtype)
+    }
+    return result.assign(**coded) if coded else result
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """A coded (categorical) column as ``str`` text, null where the code is null: what
+    ``values.astype(str)`` gives, taken from the categories instead of value by value.
+
+    >>> as_text(pd.Series(pd.Categorical(["b", None, "a"]))).tolist()
+    ['b', nan, 'a']
+    """
+    categories = pd.array(values.cat.categories.astype(str), dtype=str)
+    taken = categories.take(values.cat.codes.to_numpy(), allow_fill=True)
+    return pd.Series(taken, index=values.index, name=values.name)
+
+
+def _in_text_order(frame: Any) -> Any:
+    """``frame`` with every categorical column coded by :func:`text_codes` unless it already is
+    (text categories in code point order), so that an ENUM sorts as its text."""
+    if not isinstance(frame, pd.DataFrame):
+        return frame
+    recoded = {
+        column: text_codes(values)
+        for column, values in frame.items()
+        if isinstance(values.dtype, pd.CategoricalDtype) and not _in_code_point_order(values)
+    }
+    return frame.assign(**recoded) if recoded else frame
+
+
+def _in_code_point_order(values: pd.Series) -> bool:
+    categories = values.cat.categories
+    if not pd.api.types.is_string_dtype(categories.dtype) or categories.dtype == object:
+        return False
+    listed = categories.tolist()
+    return all(a < b for a, b in pairwise(listed))
 
 
 def _query_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -223,6 +308,17 @@ def to_spark_sql(sql: str) -> str:
 
 def _query_spark(sql: str, spark: Any, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for name, frame in tables.items():
-        data = frame if not isinstance(frame, pd.DataFrame) else spark.createDataFrame(frame)
+        data = frame
+        if isinstance(frame, pd.DataFrame):
+            # Spark has no categorical type: coded columns go as their text.
+            data = spark.createDataFrame(
+                frame.assign(
+                    **{
+                        column: values.astype(object).where(values.notna(), None)
+                        for column, values in frame.items()
+                        if isinstance(values.dtype, pd.CategoricalDtype)
+                    }
+                )
+            )
         data.createOrReplaceTempView(name)
     return spark.sql(to_spark_sql(sql)).toPandas()

@@ -38,21 +38,18 @@ _EVENT_COLUMNS = ("idx", "case_id", "procedure", "department", "wm", "in_sequenc
 # The definitions, as SQL common table expressions. Each is written once and composed below.
 # ---------------------------------------------------------------------------------------------
 
-# Each in-sequence event beside the next in-sequence event of its case: the one place where
-# "consecutive entries of the department sequence" is defined. A run ends where the department
+# Each in-sequence event beside the next in-sequence event of its case (``next_department``,
+# ``next_wm``, and for handoffs their links: :func:`with_sequence_links`, the one place where
+# "consecutive entries of the department sequence" is defined). A run ends where the department
 # differs from the next one, or at the case's last in-sequence event (ends_run = 1), so each run
-# has exactly one end. Both window functions share one window: the engine sorts the events once.
+# has exactly one end.
 _MARKED = """
 marked AS (
   SELECT case_no, procedure, idx, department, wm, next_department, next_wm,
+         handoff_position, return_department, return_first_wm,
          CASE WHEN next_department = department THEN 0 ELSE 1 END AS ends_run
-  FROM (
-    SELECT case_no, procedure, idx, department, wm,
-           LEAD(department) OVER (PARTITION BY case_no ORDER BY idx) AS next_department,
-           LEAD(wm) OVER (PARTITION BY case_no ORDER BY idx) AS next_wm
-    FROM events
-    WHERE in_sequence
-  ) AS paired
+  FROM events
+  WHERE in_sequence
 )"""
 
 # An event's run number is the count of run ends before it: runs 0, 1, ...
@@ -75,20 +72,16 @@ runs AS (
 # A handoff leaves from the last event of run j (its department differs from the next one) to the
 # first event of run j + 1; the handoffs of a case in order are its runs' ends, so the j-th is at
 # position j. Each handoff carries the next one of its case: a bounce is a handoff A → B followed
-# by B → A (runs j, j+1, j+2 in A, B, A), whose round trip ends at the next handoff's first event.
+# by B → A (runs j, j+1, j+2 in A, B, A), whose round trip ends at the next handoff's first event
+# (position and the next handoff: :func:`with_sequence_links`).
 _HANDOFFS = """
 handoffs AS (
-  SELECT case_no, procedure, source, target, wait_minutes, last_idx, last_wm, target_first_wm,
-         ROW_NUMBER() OVER (PARTITION BY case_no ORDER BY last_idx) - 1 AS position,
-         LEAD(target) OVER (PARTITION BY case_no ORDER BY last_idx) AS return_department,
-         LEAD(target_first_wm) OVER (PARTITION BY case_no ORDER BY last_idx) AS return_first_wm
-  FROM (
-    SELECT case_no, procedure, department AS source, next_department AS target,
-           next_wm - wm AS wait_minutes, idx AS last_idx, wm AS last_wm,
-           next_wm AS target_first_wm
-    FROM marked
-    WHERE next_department <> department
-  ) AS ends
+  SELECT case_no, procedure, department AS source, next_department AS target,
+         next_wm - wm AS wait_minutes, idx AS last_idx, wm AS last_wm,
+         next_wm AS target_first_wm, CAST(handoff_position AS BIGINT) AS position,
+         return_department, return_first_wm
+  FROM marked
+  WHERE next_department <> department
 )"""
 
 # Consecutive runs always differ, so return_department = source implies A ≠ B.
@@ -173,7 +166,8 @@ pair_units AS (
 
 HANDOFF_CTES = _MARKED.strip() + "," + _HANDOFFS
 """The CTEs ``marked`` and ``handoffs`` (case_no, procedure, source, target, wait_minutes,
-last_idx, position, …), for figures of other modules that rank handoffs: one definition."""
+last_idx, position, …), for figures of other modules that rank handoffs: one definition. They
+read an events table passed through :func:`with_sequence_links`."""
 
 
 def _with(*ctes: str) -> str:
@@ -631,17 +625,99 @@ def _from_smallest(cycle: list[str]) -> list[str]:
     return cycle[start:] + cycle[:start]
 
 
+def with_sequence_links(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` (an events table) with the links between consecutive entries of each case's
+    department sequence, which the figures' SQL reads (``marked``, ``handoffs``):
+
+    - ``next_department``, ``next_wm``: the department and clock reading of the next in-sequence
+      event of the case in ``idx`` order; null for the case's last one and for events not in
+      sequence;
+    - ``handoff_position``: for an event that hands off (its next entry is in another
+      department), the handoff's position j among the case's handoffs (0, 1, …); -1 otherwise;
+    - ``return_department``, ``return_first_wm``: for a handoff, the target and first reading
+      of the case's next handoff (a bounce when that target is this event's department); null
+      for the case's last handoff and for other events.
+
+    Computed in numpy over the table's (case, idx) order, once per figure: the SQL then needs no
+    window sorting every event of the log (LEAD … OVER (PARTITION BY case ORDER BY idx)), which
+    were the costliest steps of the handoff figures.
+
+    >>> table = pd.DataFrame({"idx": [0, 1, 2, 3], "case_id": ["a"] * 4,
+    ...                       "department": ["X", None, "Y", "X"], "wm": [1.0, 2.0, 4.0, 9.0],
+    ...                       "in_sequence": [True, False, True, True]})
+    >>> linked = with_sequence_links(table)
+    >>> linked[["next_department", "handoff_position", "return_department"]].to_dict("list")
+    {'next_department': ['Y', nan, 'X', nan], 'handoff_position': [0, -1, 1, -1], \
+'return_department': ['X', nan, nan, nan]}
+    """
+    events = engines.complete_events(events)
+    n = len(events)
+    entries = np.flatnonzero(events["in_sequence"].to_numpy(dtype=bool))
+    case_no = events["case_no"].to_numpy()
+    entry_case, entry_idx = case_no[entries], events["idx"].to_numpy()[entries]
+    steps = np.diff(entry_case)
+    if not np.all((steps > 0) | ((steps == 0) & (np.diff(entry_idx) > 0))):
+        order = np.lexsort((entry_idx, entry_case))
+        entries, entry_case = entries[order], entry_case[order]
+    # Consecutive entries: each entry and the next one of its case.
+    same_case = entry_case[1:] == entry_case[:-1]
+    this, following = entries[:-1][same_case], entries[1:][same_case]
+    department = events["department"]
+    codes = _codes(department)
+    hands_off = (codes[this] != codes[following]) & (codes[this] >= 0) & (codes[following] >= 0)
+    # Handoffs of a case in order: their positions, and each one's next handoff in the case.
+    handoff, target_entry = this[hands_off], following[hands_off]
+    handoff_case = case_no[handoff]
+    first = np.r_[True, handoff_case[1:] != handoff_case[:-1]][: len(handoff)]
+    counter = np.arange(len(handoff), dtype=np.int32)
+    position = np.full(n, -1, dtype=np.int32)
+    position[handoff] = counter - np.maximum.accumulate(np.where(first, counter, 0))
+    returning = ~first[1:]
+    returns, return_entry = handoff[:-1][returning], target_entry[1:][returning]
+    # Full-length columns hold codes and readings only (the events table's size is what costs).
+    wm = events["wm"].to_numpy(dtype="float64", na_value=np.nan)
+    next_wm, return_first_wm = np.full(n, np.nan), np.full(n, np.nan)
+    next_wm[this], return_first_wm[returns] = wm[following], wm[return_entry]
+    return events.assign(
+        next_department=_linked(department, codes, this, following),
+        next_wm=next_wm,
+        handoff_position=position,
+        return_department=_linked(department, codes, returns, return_entry),
+        return_first_wm=return_first_wm,
+    )
+
+
+def _linked(
+    department: pd.Series, codes: np.ndarray, rows: np.ndarray, sources: np.ndarray
+) -> pd.api.extensions.ExtensionArray:
+    """The department of event ``sources[k]`` at row ``rows[k]``, null elsewhere."""
+    if isinstance(department.dtype, pd.CategoricalDtype):
+        linked = np.full(len(department), -1, dtype=codes.dtype)
+        linked[rows] = codes[sources]
+        return pd.Categorical.from_codes(linked, dtype=department.dtype)
+    taken = np.full(len(department), -1, dtype=np.int64)
+    taken[rows] = sources
+    return department.array.take(taken, allow_fill=True)
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes equal where the texts are equal, -1 for null."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy()
+    return pd.factorize(values)[0]
+
+
 def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
     """The events table: ``log`` itself when it already is one, else built from the log."""
     if all(column in log.columns for column in _EVENT_COLUMNS):
-        return log
+        return with_sequence_links(log)
     if schema.DEPARTMENT not in log.columns:
         raise schema.MissingColumnError(
             f"Handoffs need the department column '{schema.DEPARTMENT}'; the log has "
             f"{[str(c) for c in log.columns]}. Map your department header onto it when loading "
             "(pm.read_log(..., mapping={'Đơn vị xử lý': 'org:group'}))."
         )
-    return engines.event_table(log, calendar)
+    return with_sequence_links(engines.event_table(log, calendar))
 
 
 def _catalog_events(catalog: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -652,7 +728,7 @@ def _catalog_events(catalog: pd.DataFrame | None) -> pd.DataFrame | None:
     schema.require_columns(catalog, ("procedure", "step", "department"), what="the catalog")
     ordered = catalog.sort_values(["procedure", "step"], kind="stable", ignore_index=True)
     department = ordered["department"].astype("string")
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "idx": np.arange(len(ordered), dtype=np.int64),
             "case_id": ordered["procedure"].astype("string"),
@@ -662,6 +738,7 @@ def _catalog_events(catalog: pd.DataFrame | None) -> pd.DataFrame | None:
             "in_sequence": department.notna().to_numpy(),
         }
     )
+    return with_sequence_links(table)
 
 
 def _reference_tables(

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from procmine import engines, schema
-from procmine.handoffs import HANDOFF_CTES
+from procmine.handoffs import HANDOFF_CTES, with_sequence_links
 
 __all__ = [
     "DEFAULT_EXPLANATIONS",
@@ -239,7 +239,7 @@ step_medians AS (
 steps AS (
   SELECT procedure, activity, given_days FROM catalog_steps
   UNION ALL
-  SELECT DISTINCT procedure, activity, CAST(NULL AS DOUBLE) AS given_days FROM on_time_steps
+  SELECT procedure, activity, CAST(NULL AS DOUBLE) AS given_days FROM step_medians
   WHERE procedure NOT IN (SELECT procedure FROM catalog_steps)
 ),
 weighed AS (
@@ -644,6 +644,8 @@ def _bottleneck_query(
     events = _events(log, calendar)
     split = by != "handoff" and _has_lifecycle_pairs(events)
     build = _bottleneck_sql if kind == "ranking" else _bottleneck_cases_sql
+    if by == "handoff":  # the handoff CTEs read each event's next sequence entry
+        events = with_sequence_links(events)
     table = engines.query(build(by, split), engine, events=events)
     if not split:
         table = table.drop(columns=["waiting_hours", "processing_hours"])
