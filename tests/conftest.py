@@ -25,6 +25,18 @@ def shared_datasets() -> Path:
     return SHARED_DATASETS
 
 
+@pytest.fixture(scope="session")
+def receipt_frame(shared_datasets: Path):
+    """The public receipt log read with pandas alone, as pm4py users read it (not with procmine's
+    loader): pm4py's column names, UTC stamps, sorted by case then time. A fresh copy per test."""
+    import pandas as pd
+
+    log = pd.read_csv(shared_datasets / "receipt.csv.gz")
+    log["time:timestamp"] = pd.to_datetime(log["time:timestamp"], utc=True, format="ISO8601")
+    log = log.sort_values(["case:concept:name", "time:timestamp"], kind="stable")
+    return log.reset_index(drop=True)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 import sys
 from collections import Counter
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -19,7 +18,6 @@ from procmine.calendar import WorkCalendar
 sys._pm4py_welcome_shown = True
 pm4py = pytest.importorskip("pm4py")
 
-PUBLIC = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "public"
 RECEIPT_CALENDAR = WorkCalendar(
     country="NL", timezone="Europe/Amsterdam", office_hours=(("08:00", "17:00"),)
 )
@@ -225,20 +223,9 @@ def test_deviation_sql_transpiles_to_spark():
     assert "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING" in spark
 
 
-def receipt_log() -> pd.DataFrame:
-    path = PUBLIC / "receipt.csv.gz"
-    if not path.exists():
-        pytest.skip(f"public receipt log not found at {path}")
-    log = pd.read_csv(path)
-    log["time:timestamp"] = pd.to_datetime(log["time:timestamp"], utc=True, format="ISO8601")
-    return log.sort_values(["case:concept:name", "time:timestamp"], kind="stable").reset_index(
-        drop=True
-    )
-
-
-def test_receipt_against_its_bpmn_equals_pm4py_alignments():
-    log = receipt_log()
-    bpmn = PUBLIC / "receipt.bpmn"
+def test_receipt_against_its_bpmn_equals_pm4py_alignments(receipt_frame, shared_datasets):
+    log = receipt_frame.copy()
+    bpmn = shared_datasets / "receipt.bpmn"
     found = c.conformance_to_model(log, bpmn, calendar=RECEIPT_CALENDAR)
     assert found.method == "alignments"
     net, im, fm = pm4py.convert_to_petri_net(pm4py.read_bpmn(str(bpmn)))
@@ -250,8 +237,8 @@ def test_receipt_against_its_bpmn_equals_pm4py_alignments():
     assert len(found.cases) == log["case:concept:name"].nunique()
 
 
-def test_receipt_token_replay_equals_pm4py():
-    log = receipt_log()
+def test_receipt_token_replay_equals_pm4py(receipt_frame):
+    log = receipt_frame.copy()
     # The receipt BPMN replays every case perfectly; a noisy model gives figures below 1.
     model = d.discover_model(log, noise=0.3, from_dfg=False, calendar=RECEIPT_CALENDAR)
     found = c.conformance_to_model(log, model, method="token_replay", calendar=RECEIPT_CALENDAR)

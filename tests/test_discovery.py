@@ -7,7 +7,6 @@ import itertools
 import sys
 import unicodedata
 from collections import Counter
-from pathlib import Path
 
 import networkx as nx
 import pandas as pd
@@ -19,26 +18,14 @@ from procmine.calendar import WorkCalendar
 sys._pm4py_welcome_shown = True
 pm4py = pytest.importorskip("pm4py")
 
-PUBLIC = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "public"
 RECEIPT_CALENDAR = WorkCalendar(
     country="NL", timezone="Europe/Amsterdam", office_hours=(("08:00", "17:00"),)
 )
 
 
-def load_receipt() -> pd.DataFrame:
-    path = PUBLIC / "receipt.csv.gz"
-    if not path.exists():
-        pytest.skip(f"public receipt log not found at {path}")
-    log = pd.read_csv(path)
-    log["time:timestamp"] = pd.to_datetime(log["time:timestamp"], utc=True, format="ISO8601")
-    return log.sort_values(["case:concept:name", "time:timestamp"], kind="stable").reset_index(
-        drop=True
-    )
-
-
 @pytest.fixture(scope="module")
-def receipt() -> pd.DataFrame:
-    return load_receipt()
+def receipt(receipt_frame) -> pd.DataFrame:
+    return receipt_frame.copy()
 
 
 def small_log(rows: list[tuple[str, str, str, str | None]], procedure: str = "P") -> pd.DataFrame:
