@@ -646,3 +646,15 @@ def test_sequence_links_equal_a_plain_python_walk():
     for column in ("next_department", "return_department"):
         as_list = [[v if pd.notna(v) else None for v in t[column]] for t in (plain, linked)]
         assert as_list[0] == as_list[1], column
+
+
+def test_event_table_holds_the_sequence_links_once():
+    log = make_log({"c1": ["X", "Y", None, "X", "Y"], "c2": ["Y", "Y", "X"]})
+    events = engines.event_table(log)
+    # The links are in the table; a figure reuses them instead of computing them again.
+    assert set(handoffs.SEQUENCE_LINKS) <= set(events.columns)
+    assert handoffs.with_sequence_links(events) is events
+    relinked = handoffs.with_sequence_links(events.drop(columns=list(handoffs.SEQUENCE_LINKS)))
+    pd.testing.assert_frame_equal(relinked, events)
+    # c1: X, Y, X, Y -> handoffs at positions 0, 1, 2; c2: Y, Y, X -> one handoff.
+    assert events["handoff_position"].tolist() == [0, 1, -1, 2, -1, -1, 0, -1]

@@ -625,6 +625,11 @@ def _from_smallest(cycle: list[str]) -> list[str]:
     return cycle[start:] + cycle[:start]
 
 
+SEQUENCE_LINKS = (
+    "next_department", "next_wm", "handoff_position", "return_department", "return_first_wm",
+)  # fmt: skip
+
+
 def with_sequence_links(events: pd.DataFrame) -> pd.DataFrame:
     """``events`` (an events table) with the links between consecutive entries of each case's
     department sequence, which the figures' SQL reads (``marked``, ``handoffs``):
@@ -638,9 +643,10 @@ def with_sequence_links(events: pd.DataFrame) -> pd.DataFrame:
       of the case's next handoff (a bounce when that target is this event's department); null
       for the case's last handoff and for other events.
 
-    Computed in numpy over the table's (case, idx) order, once per figure: the SQL then needs no
-    window sorting every event of the log (LEAD … OVER (PARTITION BY case ORDER BY idx)), which
-    were the costliest steps of the handoff figures.
+    Computed in numpy over the table's (case, idx) order: the SQL then needs no window sorting
+    every event of the log (LEAD … OVER (PARTITION BY case ORDER BY idx)), which were the
+    costliest steps of the handoff figures. :func:`procmine.engines.event_table` adds them once;
+    a table that has them is returned as it is.
 
     >>> table = pd.DataFrame({"idx": [0, 1, 2, 3], "case_id": ["a"] * 4,
     ...                       "department": ["X", None, "Y", "X"], "wm": [1.0, 2.0, 4.0, 9.0],
@@ -651,6 +657,8 @@ def with_sequence_links(events: pd.DataFrame) -> pd.DataFrame:
 'return_department': ['X', nan, nan, nan]}
     """
     events = engines.complete_events(events)
+    if all(column in events.columns for column in SEQUENCE_LINKS):
+        return events
     n = len(events)
     entries = np.flatnonzero(events["in_sequence"].to_numpy(dtype=bool))
     case_no = events["case_no"].to_numpy()
