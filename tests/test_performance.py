@@ -322,6 +322,18 @@ def test_deadline_column_date_time_date_only_and_number():
         bn.on_time(tet_log())
 
 
+def test_the_events_table_carries_the_deadline_column():
+    # Passing the events table instead of the log must not lose the export's own deadlines.
+    log = tet_log()
+    log[bn.schema.DEADLINE] = pd.to_datetime(
+        ["2024-02-15 16:10", "2024-02-15 16:10", "2024-02-15", "2024-02-15"], format="ISO8601"
+    )
+    events = engines.event_table(log)
+    pd.testing.assert_frame_equal(bn.on_time(events), bn.on_time(log))
+    with pytest.raises(ValueError, match="need deadlines"):
+        bn.on_time(engines.event_table(tet_log()))
+
+
 def held_log() -> tuple[pd.DataFrame, pd.DataFrame]:
     catalog = pd.DataFrame(
         {

@@ -23,6 +23,7 @@ The table every analysis reads is ``events`` (see :func:`event_table`):
                  not a side copy)
 ``case_no``      the case as an integer (one-to-one with ``case_id``): figures partition and
                  group by it, and read ``case_id`` only where their output shows it
+``deadline``     the log's ``case:deadline`` as the export gave it (only when the log has one)
 ``sojourn``      working minutes since the previous event of the case that is not a side copy
                  (null for the first, and for side copies: they hold no time)
 ===============  ===========================================================================
@@ -124,6 +125,10 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
             "in_sequence": (department.codes >= 0) & ~side_copy,
         }
     )
+    if schema.DEADLINE in log.columns:
+        # Kept as the export gave it (a due date-time or a number of working days), so the
+        # deadline figures read it from the events table as they would from the log.
+        frame["deadline"] = log[schema.DEADLINE].reset_index(drop=True)
     # The handoff figures' links between consecutive department-sequence entries, computed once
     # here rather than by each figure (0.5–0.6 s each at 10 M events, for 210 MB more table).
     from procmine.handoffs import with_sequence_links

@@ -518,9 +518,19 @@ def _catalog_tables(catalog: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.Data
     return deadlines, steps.astype({"given_days": "float64"})
 
 
+def _deadline_source(log: pd.DataFrame, column: str | None) -> tuple[str, str | None]:
+    """(case column, deadline column) to read case deadlines from: the log's own, or the
+    ``deadline`` that an events table carries for the log's ``case:deadline``."""
+    if engines.is_event_table(log):
+        carried = column == schema.DEADLINE and "deadline" in log.columns
+        return "case_id", "deadline" if carried else None
+    return schema.CASE, column if column is not None and column in log.columns else None
+
+
 def _case_deadlines(log: pd.DataFrame, calendar: Any, column: str | None) -> pd.DataFrame:
     """Per case with a value in ``column``: ``due_wm`` (a date-time deadline, read on the working
     clock) or ``deadline_days`` (a number of working days)."""
+    case_column, column = _deadline_source(log, column)
     empty = pd.DataFrame(
         {
             "case_id": pd.Series(dtype=str),
@@ -528,9 +538,9 @@ def _case_deadlines(log: pd.DataFrame, calendar: Any, column: str | None) -> pd.
             "deadline_days": pd.Series(dtype="float64"),
         }
     )
-    if column is None or column not in log.columns:
+    if column is None:
         return empty
-    values = log.groupby(log[schema.CASE].astype(str), sort=False)[column].first().dropna()
+    values = log.groupby(log[case_column].astype(str), sort=False)[column].first().dropna()
     if values.empty:
         return empty
     frame = pd.DataFrame({"case_id": values.index.astype(str)})
@@ -563,8 +573,7 @@ def _deadline_tables(
     events: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
     deadlines, steps = _catalog_tables(catalog)
-    has_column = deadline_column is not None and deadline_column in log.columns
-    if catalog is None and not has_column:
+    if catalog is None and _deadline_source(log, deadline_column)[1] is None:
         raise ValueError(
             "on-time figures need deadlines: pass a catalog (deadline_working_days per "
             f"procedure) or a log with a deadline column ({deadline_column!r} not found)."
