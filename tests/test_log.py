@@ -612,6 +612,24 @@ def test_text_columns_built_from_codes_are_exact_str_columns():
     assert _materialise(dictionary, np.array([0, 2], dtype=np.int32)).tolist() == ["a", "bb"]
 
 
+def test_text_columns_taken_at_an_order_are_the_gathered_values():
+    import pyarrow as pa
+
+    dictionary = pa.array(["a", "Phòng Lao động - Thương binh và Xã hội", "bb"], pa.large_string())
+    codes = np.array([0, 1, -1, 0, 1, 2, 0], dtype=np.int32)
+    # A subset in a new order, holding mostly the long value (the padding case) and a null.
+    order = np.array([4, 2, 1, 6], dtype=np.int64)
+    column = _materialise(dictionary, codes, pa.array(order))
+    assert [None if pd.isna(v) else v for v in column.tolist()] == [
+        "Phòng Lao động - Thương binh và Xã hội",
+        None,
+        "Phòng Lao động - Thương binh và Xã hội",
+        "a",
+    ]
+    assert column.dtype == "str"
+    assert _materialise(dictionary, codes, pa.array(np.zeros(0, np.int64))).tolist() == []
+
+
 def test_receipt_log_goes_straight_into_pm4py(shared_datasets):
     import sys
 
