@@ -18,6 +18,8 @@ from procmine.log import (
     MISSING_VALUES,
     REASONS,
     _case_time_order,
+    _encode_text,
+    _gather,
     _materialise,
     _stable_argsort,
     detect_encoding,
@@ -595,6 +597,39 @@ def test_order_matches_a_lexicographic_sort():
         order, sizes = _stable_argsort(codes)
         assert order.tolist() == np.argsort(codes, kind="stable").tolist()
         assert sizes.tolist() == np.bincount(codes).tolist()
+
+
+def test_gathers_in_halves_are_writable_and_exact(monkeypatch):
+    import procmine.log
+
+    values = np.arange(100, 111, dtype=np.int64)
+    order = np.array([10, 0, 5, 5, 3, 9, 1])
+    monkeypatch.setattr(procmine.log, "_PARALLEL_ROWS", 2)  # the two-core path on 7 rows
+    gathered = _gather(values, order)
+    assert gathered.tolist() == [110, 100, 105, 105, 103, 109, 101]
+    assert gathered.flags.writeable
+    # The time column built from them stays an ordinary, editable pandas column.
+    frame = pd.DataFrame(
+        {CASE: ["b", "a", "b", "a"], ACT: ["x"] * 4, TS: ["02/01/2024", "01/01/2024"] * 2}
+    )
+    log = read_log(frame)
+    assert log[TS].dtype == "datetime64[us, Asia/Ho_Chi_Minh]"
+    assert log[TS].array._ndarray.flags.writeable
+    log.loc[0, TS] = pd.Timestamp("2025-05-05", tz="Asia/Ho_Chi_Minh")
+    assert str(log.loc[0, TS]) == "2025-05-05 00:00:00+07:00"
+
+
+@pytest.mark.parametrize("clean", [True, False])
+def test_codes_of_clean_and_dirty_text(clean):
+    # Clean text skips the second hashing; dirty text merges variants and nulls tokens.
+    raw = ["Tiếp nhận", "Thẩm định", "Tiếp nhận", None, "Trình ký"]
+    if not clean:
+        raw += [" Tiếp  nhận ", unicodedata.normalize("NFD", "Thẩm định"), "NULL"]
+    dictionary, codes, nulled, first_seen = _encode_text(pd.Series(raw, dtype=object), ["NULL"])
+    assert dictionary.to_pylist() == ["Tiếp nhận", "Thẩm định", "Trình ký"]
+    assert codes.tolist() == [0, 1, 0, -1, 2] + ([] if clean else [0, 1, -1])
+    assert nulled == (0 if clean else 1)
+    assert first_seen
 
 
 def test_text_columns_built_from_codes_are_exact_str_columns():
