@@ -601,7 +601,7 @@ def test_sequence_links_equal_a_plain_python_walk():
         (8, "a", "Y", 80.0, True),
     ]
     table = pd.DataFrame(rows, columns=["idx", "case_id", "department", "wm", "in_sequence"])
-    linked = handoffs.with_sequence_links(
+    linked = engines.with_sequence_links(
         table.assign(department=table["department"].astype("category"))
     )
 
@@ -636,7 +636,7 @@ def test_sequence_links_equal_a_plain_python_walk():
         0, 1, 2, -1, 0,
     ]  # fmt: skip
     # Text departments (a hand-built frame) link the same way.
-    plain = handoffs.with_sequence_links(
+    plain = engines.with_sequence_links(
         table.assign(department=table["department"].astype("string"))
     )
     pd.testing.assert_frame_equal(
@@ -652,9 +652,9 @@ def test_event_table_holds_the_sequence_links_once():
     log = make_log({"c1": ["X", "Y", None, "X", "Y"], "c2": ["Y", "Y", "X"]})
     events = engines.event_table(log)
     # The links are in the table; a figure reuses them instead of computing them again.
-    assert set(handoffs.SEQUENCE_LINKS) <= set(events.columns)
-    assert handoffs.with_sequence_links(events) is events
-    relinked = handoffs.with_sequence_links(events.drop(columns=list(handoffs.SEQUENCE_LINKS)))
+    assert set(engines.SEQUENCE_LINKS) <= set(events.columns)
+    assert engines.with_sequence_links(events) is events
+    relinked = engines.with_sequence_links(events.drop(columns=list(engines.SEQUENCE_LINKS)))
     pd.testing.assert_frame_equal(relinked, events)
     # c1: X, Y, X, Y -> handoffs at positions 0, 1, 2; c2: Y, Y, X -> one handoff.
     assert events["handoff_position"].tolist() == [0, 1, -1, 2, -1, -1, 0, -1]

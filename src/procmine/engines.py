@@ -32,7 +32,8 @@ The table every analysis reads is ``events`` (see :func:`event_table`):
 a hand-built ``events`` frame passed to :func:`query` gets them there. So are the handoff figures'
 links between consecutive entries of each case's department sequence (``next_department``,
 ``next_wm``, ``handoff_position``, ``return_department``, ``return_first_wm``:
-:func:`procmine.handoffs.with_sequence_links`); the handoff figures add them to a table without.
+:func:`with_sequence_links`, the one definition of consecutive entries of a department
+sequence); the handoff figures add them to a table without.
 
 The *coded* text columns are pandas categoricals (DuckDB reads them as ENUMs): the figures' joins,
 windows and groupings then hash and move one- or two-byte codes instead of strings. Their
@@ -131,8 +132,6 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
         frame["deadline"] = log[schema.DEADLINE].reset_index(drop=True)
     # The handoff figures' links between consecutive department-sequence entries, computed once
     # here rather than by each figure (0.5–0.6 s each at 10 M events, for 210 MB more table).
-    from procmine.handoffs import with_sequence_links
-
     return with_sequence_links(complete_events(frame))
 
 
@@ -223,6 +222,96 @@ def _sojourns(
     held = wm[has_previous] - wm[previous[has_previous]]
     sojourn[has_previous if order is None else order[has_previous]] = held
     return sojourn
+
+
+SEQUENCE_LINKS = (
+    "next_department", "next_wm", "handoff_position", "return_department", "return_first_wm",
+)  # fmt: skip
+
+
+def with_sequence_links(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` (an events table) with the links between consecutive entries of each case's
+    department sequence, which the figures' SQL reads (``marked``, ``handoffs``):
+
+    - ``next_department``, ``next_wm``: the department and clock reading of the next in-sequence
+      event of the case in ``idx`` order; null for the case's last one and for events not in
+      sequence;
+    - ``handoff_position``: for an event that hands off (its next entry is in another
+      department), the handoff's position j among the case's handoffs (0, 1, …); -1 otherwise;
+    - ``return_department``, ``return_first_wm``: for a handoff, the target and first reading
+      of the case's next handoff (a bounce when that target is this event's department); null
+      for the case's last handoff and for other events.
+
+    Computed in numpy over the table's (case, idx) order: the SQL then needs no window sorting
+    every event of the log (LEAD … OVER (PARTITION BY case ORDER BY idx)), which were the
+    costliest steps of the handoff figures. :func:`event_table` adds them once;
+    a table that has them is returned as it is.
+
+    >>> table = pd.DataFrame({"idx": [0, 1, 2, 3], "case_id": ["a"] * 4,
+    ...                       "department": ["X", None, "Y", "X"], "wm": [1.0, 2.0, 4.0, 9.0],
+    ...                       "in_sequence": [True, False, True, True]})
+    >>> linked = with_sequence_links(table)
+    >>> linked[["next_department", "handoff_position", "return_department"]].to_dict("list")
+    {'next_department': ['Y', nan, 'X', nan], 'handoff_position': [0, -1, 1, -1], \
+'return_department': ['X', nan, nan, nan]}
+    """
+    events = complete_events(events)
+    if all(column in events.columns for column in SEQUENCE_LINKS):
+        return events
+    n = len(events)
+    entries = np.flatnonzero(events["in_sequence"].to_numpy(dtype=bool))
+    case_no = events["case_no"].to_numpy()
+    entry_case, entry_idx = case_no[entries], events["idx"].to_numpy()[entries]
+    steps = np.diff(entry_case)
+    if not np.all((steps > 0) | ((steps == 0) & (np.diff(entry_idx) > 0))):
+        order = np.lexsort((entry_idx, entry_case))
+        entries, entry_case = entries[order], entry_case[order]
+    # Consecutive entries: each entry and the next one of its case.
+    same_case = entry_case[1:] == entry_case[:-1]
+    this, following = entries[:-1][same_case], entries[1:][same_case]
+    department = events["department"]
+    codes = _codes(department)
+    hands_off = (codes[this] != codes[following]) & (codes[this] >= 0) & (codes[following] >= 0)
+    # Handoffs of a case in order: their positions, and each one's next handoff in the case.
+    handoff, target_entry = this[hands_off], following[hands_off]
+    handoff_case = case_no[handoff]
+    first = np.r_[True, handoff_case[1:] != handoff_case[:-1]][: len(handoff)]
+    counter = np.arange(len(handoff), dtype=np.int32)
+    position = np.full(n, -1, dtype=np.int32)
+    position[handoff] = counter - np.maximum.accumulate(np.where(first, counter, 0))
+    returning = ~first[1:]
+    returns, return_entry = handoff[:-1][returning], target_entry[1:][returning]
+    # Full-length columns hold codes and readings only (the events table's size is what costs).
+    wm = events["wm"].to_numpy(dtype="float64", na_value=np.nan)
+    next_wm, return_first_wm = np.full(n, np.nan), np.full(n, np.nan)
+    next_wm[this], return_first_wm[returns] = wm[following], wm[return_entry]
+    return events.assign(
+        next_department=_linked(department, codes, this, following),
+        next_wm=next_wm,
+        handoff_position=position,
+        return_department=_linked(department, codes, returns, return_entry),
+        return_first_wm=return_first_wm,
+    )
+
+
+def _linked(
+    department: pd.Series, codes: np.ndarray, rows: np.ndarray, sources: np.ndarray
+) -> pd.api.extensions.ExtensionArray:
+    """The department of event ``sources[k]`` at row ``rows[k]``, null elsewhere."""
+    if isinstance(department.dtype, pd.CategoricalDtype):
+        linked = np.full(len(department), -1, dtype=codes.dtype)
+        linked[rows] = codes[sources]
+        return pd.Categorical.from_codes(linked, dtype=department.dtype)
+    taken = np.full(len(department), -1, dtype=np.int64)
+    taken[rows] = sources
+    return department.array.take(taken, allow_fill=True)
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes equal where the texts are equal, -1 for null."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy()
+    return pd.factorize(values)[0]
 
 
 def query(sql: str, engine: Any = None, **tables: pd.DataFrame) -> pd.DataFrame:

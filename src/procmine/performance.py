@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from procmine import engines, schema
-from procmine.handoffs import HANDOFF_CTES, with_sequence_links
+from procmine.engines import with_sequence_links
+from procmine.handoffs import HANDOFF_CTES
 
 __all__ = [
     "DEFAULT_EXPLANATIONS",
