@@ -73,34 +73,35 @@ WITH steps AS (
 )
 """
 
-_MAP_SQL = (
-    _STEPS
-    + """
-SELECT GROUPING(previous) = 1 AS is_node,
-       previous,
-       activity,
-       COUNT(*) AS frequency,
+
+def _arc_counts_sql(performance: bool) -> str:
+    """Arcs and activities in one pass: counts always; with ``performance`` also distinct cases
+    and the median and 90th percentile of the working-time wait (the map), without them the
+    directly-follows graph alone (what the model needs)."""
+    figures = (
+        """
        COUNT(DISTINCT case_no) AS cases,
        MEDIAN(sojourn) / 60.0 AS median_hours,
-       QUANTILE_CONT(sojourn, 0.9) / 60.0 AS p90_hours,
-       SUM(CASE WHEN is_last THEN 1 ELSE 0 END) AS ends
-FROM steps
-GROUP BY GROUPING SETS ((previous, activity), (activity))
-"""
-)
-
-_DFG_SQL = (
-    _STEPS
-    + """
+       QUANTILE_CONT(sojourn, 0.9) / 60.0 AS p90_hours,"""
+        if performance
+        else ""
+    )
+    return (
+        _STEPS
+        + f"""
 SELECT GROUPING(previous) = 1 AS is_node,
        previous,
        activity,
-       COUNT(*) AS frequency,
+       COUNT(*) AS frequency,{figures}
        SUM(CASE WHEN is_last THEN 1 ELSE 0 END) AS ends
 FROM steps
 GROUP BY GROUPING SETS ((previous, activity), (activity))
 """
-)
+    )
+
+
+_MAP_SQL = _arc_counts_sql(performance=True)
+_DFG_SQL = _arc_counts_sql(performance=False)
 
 # A case's variant is its activities in log order; its duration is the working time from its
 # first to its last event.
