@@ -147,3 +147,53 @@ def test_text_codes_merge_values_with_the_same_text():
     assert list(codes.categories) == ["1", "start"]
     assert codes.codes.tolist() == [0, 0, -1, 1]
     assert engines.text_codes(pd.Series([None, "b"]), "(all)").tolist() == ["(all)", "b"]
+
+
+def test_activity_links_follow_idx_within_each_case_whatever_the_row_order():
+    # Rows interleave two cases out of idx order, as a hand-built frame may.
+    raw = pd.DataFrame(
+        {
+            "idx": [5, 0, 3, 1, 4, 2],
+            "case_id": ["b", "a", "a", "b", "a", "b"],
+            "activity": ["Ký", "Nhận", "Thẩm định", "Nhận", "Ký", "Thẩm định"],
+            "wm": [70.0, 10.0, 30.0, 50.0, 42.0, 60.0],
+        }
+    )
+    out = engines.with_activity_links(raw)
+    # Plain Python: each case's events in idx order, each one's predecessor and whether it ends.
+    expected = {}
+    for _, group in raw.sort_values("idx").groupby("case_id"):
+        activities, positions = group["activity"].tolist(), group["idx"].tolist()
+        for k, position in enumerate(positions):
+            expected[position] = (activities[k - 1] if k else None, k == len(positions) - 1)
+    got = {
+        row.idx: (None if pd.isna(row.previous_activity) else row.previous_activity, row.is_last)
+        for row in out.itertuples()
+    }
+    assert got == expected
+    assert got[3] == ("Nhận", False) and got[4] == ("Thẩm định", True)
+    assert engines.with_activity_links(out) is out
+
+
+def test_event_table_links_consecutive_events_with_the_activity_codes():
+    log = pd.DataFrame(
+        {
+            "case:concept:name": ["c1", "c1", "c1", "c2", "c2"],
+            "concept:name": ["Nhận", "Duyệt", "Nhận", "Duyệt", "Ký"],
+            "time:timestamp": pd.to_datetime(
+                [
+                    "2024-03-04 08:00",
+                    "2024-03-04 09:00",
+                    "2024-03-05 08:00",
+                    "2024-03-04 08:00",
+                    "2024-03-06 10:00",
+                ]
+            ),
+        }
+    )
+    events = engines.event_table(log)
+    assert events["previous_activity"].dtype == events["activity"].dtype
+    assert [None if pd.isna(v) else v for v in events["previous_activity"]] == [
+        None, "Nhận", "Duyệt", None, "Duyệt",
+    ]  # fmt: skip
+    assert events["is_last"].tolist() == [False, False, True, False, True]

@@ -26,6 +26,9 @@ The table every analysis reads is ``events`` (see :func:`event_table`):
 ``deadline``     the log's ``case:deadline`` as the export gave it (only when the log has one)
 ``sojourn``      working minutes since the previous event of the case that is not a side copy
                  (null for the first, and for side copies: they hold no time)
+``previous_activity``  the activity of the case's previous event in ``idx`` order (null for
+                 its first event); ``is_last``: no later event in the case. The map's
+                 directly-follows arcs (:func:`with_activity_links`)
 ===============  ===========================================================================
 
 ``case_no`` and ``sojourn`` are computed once, when the table is built (:func:`complete_events`);
@@ -33,7 +36,8 @@ a hand-built ``events`` frame passed to :func:`query` gets them there. So are th
 links between consecutive entries of each case's department sequence (``next_department``,
 ``next_wm``, ``handoff_position``, ``return_department``, ``return_first_wm``:
 :func:`with_sequence_links`, the one definition of consecutive entries of a department
-sequence); the handoff figures add them to a table without.
+sequence); the handoff figures add them to a table without. Likewise the links between
+consecutive events (:func:`with_activity_links`), which the process map reads.
 
 The *coded* text columns are pandas categoricals (DuckDB reads them as ENUMs): the figures' joins,
 windows and groupings then hash and move one- or two-byte codes instead of strings. Their
@@ -44,6 +48,8 @@ agree with the text; comparisons with text columns and literals compare the text
 
 from __future__ import annotations
 
+import os
+import threading
 from itertools import pairwise
 from typing import Any
 
@@ -132,7 +138,7 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
         frame["deadline"] = log[schema.DEADLINE].reset_index(drop=True)
     # The handoff figures' links between consecutive department-sequence entries, computed once
     # here rather than by each figure (0.5–0.6 s each at 10 M events, for 210 MB more table).
-    return with_sequence_links(complete_events(frame))
+    return with_sequence_links(with_activity_links(complete_events(frame)))
 
 
 def text_codes(
@@ -206,10 +212,7 @@ def _sojourns(
     sojourn = np.full(len(case_no), np.nan)
     if not len(case_no):
         return sojourn
-    # Read in (case, idx) order; the events table is in it already (cases are contiguous).
-    steps = np.diff(case_no)
-    in_order = bool(np.all((steps > 0) | ((steps == 0) & (np.diff(idx) > 0))))
-    order = None if in_order else np.lexsort((idx, case_no))
+    order = _case_order(case_no, idx)
     if order is not None:
         case_no, wm, side_copy = case_no[order], wm[order], side_copy[order]
     position = np.arange(len(case_no))
@@ -222,6 +225,51 @@ def _sojourns(
     held = wm[has_previous] - wm[previous[has_previous]]
     sojourn[has_previous if order is None else order[has_previous]] = held
     return sojourn
+
+
+def _case_order(case_no: np.ndarray, idx: np.ndarray) -> np.ndarray | None:
+    """The permutation that puts rows in (case, idx) order, or None when they are in it already
+    (an events table is: its cases are contiguous and in ``idx`` order)."""
+    steps = np.diff(case_no)
+    if np.all((steps > 0) | ((steps == 0) & (np.diff(idx) > 0))):
+        return None
+    return np.lexsort((idx, case_no))
+
+
+ACTIVITY_LINKS = ("previous_activity", "is_last")
+
+
+def with_activity_links(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` with the links between consecutive events of each case in ``idx`` order, which
+    the process map's directly-follows arcs read: ``previous_activity`` (the activity of the
+    case's previous event; null for its first) and ``is_last`` (the case has no later event).
+
+    Computed once in numpy over the table's (case, idx) order, so the map's SQL needs no window
+    sorting every event (LAG … OVER (PARTITION BY case ORDER BY idx)). A table that has them is
+    returned as it is.
+
+    >>> table = pd.DataFrame({"idx": [0, 1, 2], "case_id": ["a", "a", "b"],
+    ...                       "activity": ["Nhận", "Duyệt", "Nhận"], "wm": [1.0, 2.0, 3.0]})
+    >>> with_activity_links(table)[["previous_activity", "is_last"]].to_dict("list")
+    {'previous_activity': [nan, 'Nhận', nan], 'is_last': [False, True, True]}
+    """
+    events = complete_events(events)
+    if all(column in events.columns for column in ACTIVITY_LINKS):
+        return events
+    n = len(events)
+    case_no = events["case_no"].to_numpy()
+    order = _case_order(case_no, events["idx"].to_numpy())
+    rows = np.arange(n) if order is None else order
+    in_order = case_no[rows]
+    # Rows k - 1 and k (in case order) are consecutive events of one case.
+    follows = np.flatnonzero(in_order[1:] == in_order[:-1]) + 1
+    is_last = np.ones(n, dtype=bool)
+    is_last[rows[follows - 1]] = False
+    activity = events["activity"]
+    return events.assign(
+        previous_activity=_linked(activity, _codes(activity), rows[follows], rows[follows - 1]),
+        is_last=is_last,
+    )
 
 
 SEQUENCE_LINKS = (
@@ -262,9 +310,8 @@ def with_sequence_links(events: pd.DataFrame) -> pd.DataFrame:
     entries = np.flatnonzero(events["in_sequence"].to_numpy(dtype=bool))
     case_no = events["case_no"].to_numpy()
     entry_case, entry_idx = case_no[entries], events["idx"].to_numpy()[entries]
-    steps = np.diff(entry_case)
-    if not np.all((steps > 0) | ((steps == 0) & (np.diff(entry_idx) > 0))):
-        order = np.lexsort((entry_idx, entry_case))
+    order = _case_order(entry_case, entry_idx)
+    if order is not None:
         entries, entry_case = entries[order], entry_case[order]
     # Consecutive entries: each entry and the next one of its case.
     same_case = entry_case[1:] == entry_case[:-1]
@@ -295,16 +342,16 @@ def with_sequence_links(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def _linked(
-    department: pd.Series, codes: np.ndarray, rows: np.ndarray, sources: np.ndarray
+    values: pd.Series, codes: np.ndarray, rows: np.ndarray, sources: np.ndarray
 ) -> pd.api.extensions.ExtensionArray:
-    """The department of event ``sources[k]`` at row ``rows[k]``, null elsewhere."""
-    if isinstance(department.dtype, pd.CategoricalDtype):
-        linked = np.full(len(department), -1, dtype=codes.dtype)
+    """The value of event ``sources[k]`` at row ``rows[k]``, null elsewhere (same dtype)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        linked = np.full(len(values), -1, dtype=codes.dtype)
         linked[rows] = codes[sources]
-        return pd.Categorical.from_codes(linked, dtype=department.dtype)
-    taken = np.full(len(department), -1, dtype=np.int64)
+        return pd.Categorical.from_codes(linked, dtype=values.dtype)
+    taken = np.full(len(values), -1, dtype=np.int64)
     taken[rows] = sources
-    return department.array.take(taken, allow_fill=True)
+    return values.array.take(taken, allow_fill=True)
 
 
 def _codes(values: pd.Series) -> np.ndarray:
@@ -373,10 +420,25 @@ def _in_code_point_order(values: pd.Series) -> bool:
     return all(a < b for a, b in pairwise(listed))
 
 
-def _query_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+_DATABASE: dict[int, Any] = {}  # process id -> the embedded database (a fork gets its own)
+_DATABASE_LOCK = threading.Lock()
+
+
+def _duckdb() -> Any:
+    """The process's embedded DuckDB database, opened once: opening one costs ~15 ms, a cursor
+    (a connection of its own, so registered frames and threads never meet) nothing."""
     import duckdb
 
-    with duckdb.connect(config=_DUCKDB_CONFIG) as con:
+    with _DATABASE_LOCK:
+        database = _DATABASE.get(os.getpid())
+        if database is None:
+            _DATABASE.clear()
+            database = _DATABASE[os.getpid()] = duckdb.connect(config=_DUCKDB_CONFIG)
+        return database
+
+
+def _query_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    with _duckdb().cursor() as con:
         for name, frame in tables.items():
             con.register(name, frame)
         return con.execute(sql).df()
