@@ -34,7 +34,8 @@ import os
 import resource
 import subprocess
 import sys
-import time
+
+from timing import best_of, repeats  # benchmarks/timing.py
 
 sys._pm4py_welcome_shown = True  # the banner belongs in the README, not in benchmark output
 
@@ -90,9 +91,9 @@ def _child_procmine(events: int, seed: int) -> dict:
     engines.query("SELECT 1 AS warm_up")
     _reset_peak()
     calendar = WorkCalendar()
-    repeat = _repeats(events)
+    repeat = repeats(events)
     result["repeat"] = repeat
-    result["event_table"], frame = _best_of(repeat, lambda: engines.event_table(log, calendar))
+    result["event_table"], frame = best_of(repeat, lambda: engines.event_table(log, calendar))
     stage_peaks = {"event_table": _status_mb("VmHWM")}
 
     calls = {
@@ -109,7 +110,7 @@ def _child_procmine(events: int, seed: int) -> dict:
     rows = {}
     for name in FIGURES:
         _reset_peak()  # each figure's own peak (the log and the events table held)
-        result[name], out = _best_of(repeat, calls[name])
+        result[name], out = best_of(repeat, calls[name])
         rows[name] = out.number_of_edges() if name == "handoff_network" else len(out)
         del out
         stage_peaks[name] = _status_mb("VmHWM")
@@ -135,32 +136,16 @@ def _child_pm4py(events: int, seed: int) -> dict:
     ).reset_index(drop=True)
     result: dict = {"events": len(log), "rss_after_log_mb": _status_mb("VmRSS")}
     _reset_peak()
-    repeat = _repeats(events)
-    result["handover"], _ = _best_of(
+    repeat = repeats(events)
+    result["handover"], _ = best_of(
         repeat, lambda: pm4py.discover_handover_of_work_network(log, resource_key="org:group")
     )
-    result["subcontracting"], _ = _best_of(
+    result["subcontracting"], _ = best_of(
         repeat, lambda: pm4py.discover_subcontracting_network(log, resource_key="org:group")
     )
     result["peak_mb"] = _peak_mb()
     result["analysis_peak_mb"] = _status_mb("VmHWM")
     return result
-
-
-def _repeats(events: int) -> int:
-    """Runs per measurement: the best of three up to two million events (single timings on this
-    shared machine vary by ±30 %), one above (a 10 M run takes a minute)."""
-    return 3 if events <= 2_000_000 else 1
-
-
-def _best_of(repeat: int, call):  # -> tuple[float, result of the last call]
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        del out
-        started = time.perf_counter()
-        out = call()
-        best = min(best, time.perf_counter() - started)
-    return best, out
 
 
 def _run_child(kind: str, events: int, seed: int) -> dict:

@@ -18,7 +18,10 @@ measurement runs in a fresh subprocess, so its peak memory (``ru_maxrss``) is it
   graph's counts (IMd; what ``discover_model(log)`` does above 200,000 events).
 - **pm4py** (``--pm4py-at``, 1 M by default): ``pm4py.format_dataframe`` then
   ``pm4py.discover_process_tree_inductive(df)`` — the inductive miner on the event log itself
-  (it counts the variants, then mines them), each timed, once.
+  (it counts the variants, then mines them), each timed.
+
+Every measurement is the best of three runs up to 2 M events (single runs on this shared machine
+vary by ±30 %), one run above.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ import os
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from timing import best_of, repeats  # benchmarks/timing.py
 
 sys._pm4py_welcome_shown = True  # the banner belongs in the README, not in benchmark output
 
@@ -82,15 +86,14 @@ def _run_child(spec: dict) -> dict:
         discovery.discover_model(None, from_dfg=discovery.discover_map(small))  # warm-up
         log = pd.read_parquet(spec["path"])
         loaded_mb = _peak_mb()
-        started = time.perf_counter()
-        pmap = discovery.discover_map(log)
-        map_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        model = discovery.discover_model(None, from_dfg=pmap)
-        model_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        alone = discovery.discover_model(log, from_dfg=True)  # no map: graph counts only (IMd)
-        alone_seconds = time.perf_counter() - started
+        repeat = spec["repeat"]
+        map_seconds, pmap = best_of(repeat, lambda: discovery.discover_map(log))
+        model_seconds, model = best_of(
+            repeat, lambda: discovery.discover_model(None, from_dfg=pmap)
+        )
+        alone_seconds, alone = best_of(  # no map: the graph's counts only (IMd)
+            repeat, lambda: discovery.discover_model(log, from_dfg=True)
+        )
         if str(alone.tree) != str(model.tree):
             raise AssertionError("the model mined from the log differs from the map's")
         return {
@@ -112,12 +115,9 @@ def _run_child(spec: dict) -> dict:
 
         log = pd.read_parquet(spec["path"])
         loaded_mb = _peak_mb()
-        started = time.perf_counter()
-        frame = pm4py.format_dataframe(log)
-        format_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        tree = pm4py.discover_process_tree_inductive(frame)
-        mine_seconds = time.perf_counter() - started
+        repeat = spec["repeat"]
+        format_seconds, frame = best_of(repeat, lambda: pm4py.format_dataframe(log))
+        mine_seconds, tree = best_of(repeat, lambda: pm4py.discover_process_tree_inductive(frame))
         return {
             "variants": len(pm4py.get_variants(frame)),
             "format_s": format_seconds,
@@ -149,7 +149,7 @@ def main() -> None:
     ours: dict[int, dict] = {}
     for events in args.events:
         path = _log_path(args.cache, events, args.seed)
-        found = ours[events] = _child("procmine", path=str(path))
+        found = ours[events] = _child("procmine", path=str(path), repeat=repeats(events))
         total = found["map_s"] + found["model_s"]
         print(
             f"{found['events']:>11,} events {found['cases']:>10,} cases  "
@@ -165,7 +165,7 @@ def main() -> None:
         )
     if args.pm4py_at:
         path = _log_path(args.cache, args.pm4py_at, args.seed)
-        theirs = _child("pm4py", path=str(path))
+        theirs = _child("pm4py", path=str(path), repeat=repeats(args.pm4py_at))
         print(
             f"pm4py at {args.pm4py_at:,}: format_dataframe {theirs['format_s']:.2f} s, "
             f"discover_process_tree_inductive {theirs['mine_s']:.2f} s "

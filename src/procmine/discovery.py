@@ -58,50 +58,67 @@ DFG_THRESHOLD = 200_000
 _SEP = "\x1f"
 ARROW = " → "
 
-# One pass over the events gives the whole map. Each event is the target of the arc from the
-# previous event of its case (from ▶ when it has none; ``previous`` is then null) and the wait of
-# that arc is the event's sojourn (defined once, in engines). Grouping the same rows by
-# activity alone gives the nodes, and the count of last events per activity gives the arcs into ■.
-# Arcs from ▶ and into ■ have as many cases as transitions (one start and one end per case).
-_STEPS = """
-WITH steps AS (
-    SELECT case_no, activity, sojourn,
-           LAG(activity) OVER w AS previous,
-           LEAD(idx) OVER w IS NULL AS is_last
-    FROM events
-    WINDOW w AS (PARTITION BY case_no ORDER BY idx)
-)
-"""
-
-
-def _arc_counts_sql(performance: bool) -> str:
-    """Arcs and activities in one pass: counts always; with ``performance`` also distinct cases
-    and the median and 90th percentile of the working-time wait (the map), without them the
-    directly-follows graph alone (what the model needs)."""
-    figures = (
-        """
-       COUNT(DISTINCT case_no) AS cases,
-       MEDIAN(sojourn) / 60.0 AS median_hours,
-       QUANTILE_CONT(sojourn, 0.9) / 60.0 AS p90_hours,"""
-        if performance
-        else ""
-    )
-    return (
-        _STEPS
-        + f"""
-SELECT GROUPING(previous) = 1 AS is_node,
-       previous,
+# One grouping of the events gives the arcs and the nodes. Each event is the target of the arc
+# from the previous event of its case (from ▶ when it has none: ``previous_activity`` is null)
+# and the wait of that arc is the event's sojourn. Both are read from the events table, defined
+# once in engines (``with_activity_links``, ``complete_events``): no window sorts the events.
+# Grouping the same rows by activity alone gives the nodes, and the count of last events per
+# activity gives the arcs into ■. Arcs from ▶ and into ■ have as many cases as transitions (one
+# start and one end per case). The median and the 90th percentile come from one exact quantile
+# aggregate: each group's waits are gathered once, not twice.
+_ARC_COUNTS = """
+SELECT GROUPING(previous_activity) = 1 AS is_node,
+       previous_activity AS previous,
        activity,
-       COUNT(*) AS frequency,{figures}
-       SUM(CASE WHEN is_last THEN 1 ELSE 0 END) AS ends
-FROM steps
-GROUP BY GROUPING SETS ((previous, activity), (activity))
+       COUNT(*) AS frequency,
+       SUM(CASE WHEN is_last THEN 1 ELSE 0 END) AS ends{figures}
+FROM events
+GROUP BY GROUPING SETS ((previous_activity, activity), (activity))
 """
-    )
 
-
-_MAP_SQL = _arc_counts_sql(performance=True)
-_DFG_SQL = _arc_counts_sql(performance=False)
+# Cases per arc and per activity, without a COUNT(DISTINCT case) over every event (a hash table of
+# a million (case, arc) keys per figure): they are the transitions minus the repeats within a
+# case. An activity repeats where it recurs in a case, and only there can an arc repeat, so the
+# distinct count of the arcs runs over the events of those few (case, activity) pairs alone.
+_MAP_SQL = (
+    """
+WITH recurring AS (
+    SELECT case_no, activity, COUNT(*) AS events
+    FROM events
+    GROUP BY case_no, activity
+    HAVING COUNT(*) > 1
+),
+activity_repeats AS (
+    SELECT activity, SUM(events - 1) AS repeats
+    FROM recurring
+    GROUP BY activity
+),
+arc_repeats AS (
+    SELECT e.previous_activity, e.activity, COUNT(*) - COUNT(DISTINCT e.case_no) AS repeats
+    FROM events AS e
+    JOIN recurring AS p ON p.case_no = e.case_no AND p.activity = e.activity
+    GROUP BY e.previous_activity, e.activity
+),
+arcs AS ("""
+    + _ARC_COUNTS.format(figures=",\n       QUANTILE_CONT(sojourn, [0.5, 0.9]) AS waits")
+    + """)
+SELECT arcs.is_node,
+       arcs.previous,
+       arcs.activity,
+       arcs.frequency,
+       CAST(arcs.frequency - COALESCE(CASE WHEN arcs.is_node THEN a.repeats ELSE r.repeats END, 0)
+            AS BIGINT) AS cases,
+       arcs.waits[1] / 60.0 AS median_hours,
+       arcs.waits[2] / 60.0 AS p90_hours,
+       arcs.ends
+FROM arcs
+LEFT JOIN activity_repeats AS a ON arcs.is_node AND a.activity = arcs.activity
+LEFT JOIN arc_repeats AS r
+    ON NOT arcs.is_node AND r.activity = arcs.activity AND r.previous_activity = arcs.previous
+"""
+)
+# The directly-follows graph alone (what the model needs): the map's counts.
+_DFG_SQL = _ARC_COUNTS.format(figures="")
 
 # A case's variant is its activities in log order; its duration is the working time from its
 # first to its last event.
@@ -207,20 +224,22 @@ def procedure_events(
 
 
 def _compact(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
-    """The events with activities as a categorical (an ENUM in DuckDB), for the map's window and
-    grouping: they sort and hash small integers instead of strings, as the integer ``case_no``
-    does for cases. ``engines.event_table`` codes them already; a hand-built frame is coded here.
-    The codes are one-to-one with the names, so every figure is the same; Spark gets the frame as
-    it is (``engines.query`` gives Spark the text)."""
+    """The events as the map's SQL reads them: with the links between consecutive events of a
+    case (``previous_activity``, ``is_last``: :func:`procmine.engines.with_activity_links`, which
+    ``engines.event_table`` adds already and a hand-built frame gets here) and, for DuckDB, the
+    activities as a categorical (an ENUM): grouping hashes small integers instead of strings, as
+    the integer ``case_no`` does for cases. The codes are one-to-one with the names, so every
+    figure is the same; Spark gets the text (``engines.query`` gives it the frame as it is)."""
     missing = int(events["activity"].isna().sum())
     if missing:
         raise ValueError(
             f"{missing} event(s) have no activity; a map needs one per event. Load the log with "
             "pm.read_log, which quarantines them, or drop them first."
         )
-    if engine is not None:
-        return events
-    return events.assign(activity=events["activity"].astype("category"))
+    if engine is None:
+        # Coded before linking, so that previous_activity gets the same codes.
+        events = events.assign(activity=events["activity"].astype("category"))
+    return engines.with_activity_links(events)
 
 
 def _arcs(grouped: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -285,7 +304,7 @@ def discover_map(
 
     Edge counts equal ``pm4py.discover_dfg`` (arcs from ``▶``/to ``■`` are its start and end
     activities); waits and sojourns are in working hours of ``calendar`` (Vietnam by default).
-    One SQL pass over the events (:data:`_MAP_SQL`) gives nodes and edges together.
+    One SQL query over the events (:data:`_MAP_SQL`) gives nodes and edges together.
 
     >>> pmap = discover_map(log, "Cấp giấy phép")  # doctest: +SKIP
     >>> pmap.edges.head()  # doctest: +SKIP

@@ -50,6 +50,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from typing import Any
 
@@ -83,6 +85,22 @@ def is_event_table(frame: pd.DataFrame) -> bool:
     return all(column in frame.columns for column in EVENT_COLUMNS)
 
 
+def as_events(
+    log: pd.DataFrame, calendar: Any = None, columns: tuple[str, ...] = EVENT_COLUMNS
+) -> pd.DataFrame:
+    """What a figure reads: ``log`` itself when it has the ``columns`` the figure needs (an
+    events table built once and passed to several figures, or a hand-built frame), else
+    :func:`event_table` of the log.
+
+    >>> frame = pd.DataFrame({"idx": [0], "case_id": ["a"], "wm": [1.0]})
+    >>> as_events(frame, columns=("idx", "case_id", "wm")) is frame
+    True
+    """
+    if all(column in log.columns for column in columns):
+        return log
+    return event_table(log, calendar)
+
+
 def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
     """The narrow, clocked frame behind the ``events`` table of every figure.
 
@@ -109,9 +127,22 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
             )
         return text_codes(log[column], default, lower=column == schema.LIFECYCLE)
 
+    case_id = log[schema.CASE].astype("string").reset_index(drop=True)
+    # Coding the text columns is a third of the table's time; pyarrow's hashing releases the
+    # GIL, so on two or more cores the columns are coded side by side (1 M events, two free
+    # cores: 94 → 57 ms).
+    codes = _side_by_side(
+        {
+            "case_no": lambda: case_numbers(case_id),
+            "activity": lambda: coded(schema.ACTIVITY),
+            "department": lambda: coded(schema.DEPARTMENT),
+            "resource": lambda: coded(schema.RESOURCE),
+            "procedure": lambda: coded(schema.PROCEDURE, DEFAULT_PROCEDURE),
+            "lifecycle": lambda: coded(schema.LIFECYCLE),
+        }
+    )
     timestamps = pd.to_datetime(log[schema.TIMESTAMP].reset_index(drop=True))
     local = calendar.localize(timestamps)
-    department = coded(schema.DEPARTMENT)
     side_copy = (
         log[SIDE_COPY].fillna(False).astype(bool).to_numpy()
         if SIDE_COPY in log.columns
@@ -120,16 +151,17 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "idx": np.arange(n, dtype=np.int64),
-            "case_id": log[schema.CASE].astype("string").reset_index(drop=True),
-            "activity": coded(schema.ACTIVITY),
-            "department": department,
-            "resource": coded(schema.RESOURCE),
-            "procedure": coded(schema.PROCEDURE, DEFAULT_PROCEDURE),
-            "lifecycle": coded(schema.LIFECYCLE),
+            "case_id": case_id,
+            "activity": codes["activity"],
+            "department": codes["department"],
+            "resource": codes["resource"],
+            "procedure": codes["procedure"],
+            "lifecycle": codes["lifecycle"],
             "ts": local.dt.tz_localize(None),
             "wm": calendar.working_minutes(local),
             "side_copy": side_copy,
-            "in_sequence": (department.codes >= 0) & ~side_copy,
+            "in_sequence": (codes["department"].codes >= 0) & ~side_copy,
+            "case_no": codes["case_no"],
         }
     )
     if schema.DEADLINE in log.columns:
@@ -139,6 +171,27 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
     # The handoff figures' links between consecutive department-sequence entries, computed once
     # here rather than by each figure (0.5–0.6 s each at 10 M events, for 210 MB more table).
     return with_sequence_links(with_activity_links(complete_events(frame)))
+
+
+def _side_by_side(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Each call's result by name, computed in threads when the machine has cores to spare."""
+    workers = min(len(calls), os.cpu_count() or 1)
+    if workers < 2:
+        return {name: call() for name, call in calls.items()}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {name: pool.submit(call) for name, call in calls.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def case_numbers(case_id: pd.Series) -> np.ndarray:
+    """The cases as integers, one-to-one with the ids, in order of first appearance (a null id
+    is a case of its own): what figures partition and group by.
+
+    >>> case_numbers(pd.Series(["b", "a", "b"])).tolist()
+    [0, 1, 0]
+    """
+    codes = pd.factorize(case_id, use_na_sentinel=False)[0]
+    return codes.astype(np.int32) if len(codes) < 2**31 else codes
 
 
 def text_codes(
@@ -191,8 +244,7 @@ def complete_events(events: pd.DataFrame) -> pd.DataFrame:
     if "side_copy" not in events.columns:
         added["side_copy"] = np.zeros(len(events), dtype=bool)
     if "case_no" not in events.columns:
-        codes = pd.factorize(events["case_id"], use_na_sentinel=False)[0]
-        added["case_no"] = codes.astype(np.int32) if len(codes) < 2**31 else codes
+        added["case_no"] = case_numbers(events["case_id"])
     if "sojourn" not in events.columns:
         side_copy = added.get("side_copy", events.get("side_copy"))
         added["sojourn"] = _sojourns(

@@ -445,9 +445,7 @@ def _calendar(calendar: Any) -> Any:
 def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
     """The events table: ``log`` itself when it already is one (the clock is then read once for
     several figures), else built from the log."""
-    if all(column in log.columns for column in _EVENT_COLUMNS):
-        return log
-    return engines.event_table(log, _calendar(calendar))
+    return engines.as_events(log, calendar, _EVENT_COLUMNS)
 
 
 def _has_lifecycle_pairs(events: pd.DataFrame) -> bool:
