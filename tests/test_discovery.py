@@ -360,12 +360,13 @@ def test_map_cases_and_waits_equal_plain_python_on_a_log_with_many_repeats():
         assert got == pytest.approx(np.percentile(values, [50, 90]), rel=1e-12), name
 
 
-def test_map_of_an_events_table_without_activity_links():
-    # A table built before the links existed (or by hand) gets them in discover_map.
+def test_map_of_an_events_table_with_or_without_activity_links():
+    # The map links the events it reads; a table linked already is read as it is.
     from procmine import engines
 
-    events = engines.event_table(SMALL, WorkCalendar())
-    bare = events.drop(columns=list(engines.ACTIVITY_LINKS))
+    bare = engines.event_table(SMALL, WorkCalendar())
+    events = engines.with_activity_links(bare.assign(activity=bare["activity"]))
+    assert set(engines.ACTIVITY_LINKS) <= set(events.columns) - set(bare.columns)
     linked, unlinked = d.discover_map(events), d.discover_map(bare)
     pd.testing.assert_frame_equal(unlinked.edges, linked.edges)
     pd.testing.assert_frame_equal(unlinked.nodes, linked.nodes)
@@ -384,7 +385,8 @@ def test_compact_encoding_changes_no_figure(receipt):
     from procmine import engines
 
     events = d.procedure_events(receipt, None, RECEIPT_CALENDAR)
-    plain = d._arcs(engines.query(d._MAP_SQL, events=events))
+    text = events.assign(activity=engines.as_text(events["activity"]))
+    plain = d._arcs(engines.query(d._MAP_SQL, events=engines.with_activity_links(text)))
     compact = d._arcs(engines.query(d._MAP_SQL, events=d._compact(events)))
     for got, expected in zip(compact, plain, strict=True):
         pd.testing.assert_frame_equal(got, expected)

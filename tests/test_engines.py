@@ -150,32 +150,49 @@ def test_text_codes_merge_values_with_the_same_text():
 
 
 def test_activity_links_follow_idx_within_each_case_whatever_the_row_order():
-    # Rows interleave two cases out of idx order, as a hand-built frame may.
+    # Rows interleave two cases out of idx order, as a hand-built frame may; case a repeats
+    # "Nhận" and the arc Nhận → Ký.
     raw = pd.DataFrame(
         {
-            "idx": [5, 0, 3, 1, 4, 2],
-            "case_id": ["b", "a", "a", "b", "a", "b"],
-            "activity": ["Ký", "Nhận", "Thẩm định", "Nhận", "Ký", "Thẩm định"],
-            "wm": [70.0, 10.0, 30.0, 50.0, 42.0, 60.0],
+            "idx": [5, 0, 3, 1, 4, 2, 7, 6, 8],
+            "case_id": ["b", "a", "a", "b", "a", "b", "a", "a", "a"],
+            "activity": ["Ký", "Nhận", "Nhận", "Nhận", "Ký", "Thẩm định", "Ký", "Nhận", "Ký"],
+            "wm": [70.0, 10.0, 30.0, 50.0, 42.0, 60.0, 80.0, 75.0, 90.0],
         }
     )
     out = engines.with_activity_links(raw)
-    # Plain Python: each case's events in idx order, each one's predecessor and whether it ends.
+    # Plain Python: each case's events in idx order, each one's predecessor, whether it ends the
+    # case, and whether its activity and its arc occur earlier in the case.
     expected = {}
     for _, group in raw.sort_values("idx").groupby("case_id"):
         activities, positions = group["activity"].tolist(), group["idx"].tolist()
         for k, position in enumerate(positions):
-            expected[position] = (activities[k - 1] if k else None, k == len(positions) - 1)
+            previous = activities[k - 1] if k else None
+            arcs_before = {(activities[j - 1] if j else None, activities[j]) for j in range(k)}
+            expected[position] = (
+                previous,
+                k == len(positions) - 1,
+                activities[k] not in activities[:k],
+                (previous, activities[k]) not in arcs_before,
+            )
     got = {
-        row.idx: (None if pd.isna(row.previous_activity) else row.previous_activity, row.is_last)
+        row.idx: (
+            None if pd.isna(row.previous_activity) else row.previous_activity,
+            row.is_last,
+            row.first_activity_in_case,
+            row.first_arc_in_case,
+        )
         for row in out.itertuples()
     }
     assert got == expected
-    assert got[3] == ("Nhận", False) and got[4] == ("Thẩm định", True)
+    # By hand: a runs Nhận(0), Nhận(3), Ký(4), Nhận(6), Ký(7), Ký(8).
+    assert got[3] == ("Nhận", False, False, True)
+    assert got[7] == ("Nhận", False, False, False)  # Nhận → Ký again
+    assert got[8] == ("Ký", True, False, True)
     assert engines.with_activity_links(out) is out
 
 
-def test_event_table_links_consecutive_events_with_the_activity_codes():
+def test_activity_links_of_an_events_table_keep_the_activity_codes():
     log = pd.DataFrame(
         {
             "case:concept:name": ["c1", "c1", "c1", "c2", "c2"],
@@ -191,7 +208,7 @@ def test_event_table_links_consecutive_events_with_the_activity_codes():
             ),
         }
     )
-    events = engines.event_table(log)
+    events = engines.with_activity_links(engines.event_table(log))
     assert events["previous_activity"].dtype == events["activity"].dtype
     assert [None if pd.isna(v) else v for v in events["previous_activity"]] == [
         None, "Nhận", "Duyệt", None, "Duyệt",

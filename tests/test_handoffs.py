@@ -275,6 +275,21 @@ def test_catalog_missing_a_procedure_falls_back_and_says_so():
     ]
 
 
+def test_catalog_departments_and_procedures_the_log_lacks_change_nothing():
+    # The approved path A, B, X, B, A bounces on (B, X) and (X, B) only: none on (A, B). Were X
+    # dropped before its runs are formed, B, B would merge and A, B, A prescribe one (A, B).
+    catalog = pd.concat([catalog_of(P=["A", "B", "X", "B", "A"]), catalog_of(R=["A", "B", "A"])])
+    log = make_log({"c1": ["A", "B", "A"], "c2": ["A", "B", "A", "B", "A"]}, procedure="P")
+    ordered = handoffs.ping_pong(log, catalog, by="ordered")
+    assert by_key(ordered, ["source", "target"], "excess_bounces") == {("A", "B"): 3, ("B", "A"): 1}
+    pair = handoffs.ping_pong(log, catalog)
+    assert pair[["bounces", "excess_bounces", "pingpong_cases", "cases"]].values.tolist() == [
+        [4, 4, 2, 2]
+    ]
+    assert pair.attrs["reference"] == "catalog"
+    assert handoffs.bounce_table(log, catalog)["prescribed"].tolist() == [0, 0, 0, 0]
+
+
 def test_pairs_without_bounces_appear_with_zeros_and_sort_by_excess():
     log = make_log({"c1": ["A", "B", "C"], "c2": ["C", "B", "C", "B", "C"], "c3": ["C", "B"]})
     pair = handoffs.ping_pong(log)

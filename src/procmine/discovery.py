@@ -63,9 +63,11 @@ ARROW = " → "
 # and the wait of that arc is the event's sojourn. Both are read from the events table, defined
 # once in engines (``with_activity_links``, ``complete_events``): no window sorts the events.
 # Grouping the same rows by activity alone gives the nodes, and the count of last events per
-# activity gives the arcs into ■. Arcs from ▶ and into ■ have as many cases as transitions (one
-# start and one end per case). The median and the 90th percentile come from one exact quantile
-# aggregate: each group's waits are gathered once, not twice.
+# activity gives the arcs into ■. A group's cases are its events that are their case's first
+# occurrence of the arc (or of the activity, for a node): no distinct count over (case, arc)
+# keys. Arcs from ▶ and into ■ have as many cases as transitions (one start and one end per
+# case). The median and the 90th percentile come from one exact quantile aggregate: each
+# group's waits are gathered once, not twice.
 _ARC_COUNTS = """
 SELECT GROUPING(previous_activity) = 1 AS is_node,
        previous_activity AS previous,
@@ -76,45 +78,22 @@ FROM events
 GROUP BY GROUPING SETS ((previous_activity, activity), (activity))
 """
 
-# Cases per arc and per activity, without a COUNT(DISTINCT case) over every event (a hash table of
-# a million (case, arc) keys per figure): they are the transitions minus the repeats within a
-# case. An activity repeats where it recurs in a case, and only there can an arc repeat, so the
-# distinct count of the arcs runs over the events of those few (case, activity) pairs alone.
 _MAP_SQL = (
     """
-WITH recurring AS (
-    SELECT case_no, activity, COUNT(*) AS events
-    FROM events
-    GROUP BY case_no, activity
-    HAVING COUNT(*) > 1
-),
-activity_repeats AS (
-    SELECT activity, SUM(events - 1) AS repeats
-    FROM recurring
-    GROUP BY activity
-),
-arc_repeats AS (
-    SELECT e.previous_activity, e.activity, COUNT(*) - COUNT(DISTINCT e.case_no) AS repeats
-    FROM events AS e
-    JOIN recurring AS p ON p.case_no = e.case_no AND p.activity = e.activity
-    GROUP BY e.previous_activity, e.activity
-),
-arcs AS ("""
-    + _ARC_COUNTS.format(figures=",\n       QUANTILE_CONT(sojourn, [0.5, 0.9]) AS waits")
+WITH arcs AS ("""
+    + _ARC_COUNTS.format(
+        figures=""",
+       SUM(CASE WHEN first_arc_in_case THEN 1 ELSE 0 END) AS arc_cases,
+       SUM(CASE WHEN first_activity_in_case THEN 1 ELSE 0 END) AS activity_cases,
+       QUANTILE_CONT(sojourn, [0.5, 0.9]) AS waits"""
+    )
     + """)
-SELECT arcs.is_node,
-       arcs.previous,
-       arcs.activity,
-       arcs.frequency,
-       CAST(arcs.frequency - COALESCE(CASE WHEN arcs.is_node THEN a.repeats ELSE r.repeats END, 0)
-            AS BIGINT) AS cases,
-       arcs.waits[1] / 60.0 AS median_hours,
-       arcs.waits[2] / 60.0 AS p90_hours,
-       arcs.ends
+SELECT is_node, previous, activity, frequency,
+       CAST(CASE WHEN is_node THEN activity_cases ELSE arc_cases END AS BIGINT) AS cases,
+       waits[1] / 60.0 AS median_hours,
+       waits[2] / 60.0 AS p90_hours,
+       ends
 FROM arcs
-LEFT JOIN activity_repeats AS a ON arcs.is_node AND a.activity = arcs.activity
-LEFT JOIN arc_repeats AS r
-    ON NOT arcs.is_node AND r.activity = arcs.activity AND r.previous_activity = arcs.previous
 """
 )
 # The directly-follows graph alone (what the model needs): the map's counts.

@@ -39,16 +39,16 @@ _EVENT_COLUMNS = ("idx", "case_id", "procedure", "department", "wm", "in_sequenc
 # The definitions, as SQL common table expressions. Each is written once and composed below.
 # ---------------------------------------------------------------------------------------------
 
-# Each in-sequence event beside the next in-sequence event of its case (``next_department``,
+# Each in-sequence event sits beside the next in-sequence event of its case (``next_department``,
 # ``next_wm``, and for handoffs their links: :func:`with_sequence_links`, the one place where
 # "consecutive entries of the department sequence" is defined). A run ends where the department
-# differs from the next one, or at the case's last in-sequence event (ends_run = 1), so each run
-# has exactly one end.
-_MARKED = """
+# differs from the next one, or at the case's last in-sequence event, so each run has exactly one
+# end.
+_ENDS_RUN = "next_department IS DISTINCT FROM department"
+_MARKED = f"""
 marked AS (
-  SELECT case_no, procedure, idx, department, wm, next_department, next_wm,
-         handoff_position, return_department, return_first_wm,
-         CASE WHEN next_department = department THEN 0 ELSE 1 END AS ends_run
+  SELECT case_no, procedure, idx, department, wm,
+         CASE WHEN {_ENDS_RUN} THEN 1 ELSE 0 END AS ends_run
   FROM events
   WHERE in_sequence
 )"""
@@ -74,15 +74,18 @@ runs AS (
 # first event of run j + 1; the handoffs of a case in order are its runs' ends, so the j-th is at
 # position j. Each handoff carries the next one of its case: a bounce is a handoff A → B followed
 # by B → A (runs j, j+1, j+2 in A, B, A), whose round trip ends at the next handoff's first event
-# (position and the next handoff: :func:`with_sequence_links`).
+# (position and the next handoff: :func:`with_sequence_links`). An event hands off exactly where
+# its handoff_position is set (>= 0: in sequence, and the next entry is in another department), so
+# the handoffs are read straight from the events (a CTE between them that two figures' parts read
+# would be materialised: a copy of every in-sequence event).
 _HANDOFFS = """
 handoffs AS (
   SELECT case_no, procedure, department AS source, next_department AS target,
          next_wm - wm AS wait_minutes, idx AS last_idx, wm AS last_wm,
          next_wm AS target_first_wm, CAST(handoff_position AS BIGINT) AS position,
          return_department, return_first_wm
-  FROM marked
-  WHERE next_department <> department
+  FROM events
+  WHERE handoff_position >= 0
 )"""
 
 # Consecutive runs always differ, so return_department = source implies A ≠ B.
@@ -100,12 +103,12 @@ bounces AS (
 # by element (a list that is a prefix of another sorts first).
 # ``{only}`` narrows the cases (ping-pong needs the sequences only of procedures without a
 # catalog reference, and skips the costly ordered aggregate for the others).
-_SEQUENCES = """
+_SEQUENCES = f"""
 sequences AS (
   SELECT case_no, MIN(procedure) AS procedure,
          STRING_AGG(department, CHR(1) ORDER BY idx) AS sequence
-  FROM marked
-  WHERE ends_run = 1{only}
+  FROM events
+  WHERE in_sequence AND {_ENDS_RUN}{{only}}
   GROUP BY case_no
 )"""
 
@@ -127,12 +130,14 @@ most_frequent AS (
 
 # m per (procedure, A, B): the catalog's (table catalog_bounces, computed by _REFERENCE_COUNTS_SQL
 # on the catalog itself), else the bounces of one case that follows the most frequent sequence.
+# Table fallback_procedures lists the log's procedures that the catalog lacks (all of them without
+# a catalog): when it is empty, DuckDB skips the sequences of every case.
 _REFERENCE_BOUNCES = """
 reference_bounces AS (
   SELECT b.procedure, b.source, b.target, COUNT(*) AS prescribed
   FROM bounces AS b
   JOIN most_frequent AS f ON b.case_no = f.example_case
-  WHERE b.procedure NOT IN (SELECT procedure FROM catalog_procedures)
+  WHERE b.procedure IN (SELECT procedure FROM fallback_procedures)
   GROUP BY b.procedure, b.source, b.target
   UNION ALL
   SELECT procedure, source, target, prescribed
@@ -150,25 +155,10 @@ classified_bounces AS (
     ON b.procedure = r.procedure AND b.source = r.source AND b.target = r.target
 )"""
 
-# Every bounce on (A, B) implies a handoff A → B in its case, so the handoffs carry all pairs;
-# each handoff and each bounce is one row here, summed per case and pair by the figure.
-_PAIR_UNITS = """
-pair_units AS (
-  SELECT case_no, procedure, source, target, 1 AS handoffs, 0 AS bounces,
-         0 AS excess_bounces, CAST(0 AS DOUBLE) AS minutes_lost
-  FROM handoffs
-  UNION ALL
-  SELECT case_no, procedure, source, target, 0 AS handoffs, 1 AS bounces,
-         CASE WHEN excess THEN 1 ELSE 0 END AS excess_bounces,
-         CASE WHEN excess THEN minutes_lost ELSE 0 END AS minutes_lost
-  FROM classified_bounces
-)"""
-
-
-HANDOFF_CTES = _MARKED.strip() + "," + _HANDOFFS
-"""The CTEs ``marked`` and ``handoffs`` (case_no, procedure, source, target, wait_minutes,
-last_idx, position, …), for figures of other modules that rank handoffs: one definition. They
-read an events table passed through :func:`with_sequence_links`."""
+HANDOFF_CTES = _HANDOFFS.strip()
+"""The CTE ``handoffs`` (case_no, procedure, source, target, wait_minutes, last_idx, position,
+…), for figures of other modules that rank handoffs: one definition. It reads an events table
+passed through :func:`with_sequence_links`."""
 
 
 def _with(*ctes: str) -> str:
@@ -177,7 +167,7 @@ def _with(*ctes: str) -> str:
 
 _ALL_SEQUENCES = _SEQUENCES.format(only="")
 _FALLBACK_SEQUENCES = _SEQUENCES.format(
-    only="\n    AND procedure NOT IN (SELECT procedure FROM catalog_procedures)"
+    only="\n    AND procedure IN (SELECT procedure FROM fallback_procedures)"
 )
 
 DEPARTMENT_RUNS_SQL = (
@@ -188,20 +178,20 @@ DEPARTMENT_RUNS_SQL = (
 """One row per run of a case's department sequence."""
 
 HANDOFFS_SQL = (
-    _with(_MARKED, _HANDOFFS, engines.CASE_IDS)
+    _with(_HANDOFFS, engines.CASE_IDS)
     + "SELECT case_id, procedure, position, source, target, wait_minutes"
     " FROM handoffs JOIN case_ids USING (case_no) ORDER BY last_idx"
 )
 """One row per handoff; ``wait_minutes`` = first reading in B − last reading in A."""
 
 _REFERENCE_COUNTS_SQL = (
-    _with(_MARKED, _HANDOFFS, _BOUNCES) + "SELECT procedure, source, target, COUNT(*) AS prescribed"
+    _with(_HANDOFFS, _BOUNCES) + "SELECT procedure, source, target, COUNT(*) AS prescribed"
     " FROM bounces GROUP BY procedure, source, target"
 )
-_SEQUENCES_SQL = _with(_MARKED, _ALL_SEQUENCES) + "SELECT procedure, sequence FROM sequences"
+_SEQUENCES_SQL = _with(_ALL_SEQUENCES) + "SELECT procedure, sequence FROM sequences"
 
 REFERENCE_SEQUENCES_SQL = (
-    _with(_MARKED, _ALL_SEQUENCES, _MOST_FREQUENT)
+    _with(_ALL_SEQUENCES, _MOST_FREQUENT)
     + """,
 totals AS (SELECT procedure, COUNT(*) AS cases FROM sequences GROUP BY procedure),
 chosen AS (
@@ -220,7 +210,6 @@ ORDER BY c.procedure"""
 """Per procedure: the reference sequence, which reference it is, how many cases follow it."""
 
 _PINGPONG_CTES = (
-    _MARKED,
     _HANDOFFS,
     _BOUNCES,
     _FALLBACK_SEQUENCES,
@@ -236,68 +225,99 @@ BOUNCES_SQL = (
 )
 """One row per bounce with its rank on its ordered pair within the case and its excess flag."""
 
+# The unordered pair of a handoff, A < B in code point order; CASE keeps a coded department a
+# code (LEAST and GREATEST compare codes as text), so grouping hashes codes, not strings.
 _PAIR_COLUMNS = {
     "unordered": (
-        "LEAST(source, target) AS department_a, GREATEST(source, target) AS department_b",
-        "department_a, department_b",
+        "CASE WHEN source < target THEN source ELSE target END AS department_a,"
+        " CASE WHEN source < target THEN target ELSE source END AS department_b"
     ),
-    "ordered": ("source, target", "source, target"),
+    "ordered": "source, target",
 }
+# by: (pair kind, the figure's keys, the keys it groups by: a case is grouped by its case_no and
+# shown by its case_id, joined once to the grouped rows).
 _PING_PONG_KEYS = {
-    "pair": ("unordered", "department_a, department_b"),
-    "ordered": ("ordered", "source, target"),
-    "procedure": ("unordered", "procedure, department_a, department_b"),
-    "case": ("unordered", "case_id, procedure, department_a, department_b"),
+    "pair": ("unordered", "department_a, department_b", "department_a, department_b"),
+    "ordered": ("ordered", "source, target", "source, target"),
+    "procedure": (
+        "unordered",
+        "procedure, department_a, department_b",
+        "procedure, department_a, department_b",
+    ),
+    "case": (
+        "unordered",
+        "case_id, procedure, department_a, department_b",
+        "case_no, procedure, department_a, department_b",
+    ),
 }
 
+# Every bounce on (A, B) implies a handoff A → B in its case, so the handoffs carry all pairs
+# (and a case has a handoff on every pair it has a bounce on). The cases of a pair are counted
+# distinct rather than summed per case and pair: one hash of (pair, case) keys, not one carrying
+# four sums over every handoff and bounce.
 PING_PONG_SQL = (
-    _with(*_PINGPONG_CTES, _PAIR_UNITS)
+    _with(*_PINGPONG_CTES)
     + """,
-keyed AS (
-  SELECT case_no, procedure, {pair_select}, handoffs, bounces, excess_bounces, minutes_lost
-  FROM pair_units
+pair_handoffs AS (
+  SELECT {groups}, COUNT(*) AS handoff_count, COUNT(DISTINCT case_no) AS case_count
+  FROM (SELECT case_no, procedure, {pair_select} FROM handoffs) AS keyed
+  GROUP BY {groups}
 ),
-per_case AS (
-  SELECT {case_columns}, {pair_columns},
-         SUM(handoffs) AS handoffs, SUM(bounces) AS bounces,
-         SUM(excess_bounces) AS excess_bounces, SUM(minutes_lost) AS minutes_lost
-  FROM keyed
-  GROUP BY {case_columns}, {pair_columns}
+pair_bounces AS (
+  SELECT {groups}, COUNT(*) AS bounce_count,
+         SUM(CASE WHEN excess THEN 1 ELSE 0 END) AS excess_count,
+         COUNT(DISTINCT CASE WHEN excess THEN case_no END) AS excess_cases,
+         SUM(CASE WHEN excess THEN minutes_lost ELSE 0 END) AS excess_minutes
+  FROM (
+    SELECT case_no, procedure, {pair_select}, excess, minutes_lost FROM classified_bounces
+  ) AS keyed
+  GROUP BY {groups}
 ){case_ids_cte}
 SELECT {keys},
-       CAST(SUM(handoffs) AS BIGINT) AS handoffs,
-       CAST(SUM(bounces) AS BIGINT) AS bounces,
-       CAST(SUM(excess_bounces) AS BIGINT) AS excess_bounces,
-       CAST(SUM(CASE WHEN excess_bounces > 0 THEN 1 ELSE 0 END) AS BIGINT) AS pingpong_cases,
-       CAST(SUM(minutes_lost) AS DOUBLE) / 60.0 AS hours_lost,
-       COUNT(*) AS cases
-FROM per_case{case_ids}
-GROUP BY {keys}
+       CAST(h.handoff_count AS BIGINT) AS handoffs,
+       CAST(COALESCE(b.bounce_count, 0) AS BIGINT) AS bounces,
+       CAST(COALESCE(b.excess_count, 0) AS BIGINT) AS excess_bounces,
+       CAST(COALESCE(b.excess_cases, 0) AS BIGINT) AS pingpong_cases,
+       CAST(COALESCE(b.excess_minutes, 0) AS DOUBLE) / 60.0 AS hours_lost,
+       CAST(h.case_count AS BIGINT) AS cases
+FROM pair_handoffs AS h
+LEFT JOIN pair_bounces AS b USING ({groups}){case_ids}
 ORDER BY excess_bounces DESC, bounces DESC, handoffs DESC, {keys}"""
 )
 """Ping-pong per pair, ordered pair, procedure or case (``{keys}`` filled from ``by``; the
 case ids are joined only for ``by="case"``)."""
 
-NETWORK_NODES_SQL = """
-SELECT department, COUNT(DISTINCT case_no) AS cases, COUNT(*) AS events,
-       CAST(COALESCE(SUM(sojourn), 0) AS DOUBLE) / 60.0 AS working_hours_held
-FROM events
-WHERE in_sequence
-GROUP BY department
-ORDER BY department"""
-"""Departments: cases, events, and the working hours held (sum of its events' sojourns)."""
-
-NETWORK_EDGES_SQL = (
-    _with(_MARKED, _HANDOFFS)
-    + """
-SELECT source, target, COUNT(*) AS handoffs, COUNT(DISTINCT case_no) AS cases,
-       MEDIAN(wait_minutes) / 60.0 AS median_wait_hours,
-       QUANTILE_CONT(wait_minutes, 0.9) / 60.0 AS p90_wait_hours
-FROM handoffs
-GROUP BY source, target
-ORDER BY source, target"""
+# Nodes and edges in one query, one read of the events: node rows (is_node) have no target and
+# carry events and held hours where edge rows carry handoffs and waits. The median and the 90th
+# percentile come from one exact quantile aggregate (each pair's waits are gathered once).
+NETWORK_SQL = (
+    _with(_HANDOFFS)
+    + """,
+nodes AS (
+  SELECT department, COUNT(DISTINCT case_no) AS cases, COUNT(*) AS events,
+         CAST(COALESCE(SUM(sojourn), 0) AS DOUBLE) / 60.0 AS working_hours_held
+  FROM events
+  WHERE in_sequence
+  GROUP BY department
+),
+edges AS (
+  SELECT source, target, COUNT(*) AS handoffs, COUNT(DISTINCT case_no) AS cases,
+         QUANTILE_CONT(wait_minutes, [0.5, 0.9]) AS waits
+  FROM handoffs
+  GROUP BY source, target
 )
-"""Handoffs per ordered pair: count, cases, median and 90th-percentile wait in working hours."""
+SELECT TRUE AS is_node, department AS source, NULL AS target, cases, events AS count,
+       working_hours_held AS hours, NULL AS p90_hours
+FROM nodes
+UNION ALL
+SELECT FALSE AS is_node, source, target, cases, handoffs AS count,
+       waits[1] / 60.0 AS hours, waits[2] / 60.0 AS p90_hours
+FROM edges
+ORDER BY is_node DESC, source, target"""
+)
+"""The handoff network: per department (is_node) cases, events (``count``) and the working hours
+held (``hours``: sum of its events' sojourns); per ordered pair cases, handoffs (``count``), the
+median (``hours``) and 90th-percentile (``p90_hours``) wait in working hours."""
 
 
 def figure_sqls() -> dict[str, str]:
@@ -309,8 +329,7 @@ def figure_sqls() -> dict[str, str]:
         "sequences": _SEQUENCES_SQL,
         "reference_sequences": REFERENCE_SEQUENCES_SQL,
         "bounces": BOUNCES_SQL,
-        "network_nodes": NETWORK_NODES_SQL,
-        "network_edges": NETWORK_EDGES_SQL,
+        "network": NETWORK_SQL,
     }
     for by in _PING_PONG_KEYS:
         sqls[f"ping_pong_{by}"] = _ping_pong_sql(by)
@@ -483,9 +502,14 @@ def handoff_network(log: pd.DataFrame, calendar: Any = None, engine: Any = None)
     it has no waits. On a log without missing departments, its A → B value times that total
     equals our handoff count on A → B.
     """
-    events = _events(log, calendar)
-    nodes = engines.query(NETWORK_NODES_SQL, engine, events=events)
-    edges = engines.query(NETWORK_EDGES_SQL, engine, events=events)
+    rows = engines.query(NETWORK_SQL, engine, events=_events(log, calendar))
+    is_node = rows["is_node"].astype(bool).to_numpy()
+    nodes = rows[is_node].rename(
+        columns={"source": "department", "count": "events", "hours": "working_hours_held"}
+    )[["department", "cases", "events", "working_hours_held"]]
+    edges = rows[~is_node].rename(
+        columns={"count": "handoffs", "hours": "median_wait_hours", "p90_hours": "p90_wait_hours"}
+    )[["source", "target", "handoffs", "cases", "median_wait_hours", "p90_wait_hours"]]
     graph = nx.DiGraph()
     graph.add_nodes_from((row.pop("department"), row) for row in nodes.to_dict("records"))
     graph.add_edges_from(
@@ -604,17 +628,13 @@ def network_summary(graph: nx.DiGraph, *, max_cycle_length: int = 3) -> dict[str
 
 
 def _ping_pong_sql(by: str) -> str:
-    pair_kind, keys = _PING_PONG_KEYS[by]
-    pair_select, pair_columns = _PAIR_COLUMNS[pair_kind]
-    # A case belongs to one procedure: it is a grouping key only where the figure shows it.
-    case_columns = "case_no, procedure" if "procedure" in keys else "case_no"
-    # Only the per-case figure shows the case: its id is joined to the per-case rows.
+    pair_kind, keys, groups = _PING_PONG_KEYS[by]
+    # Only the per-case figure shows the case: its id is joined to the grouped rows.
     by_case = "case_id" in keys
     return PING_PONG_SQL.format(
-        pair_select=pair_select,
-        pair_columns=pair_columns,
+        pair_select=_PAIR_COLUMNS[pair_kind],
         keys=keys,
-        case_columns=case_columns,
+        groups=groups,
         case_ids_cte=f",{engines.CASE_IDS}" if by_case else "",
         case_ids=" JOIN case_ids USING (case_no)" if by_case else "",
     )
@@ -663,7 +683,8 @@ def _catalog_events(catalog: pd.DataFrame | None) -> pd.DataFrame | None:
 def _reference_tables(
     events: pd.DataFrame, catalog: pd.DataFrame | None, engine: Any
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """The catalog's prescribed bounce counts (tables for the SQL) and what reference each
+    """The catalog's prescribed bounce counts and the log's procedures that fall back to the most
+    frequent sequence (tables for the SQL, coded as the events are), and what reference each
     procedure of the log uses (for ``attrs``)."""
     catalog_events = _catalog_events(catalog)
     if catalog_events is None:
@@ -679,8 +700,7 @@ def _reference_tables(
     else:
         catalog_bounces = engines.query(_REFERENCE_COUNTS_SQL, engine, events=catalog_events)
         covered = set(catalog_events["procedure"].dropna())
-    catalog_procedures = pd.DataFrame({"procedure": pd.Series(sorted(covered), dtype="string")})
-    procedures = sorted(pd.unique(events["procedure"].dropna()))
+    procedures = _distinct(events["procedure"])
     references = {p: ("catalog" if p in covered else "most frequent sequence") for p in procedures}
     fallback = [p for p in procedures if p not in covered]
     if catalog is None or not covered.intersection(procedures):
@@ -689,5 +709,53 @@ def _reference_tables(
         summary = "catalog"
     else:
         summary = "catalog; most frequent sequence for procedures not in it: " + ", ".join(fallback)
-    tables = {"catalog_bounces": catalog_bounces, "catalog_procedures": catalog_procedures}
+    tables = {
+        "catalog_bounces": _coded_like(
+            events, catalog_bounces, source="department", target="department"
+        ),
+        "fallback_procedures": _coded_like(
+            events, pd.DataFrame({"procedure": pd.Series(fallback, dtype="string")})
+        ),
+    }
     return tables, {"reference": summary, "references": references}
+
+
+def _distinct(values: pd.Series) -> list[str]:
+    """The distinct non-null values of a column, sorted; of a coded column, its categories in use
+    (counted on the codes, without a pass over a million values' hashes).
+
+    >>> _distinct(pd.Series(pd.Categorical(["b", None, "a"], categories=["a", "b", "c"])))
+    ['a', 'b']
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        codes = values.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
+        return sorted(categories[used].tolist())
+    return sorted(pd.unique(values.dropna()))
+
+
+def _coded_like(events: pd.DataFrame, table: pd.DataFrame, **like: str) -> pd.DataFrame:
+    """``table`` with its ``procedure`` column (and each column named in ``like``, coded as the
+    events' column it names) coded as the events' column when that is coded: DuckDB then joins
+    the same ENUM on both sides instead of casting every event's code to text. A row whose value
+    is not among the events' categories is dropped: it equals no event.
+
+    >>> ev = pd.DataFrame({"procedure": pd.Categorical(["P"]), "department": pd.Categorical(["A"])})
+    >>> _coded_like(ev, pd.DataFrame({"procedure": ["P", "Q"]}))["procedure"].tolist()
+    ['P']
+    """
+    columns = {"procedure": "procedure", **like}
+    codes = {
+        column: events[source].cat.categories.get_indexer(table[column])
+        for column, source in columns.items()
+        if isinstance(events[source].dtype, pd.CategoricalDtype)
+    }
+    if not codes:
+        return table
+    coded = {
+        column: pd.Categorical.from_codes(values, dtype=events[columns[column]].dtype)
+        for column, values in codes.items()
+    }
+    known = np.logical_and.reduce([values >= 0 for values in codes.values()])
+    return table.assign(**coded)[known].reset_index(drop=True)
