@@ -144,6 +144,32 @@ def test_naive_and_aware_stamps_agree():
     assert local.tolist() == [ts("2024-03-05 09:15:30+07:00"), ts("2024-03-06 16:59+07:00")]
 
 
+@pytest.mark.parametrize(
+    ("zone", "origin"),
+    [
+        ("Asia/Ho_Chi_Minh", "2000-01-01"),
+        ("Asia/Ho_Chi_Minh", "1970-01-01"),
+        ("Europe/Amsterdam", "2000-01-01"),
+    ],
+)
+def test_wall_time_and_localize_equal_pandas_zone_lookups(zone, origin):
+    # Vietnam keeps +07:00 from 1975 on: the clock shifts stamps instead of looking each one up
+    # in the zone database; from a 1970 origin (+08:00 until 1975) and in a zone with summer
+    # time it must look them up. Either way the result is pandas' own.
+    calendar = WorkCalendar(timezone=zone, origin=origin)
+    rng = np.random.default_rng(3)
+    seconds = rng.integers(0, 40 * 365 * 86400, 2000)
+    naive = pd.Series(pd.Timestamp(origin) + pd.to_timedelta(seconds, unit="s"))
+    naive[5] = pd.NaT
+    expected_local = naive.dt.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
+    pd.testing.assert_series_equal(calendar.localize(naive), expected_local)
+    aware = expected_local.dt.tz_convert("UTC")
+    pd.testing.assert_series_equal(calendar.wall_time(aware), expected_local.dt.tz_localize(None))
+    # The shift is taken only where the offset never changes after the origin's year.
+    shifted = zone == "Asia/Ho_Chi_Minh" and origin == "2000-01-01"
+    assert calendar._steady_offset() == (pd.Timedelta(hours=7) if shifted else None)
+
+
 def test_missing_stamps_read_nan():
     values = VN.working_minutes(pd.Series(pd.to_datetime(["2024-03-05 09:00", None])))
     assert values[0] == reading(VN, "2024-03-05 09:00")
