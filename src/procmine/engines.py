@@ -325,39 +325,42 @@ def with_activity_links(events: pd.DataFrame) -> pd.DataFrame:
     n = len(events)
     case_no = events["case_no"].to_numpy()
     order = _case_order(case_no, events["idx"].to_numpy())
-    rows = np.arange(n) if order is None else order
-    in_order = case_no[rows].astype(np.int64)
-    # Rows k - 1 and k (in case order) are consecutive events of one case.
+
+    def row(positions: np.ndarray) -> np.ndarray:
+        """Rows of the table at positions in (case, idx) order."""
+        return positions if order is None else order[positions]
+
+    in_order = case_no.astype(np.int64) if order is None else case_no[order].astype(np.int64)
+    # Positions k - 1 and k (in case order) are consecutive events of one case.
     follows = np.flatnonzero(in_order[1:] == in_order[:-1]) + 1
     is_last = np.ones(n, dtype=bool)
-    is_last[rows[follows - 1]] = False
+    is_last[row(follows - 1)] = False
     activity = events["activity"]
     codes = _codes(activity)
-    # Keys (case, activity) and (case, previous, activity) in case order: the first row of each
-    # key is the case's first occurrence (code 0 stands for "none", so null never collides).
+    ordered_codes = codes if order is None else codes[order]
+    # Keys (case, activity) and (case, activity, previous) in case order (code 0 stands for
+    # "none", so null never collides). One stable sort by the finer key: its groups start at the
+    # case's first step of an arc (the sort keeps time order among equals); within each group of
+    # the coarser key, the earliest position is the case's first event of the activity. The keys
+    # come nearly sorted (case first), which timsort takes in about linear time.
     width = int(codes.max(initial=-1)) + 2
-    current = in_order * width + codes[rows] + 1
+    current = in_order * width + ordered_codes + 1
     previous = np.zeros(n, dtype=np.int64)
-    previous[follows] = codes[rows[follows - 1]] + 1
-    first_activity, first_arc = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    first_activity[rows] = _first_of_each(current)
-    first_arc[rows] = _first_of_each(current * width + previous)
+    previous[follows] = ordered_codes[follows - 1] + 1
+    arc = current * width + previous
+    by_arc = np.argsort(arc, kind="stable")
+    arc_key, activity_key = arc[by_arc], current[by_arc]
+    first_arc, first_activity = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    first_arc[row(by_arc[np.r_[True, arc_key[1:] != arc_key[:-1]]])] = True
+    starts = np.flatnonzero(np.r_[True, activity_key[1:] != activity_key[:-1]])
+    if n:
+        first_activity[row(np.minimum.reduceat(by_arc, starts))] = True
     return events.assign(
-        previous_activity=_linked(activity, codes, rows[follows], rows[follows - 1]),
+        previous_activity=_linked(activity, codes, row(follows), row(follows - 1)),
         is_last=is_last,
         first_activity_in_case=first_activity,
         first_arc_in_case=first_arc,
     )
-
-
-def _first_of_each(keys: np.ndarray) -> np.ndarray:
-    """Whether each position holds the first occurrence of its key. A stable sort: the keys
-    come nearly sorted (case first), which timsort takes in about linear time."""
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    first = np.zeros(len(keys), dtype=bool)
-    first[order[np.r_[True, ordered[1:] != ordered[:-1]]]] = True
-    return first
 
 
 SEQUENCE_LINKS = (
