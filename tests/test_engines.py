@@ -214,37 +214,3 @@ def test_activity_links_of_an_events_table_keep_the_activity_codes():
         None, "Nhận", "Duyệt", None, "Duyệt",
     ]  # fmt: skip
     assert events["is_last"].tolist() == [False, False, True, False, True]
-
-
-def test_step_minutes_sum_each_steps_sojourns_on_its_first_event():
-    # Two interleaved cases out of idx order; case a does "Nhận" twice, b has an event without
-    # a reading (its sojourn is null: it counts 0) and one without an activity.
-    raw = pd.DataFrame(
-        {
-            "idx": [6, 0, 4, 1, 5, 2, 3],
-            "case_id": ["a", "a", "a", "b", "b", "a", "b"],
-            "activity": ["Ký", "Nhận", "Nhận", "Nhận", None, "Duyệt", "Ký"],
-            "wm": [90.0, 0.0, 70.0, 10.0, 55.0, 20.0, None],
-        }
-    )
-    out = engines.with_step_minutes(raw)
-    # Plain Python: each case's events in idx order, sojourns summed per activity onto its first.
-    expected = {}
-    for _, group in out.sort_values("idx").groupby("case_id"):
-        totals, firsts = {}, {}
-        for row in group.itertuples():
-            key = None if pd.isna(row.activity) else row.activity
-            held = 0.0 if pd.isna(row.sojourn) else row.sojourn
-            totals[key] = totals.get(key, 0.0) + held
-            firsts.setdefault(key, row.idx)
-        for row in group.itertuples():
-            key = None if pd.isna(row.activity) else row.activity
-            expected[row.idx] = totals[key] if firsts[key] == row.idx else None
-    got = {
-        row.idx: (None if pd.isna(row.step_minutes) else row.step_minutes)
-        for row in out.itertuples()
-    }
-    assert got == expected
-    # By hand: a's Nhận holds 0 (first event) + 50 (idx 4: 70 − 20); Duyệt 20; Ký 20.
-    assert (got[0], got[4], got[2], got[6]) == (50.0, None, 20.0, 20.0)
-    assert engines.with_step_minutes(out) is out

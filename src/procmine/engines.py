@@ -294,46 +294,6 @@ def _case_order(case_no: np.ndarray, idx: np.ndarray) -> np.ndarray | None:
     return np.lexsort((idx, case_no))
 
 
-def with_step_minutes(events: pd.DataFrame) -> pd.DataFrame:
-    """``events`` with ``step_minutes``: on each case's first event of an activity (``idx``
-    order), the working time the step held — the sum of the sojourns of the case's events of
-    that activity (a null sojourn counts 0) — and null on the case's other events of it.
-
-    The step time of the deadline figures (which step held a late case's overrun), defined
-    once and computed in numpy over the table's (case, idx) order: one stable sort of nearly
-    sorted keys, instead of a SQL grouping of every event by (case, activity) in each figure.
-    A table that has it is returned as it is.
-
-    >>> table = pd.DataFrame({"idx": [0, 1, 2, 3], "case_id": ["a"] * 4,
-    ...                       "activity": ["Nhận", "Duyệt", "Nhận", "Ký"],
-    ...                       "wm": [0.0, 30.0, 50.0, 60.0]})
-    >>> with_step_minutes(table)["step_minutes"].tolist()
-    [20.0, 30.0, nan, 10.0]
-    """
-    events = complete_events(events)
-    if "step_minutes" in events.columns:
-        return events
-    n = len(events)
-    step_minutes = np.full(n, np.nan)
-    if not n:
-        return events.assign(step_minutes=step_minutes)
-    case_no = events["case_no"].to_numpy()
-    order = _case_order(case_no, events["idx"].to_numpy())
-    codes = _codes(events["activity"])
-    sojourn = np.nan_to_num(events["sojourn"].to_numpy(dtype="float64", na_value=np.nan))
-    if order is not None:
-        case_no, codes, sojourn = case_no[order], codes[order], sojourn[order]
-    key = case_no.astype(np.int64) * (int(codes.max()) + 2) + codes + 1
-    by_step = np.argsort(key, kind="stable")  # nearly sorted (case first): timsort runs fast
-    ordered = key[by_step]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    first = np.minimum.reduceat(by_step, starts)  # each step's earliest position
-    step_minutes[first if order is None else order[first]] = np.add.reduceat(
-        sojourn[by_step], starts
-    )
-    return events.assign(step_minutes=step_minutes)
-
-
 ACTIVITY_LINKS = ("previous_activity", "is_last", "first_activity_in_case", "first_arc_in_case")
 
 

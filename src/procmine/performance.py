@@ -224,8 +224,8 @@ def _allotment_ctes() -> str:
     the split of what the catalog leaves of the deadline (CTE ``allotments``); needs ``judged``."""
     return """
 step_time AS (
-  SELECT case_no, activity, step_minutes AS minutes
-  FROM events WHERE step_minutes IS NOT NULL
+  SELECT case_no, activity, SUM(COALESCE(sojourn, 0.0)) AS minutes
+  FROM events GROUP BY case_no, activity
 ),
 on_time_steps AS (
   SELECT j.procedure, s.activity, s.minutes
@@ -579,8 +579,7 @@ def _deadline_tables(
         )
     case_deadlines = _case_deadlines(log, calendar, deadline_column)
     return {
-        # Each step's time, on the case's first event of the activity (engines: defined once).
-        "events": engines.with_step_minutes(events),
+        "events": events,
         "procedure_deadlines": deadlines,
         "catalog_steps": steps,
         "case_deadlines": case_deadlines,
