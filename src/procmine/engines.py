@@ -130,7 +130,8 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
     local = calendar.localize(timestamps)
     # Coding the text columns is a third of the table's time; pyarrow's hashing and numpy's
     # loops release the GIL, so on two or more cores the columns and the clock are computed
-    # side by side (1 M events, two free cores: 94 → 57 ms for the codes).
+    # side by side (1 M events, two free cores: 94 → 57 ms for the codes; 171 → 127 ms the
+    # whole table).
     parts = _side_by_side(
         {
             "case_no": lambda: case_numbers(case_id),
@@ -141,7 +142,8 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
             "lifecycle": lambda: coded(schema.LIFECYCLE),
             "ts": lambda: calendar.wall_time(local),
             "wm": lambda: calendar.working_minutes(local),
-        }
+        },
+        n,
     )
     side_copy = (
         log[SIDE_COPY].fillna(False).astype(bool).to_numpy()
@@ -170,15 +172,22 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
     # The sojourn, and the handoff figures' links between consecutive department-sequence
     # entries (computed once here rather than by each figure), side by side.
     derived = _side_by_side(
-        {"sojourn": lambda: _sojourn_column(frame), "links": lambda: _sequence_links(frame)}
+        {"sojourn": lambda: _sojourn_column(frame), "links": lambda: _sequence_links(frame)}, n
     )
     return frame.assign(sojourn=derived["sojourn"], **derived["links"])
 
 
-def _side_by_side(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
-    """Each call's result by name, computed in threads when the machine has cores to spare."""
+# Above this many events the parts of the events table are computed one after the other: two
+# parts at once hold two sets of transient arrays (~200 MB more at 10 M events, where the table
+# takes a second or two anyway), and memory, not time, is then what runs short.
+_SIDE_BY_SIDE_EVENTS = 2_000_000
+
+
+def _side_by_side(calls: dict[str, Callable[[], Any]], events: int) -> dict[str, Any]:
+    """Each call's result by name, computed in threads when the machine has cores to spare and
+    the table is not large."""
     workers = min(len(calls), os.cpu_count() or 1)
-    if workers < 2:
+    if workers < 2 or events > _SIDE_BY_SIDE_EVENTS:
         return {name: call() for name, call in calls.items()}
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {name: pool.submit(call) for name, call in calls.items()}

@@ -265,14 +265,13 @@ allotments AS (
 )"""
 
 
-def _held_ctes(unit: str, minutes_per_day: float) -> str:
-    """Per late case: the ``unit`` (department or resource) whose steps exceeded their allotments
-    by the most working time (CTE ``held_<unit>``); needs ``judged``, ``step_time``,
-    ``allotments``. Only late cases are read.
-    """
+def _excess_steps_cte(minutes_per_day: float) -> str:
+    """Per step of a late case: its time and its excess over its allotment (CTE
+    ``excess_steps``); needs ``judged``, ``step_time``, ``allotments``. Only late cases are
+    read."""
     mpd = float(minutes_per_day)
     return f"""
-excess_steps_{unit} AS (
+excess_steps AS (
   SELECT s.case_no, s.activity, s.minutes,
     GREATEST(s.minutes - COALESCE(
       a.given_days, GREATEST(j.deadline_working_days - a.given_total, 0.0) * a.weight, 0.0
@@ -280,7 +279,15 @@ excess_steps_{unit} AS (
   FROM step_time AS s
   JOIN judged AS j ON j.case_no = s.case_no AND NOT j.on_time
   LEFT JOIN allotments AS a ON a.procedure = j.procedure AND a.activity = s.activity
-),
+)"""
+
+
+def _held_ctes(unit: str) -> str:
+    """Per late case: the ``unit`` (department or resource) whose steps exceeded their allotments
+    by the most working time (CTE ``held_<unit>``); needs ``judged`` and ``excess_steps``. Only
+    late cases are read.
+    """
+    return f"""
 unit_steps_{unit} AS (
   SELECT t.case_no, t.activity, t.{unit} AS unit, SUM(COALESCE(t.sojourn, 0.0)) AS minutes
   FROM events AS t JOIN judged AS j ON j.case_no = t.case_no AND NOT j.on_time
@@ -289,7 +296,7 @@ unit_steps_{unit} AS (
 unit_excess_{unit} AS (
   SELECT u.case_no, u.unit, SUM(x.excess * u.minutes / x.minutes) AS excess
   FROM unit_steps_{unit} AS u
-  JOIN excess_steps_{unit} AS x ON x.case_no = u.case_no AND x.activity = u.activity
+  JOIN excess_steps AS x ON x.case_no = u.case_no AND x.activity = u.activity
   WHERE x.excess > 0
   GROUP BY u.case_no, u.unit
 ),
@@ -313,7 +320,7 @@ def _on_time_sql(minutes_per_day: float, held: tuple[str, ...] = ("department", 
     """One row per case: the deadline figures, who held the overrun (for the units in ``held``;
     null for the others, which a figure that does not show them need not compute), and whether it
     is explained (CTE ``per_case``); the public functions select from it."""
-    held_ctes = "".join(f"{_held_ctes(unit, minutes_per_day)},\n" for unit in held)
+    held_ctes = "".join(f"{_held_ctes(unit)},\n" for unit in held)
     held_columns = ", ".join(
         f"h_{unit}.unit AS {unit}_held_overrun"
         if unit in held
@@ -326,6 +333,7 @@ def _on_time_sql(minutes_per_day: float, held: tuple[str, ...] = ("department", 
     return f"""
 WITH {_deadline_ctes(minutes_per_day)},
 {_allotment_ctes()},
+{_excess_steps_cte(minutes_per_day)},
 {held_ctes}{_explained_cte()},
 per_case AS (
   SELECT j.case_no, j.case_id, j.procedure, j.received, j.completed, j.received_wm, j.due_wm,
