@@ -189,7 +189,9 @@ def procedure_events(
 
     >>> procedure_events(log, "Cấp giấy phép")  # doctest: +SKIP
     """
-    events = engines.event_table(log, calendar)
+    # The map's links are computed with the table when it is built here (on spare cores, beside
+    # the sojourn); an events table passed in gets them in _compact.
+    events = engines.event_table(log, calendar, activity_links=True)
     if procedure is None:
         return events
     chosen = events[events["procedure"] == procedure].reset_index(drop=True)

@@ -99,12 +99,16 @@ def as_events(
     return event_table(log, calendar)
 
 
-def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
+def event_table(
+    log: pd.DataFrame, calendar: Any = None, *, activity_links: bool = False
+) -> pd.DataFrame:
     """The narrow, clocked frame behind the ``events`` table of every figure.
 
     Reading the working clock is the costliest step of a figure on a large log: build the table
     once and pass it instead of the log to every analysis (they accept either). An events table
     passed in is returned as it is — its clock was read with the calendar it was built with.
+    ``activity_links`` adds the process map's links (:func:`with_activity_links`), computed
+    beside the other derived columns.
 
     >>> import procmine as pm
     >>> events = event_table(pm.datasets.load_sample())  # doctest: +SKIP
@@ -172,9 +176,14 @@ def event_table(log: pd.DataFrame, calendar: Any = None) -> pd.DataFrame:
     # The sojourn, and the handoff figures' links between consecutive department-sequence
     # entries (computed once here rather than by each figure), side by side.
     derived = _side_by_side(
-        {"sojourn": lambda: _sojourn_column(frame), "links": lambda: _sequence_links(frame)}, n
+        {
+            "sojourn": lambda: {"sojourn": _sojourn_column(frame)},
+            "sequence": lambda: _sequence_links(frame),
+            **({"activity": lambda: _activity_links(frame)} if activity_links else {}),
+        },
+        n,
     )
-    return frame.assign(sojourn=derived["sojourn"], **derived["links"])
+    return frame.assign(**{k: v for columns in derived.values() for k, v in columns.items()})
 
 
 # Above this many events the parts of the events table are computed one after the other: two
@@ -331,6 +340,11 @@ def with_activity_links(events: pd.DataFrame) -> pd.DataFrame:
     events = complete_events(events)
     if all(column in events.columns for column in ACTIVITY_LINKS):
         return events
+    return events.assign(**_activity_links(events))
+
+
+def _activity_links(events: pd.DataFrame) -> dict[str, Any]:
+    """The columns of :func:`with_activity_links` for a table that has ``case_no``."""
     n = len(events)
     case_no = events["case_no"].to_numpy()
     order = _case_order(case_no, events["idx"].to_numpy())
@@ -364,12 +378,12 @@ def with_activity_links(events: pd.DataFrame) -> pd.DataFrame:
     starts = np.flatnonzero(np.r_[True, activity_key[1:] != activity_key[:-1]])
     if n:
         first_activity[row(np.minimum.reduceat(by_arc, starts))] = True
-    return events.assign(
-        previous_activity=_linked(activity, codes, row(follows), row(follows - 1)),
-        is_last=is_last,
-        first_activity_in_case=first_activity,
-        first_arc_in_case=first_arc,
-    )
+    return {
+        "previous_activity": _linked(activity, codes, row(follows), row(follows - 1)),
+        "is_last": is_last,
+        "first_activity_in_case": first_activity,
+        "first_arc_in_case": first_arc,
+    }
 
 
 SEQUENCE_LINKS = (
