@@ -214,3 +214,29 @@ def test_activity_links_of_an_events_table_keep_the_activity_codes():
         None, "Nhận", "Duyệt", None, "Duyệt",
     ]  # fmt: skip
     assert events["is_last"].tolist() == [False, False, True, False, True]
+
+
+def test_a_table_of_some_columns_equals_those_of_the_full_table():
+    log = pd.DataFrame(
+        {
+            "case:concept:name": ["c1", "c1", "c2", "c2", "c1"],
+            "concept:name": ["Nhận", "Duyệt", "Nhận", "Ký", "Ký"],
+            "org:group": ["Phòng A", "Phòng B", None, "Phòng A", "Phòng A"],
+            "case:procedure": ["P", "P", "Q", "Q", "P"],
+            "time:timestamp": pd.to_datetime(
+                [
+                    "2024-03-04 08:00",
+                    "2024-03-04 09:30",
+                    "2024-03-05 08:00",
+                    "2024-03-06 10:00",
+                    "2024-03-07 14:00",
+                ]
+            ),
+        }
+    )
+    full = engines.with_activity_links(engines.event_table(log))
+    some = engines.event_table(log, columns=("activity", "procedure", *engines.ACTIVITY_LINKS))
+    base = ["idx", "case_id", "ts", "wm", "side_copy", "case_no", "sojourn"]
+    assert sorted(some.columns) == sorted([*base, "activity", "procedure", *engines.ACTIVITY_LINKS])
+    pd.testing.assert_frame_equal(some, full[list(some.columns)])
+    assert not engines.is_event_table(some)  # not an events table for the other figures

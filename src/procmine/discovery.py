@@ -182,16 +182,24 @@ def _pm4py():
     return pm4py
 
 
+# What the map and the directly-follows graph read of the events: a log given to them is turned
+# into a table of these alone (no department, official or sequence links to build), with the
+# map's links computed beside the sojourn; an events table passed in gets the links in _compact.
+_MAP_COLUMNS = ("activity", "procedure", *engines.ACTIVITY_LINKS)
+
+
 def procedure_events(
-    log: pd.DataFrame, procedure: str | None = None, calendar: Any = None
+    log: pd.DataFrame,
+    procedure: str | None = None,
+    calendar: Any = None,
+    columns: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
-    """The ``events`` frame of :func:`procmine.engines.event_table`, restricted to one procedure.
+    """The ``events`` frame of :func:`procmine.engines.event_table` (only ``columns`` of it, when
+    given, for a log), restricted to one procedure.
 
     >>> procedure_events(log, "Cấp giấy phép")  # doctest: +SKIP
     """
-    # The map's links are computed with the table when it is built here (on spare cores, beside
-    # the sojourn); an events table passed in gets them in _compact.
-    events = engines.event_table(log, calendar, activity_links=True)
+    events = engines.event_table(log, calendar, columns=columns)
     if procedure is None:
         return events
     chosen = events[events["procedure"] == procedure].reset_index(drop=True)
@@ -290,7 +298,7 @@ def discover_map(
     >>> pmap = discover_map(log, "Cấp giấy phép")  # doctest: +SKIP
     >>> pmap.edges.head()  # doctest: +SKIP
     """
-    events = procedure_events(log, procedure, calendar)
+    events = procedure_events(log, procedure, calendar, _MAP_COLUMNS)
     grouped = engines.query(_MAP_SQL, engine, events=_compact(events, engine))
     edges, nodes = _arcs(grouped)
     return ProcessMap(
@@ -424,7 +432,7 @@ def discover_model(
             events=from_dfg.events,
             cases=from_dfg.cases,
         )
-    events = procedure_events(log, procedure, calendar)
+    events = procedure_events(log, procedure, calendar, _MAP_COLUMNS)
     if from_dfg is None:
         from_dfg = len(events) > DFG_THRESHOLD
     if from_dfg:

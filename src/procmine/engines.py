@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from typing import Any
@@ -100,15 +100,18 @@ def as_events(
 
 
 def event_table(
-    log: pd.DataFrame, calendar: Any = None, *, activity_links: bool = False
+    log: pd.DataFrame, calendar: Any = None, *, columns: Iterable[str] | None = None
 ) -> pd.DataFrame:
     """The narrow, clocked frame behind the ``events`` table of every figure.
 
     Reading the working clock is the costliest step of a figure on a large log: build the table
     once and pass it instead of the log to every analysis (they accept either). An events table
     passed in is returned as it is — its clock was read with the calendar it was built with.
-    ``activity_links`` adds the process map's links (:func:`with_activity_links`), computed
-    beside the other derived columns.
+
+    ``columns`` is for a figure that builds a table for itself alone (the process map): the
+    columns it reads, beyond the ones every table has (idx, case_id, case_no, ts, wm, side_copy,
+    sojourn); only those are built, and the map's :data:`ACTIVITY_LINKS` only when named. Such a
+    table is not an events table for the other figures.
 
     >>> import procmine as pm
     >>> events = event_table(pm.datasets.load_sample())  # doctest: +SKIP
@@ -120,6 +123,10 @@ def event_table(
     schema.require_columns(log, schema.REQUIRED)
     calendar = calendar or WorkCalendar()
     n = len(log)
+    wanted = None if columns is None else set(columns)
+
+    def needs(*names: str) -> bool:
+        return wanted is None or not wanted.isdisjoint(names)
 
     def coded(column: str, default: str | None = None) -> pd.Categorical:
         if column not in log.columns:
@@ -129,6 +136,19 @@ def event_table(
             )
         return text_codes(log[column], default, lower=column == schema.LIFECYCLE)
 
+    texts = {
+        "activity": (schema.ACTIVITY, None),
+        "department": (schema.DEPARTMENT, None),
+        "resource": (schema.RESOURCE, None),
+        "procedure": (schema.PROCEDURE, DEFAULT_PROCEDURE),
+        "lifecycle": (schema.LIFECYCLE, None),
+    }
+    sequence = needs("department", "in_sequence", *SEQUENCE_LINKS)
+    texts = {
+        name: source
+        for name, source in texts.items()
+        if needs(name) or (name == "department" and sequence)
+    }
     case_id = log[schema.CASE].astype("string").reset_index(drop=True)
     timestamps = pd.to_datetime(log[schema.TIMESTAMP].reset_index(drop=True))
     local = calendar.localize(timestamps)
@@ -139,11 +159,10 @@ def event_table(
     parts = _side_by_side(
         {
             "case_no": lambda: case_numbers(case_id),
-            "activity": lambda: coded(schema.ACTIVITY),
-            "department": lambda: coded(schema.DEPARTMENT),
-            "resource": lambda: coded(schema.RESOURCE),
-            "procedure": lambda: coded(schema.PROCEDURE, DEFAULT_PROCEDURE),
-            "lifecycle": lambda: coded(schema.LIFECYCLE),
+            **{
+                name: (lambda column=column, default=default: coded(column, default))
+                for name, (column, default) in texts.items()
+            },
             "ts": lambda: calendar.wall_time(local),
             "wm": lambda: calendar.working_minutes(local),
         },
@@ -158,28 +177,29 @@ def event_table(
         {
             "idx": np.arange(n, dtype=np.int64),
             "case_id": case_id,
-            **{
-                column: parts[column]
-                for column in ("activity", "department", "resource", "procedure", "lifecycle")
-            },
+            **{name: parts[name] for name in texts},
             "ts": parts["ts"],
             "wm": parts["wm"],
             "side_copy": side_copy,
-            "in_sequence": (parts["department"].codes >= 0) & ~side_copy,
+            **({"in_sequence": (parts["department"].codes >= 0) & ~side_copy} if sequence else {}),
             "case_no": parts["case_no"],
         }
     )
-    if schema.DEADLINE in log.columns:
+    if schema.DEADLINE in log.columns and needs("deadline"):
         # Kept as the export gave it (a due date-time or a number of working days), so the
         # deadline figures read it from the events table as they would from the log.
         frame["deadline"] = log[schema.DEADLINE].reset_index(drop=True)
-    # The sojourn, and the handoff figures' links between consecutive department-sequence
-    # entries (computed once here rather than by each figure), side by side.
+    # The sojourn and the links between consecutive rows (computed once here rather than by
+    # each figure), side by side.
     derived = _side_by_side(
         {
             "sojourn": lambda: {"sojourn": _sojourn_column(frame)},
-            "sequence": lambda: _sequence_links(frame),
-            **({"activity": lambda: _activity_links(frame)} if activity_links else {}),
+            **({"sequence": lambda: _sequence_links(frame)} if sequence else {}),
+            **(
+                {"activity": lambda: _activity_links(frame)}
+                if wanted is not None and not wanted.isdisjoint(ACTIVITY_LINKS)
+                else {}
+            ),
         },
         n,
     )
