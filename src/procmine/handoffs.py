@@ -647,16 +647,15 @@ def _from_smallest(cycle: list[str]) -> list[str]:
 
 
 def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
-    """The events table: ``log`` itself when it already is one, else built from the log."""
-    if all(column in log.columns for column in _EVENT_COLUMNS):
-        return with_sequence_links(log)
-    if schema.DEPARTMENT not in log.columns:
+    """The events table with its sequence links: ``log`` itself when it already is one (or has
+    the columns these figures read), else built from the log."""
+    if schema.DEPARTMENT not in log.columns and "department" not in log.columns:
         raise schema.MissingColumnError(
             f"Handoffs need the department column '{schema.DEPARTMENT}'; the log has "
             f"{[str(c) for c in log.columns]}. Map your department header onto it when loading "
             "(pm.read_log(..., mapping={'Đơn vị xử lý': 'org:group'}))."
         )
-    return with_sequence_links(engines.event_table(log, calendar))
+    return with_sequence_links(engines.as_events(log, calendar, _EVENT_COLUMNS))
 
 
 def _catalog_events(catalog: pd.DataFrame | None) -> pd.DataFrame | None:
