@@ -23,6 +23,7 @@ Department names are compared in binary (code point) order in DuckDB, Spark and 
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 import networkx as nx
@@ -386,7 +387,7 @@ def bounce_table(
     >>> pm.handoffs.bounce_table(log, catalog).query("excess")  # doctest: +SKIP
     """
     events = _events(log, calendar)
-    tables, reference = _reference_tables(events, catalog, engine)
+    tables, reference = _reference_tables(events, catalog)
     result = engines.query(BOUNCES_SQL, engine, events=events, **tables)
     result["excess"] = result["excess"].astype(bool)
     result.attrs.update(reference)
@@ -442,7 +443,7 @@ def ping_pong(
             "department pair, 'ordered' per direction, 'procedure' or 'case' to drill down."
         )
     events = _events(log, calendar)
-    tables, reference = _reference_tables(events, catalog, engine)
+    tables, reference = _reference_tables(events, catalog)
     result = engines.query(_ping_pong_sql(by), engine, events=events, **tables)
     result.attrs.update(reference)
     return result
@@ -680,13 +681,12 @@ def _catalog_events(catalog: pd.DataFrame | None) -> pd.DataFrame | None:
 
 
 def _reference_tables(
-    events: pd.DataFrame, catalog: pd.DataFrame | None, engine: Any
+    events: pd.DataFrame, catalog: pd.DataFrame | None
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """The catalog's prescribed bounce counts and the log's procedures that fall back to the most
     frequent sequence (tables for the SQL, coded as the events are), and what reference each
     procedure of the log uses (for ``attrs``)."""
-    catalog_events = _catalog_events(catalog)
-    if catalog_events is None:
+    if catalog is None:
         catalog_bounces = pd.DataFrame(
             {
                 "procedure": pd.Series([], dtype="string"),
@@ -695,10 +695,13 @@ def _reference_tables(
                 "prescribed": pd.Series([], dtype="int64"),
             }
         )
-        covered: set[str] = set()
+        covered: frozenset[str] = frozenset()
     else:
-        catalog_bounces = engines.query(_REFERENCE_COUNTS_SQL, engine, events=catalog_events)
-        covered = set(catalog_events["procedure"].dropna())
+        schema.require_columns(catalog, ("procedure", "step", "department"), what="the catalog")
+        steps = catalog[["procedure", "step", "department"]].astype(object)
+        catalog_bounces, covered = _catalog_bounces(
+            tuple(steps.where(steps.notna(), None).itertuples(index=False, name=None))
+        )
     procedures = _distinct(events["procedure"])
     references = {p: ("catalog" if p in covered else "most frequent sequence") for p in procedures}
     fallback = [p for p in procedures if p not in covered]
@@ -717,6 +720,21 @@ def _reference_tables(
         ),
     }
     return tables, {"reference": summary, "references": references}
+
+
+@functools.lru_cache(maxsize=16)
+def _catalog_bounces(
+    steps: tuple[tuple[Any, Any, Any], ...],
+) -> tuple[pd.DataFrame, frozenset[str]]:
+    """The prescribed bounces of each procedure of a catalog given as its (procedure, step,
+    department) rows, and the procedures it covers. The same SQL as the cases' bounces, run
+    once per catalog: ping-pong asks for them on every call (~10 ms of planning and running a
+    query on a few rows), and a catalog's rows are its identity. Callers must not modify the
+    returned frame."""
+    catalog = pd.DataFrame(list(steps), columns=["procedure", "step", "department"])
+    catalog_events = _catalog_events(catalog)
+    bounces = engines.query(_REFERENCE_COUNTS_SQL, events=catalog_events)
+    return bounces, frozenset(catalog_events["procedure"].dropna())
 
 
 def _distinct(values: pd.Series) -> list[str]:
