@@ -673,3 +673,21 @@ def test_event_table_holds_the_sequence_links_once():
     pd.testing.assert_frame_equal(relinked, events)
     # c1: X, Y, X, Y -> handoffs at positions 0, 1, 2; c2: Y, Y, X -> one handoff.
     assert events["handoff_position"].tolist() == [0, 1, -1, 2, -1, -1, 0, -1]
+
+
+def test_figures_from_the_log_equal_those_from_the_whole_events_table():
+    # From a log the figures build only the columns they read; the figures are the same as on
+    # the events table every figure shares.
+    from procmine import datasets
+
+    log, catalog = datasets.load_sample(), datasets.load_sample_catalog()
+    events = engines.event_table(log)
+    for by in ("pair", "case"):
+        pd.testing.assert_frame_equal(
+            handoffs.ping_pong(log, catalog, by=by), handoffs.ping_pong(events, catalog, by=by)
+        )
+    from_log = handoffs.network_frames(handoffs.handoff_network(log))
+    from_table = handoffs.network_frames(handoffs.handoff_network(events))
+    for got, expected in zip(from_log, from_table, strict=True):
+        pd.testing.assert_frame_equal(got, expected)
+    pd.testing.assert_frame_equal(handoffs.department_runs(log), handoffs.department_runs(events))

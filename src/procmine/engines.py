@@ -84,11 +84,16 @@ def is_event_table(frame: pd.DataFrame) -> bool:
 
 
 def as_events(
-    log: pd.DataFrame, calendar: Any = None, columns: tuple[str, ...] = EVENT_COLUMNS
+    log: pd.DataFrame,
+    calendar: Any = None,
+    columns: tuple[str, ...] = EVENT_COLUMNS,
+    *,
+    build: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """What a figure reads: ``log`` itself when it has the ``columns`` the figure needs (an
     events table built once and passed to several figures, or a hand-built frame), else
-    :func:`event_table` of the log.
+    :func:`event_table` of the log — of only the ``build`` columns when given, for a figure
+    that builds a table for itself alone.
 
     >>> frame = pd.DataFrame({"idx": [0], "case_id": ["a"], "wm": [1.0]})
     >>> as_events(frame, columns=("idx", "case_id", "wm")) is frame
@@ -96,7 +101,7 @@ def as_events(
     """
     if all(column in log.columns for column in columns):
         return log
-    return event_table(log, calendar)
+    return event_table(log, calendar, columns=build)
 
 
 def event_table(

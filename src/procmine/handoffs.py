@@ -35,6 +35,8 @@ from procmine.engines import with_sequence_links
 
 # The columns of the events table these figures read; a frame that has them is used as it is.
 _EVENT_COLUMNS = ("idx", "case_id", "procedure", "department", "wm", "in_sequence")
+# What they need built from a log (the base columns, the sojourn and these).
+_BUILT_COLUMNS = ("procedure", "department", "in_sequence", *engines.SEQUENCE_LINKS)
 
 # ---------------------------------------------------------------------------------------------
 # The definitions, as SQL common table expressions. Each is written once and composed below.
@@ -656,7 +658,9 @@ def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
             f"{[str(c) for c in log.columns]}. Map your department header onto it when loading "
             "(pm.read_log(..., mapping={'Đơn vị xử lý': 'org:group'}))."
         )
-    return with_sequence_links(engines.as_events(log, calendar, _EVENT_COLUMNS))
+    # From a log, only what these figures read is built (no activity, official or lifecycle).
+    built = engines.as_events(log, calendar, _EVENT_COLUMNS, build=_BUILT_COLUMNS)
+    return with_sequence_links(built)
 
 
 def _catalog_events(catalog: pd.DataFrame | None) -> pd.DataFrame | None:
