@@ -118,6 +118,21 @@ def _child_procmine(events: int, seed: int) -> dict:
     result["rows"] = rows
     result["stage_peak_mb"] = stage_peaks
     result["events_table_mb"] = frame.memory_usage(deep=True).sum() / 2**20
+    if events <= 2_000_000:
+        # The two handoff figures on a table of only what they read (the counterpart of the four
+        # columns pm4py takes), built once for both.
+        del frame
+        result["handoff_table"], table = best_of(
+            repeat,
+            lambda: engines.event_table(log, calendar, columns=handoffs.TABLE_COLUMNS),
+        )
+        result["handoff_figures_on_it"], _ = best_of(
+            repeat,
+            lambda: (
+                handoffs.handoff_network(table, calendar),
+                handoffs.ping_pong(table, catalog, by="pair"),
+            ),
+        )
     result["peak_mb"] = _peak_mb()
     result["analysis_peak_mb"] = max(stage_peaks.values())
     return result
@@ -233,6 +248,15 @@ def main() -> None:
                 f"{theirs['prepare'] + pm4py_total:.2f} s; events table + handoff_network + "
                 f"ping_pong {like:.2f} s): {(theirs['prepare'] + pm4py_total) / like:.1f}×"
             )
+            if "handoff_table" in ours:
+                lean = ours["handoff_table"] + ours["handoff_figures_on_it"]
+                print(
+                    f"  ratio from the same log, each tool preparing only what its two figures "
+                    f"read (pm4py {theirs['prepare'] + pm4py_total:.2f} s; procmine's table of "
+                    f"handoffs.TABLE_COLUMNS {ours['handoff_table']:.2f} s + the two figures "
+                    f"{ours['handoff_figures_on_it']:.2f} s): "
+                    f"{(theirs['prepare'] + pm4py_total) / lean:.1f}×"
+                )
             print(
                 f"  ratio on prepared inputs (the two networks {pm4py_total:.2f} s; "
                 f"handoff_network + ping_pong {figures:.2f} s): {pm4py_total / figures:.1f}×"

@@ -185,7 +185,7 @@ def _pm4py():
 # What the map and the directly-follows graph read of the events: a log given to them is turned
 # into a table of these alone (no department, official or sequence links to build), with the
 # map's links computed beside the sojourn; an events table passed in gets the links in _compact.
-_MAP_COLUMNS = ("activity", "procedure", *engines.ACTIVITY_LINKS)
+TABLE_COLUMNS = ("activity", "procedure", *engines.ACTIVITY_LINKS)
 
 
 def procedure_events(
@@ -298,7 +298,7 @@ def discover_map(
     >>> pmap = discover_map(log, "Cấp giấy phép")  # doctest: +SKIP
     >>> pmap.edges.head()  # doctest: +SKIP
     """
-    events = procedure_events(log, procedure, calendar, _MAP_COLUMNS)
+    events = procedure_events(log, procedure, calendar, TABLE_COLUMNS)
     grouped = engines.query(_MAP_SQL, engine, events=_compact(events, engine))
     edges, nodes = _arcs(grouped)
     return ProcessMap(
@@ -432,7 +432,7 @@ def discover_model(
             events=from_dfg.events,
             cases=from_dfg.cases,
         )
-    events = procedure_events(log, procedure, calendar, _MAP_COLUMNS)
+    events = procedure_events(log, procedure, calendar, TABLE_COLUMNS)
     if from_dfg is None:
         from_dfg = len(events) > DFG_THRESHOLD
     if from_dfg:

@@ -35,8 +35,9 @@ from procmine.engines import with_sequence_links
 
 # The columns of the events table these figures read; a frame that has them is used as it is.
 _EVENT_COLUMNS = ("idx", "case_id", "procedure", "department", "wm", "in_sequence")
-# What they need built from a log (the base columns, the sojourn and these).
-_BUILT_COLUMNS = ("procedure", "department", "in_sequence", *engines.SEQUENCE_LINKS)
+TABLE_COLUMNS = ("procedure", "department", "in_sequence", *engines.SEQUENCE_LINKS)
+"""What these figures build from a log, beyond the columns every table has: one table of them
+serves several handoff figures (``pm.event_table(log, columns=pm.handoffs.TABLE_COLUMNS)``)."""
 
 # ---------------------------------------------------------------------------------------------
 # The definitions, as SQL common table expressions. Each is written once and composed below.
@@ -659,7 +660,7 @@ def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
             "(pm.read_log(..., mapping={'Đơn vị xử lý': 'org:group'}))."
         )
     # From a log, only what these figures read is built (no activity, official or lifecycle).
-    built = engines.as_events(log, calendar, _EVENT_COLUMNS, build=_BUILT_COLUMNS)
+    built = engines.as_events(log, calendar, _EVENT_COLUMNS, build=TABLE_COLUMNS)
     return with_sequence_links(built)
 
 
