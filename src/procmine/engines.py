@@ -161,15 +161,17 @@ def event_table(
     # loops release the GIL, so on two or more cores the columns and the clock are computed
     # side by side (1 M events, two free cores: 94 → 57 ms for the codes; 171 → 127 ms the
     # whole table).
+    # Longest first, so that two threads finish together (case numbers ~21 ms a million events,
+    # the clock ~13 ms, each text column ~18 ms).
     parts = _side_by_side(
         {
             "case_no": lambda: case_numbers(case_id),
+            "wm": lambda: calendar.working_minutes(local),
             **{
                 name: (lambda column=column, default=default: coded(column, default))
                 for name, (column, default) in texts.items()
             },
             "ts": lambda: calendar.wall_time(local),
-            "wm": lambda: calendar.working_minutes(local),
         },
         n,
     )
@@ -188,7 +190,8 @@ def event_table(
             "side_copy": side_copy,
             **({"in_sequence": (parts["department"].codes >= 0) & ~side_copy} if sequence else {}),
             "case_no": parts["case_no"],
-        }
+        },
+        copy=False,  # the arrays are new: a copy of each would cost ~10 ms a million events
     )
     if schema.DEADLINE in log.columns and needs("deadline"):
         # Kept as the export gave it (a due date-time or a number of working days), so the
