@@ -365,10 +365,7 @@ def with_activity_links(events: pd.DataFrame) -> pd.DataFrame:
     {'previous_activity': [nan, 'Nhận', 'Duyệt', nan], 'is_last': [False, False, True, True], \
 'first_activity_in_case': [True, True, False, True]}
     """
-    events = complete_events(events)
-    if all(column in events.columns for column in ACTIVITY_LINKS):
-        return events
-    return events.assign(**_activity_links(events))
+    return _with_links(events, ACTIVITY_LINKS, _activity_links)
 
 
 def _activity_links(events: pd.DataFrame) -> dict[str, Any]:
@@ -445,10 +442,20 @@ def with_sequence_links(events: pd.DataFrame) -> pd.DataFrame:
     {'next_department': ['Y', nan, 'X', nan], 'handoff_position': [0, -1, 1, -1], \
 'return_department': ['X', nan, nan, nan]}
     """
+    return _with_links(events, SEQUENCE_LINKS, _sequence_links)
+
+
+def _with_links(
+    events: pd.DataFrame,
+    names: tuple[str, ...],
+    build: Callable[[pd.DataFrame], dict[str, Any]],
+) -> pd.DataFrame:
+    """``events`` completed, with the link columns ``names`` that ``build`` computes, unless it
+    has them already (then it is returned as it is)."""
     events = complete_events(events)
-    if all(column in events.columns for column in SEQUENCE_LINKS):
+    if all(column in events.columns for column in names):
         return events
-    return events.assign(**_sequence_links(events))
+    return events.assign(**build(events))
 
 
 def _sequence_links(events: pd.DataFrame) -> dict[str, Any]:
