@@ -214,8 +214,9 @@ def procedure_events(
 
 def _compact(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
     """The events as the map's SQL reads them: with the links between consecutive events of a
-    case (``previous_activity``, ``is_last``: :func:`procmine.engines.with_activity_links`, which
-    ``engines.event_table`` adds already and a hand-built frame gets here) and, for DuckDB, the
+    case (``previous_activity``, ``is_last`` and first-occurrence flags:
+    :func:`procmine.engines.with_activity_links`, which a table the map built from a log has
+    already and any other table gets here) and, for DuckDB, the
     activities as a categorical (an ENUM): grouping hashes small integers instead of strings, as
     the integer ``case_no`` does for cases. The codes are one-to-one with the names, so every
     figure is the same; Spark gets the text (``engines.query`` gives it the frame as it is)."""
