@@ -240,3 +240,22 @@ def test_a_table_of_some_columns_equals_those_of_the_full_table():
     assert sorted(some.columns) == sorted([*base, "activity", "procedure", *engines.ACTIVITY_LINKS])
     pd.testing.assert_frame_equal(some, full[list(some.columns)])
     assert not engines.is_event_table(some)  # not an events table for the other figures
+
+
+def test_spark_schema_of_empty_figure_tables():
+    # Spark infers no schema from an empty frame; the tables a figure passes (a catalog's
+    # bounces, coded procedures, case deadlines) get one from their dtypes.
+    events = engines.event_table(
+        pd.DataFrame(
+            {
+                "case:concept:name": ["c1"],
+                "concept:name": ["Nhận"],
+                "time:timestamp": pd.to_datetime(["2024-03-04 08:00"]),
+            }
+        )
+    )
+    empty = events.iloc[:0][["case_id", "procedure", "wm", "ts", "in_sequence", "case_no"]]
+    assert engines.spark_schema(empty) == (
+        "`case_id` STRING, `procedure` STRING, `wm` DOUBLE, `ts` TIMESTAMP, "
+        "`in_sequence` BOOLEAN, `case_no` BIGINT"
+    )

@@ -636,19 +636,42 @@ def to_spark_sql(sql: str) -> str:
     )
 
 
+def spark_schema(frame: pd.DataFrame) -> str:
+    """The Spark schema (DDL) of a frame's columns, from their dtypes: what Spark is given with
+    the rows, since it cannot infer one from an empty frame (ping-pong's table of procedures
+    without a catalog reference is empty whenever the catalog covers them all).
+
+    >>> spark_schema(pd.DataFrame({"procedure": pd.Series([], dtype="string"),
+    ...                            "prescribed": pd.Series([], dtype="int64")}))
+    '`procedure` STRING, `prescribed` BIGINT'
+    """
+
+    def spark_type(dtype: Any) -> str:
+        if pd.api.types.is_bool_dtype(dtype):
+            return "BOOLEAN"
+        if pd.api.types.is_integer_dtype(dtype):
+            return "BIGINT"
+        if pd.api.types.is_float_dtype(dtype):
+            return "DOUBLE"
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            return "TIMESTAMP"
+        return "STRING"  # text, coded text (categoricals go as their text) and anything else
+
+    return ", ".join(f"`{column}` {spark_type(dtype)}" for column, dtype in frame.dtypes.items())
+
+
 def _query_spark(sql: str, spark: Any, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for name, frame in tables.items():
         data = frame
         if isinstance(frame, pd.DataFrame):
             # Spark has no categorical type: coded columns go as their text.
-            data = spark.createDataFrame(
-                frame.assign(
-                    **{
-                        column: values.astype(object).where(values.notna(), None)
-                        for column, values in frame.items()
-                        if isinstance(values.dtype, pd.CategoricalDtype)
-                    }
-                )
+            rows = frame.assign(
+                **{
+                    column: values.astype(object).where(values.notna(), None)
+                    for column, values in frame.items()
+                    if isinstance(values.dtype, pd.CategoricalDtype)
+                }
             )
+            data = spark.createDataFrame(rows, schema=spark_schema(frame) if frame.empty else None)
         data.createOrReplaceTempView(name)
     return spark.sql(to_spark_sql(sql)).toPandas()
