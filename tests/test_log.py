@@ -466,6 +466,15 @@ DIRTY_REASONS = {
     "unparseable timestamp": 2,
     "exact duplicate": 3,
 }
+# The (case, activity) rows it keeps: cases in order of first appearance, each by time, export
+# order for ties.
+DIRTY_KEPT = [
+    ["HS1", "Lưu hồ sơ"],
+    ["HS1", "Tiếp nhận"],
+    ["HS1", "Thẩm định"],
+    ["HS2", "Tiếp nhận"],
+    ["HS2", "Trình ký"],
+]
 
 
 def test_dirty_file_counts_reason_by_reason(tmp_path):
@@ -491,13 +500,7 @@ def test_dirty_file_counts_reason_by_reason(tmp_path):
         "Phòng ban",
     ]
     # Cases in order of first appearance, each by time, export order for the tie.
-    assert log[[CASE, ACT]].values.tolist() == [
-        ["HS1", "Lưu hồ sơ"],
-        ["HS1", "Tiếp nhận"],
-        ["HS1", "Thẩm định"],
-        ["HS2", "Tiếp nhận"],
-        ["HS2", "Trình ký"],
-    ]
+    assert log[[CASE, ACT]].values.tolist() == DIRTY_KEPT
     assert log[DEPT].isna().tolist() == [False, False, False, True, True]
     assert report["missing_department"] == 2
 
@@ -512,13 +515,7 @@ def test_case_ids_hashed_whole_or_in_halves_give_the_same_log(monkeypatch, halve
     report = load_report(log)
     assert report["quarantined_by_reason"] == DIRTY_REASONS
     # " HS1 " first appears in the second half and still merges into HS1.
-    assert log[[CASE, ACT]].values.tolist() == [
-        ["HS1", "Lưu hồ sơ"],
-        ["HS1", "Tiếp nhận"],
-        ["HS1", "Thẩm định"],
-        ["HS2", "Tiếp nhận"],
-        ["HS2", "Trình ký"],
-    ]
+    assert log[[CASE, ACT]].values.tolist() == DIRTY_KEPT
     assert report["cases"] == 2
     # "" (case), "" and "NULL" (step), "EMPTY" and "-" (department); None is no value to null.
     assert report["missing_values_nulled"] == {CASE: 1, ACT: 2, DEPT: 2}
