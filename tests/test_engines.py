@@ -1,4 +1,6 @@
 import pandas as pd
+import pyarrow as pa
+import pytest
 
 from procmine import engines
 
@@ -259,3 +261,19 @@ def test_spark_schema_of_empty_figure_tables():
         "`case_id` STRING, `procedure` STRING, `wm` DOUBLE, `ts` TIMESTAMP, "
         "`in_sequence` BOOLEAN, `case_no` BIGINT"
     )
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "string[python]", object])
+@pytest.mark.parametrize("null_coded", [False, True])
+def test_factorize_agrees_with_pandas_for_every_text_storage(dtype, null_coded):
+    values = pd.Series(["b", None, "a", "b", None, "c", "a"], dtype=dtype)
+    chunked = pd.Series(
+        pd.arrays.ArrowStringArray(pa.chunked_array([["b", None], ["a", "b", None, "c", "a"]]))
+    )
+    for series in (values, chunked) if dtype == "str" else (values,):
+        codes, uniques = engines._factorize(series, null_coded=null_coded)
+        expected_codes, expected_uniques = pd.factorize(series, use_na_sentinel=not null_coded)
+        assert codes.tolist() == expected_codes.tolist()
+        assert [None if pd.isna(u) else u for u in uniques] == [
+            None if pd.isna(u) else u for u in expected_uniques
+        ]

@@ -614,6 +614,12 @@ def test_sequence_links_equal_a_plain_python_walk():
         (5, "a", "Z", 50.0, False),
         (7, "b", "X", 70.0, True),
         (8, "a", "Y", 80.0, True),
+        # c bounces on (X, Y) twice: X, Y, X, Y, X.
+        (9, "c", "X", 1.0, True),
+        (12, "c", "Y", 4.0, True),
+        (10, "c", "Y", 2.0, True),
+        (11, "c", "X", 3.0, True),
+        (13, "c", "X", 5.0, True),
     ]
     table = pd.DataFrame(rows, columns=["idx", "case_id", "department", "wm", "in_sequence"])
     linked = engines.with_sequence_links(
@@ -621,20 +627,24 @@ def test_sequence_links_equal_a_plain_python_walk():
     )
 
     expected = {}
-    for case in ("a", "b"):
+    for case in ("a", "b", "c"):
         entries = sorted((r for r in rows if r[1] == case and r[4]), key=lambda r: r[0])
         handoffs_of_case = [
             (this, following) for this, following in pairwise(entries) if this[2] != following[2]
         ]
         for this, following in pairwise(entries):
             expected[this[0]] = {"next_department": following[2], "next_wm": following[3]}
-        for j, (this, _target) in enumerate(handoffs_of_case):
+        bounced = []  # (A, B) of the case's bounces so far
+        for j, (this, target) in enumerate(handoffs_of_case):
             after = handoffs_of_case[j + 1][1] if j + 1 < len(handoffs_of_case) else None
             expected[this[0]].update(
                 handoff_position=j,
                 return_department=after[2] if after else None,
                 return_first_wm=after[3] if after else None,
             )
+            if after and after[2] == this[2]:
+                bounced.append((this[2], target[2]))
+                expected[this[0]]["bounce_rank"] = bounced.count((this[2], target[2]))
     for row in linked.itertuples():
         want = expected.get(row.idx, {})
         assert (row.next_department if pd.notna(row.next_department) else None) == want.get(
@@ -646,9 +656,14 @@ def test_sequence_links_equal_a_plain_python_walk():
         assert got_return == want.get("return_department"), row.idx
         got_wm = row.return_first_wm if pd.notna(row.return_first_wm) else None
         assert got_wm == want.get("return_first_wm"), row.idx
+        assert row.bounce_rank == want.get("bounce_rank", 0), row.idx
     # Hand-worked: a's sequence X, Y, X, Y (60 → 80); b's Y, Y, X.
     assert linked.set_index("idx").loc[[0, 3, 6, 1, 4], "handoff_position"].tolist() == [
         0, 1, 2, -1, 0,
+    ]  # fmt: skip
+    # c: X → Y → X at 9 and 11 (ranks 1, 2 on (X, Y)), Y → X → Y at 10 (rank 1 on (Y, X)).
+    assert linked.set_index("idx").loc[[9, 10, 11, 12, 13], "bounce_rank"].tolist() == [
+        1, 1, 2, 0, 0,
     ]  # fmt: skip
     # Text departments (a hand-built frame) link the same way.
     plain = engines.with_sequence_links(

@@ -31,7 +31,7 @@ The table every analysis reads is ``events`` (see :func:`event_table`):
 ``case_no`` and ``sojourn`` are computed once, when the table is built (:func:`complete_events`);
 a hand-built ``events`` frame passed to :func:`query` gets them there. So are the handoff figures'
 links between consecutive entries of each case's department sequence (``next_department``,
-``next_wm``, ``handoff_position``, ``return_department``, ``return_first_wm``:
+``next_wm``, ``handoff_position``, ``return_department``, ``return_first_wm``, ``bounce_rank``:
 :func:`with_sequence_links`, the one definition of consecutive entries of a department
 sequence); the handoff figures add them to a table without. The process map adds the links
 between consecutive events it reads (:func:`with_activity_links`: 40 ms a million events, paid
@@ -49,7 +49,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from itertools import pairwise
 from typing import Any
 
@@ -157,61 +157,84 @@ def event_table(
     case_id = log[schema.CASE].astype("string").reset_index(drop=True)
     timestamps = pd.to_datetime(log[schema.TIMESTAMP].reset_index(drop=True))
     local = calendar.localize(timestamps)
-    # Coding the text columns is a third of the table's time; pyarrow's hashing and numpy's
-    # loops release the GIL, so on two or more cores the columns and the clock are computed
-    # side by side (1 M events, two free cores: 94 → 57 ms for the codes; 171 → 127 ms the
-    # whole table).
-    # Longest first, so that two threads finish together (case numbers ~21 ms a million events,
-    # the clock ~13 ms, each text column ~18 ms).
-    parts = _side_by_side(
-        {
-            "case_no": lambda: case_numbers(case_id),
-            "wm": lambda: calendar.working_minutes(local),
-            **{
-                name: (lambda column=column, default=default: coded(column, default))
-                for name, (column, default) in texts.items()
-            },
-            "ts": lambda: calendar.wall_time(local),
-        },
-        n,
-    )
+    idx = np.arange(n, dtype=np.int64)
     side_copy = (
         log[SIDE_COPY].fillna(False).astype(bool).to_numpy()
         if SIDE_COPY in log.columns
         else np.zeros(n, dtype=bool)
     )
-    frame = pd.DataFrame(
+
+    def sequence_links(case_no: np.ndarray, department: pd.Categorical, wm: np.ndarray) -> dict:
+        in_sequence = (department.codes >= 0) & ~side_copy
+        linked = _sequence_links(
+            pd.DataFrame(
+                {"idx": idx, "case_no": case_no, "department": department, "wm": wm,
+                 "in_sequence": in_sequence},
+                copy=False,
+            )
+        )  # fmt: skip
+        return {"in_sequence": in_sequence, **linked}
+
+    def activity_links(case_no: np.ndarray, activity: pd.Categorical) -> dict:
+        table = {"idx": idx, "case_no": case_no, "activity": activity}
+        return _activity_links(pd.DataFrame(table, copy=False))
+
+    # Each part with the parts it is computed from. Coding text is most of the table's time;
+    # Arrow's hashing and numpy's loops give up the interpreter lock, so on two or more cores the
+    # parts are computed side by side, each as soon as what it reads is ready (1 M events:
+    # ~165 ms one after another, ~95 ms side by side on two cores). The order is the priority:
+    # the parts others wait for, and those, first.
+    parts = _computed(
         {
-            "idx": np.arange(n, dtype=np.int64),
+            "case_no": ((), lambda: case_numbers(case_id)),
+            "wm": ((), lambda: calendar.working_minutes(local)),
+            **{
+                name: ((), lambda column=column, default=default: coded(column, default))
+                for name, (column, default) in texts.items()
+                if name == "department"
+            },
+            "sojourn": (
+                ("case_no", "wm"),
+                lambda case_no, wm: _sojourns(case_no, idx, wm, side_copy),
+            ),
+            **({"sequence": (("case_no", "department", "wm"), sequence_links)} if sequence else {}),
+            **{
+                name: ((), lambda column=column, default=default: coded(column, default))
+                for name, (column, default) in texts.items()
+                if name != "department"
+            },
+            **(
+                {"activity_links": (("case_no", "activity"), activity_links)}
+                if wanted is not None and not wanted.isdisjoint(ACTIVITY_LINKS)
+                else {}
+            ),
+            "ts": ((), lambda: calendar.wall_time(local)),
+        },
+        n,
+    )
+    links = {**parts.get("sequence", {}), **parts.get("activity_links", {})}
+    return pd.DataFrame(
+        {
+            "idx": idx,
             "case_id": case_id,
             **{name: parts[name] for name in texts},
             "ts": parts["ts"],
             "wm": parts["wm"],
             "side_copy": side_copy,
-            **({"in_sequence": (parts["department"].codes >= 0) & ~side_copy} if sequence else {}),
+            **({"in_sequence": links.pop("in_sequence")} if sequence else {}),
             "case_no": parts["case_no"],
+            # Kept as the export gave it (a due date-time or a number of working days), so the
+            # deadline figures read it from the events table as they would from the log.
+            **(
+                {"deadline": log[schema.DEADLINE].reset_index(drop=True)}
+                if schema.DEADLINE in log.columns and needs("deadline")
+                else {}
+            ),
+            "sojourn": parts["sojourn"],
+            **links,
         },
         copy=False,  # the arrays are new: a copy of each would cost ~10 ms a million events
     )
-    if schema.DEADLINE in log.columns and needs("deadline"):
-        # Kept as the export gave it (a due date-time or a number of working days), so the
-        # deadline figures read it from the events table as they would from the log.
-        frame["deadline"] = log[schema.DEADLINE].reset_index(drop=True)
-    # The sojourn and the links between consecutive rows (computed once here rather than by
-    # each figure), side by side.
-    derived = _side_by_side(
-        {
-            "sojourn": lambda: {"sojourn": _sojourn_column(frame)},
-            **({"sequence": lambda: _sequence_links(frame)} if sequence else {}),
-            **(
-                {"activity": lambda: _activity_links(frame)}
-                if wanted is not None and not wanted.isdisjoint(ACTIVITY_LINKS)
-                else {}
-            ),
-        },
-        n,
-    )
-    return frame.assign(**{k: v for columns in derived.values() for k, v in columns.items()})
 
 
 # Above this many events the parts of the events table are computed one after the other: two
@@ -220,15 +243,41 @@ def event_table(
 _SIDE_BY_SIDE_EVENTS = 2_000_000
 
 
-def _side_by_side(calls: dict[str, Callable[[], Any]], events: int) -> dict[str, Any]:
-    """Each call's result by name, computed in threads when the machine has cores to spare and
-    the table is not large."""
-    workers = min(len(calls), os.cpu_count() or 1)
+def _computed(
+    parts: dict[str, tuple[tuple[str, ...], Callable[..., Any]]], events: int
+) -> dict[str, Any]:
+    """Each part's result by name. A part is ``(inputs, call)``: ``call`` takes the results of
+    the parts named in ``inputs``, in that order. Parts run in threads when the machine has cores
+    to spare and the table is not large, each as soon as its inputs are ready, the earlier ones
+    in ``parts`` first; else one after another.
+
+    >>> _computed({"a": ((), lambda: 2), "b": (("a",), lambda a: a + 1)}, 10)
+    {'a': 2, 'b': 3}
+    """
+    workers = min(len(parts), os.cpu_count() or 1)
+    pending, results = dict(parts), {}
+
+    def ready() -> Iterable[str]:
+        return [name for name, (inputs, _) in pending.items() if set(inputs) <= results.keys()]
+
     if workers < 2 or events > _SIDE_BY_SIDE_EVENTS:
-        return {name: call() for name, call in calls.items()}
+        while pending:
+            name = next(iter(ready()))
+            inputs, call = pending.pop(name)
+            results[name] = call(*(results[i] for i in inputs))
+        return {name: results[name] for name in parts}
+    running: dict[Future, str] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {name: pool.submit(call) for name, call in calls.items()}
-        return {name: future.result() for name, future in futures.items()}
+        while pending or running:
+            for name in ready():
+                if len(running) == workers:
+                    break
+                inputs, call = pending.pop(name)
+                running[pool.submit(call, *(results[i] for i in inputs))] = name
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                results[running.pop(future)] = future.result()
+    return {name: results[name] for name in parts}
 
 
 def case_numbers(case_id: pd.Series) -> np.ndarray:
@@ -238,8 +287,32 @@ def case_numbers(case_id: pd.Series) -> np.ndarray:
     >>> case_numbers(pd.Series(["b", "a", "b"])).tolist()
     [0, 1, 0]
     """
-    codes = pd.factorize(case_id, use_na_sentinel=False)[0]
-    return codes.astype(np.int32) if len(codes) < 2**31 else codes
+    codes = _factorize(case_id, null_coded=True)[0]
+    return codes.astype(np.int32, copy=False) if len(codes) < 2**31 else codes
+
+
+def _factorize(values: pd.Series, *, null_coded: bool = False) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(values)``: integer codes in order of first appearance and the distinct
+    values; null is -1, or a value of its own when ``null_coded``.
+
+    Text held by Arrow (pandas' ``str`` columns) is hashed by Arrow itself: pandas' factorize
+    does the same and then converts, which costs about a quarter more, and Arrow's kernel gives
+    up the interpreter lock throughout, so the events table's columns code side by side.
+    """
+    array = values.array
+    if not isinstance(array, pd.arrays.ArrowStringArray):
+        return pd.factorize(values, use_na_sentinel=not null_coded)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunked = pa.chunked_array(array.__arrow_array__())
+    whole = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+    encoded = pc.dictionary_encode(whole, null_encoding="encode" if null_coded else "mask")
+    indices = encoded.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    uniques = pd.Index(pd.array(encoded.dictionary, dtype=values.dtype))
+    return indices.to_numpy(zero_copy_only=False), uniques
 
 
 def text_codes(
@@ -259,7 +332,7 @@ def text_codes(
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes, uniques = values.cat.codes.to_numpy(), pd.Index(values.cat.categories)
     else:
-        codes, uniques = pd.factorize(values.reset_index(drop=True))
+        codes, uniques = _factorize(values)
         uniques = pd.Index(uniques)
     names = uniques.astype("string") if len(uniques) else pd.Index([], dtype="string")
     if lower:
@@ -271,8 +344,12 @@ def text_codes(
     recode, categories = pd.factorize(names, sort=True)
     recode = np.append(recode, -1)  # code -1 (null) stays null
     small = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
+    # Recoded in the small type, so the one pass over the events writes the final codes; they
+    # are valid by construction (no validation pass).
     return pd.Categorical.from_codes(
-        recode[codes].astype(small), categories=pd.Index(categories, dtype=str)
+        recode.astype(small)[codes],
+        categories=pd.Index(categories, dtype=str),
+        validate=False,
     )
 
 
@@ -413,6 +490,7 @@ def _activity_links(events: pd.DataFrame) -> dict[str, Any]:
 
 SEQUENCE_LINKS = (
     "next_department", "next_wm", "handoff_position", "return_department", "return_first_wm",
+    "bounce_rank",
 )  # fmt: skip
 
 
@@ -427,7 +505,9 @@ def with_sequence_links(events: pd.DataFrame) -> pd.DataFrame:
       department), the handoff's position j among the case's handoffs (0, 1, …); -1 otherwise;
     - ``return_department``, ``return_first_wm``: for a handoff, the target and first reading
       of the case's next handoff (a bounce when that target is this event's department); null
-      for the case's last handoff and for other events.
+      for the case's last handoff and for other events;
+    - ``bounce_rank``: for a bounce A → B → A, 1 for the case's first bounce on (A, B) in time
+      order, 2 for the next, …; 0 for other events.
 
     Computed in numpy over the table's (case, idx) order: the SQL then needs no window sorting
     every event of the log (LEAD … OVER (PARTITION BY case ORDER BY idx)), which were the
@@ -486,13 +566,41 @@ def _sequence_links(events: pd.DataFrame) -> dict[str, Any]:
     wm = events["wm"].to_numpy(dtype="float64", na_value=np.nan)
     next_wm, return_first_wm = np.full(n, np.nan), np.full(n, np.nan)
     next_wm[this], return_first_wm[returns] = wm[following], wm[return_entry]
+    # A bounce: the next handoff returns to this one's department (A → B → A). Its rank on its
+    # ordered pair (A, B) within the case, in time order, tells the prescribed bounces from the
+    # excess ones (DESIGN.md, Definitions).
+    back = codes[return_entry] == codes[returns]
+    bounces, bounce_target = returns[back], target_entry[:-1][returning][back]
+    width = int(codes.max(initial=-1)) + 1
+    pair = codes[bounces].astype(np.int32) * width + codes[bounce_target]
     return {
         "next_department": _linked(department, codes, this, following),
         "next_wm": next_wm,
         "handoff_position": position,
         "return_department": _linked(department, codes, returns, return_entry),
         "return_first_wm": return_first_wm,
+        "bounce_rank": _ranks(n, bounces, case_no[bounces], pair),
     }
+
+
+def _ranks(n: int, rows: np.ndarray, case_no: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """A column of ``n`` rows: at each of ``rows`` (positions in (case, idx) order), 1 + the
+    number of earlier ``rows`` of its case with the same key; 0 elsewhere.
+
+    >>> _ranks(6, np.array([0, 1, 2, 4, 5]), np.array([0, 0, 0, 1, 1]),
+    ...        np.array([7, 8, 7, 7, 7])).tolist()
+    [1, 1, 2, 0, 1, 2]
+    """
+    if len(keys) and keys.max() < 2**15 and keys.min() >= 0:
+        keys = keys.astype(np.int16)  # a stable sort of 16-bit keys is a radix sort
+    order = np.argsort(keys, kind="stable")  # stable: time order kept within each key
+    key, case = keys[order], case_no[order]
+    starts = np.r_[True, (key[1:] != key[:-1]) | (case[1:] != case[:-1])][: len(key)]
+    at = np.arange(len(key))
+    ranked = at - np.maximum.accumulate(np.where(starts, at, 0)) + 1
+    rank = np.zeros(n, dtype=np.int16 if ranked.max(initial=0) < 2**15 else np.int32)
+    rank[rows[order]] = ranked
+    return rank
 
 
 def _linked(

@@ -87,17 +87,19 @@ handoffs AS (
   SELECT case_no, procedure, department AS source, next_department AS target,
          next_wm - wm AS wait_minutes, idx AS last_idx, wm AS last_wm,
          next_wm AS target_first_wm, CAST(handoff_position AS BIGINT) AS position,
-         return_department, return_first_wm
+         return_department, return_first_wm, bounce_rank
   FROM events
   WHERE handoff_position >= 0
 )"""
 
-# Consecutive runs always differ, so return_department = source implies A ≠ B.
+# Consecutive runs always differ, so return_department = source implies A ≠ B. A bounce's rank
+# (1 for the case's first bounce on (A, B) in time order, 2 for the next, …) is the link
+# ``bounce_rank`` (:func:`with_sequence_links`): a window numbering the bounces of each (case,
+# A, B) cost more than the rest of ping_pong together.
 _BOUNCES = """
 bounces AS (
   SELECT case_no, procedure, position, source, target,
-         return_first_wm - last_wm AS minutes_lost, last_idx,
-         ROW_NUMBER() OVER (PARTITION BY case_no, source, target ORDER BY last_idx) AS rank
+         return_first_wm - last_wm AS minutes_lost, last_idx, CAST(bounce_rank AS BIGINT) AS rank
   FROM handoffs
   WHERE return_department = source
 )"""
