@@ -267,10 +267,12 @@ def test_spark_schema_of_empty_figure_tables():
 @pytest.mark.parametrize("null_coded", [False, True])
 def test_factorize_agrees_with_pandas_for_every_text_storage(dtype, null_coded):
     values = pd.Series(["b", None, "a", "b", None, "c", "a"], dtype=dtype)
-    chunked = pd.Series(
-        pd.arrays.ArrowStringArray(pa.chunked_array([["b", None], ["a", "b", None, "c", "a"]]))
-    )
-    for series in (values, chunked) if dtype == "str" else (values,):
+    chunks = [["b", None], ["a", "b", None, "c", "a"]]
+    chunked = [
+        pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=kind)))
+        for kind in (pa.large_string(), pa.string())
+    ]
+    for series in [values, *chunked] if dtype == "str" else [values]:
         codes, uniques = engines._factorize(series, null_coded=null_coded)
         expected_codes, expected_uniques = pd.factorize(series, use_na_sentinel=not null_coded)
         assert codes.tolist() == expected_codes.tolist()

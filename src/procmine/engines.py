@@ -306,6 +306,9 @@ def _factorize(values: pd.Series, *, null_coded: bool = False) -> tuple[np.ndarr
     import pyarrow.compute as pc
 
     chunked = pa.chunked_array(array.__arrow_array__())
+    if chunked.num_chunks != 1 and not pa.types.is_large_string(chunked.type):
+        # Chunks of 32-bit offsets may not fit in one array: pandas codes them chunk by chunk.
+        return pd.factorize(values, use_na_sentinel=not null_coded)
     whole = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
     encoded = pc.dictionary_encode(whole, null_encoding="encode" if null_coded else "mask")
     indices = encoded.indices
