@@ -63,7 +63,21 @@ def test_demo_prints_the_figures_and_writes_maps(tmp_path: Path):
     planted = {tuple(pair) for pair in truth["planted"]["pingpong_pairs"]}
     top = set(zip(pairs["department_a"].head(3), pairs["department_b"].head(3), strict=True))
     assert top == planted
-    for name in ("frequency_map.svg", "performance_map.svg", "model_bpmn.png", "model.bpmn"):
+    for name in (
+        "frequency_map.svg",
+        "performance_map.svg",
+        "model_bpmn.png",
+        "model.bpmn",
+        "network.svg",
+        "network.png",
+    ):
         assert (tmp_path / "maps" / name).stat().st_size > 1000, name
     svg = (tmp_path / "maps" / "frequency_map.svg").read_text(encoding="utf-8")
     assert "Tiếp nhận hồ sơ" in svg  # Vietnamese labels survive, in NFC
+    # The department network: every department, and the planted pairs' figures in red.
+    assert "network.png" in result.output and "network.svg" in result.output
+    network = (tmp_path / "maps" / "network.svg").read_text(encoding="utf-8")
+    assert (tmp_path / "maps" / "network.png").read_bytes()[:4] == b"\x89PNG"
+    assert "Phòng Kinh tế" in network and "Thanh tra huyện" in network
+    worst = pairs.iloc[0]
+    assert f"{worst['excess_bounces']:,} lượt vượt" in network

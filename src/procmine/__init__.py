@@ -39,6 +39,7 @@ from procmine.engines import event_table, query
 from procmine.handoffs import (
     bounce_table,
     department_runs,
+    draw_network,
     handoff_network,
     handoff_table,
     network_frames,
@@ -84,6 +85,7 @@ __all__ = [
     "discovery",
     "draw_map",
     "draw_model",
+    "draw_network",
     "engines",
     "event_table",
     "handoff_network",

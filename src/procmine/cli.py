@@ -135,7 +135,8 @@ def demo(
     ),
 ) -> None:
     """Analyse the bundled sample: load report, worst ping-pong pairs, bottlenecks, late cases
-    without explanation, conformance, and the maps and model of the largest procedure."""
+    without explanation, conformance, the maps and model of the largest procedure, and the
+    department handoff network with its ping-pong pairs."""
     import procmine as pm
 
     out.mkdir(parents=True, exist_ok=True)
@@ -183,6 +184,14 @@ def demo(
     console.print(f"Maps and model of the largest procedure, [bold]{largest}[/bold]:")
     for path in written:
         console.print(f"  {path}")
+    network = pm.handoff_network(events)
+    title = "Chuyển hồ sơ giữa các phòng ban và các cặp đùn đẩy"
+    console.print(
+        "Department handoff network, ping-pong pairs in red — mạng chuyển hồ sơ giữa các phòng ban:"
+    )
+    for suffix in ("svg", "png"):
+        path = out / "maps" / f"network.{suffix}"
+        console.print(f"  {pm.draw_network(network, pairs, path=path, title=title)}")
     console.print(f"[green]Figures written to {out}/[/green]")
 
 

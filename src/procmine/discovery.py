@@ -18,8 +18,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import shutil
-import subprocess
 import sys
 import unicodedata
 from dataclasses import dataclass, field
@@ -30,6 +28,17 @@ import numpy as np
 import pandas as pd
 
 from procmine import engines
+from procmine.drawing import (
+    _BLUES,
+    _FONT,
+    _GREYS,
+    _REDS,
+    _hours,
+    _quote,
+    _require_dot,
+    _shade,
+    render,
+)
 
 __all__ = [
     "DFG_THRESHOLD",
@@ -492,17 +501,6 @@ def save_model(model: ProcessModel, directory: str | Path, name: str | None = No
     return paths
 
 
-def _require_dot() -> str:
-    dot = shutil.which("dot")
-    if dot is None:
-        raise RuntimeError(
-            "Drawing needs the Graphviz program 'dot', which is not installed. Install it with "
-            "'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' or "
-            "'conda install graphviz', or see https://graphviz.org/download/."
-        )
-    return dot
-
-
 def draw_model(
     model: ProcessModel, path: str | Path, kind: Literal["bpmn", "petri", "tree"] = "bpmn"
 ) -> Path:
@@ -590,33 +588,6 @@ def select_edges(pmap: ProcessMap, paths: float = 0.8, activities: float = 1.0) 
     return edges[np.asarray(mask, dtype=bool)].reset_index(drop=True)
 
 
-def _hours(value: float) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    if value >= 100:
-        return f"{value:,.0f} h"
-    return f"{value:.1f} h" if value >= 1 else f"{value * 60:.0f} min"
-
-
-def _quote(text: str) -> str:
-    """A DOT string literal, NFC-normalised (Vietnamese typed with combining marks renders as
-    the same letters)."""
-    text = unicodedata.normalize("NFC", str(text))
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def _shade(share: float, palette: tuple[tuple[int, int, int], tuple[int, int, int]]) -> str:
-    low, high = palette
-    share = min(max(share, 0.0), 1.0)
-    rgb = [round(a + (b - a) * share) for a, b in zip(low, high, strict=True)]
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
-
-
-_BLUES = ((222, 235, 247), (8, 69, 148))
-_REDS = ((254, 229, 217), (165, 15, 21))
-_GREYS = ((189, 189, 189), (37, 37, 37))
-
-
 def map_to_dot(
     pmap: ProcessMap,
     view: Literal["frequency", "performance"] = "frequency",
@@ -630,7 +601,7 @@ def map_to_dot(
     edges = select_edges(pmap, paths, activities)
     shown = set(edges["source"]) | set(edges["target"])
     nodes = pmap.nodes[pmap.nodes["activity"].isin(shown)]
-    font = 'fontname="Noto Sans"'
+    font = _FONT
     lines = [
         "digraph procmine_map {",
         f'  graph [rankdir=TB, charset="UTF-8", {font}, fontsize=12, nodesep=0.4, ranksep=0.5'
@@ -692,19 +663,4 @@ def draw_map(
 
     >>> draw_map(discover_map(log), view="performance", paths=0.6, path="map.svg")  # doctest: +SKIP
     """
-    dot_text = map_to_dot(pmap, view, paths, activities, title)
-    dot = _require_dot()
-    fmt = Path(path).suffix.lstrip(".").lower() if path is not None else "svg"
-    if fmt not in ("svg", "png", "pdf"):
-        raise ValueError(f"The picture's suffix must be .svg, .png or .pdf; got {path!r}.")
-    done = subprocess.run(
-        [dot, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"Graphviz failed: {done.stderr.decode('utf-8', 'replace').strip()}")
-    if path is None:
-        return done.stdout.decode("utf-8")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(done.stdout)
-    return path
+    return render(map_to_dot(pmap, view, paths, activities, title), path)

@@ -24,6 +24,9 @@ Department names are compared in binary (code point) order in DuckDB, Spark and 
 from __future__ import annotations
 
 import functools
+import html
+import unicodedata
+from pathlib import Path
 from typing import Any, Literal
 
 import networkx as nx
@@ -31,6 +34,18 @@ import numpy as np
 import pandas as pd
 
 from procmine import engines, schema
+from procmine.drawing import (
+    _BLUES,
+    _FONT,
+    _GREYS,
+    _REDS,
+    ENGINES,
+    _hours,
+    _quote,
+    _shade,
+    _wrap,
+    render,
+)
 from procmine.engines import with_sequence_links
 
 # The columns of the events table these figures read; a frame that has them is used as it is.
@@ -626,6 +641,290 @@ def network_summary(graph: nx.DiGraph, *, max_cycle_length: int = 3) -> dict[str
         ),
         "communities": largest_first(communities),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing the network
+# ---------------------------------------------------------------------------------------------
+
+# The words of the picture; a department head reads Vietnamese, an outside reviewer English.
+# ``{reference}`` is what excess is measured against (the ping-pong table's attrs["reference"]).
+_NETWORK_WORDS = {
+    "vi": {
+        "pair": "{excess:,} lượt vượt, mất {hours}",
+        "nodes": "Ô: phòng ban và số giờ làm việc hồ sơ nằm tại phòng (màu càng đậm càng nhiều).",
+        "edges": "Mũi tên: số lượt chuyển hồ sơ (nét càng dày càng nhiều).",
+        "pairs": "Đỏ: cặp đùn đẩy — số lượt trả qua trả lại vượt {reference}"
+        " và số giờ làm việc bị mất (màu càng đậm càng nhiều).",
+        "some pairs": "Chỉ tô {pairs} cặp nặng nhất ({shown:,} trên {total:,} lượt vượt).",
+        "hidden": "Ẩn {edges} mũi tên ít lượt ({handoffs:,} lượt chuyển, {share:.1%} tổng số).",
+        "catalog": "quy trình được phê duyệt",
+        "most frequent sequence": "trình tự phổ biến nhất của thủ tục",
+        "other": "trình tự tham chiếu",
+    },
+    "en": {
+        "pair": "{excess:,} excess, {hours} lost",
+        "nodes": "Boxes: departments and the working hours cases spent with them (darker: more).",
+        "edges": "Arrows: handoffs of cases (thicker: more).",
+        "pairs": "Red: ping-pong pairs — bounces beyond {reference}"
+        " and the working hours they lost (darker: more).",
+        "some pairs": "Only the {pairs} worst pairs ({shown:,} of {total:,} excess bounces).",
+        "hidden": "{edges} arrows with few handoffs hidden ({handoffs:,} handoffs,"
+        " {share:.1%} of all).",
+        "catalog": "the approved procedure",
+        "most frequent sequence": "the procedure's most frequent sequence",
+        "other": "the reference sequence",
+    },
+}
+
+
+def network_to_dot(
+    graph: nx.DiGraph,
+    ping_pong: pd.DataFrame | None = None,
+    *,
+    paths: float = 0.9,
+    min_handoffs: int = 1,
+    min_excess_bounces: int = 1,
+    top_pairs: int | None = 5,
+    title: str | None = None,
+    engine: str = "dot",
+    language: Literal["vi", "en"] = "vi",
+    wrap: int = 20,
+    legend: bool = True,
+) -> str:
+    """The DOT text of a handoff network drawing (the options: see :func:`draw_network`).
+
+    >>> g = nx.DiGraph([("A", "B", {"handoffs": 3}), ("B", "A", {"handoffs": 2})])
+    >>> print(network_to_dot(g, paths=1.0, legend=False).splitlines()[-3])
+      "A" -> "B" [label="3", penwidth=6.00, color="#252525", fontcolor="#404040"];
+    """
+    if not 0.0 <= paths <= 1.0:
+        raise ValueError(f"paths must be in [0, 1]; got {paths!r}.")
+    if top_pairs is not None and top_pairs < 0:
+        raise ValueError(f"top_pairs must be a count of pairs (0 or more); got {top_pairs!r}.")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {list(ENGINES)}; got {engine!r}.")
+    if language not in _NETWORK_WORDS:
+        raise ValueError(f"language must be one of {sorted(_NETWORK_WORDS)}; got {language!r}.")
+    words = _NETWORK_WORDS[language]
+
+    def nfc(text: Any) -> str:
+        return unicodedata.normalize("NFC", str(text))
+
+    # The excess pairs, keyed by their two departments in code point order (as ping_pong's
+    # department_a < department_b), in NFC so a name typed another way still finds its edges;
+    # the worst first.
+    pairs: dict[tuple[str, str], tuple[int, float]] = {}
+    all_excess = 0
+    if ping_pong is not None:
+        needed = ["department_a", "department_b", "excess_bounces", "hours_lost"]
+        missing = [c for c in needed if c not in ping_pong.columns]
+        if missing:
+            raise ValueError(
+                f"ping_pong lacks the column(s) {missing}; pass the table of "
+                "pm.ping_pong(events, catalog) with by='pair' (one row per department pair). "
+                f"Columns found: {[str(c) for c in ping_pong.columns]}."
+            )
+        all_excess = int(ping_pong["excess_bounces"].sum())
+        chosen = ping_pong[ping_pong["excess_bounces"] >= max(min_excess_bounces, 1)]
+        chosen = chosen.sort_values(
+            ["excess_bounces", "hours_lost"], ascending=False, kind="stable"
+        ).head(len(chosen) if top_pairs is None else top_pairs)
+        for a, b, excess, hours in zip(
+            chosen["department_a"],
+            chosen["department_b"],
+            chosen["excess_bounces"],
+            chosen["hours_lost"],
+            strict=True,
+        ):
+            pairs[tuple(sorted((nfc(a), nfc(b))))] = (int(excess), float(hours))
+
+    edges = pd.DataFrame(
+        [(u, v, attrs.get("handoffs", 1)) for u, v, attrs in graph.edges(data=True)],
+        columns=["source", "target", "handoffs"],
+    )
+    edges["pair"] = [
+        tuple(sorted((nfc(u), nfc(v))))
+        for u, v in zip(edges["source"], edges["target"], strict=True)
+    ]
+    edges["highlighted"] = edges["pair"].isin(pairs.keys()) & (edges["source"] != edges["target"])
+    # The most frequent edges until they cover ``paths`` of all handoffs (draw_map's slider),
+    # those with at least ``min_handoffs``; each department's busiest edge, so none floats
+    # unconnected; the ping-pong pairs always, they are the point.
+    edges = edges.sort_values(
+        ["handoffs", "source", "target"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
+    total = float(edges["handoffs"].sum())
+    covered = edges["handoffs"].cumsum().shift(fill_value=0)
+    # Sorted busiest first: a department's busiest edge is the first row it is an end of.
+    ends = pd.DataFrame(
+        {
+            "department": pd.concat([edges["source"], edges["target"]], ignore_index=True),
+            "edge": np.tile(edges.index.to_numpy(), 2),
+        }
+    )
+    busiest = edges.index.isin(ends.groupby("department")["edge"].min())
+    kept = (
+        edges["highlighted"]
+        | busiest
+        | ((covered < paths * total) & (edges["handoffs"] >= min_handoffs))
+    )
+    shown, hidden = edges[kept], edges[~kept]
+    # A pair's figures are written once, beside its department_a → department_b edge (or the
+    # other one when only that exists). Graphviz paints in the order given: the ping-pong
+    # arrows last, the labelled one of each pair after its twin, so no arrow crosses the
+    # figures.
+    names = list(zip(shown["source"].map(nfc), shown["target"].map(nfc), strict=True))
+    labelled = {pair: pair if pair in set(names) else pair[::-1] for pair in pairs}
+    shown = shown.assign(
+        labelled=[labelled.get(pair) == st for pair, st in zip(shown["pair"], names, strict=True)]
+    )
+    shown = shown.assign(order=shown["highlighted"].astype(int) + shown["labelled"].astype(int))
+    shown = shown.sort_values("order", kind="stable")
+
+    # circo's spline router crashes now and then (Graphviz 2.43): it draws straight lines.
+    splines = "" if engine == "circo" else " splines=true,"
+    lines = [
+        "digraph procmine_network {",
+        f'  graph [layout={engine}, charset="UTF-8", {_FONT}, fontsize=14, overlap=false,'
+        f'{splines} sep="+16", esep="+6", nodesep=0.4, ranksep=0.6, mindist=0.5, pad=0.3];',
+        f'  node [{_FONT}, fontsize=16, shape=box, style="rounded,filled", penwidth=1,'
+        ' margin="0.15,0.08"];',
+        f"  edge [{_FONT}, fontsize=16, arrowsize=0.8];",
+    ]
+    caption = []
+    if title:
+        caption.append(f'<FONT POINT-SIZE="22"><B>{html.escape(nfc(title))}</B></FONT>')
+    if legend:
+        reference = (ping_pong.attrs.get("reference") if ping_pong is not None else None) or ""
+        notes = [words["nodes"], words["edges"]]
+        if pairs:
+            note = words["pairs"].format(reference=words.get(reference, words["other"]))
+            shown_excess = sum(excess for excess, _ in pairs.values())
+            notes.append(note)
+            if shown_excess < all_excess:
+                notes.append(
+                    words["some pairs"].format(
+                        pairs=len(pairs), shown=shown_excess, total=all_excess
+                    )
+                )
+        if len(hidden):
+            notes.append(
+                words["hidden"].format(
+                    edges=len(hidden),
+                    handoffs=int(hidden["handoffs"].sum()),
+                    share=hidden["handoffs"].sum() / total,
+                )
+            )
+        caption.extend(f'<FONT POINT-SIZE="16">{html.escape(nfc(n))}</FONT>' for n in notes)
+    if caption:
+        rows = "".join(f'<TR><TD ALIGN="LEFT">{line}</TD></TR>' for line in caption)
+        table = f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">{rows}</TABLE>'
+        lines.insert(2, f"  graph [label=<{table}>, labelloc=t, labeljust=l];")
+
+    held = {
+        node: float(attrs.get("working_hours_held") or 0.0)
+        for node, attrs in graph.nodes(data=True)
+    }
+    top_held = max(max(held.values(), default=0.0), 1e-12)
+    for node, hours in held.items():
+        share = hours / top_held
+        label = f"{_wrap(nfc(node), wrap)}\n{_hours(hours)}"
+        font_colour = "white" if share > 0.6 else "black"
+        lines.append(
+            f"  {_quote(node)} [label={_quote(label)}, "
+            f'fillcolor="{_shade(share, _BLUES)}", fontcolor={font_colour}];'
+        )
+    top_handoffs = max(float(edges["handoffs"].max()) if len(edges) else 0.0, 1e-12)
+    top_excess = max((excess for excess, _ in pairs.values()), default=1)
+    for source, target, count, pair, highlighted, with_figures in zip(
+        shown["source"],
+        shown["target"],
+        shown["handoffs"],
+        shown["pair"],
+        shown["highlighted"],
+        shown["labelled"],
+        strict=True,
+    ):
+        share = count / top_handoffs
+        width = 1.0 + 5.0 * share
+        label = _quote(f"{count:,}")
+        if highlighted:
+            excess, hours = pairs[pair]
+            colour = font_colour = _shade(0.45 + 0.55 * excess / top_excess, _REDS)
+            if with_figures:
+                # On a white ground: the pair's figures are read across the arrows they sit on.
+                figures = html.escape(words["pair"].format(excess=excess, hours=_hours(hours)))
+                label = (
+                    '<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1" BGCOLOR="white">'
+                    f"<TR><TD>{count:,}</TD></TR><TR><TD><B>{figures}</B></TD></TR></TABLE>>"
+                )
+            width = max(width, 3.0)
+            style = "style=bold, "
+        else:
+            # Light grey for a thin arrow, but its number dark enough to read on paper.
+            colour, font_colour, style = _shade(share, _GREYS), "#404040", ""
+        lines.append(
+            f"  {_quote(source)} -> {_quote(target)} [label={label}, {style}"
+            f'penwidth={width:.2f}, color="{colour}", fontcolor="{font_colour}"];'
+        )
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def draw_network(
+    graph: nx.DiGraph,
+    ping_pong: pd.DataFrame | None = None,
+    *,
+    path: str | Path | None = None,
+    title: str | None = None,
+    paths: float = 0.9,
+    min_handoffs: int = 1,
+    min_excess_bounces: int = 1,
+    top_pairs: int | None = 5,
+    engine: str = "dot",
+    language: Literal["vi", "en"] = "vi",
+    wrap: int = 20,
+    legend: bool = True,
+) -> Path | str:
+    """Draw the handoff network with Graphviz, the ping-pong pairs in red.
+
+    Departments are boxes shaded blue by the working hours they held (label: name and hours);
+    arrows are handoffs, as wide as their number of handoffs (label: that number). The
+    ``top_pairs`` worst pairs of ``ping_pong`` (the table of :func:`ping_pong`, ``by="pair"``)
+    with at least ``min_excess_bounces`` excess bounces have both arrows red and bold, darker
+    the more excess bounces, labelled once with the excess bounces and the working hours they
+    lost (``top_pairs=None``: every such pair).
+
+    ``paths`` and ``min_handoffs`` thin a dense network, like :func:`procmine.discovery.draw_map`:
+    arrows are kept from the busiest down until they cover ``paths`` of all handoffs, those with
+    at least ``min_handoffs``; every department is drawn with at least its busiest arrow, and
+    the red arrows always. The legend says what is hidden. ``engine`` is the Graphviz layout
+    (``dot``: layered, the most legible; ``circo``: a circle; ``neato``/``fdp``: springs);
+    ``wrap`` breaks names longer than that many characters (0: never); ``language`` is the
+    legend's, ``"vi"`` or ``"en"``. Writes ``path`` (svg, png or pdf by its suffix) and returns
+    it; without a path returns the SVG text (Jupyter: ``IPython.display.SVG``).
+
+    >>> import procmine as pm
+    >>> events = pm.event_table(pm.datasets.load_sample())  # doctest: +SKIP
+    >>> pairs = pm.ping_pong(events, pm.datasets.load_sample_catalog())  # doctest: +SKIP
+    >>> pm.draw_network(pm.handoff_network(events), pairs, path="network.png")  # doctest: +SKIP
+    PosixPath('network.png')
+    """
+    dot_text = network_to_dot(
+        graph,
+        ping_pong,
+        paths=paths,
+        min_handoffs=min_handoffs,
+        min_excess_bounces=min_excess_bounces,
+        top_pairs=top_pairs,
+        title=title,
+        engine=engine,
+        language=language,
+        wrap=wrap,
+        legend=legend,
+    )
+    return render(dot_text, path, engine=engine)
 
 
 # ---------------------------------------------------------------------------------------------
