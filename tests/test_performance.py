@@ -322,6 +322,23 @@ def test_deadline_column_date_time_date_only_and_number():
         bn.on_time(tet_log())
 
 
+def test_cases_whose_events_interleave_keep_their_ids_and_deadlines():
+    # The two cases' events alternate in the log; the case ids and the deadline column must still
+    # reach the right case (the deadline figures number the cases and join the ids back).
+    log = tet_log().iloc[[2, 0, 3, 1]].reset_index(drop=True)
+    log[bn.schema.DEADLINE] = [2.0, np.nan, 2.0, np.nan]
+    result = bn.on_time(log, CATALOG_P)
+    assert result["case_id"].tolist() == ["exact", "late"]
+    rows = result.set_index("case_id")
+    assert rows.loc["exact", "deadline_working_days"] == 1.0  # from the catalog
+    assert rows.loc["late", "deadline_working_days"] == 2.0  # from the column
+    assert str(rows.loc["late", "due"]) == "2024-02-16 16:00:00+07:00"
+    assert rows["on_time"].tolist() == [True, True]
+    late = bn.late_without_explanation(log.drop(columns=bn.schema.DEADLINE), CATALOG_P)
+    assert late[["case_id", "department_held_overrun"]].values.tolist() == [["late", "B"]]
+    assert late["overrun_working_days"].tolist() == [30 / 480]
+
+
 def test_the_events_table_carries_the_deadline_column():
     # Passing the events table instead of the log must not lose the export's own deadlines.
     log = tet_log()
