@@ -405,5 +405,5 @@ def test_every_figure_transpiles_to_spark(name):
         assert "GROUPING SETS ((previous_activity, activity), (activity))" in spark_sql
         # One exact percentile aggregate for both figures; Spark's arrays count from 0.
         assert "PERCENTILE(sojourn, ARRAY(0.5, 0.9))" in spark_sql
-        assert "waits[0] / 60.0 AS median_hours" in spark_sql
-        assert "waits[1] / 60.0 AS p90_hours" in spark_sql
+        assert "waits[0] / CAST(60.0 AS DOUBLE) AS median_hours" in spark_sql
+        assert "waits[1] / CAST(60.0 AS DOUBLE) AS p90_hours" in spark_sql

@@ -258,8 +258,8 @@ def test_spark_schema_of_empty_figure_tables():
     )
     empty = events.iloc[:0][["case_id", "procedure", "wm", "ts", "in_sequence", "case_no"]]
     assert engines.spark_schema(empty) == (
-        "`case_id` STRING, `procedure` STRING, `wm` DOUBLE, `ts` TIMESTAMP, "
-        "`in_sequence` BOOLEAN, `case_no` BIGINT"
+        "`case_id` STRING, `procedure` STRING, `wm` DOUBLE, `ts` TIMESTAMP_NTZ, "
+        "`in_sequence` BOOLEAN, `case_no` INT"
     )
 
 

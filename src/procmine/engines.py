@@ -722,64 +722,171 @@ def _query_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def to_spark_sql(sql: str) -> str:
     """The Spark SQL of a figure written in DuckDB's dialect.
 
-    SQLGlot does the dialect; one mapping is ours: DuckDB's exact ``QUANTILE_CONT(x, p)`` (linear
-    interpolation, numpy's default) becomes Spark's exact ``PERCENTILE(x, p)`` — SQLGlot would write
-    ``PERCENTILE_CONT(x, p)``, a form Spark rejects. ``MEDIAN`` exists in both.
+    SQLGlot does the dialect; these mappings are ours, each where Spark would give another
+    result for the same text:
 
-    >>> to_spark_sql("SELECT QUANTILE_CONT(x, 0.9) AS q FROM t")
-    'SELECT PERCENTILE(x, 0.9) AS q FROM t'
+    - DuckDB's exact ``QUANTILE_CONT(x, p)`` (linear interpolation, numpy's default) becomes
+      Spark's exact ``PERCENTILE(x, p)`` — SQLGlot would write ``PERCENTILE_CONT(x, p)``, a form
+      Spark rejects. ``MEDIAN`` exists in both.
+    - A literal with a decimal point (``60.0``) that divides or is divided is a DOUBLE: DuckDB
+      divides decimals in floating point, Spark in decimal arithmetic rounded to as few as six
+      decimals (``COUNT(*) / 60.0``).
+    - ``ROW_NUMBER``, ``RANK`` and ``DENSE_RANK`` are BIGINT, as in DuckDB (Spark: INT).
+    - ``ARG_MIN``/``ARG_MAX`` skip rows whose value is null, as in DuckDB (Spark's ``MIN_BY``
+      would return it).
+    - ``EPOCH(ts)`` of a timestamp without time zone (the events' ``ts``) keeps its microseconds
+      and ignores Spark's session time zone (``UNIX_TIMESTAMP`` drops the fraction).
+
+    >>> to_spark_sql("SELECT QUANTILE_CONT(x, 0.9) / 60.0 AS q FROM t")
+    'SELECT PERCENTILE(x, 0.9) / CAST(60.0 AS DOUBLE) AS q FROM t'
     """
     import sqlglot
-    from sqlglot import exp
-
-    def exact_percentile(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.PercentileCont) and node.expression is not None:
-            return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
-        return node
 
     statements = sqlglot.parse(sql, read="duckdb")
     return ";\n".join(
-        statement.transform(exact_percentile).sql(dialect="spark", unsupported_level="raise")
+        _spark_tree(statement).sql(dialect="spark", unsupported_level="raise")
         for statement in statements
     )
 
 
+def _spark_tree(tree: Any) -> Any:
+    """The SQLGlot tree of a DuckDB statement with the mappings of :func:`to_spark_sql`."""
+    from sqlglot import exp
+
+    def double_literal(node: exp.Expression) -> exp.Expression:
+        # Only where it divides: elsewhere decimal arithmetic is exact in both engines.
+        parent = node.parent
+        while isinstance(parent, exp.Paren | exp.Neg):
+            parent = parent.parent
+        if (
+            isinstance(node, exp.Literal)
+            and node.is_number
+            and "." in node.this
+            and not any(mark in node.this for mark in "eE")
+            and isinstance(parent, exp.Div)
+        ):
+            return exp.cast(node.copy(), exp.DataType.Type.DOUBLE)
+        return node
+
+    def spark_function(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.PercentileCont) and node.expression is not None:
+            return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
+        if isinstance(node, exp.Window) and isinstance(
+            node.this, exp.RowNumber | exp.Rank | exp.DenseRank
+        ):
+            return exp.cast(node.copy(), exp.DataType.Type.BIGINT)
+        if isinstance(node, exp.ArgMin | exp.ArgMax) and node.expression is not None:
+            value, key = node.this, node.expression
+            known = exp.Case(ifs=[exp.If(this=exp.not_(value.is_(exp.null())), true=key.copy())])
+            return node.__class__(this=value.copy(), expression=known)
+        if isinstance(node, exp.TimeToUnix):
+            since = exp.Sub(
+                this=node.this.copy(),
+                expression=exp.cast(exp.Literal.string("1970-01-01 00:00:00"), "TIMESTAMP_NTZ"),
+            )
+            # The interval in seconds, exact to the microsecond, then as DOUBLE like DuckDB's.
+            seconds = exp.cast(since, exp.DataType.build("DECIMAL(30, 6)"))
+            return exp.cast(seconds, exp.DataType.Type.DOUBLE)
+        return node
+
+    return tree.transform(double_literal).transform(spark_function)
+
+
 def spark_schema(frame: pd.DataFrame) -> str:
-    """The Spark schema (DDL) of a frame's columns, from their dtypes: what Spark is given with
-    the rows, since it cannot infer one from an empty frame (ping-pong's table of procedures
-    without a catalog reference is empty whenever the catalog covers them all).
+    """The Spark schema (DDL) of a frame's columns, the types DuckDB reads them as: what Spark is
+    given with the rows, since it cannot infer one from an empty frame (ping-pong's table of
+    procedures without a catalog reference is empty whenever the catalog covers them all) nor
+    from a column of nulls, and infers a timestamp without time zone as one with.
+
+    Integers keep their width (unsigned ones get the next wider signed type: Spark has none),
+    timestamps without time zone are ``TIMESTAMP_NTZ`` (wall-clock readings, as DuckDB's
+    ``TIMESTAMP``; with one, ``TIMESTAMP``), coded text (categoricals) is ``STRING``.
 
     >>> spark_schema(pd.DataFrame({"procedure": pd.Series([], dtype="string"),
     ...                            "prescribed": pd.Series([], dtype="int64")}))
     '`procedure` STRING, `prescribed` BIGINT'
     """
+    return _spark_ddl(frame.columns, [_spark_type(values) for _, values in frame.items()])
 
-    def spark_type(dtype: Any) -> str:
-        if pd.api.types.is_bool_dtype(dtype):
-            return "BOOLEAN"
-        if pd.api.types.is_integer_dtype(dtype):
-            return "BIGINT"
-        if pd.api.types.is_float_dtype(dtype):
-            return "DOUBLE"
-        if pd.api.types.is_datetime64_any_dtype(dtype):
-            return "TIMESTAMP"
-        return "STRING"  # text, coded text (categoricals go as their text) and anything else
 
-    return ", ".join(f"`{column}` {spark_type(dtype)}" for column, dtype in frame.dtypes.items())
+def _spark_ddl(columns: Iterable[str], types: Iterable[str]) -> str:
+    return ", ".join(f"`{column}` {kind}" for column, kind in zip(columns, types, strict=True))
+
+
+_SIGNED = {1: "TINYINT", 2: "SMALLINT", 4: "INT", 8: "BIGINT"}
+
+
+def _spark_type(values: pd.Series) -> str:
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "STRING"  # coded text goes as its text
+    if pd.api.types.is_bool_dtype(dtype):
+        return "BOOLEAN"
+    if pd.api.types.is_integer_dtype(dtype):
+        if pd.api.types.is_unsigned_integer_dtype(dtype):
+            return _SIGNED.get(dtype.itemsize * 2, "DECIMAL(20, 0)")
+        return _SIGNED[dtype.itemsize]
+    if pd.api.types.is_float_dtype(dtype):
+        return "FLOAT" if dtype.itemsize == 4 else "DOUBLE"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "TIMESTAMP" if getattr(dtype, "tz", None) is not None else "TIMESTAMP_NTZ"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "INTERVAL DAY TO SECOND"
+    if pd.api.types.is_object_dtype(dtype):
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        return {"boolean": "BOOLEAN", "integer": "BIGINT", "floating": "DOUBLE"}.get(kind, "STRING")
+    return "STRING"
+
+
+def _spark_rows(frame: pd.DataFrame, types: list[str]) -> pd.DataFrame:
+    """``frame`` as Spark takes it with the types of :func:`spark_schema`: coded columns and
+    Python objects typed ``STRING`` as their text, unsigned integers in the wider signed type."""
+    changed = {}
+    for (column, values), kind in zip(frame.items(), types, strict=True):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            changed[column] = as_text(values)
+        elif pd.api.types.is_object_dtype(values.dtype) and kind == "STRING":
+            changed[column] = values.map(str, na_action="ignore").astype(str)
+        elif pd.api.types.is_unsigned_integer_dtype(values.dtype):
+            wider = {"SMALLINT": "int16", "INT": "int32", "BIGINT": "int64"}.get(kind, object)
+            changed[column] = values.astype(wider)
+    return frame.assign(**changed) if changed else frame
+
+
+def _spark_result(result: Any) -> pd.DataFrame:
+    """The rows of a Spark DataFrame as DuckDB's ``.df()`` gives the same rows: integers and
+    booleans with nulls as pandas' nullable types (Spark's ``toPandas`` gives floats and
+    objects), decimals as floats, text as ``str``; timestamps with time zone in the session's."""
+    import pyarrow as pa
+
+    nullable = {
+        pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+        pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(),
+    }  # fmt: skip
+    table = result.toArrow()
+    columns = {}
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_decimal(field.type):
+            column = column.cast(pa.float64())
+        if column.null_count and field.type in nullable:
+            values = column.to_pandas(types_mapper=nullable.get)
+        else:
+            values = column.to_pandas()
+        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            zone = result.sparkSession.conf.get("spark.sql.session.timeZone")
+            values = values.dt.tz_convert(zone)
+        columns[field.name] = values
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
 
 
 def _query_spark(sql: str, spark: Any, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for name, frame in tables.items():
         data = frame
         if isinstance(frame, pd.DataFrame):
-            # Spark has no categorical type: coded columns go as their text.
-            rows = frame.assign(
-                **{
-                    column: values.astype(object).where(values.notna(), None)
-                    for column, values in frame.items()
-                    if isinstance(values.dtype, pd.CategoricalDtype)
-                }
+            types = [_spark_type(values) for _, values in frame.items()]
+            data = spark.createDataFrame(
+                _spark_rows(frame, types),
+                schema=_spark_ddl(frame.columns, types),
             )
-            data = spark.createDataFrame(rows, schema=spark_schema(frame) if frame.empty else None)
         data.createOrReplaceTempView(name)
-    return spark.sql(to_spark_sql(sql)).toPandas()
+    return _spark_result(spark.sql(to_spark_sql(sql)))
