@@ -414,6 +414,28 @@ def test_department_that_held_the_overrun():
     ]
 
 
+def test_a_side_copy_takes_no_part_in_the_units_of_a_case():
+    # A copy for information (Để biết) moves no responsibility (DESIGN.md, Transfer histories):
+    # the department it went to is not among the units that processed the late case.
+    log, catalog = held_log()
+    copy = make_log([("k1", "Để biết", "2024-03-06 09:00", "E", "em")]).assign(**{PROC: "P"})
+    log = pd.concat(
+        [log.assign(**{engines.SIDE_COPY: False}), copy.assign(**{engines.SIDE_COPY: True})],
+        ignore_index=True,
+    )
+    units = bn.slow_units(log, catalog, calendar=WEEKDAYS)
+    assert units["department"].tolist() == ["C", "D", "A", "B"]
+    assert (
+        "em"
+        not in bn.slow_units(log, catalog, by="resource", calendar=WEEKDAYS)["resource"].tolist()
+    )
+    rates = bn.on_time_rate(log, catalog, by="department", calendar=WEEKDAYS)
+    assert rates["department"].tolist() == ["A", "B", "C", "D"]
+    # The copy holds no time: who held the overrun is unchanged.
+    result = bn.on_time(log, catalog, calendar=WEEKDAYS).set_index("case_id")
+    assert result["department_held_overrun"].tolist()[:2] == ["C", "D"]
+
+
 def test_an_events_frame_is_used_as_it_is(monkeypatch):
     # The clock is read once for several figures: given engines.event_table's frame, no figure
     # builds it again, and each gives what it gives on the log itself.

@@ -399,7 +399,9 @@ SELECT t.department, COUNT(*) AS cases, COUNT(c.on_time) AS judged,
   COUNT(CASE WHEN NOT c.on_time THEN 1 END) AS late,
   COUNT(CASE WHEN c.on_time THEN 1 END) / NULLIF(CAST(COUNT(c.on_time) AS DOUBLE), 0)
     AS on_time_rate
-FROM (SELECT DISTINCT case_no, department FROM events WHERE department IS NOT NULL) AS t
+FROM (
+  SELECT DISTINCT case_no, department FROM events WHERE department IS NOT NULL AND NOT side_copy
+) AS t
 JOIN per_case AS c ON c.case_no = t.case_no
 GROUP BY t.department ORDER BY t.department""",
 }
@@ -409,7 +411,7 @@ def _slow_units_select(unit: str) -> str:
     held = f"{unit}_held_overrun"
     return f"""
 , took_part AS (
-  SELECT DISTINCT case_no, {unit} AS unit FROM events WHERE {unit} IS NOT NULL
+  SELECT DISTINCT case_no, {unit} AS unit FROM events WHERE {unit} IS NOT NULL AND NOT side_copy
 ),
 per_unit AS (
   SELECT c.month, t.unit AS {unit}, COUNT(c.on_time) AS cases,
@@ -964,7 +966,8 @@ def on_time_rate(
 
     Returns ``cases``, ``judged`` (cases with a deadline), ``on_time``, ``late`` and
     ``on_time_rate`` (on time ÷ judged). A case counts for every department that did at least
-    one of its events; ``month`` is the month of its completion (``"YYYY-MM"``).
+    one of its events (a side copy is no part of a case); ``month`` is the month of its
+    completion (``"YYYY-MM"``).
 
     >>> import procmine as pm
     >>> on_time_rate(pm.datasets.load_sample(), pm.datasets.load_sample_catalog())  # doctest: +SKIP
@@ -993,7 +996,9 @@ def slow_units(
     least one late case: ``rank`` within the month, ``late_cases_held`` (late cases whose
     overrun it held, see :func:`on_time`), ``late_cases`` and ``cases`` it took part in (cases
     with a deadline), ``late_share`` (late ÷ cases) and ``overrun_working_days`` (the overruns of
-    the late cases it held). Ranked by late cases held, then overrun, then late cases.
+    the late cases it held). Ranked by late cases held, then overrun, then late cases. A unit
+    takes part in a case by doing one of its events; a side copy (for coordination or
+    information) moves no responsibility and makes no unit part of the case.
 
     >>> import procmine as pm
     >>> slow_units(pm.datasets.load_sample(), pm.datasets.load_sample_catalog())  # doctest: +SKIP
