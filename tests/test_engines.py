@@ -75,9 +75,19 @@ def test_event_table_carries_case_no_and_sojourn():
     assert events["sojourn"].isna().tolist() == [True, False, True]
 
 
-def test_case_ids_table_transpiles_to_spark():
-    spark_sql = engines.to_spark_sql(f"WITH {engines.CASE_IDS} SELECT * FROM case_ids")
-    assert "ANY_VALUE(case_id)" in spark_sql and "GROUP BY case_no" in spark_sql
+def test_case_ids_one_row_per_case_from_any_row_order():
+    # In an events table the cases are contiguous (the fast path); shuffled, they are not.
+    events = pd.DataFrame({"case_no": [0, 0, 1, 2, 2, 2], "case_id": list("aabccc")})
+    for frame in (events, events.sample(frac=1, random_state=3)):
+        table = engines.case_ids(frame)
+        assert table.to_dict("list") == {"case_no": [0, 1, 2], "case_id": ["a", "b", "c"]}
+    # A SQL text that reads case_ids is given the table by query.
+    shown = engines.query(
+        "SELECT i.case_id, COUNT(*) AS n FROM events AS e JOIN case_ids AS i USING (case_no)"
+        " GROUP BY i.case_id ORDER BY i.case_id",
+        events=events.assign(idx=range(6), wm=0.0),
+    )
+    assert shown.to_dict("list") == {"case_id": ["a", "b", "c"], "n": [2, 1, 3]}
 
 
 def test_spark_sql_maps_quantiles_to_exact_percentile():

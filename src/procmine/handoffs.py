@@ -192,15 +192,14 @@ _FALLBACK_SEQUENCES = _SEQUENCES.format(
 )
 
 DEPARTMENT_RUNS_SQL = (
-    _with(_MARKED, _RUNS, engines.CASE_IDS)
+    _with(_MARKED, _RUNS)
     + "SELECT case_id, procedure, run_no, department, first_idx, last_idx, first_wm, last_wm,"
     " events FROM runs JOIN case_ids USING (case_no) ORDER BY first_idx"
 )
 """One row per run of a case's department sequence."""
 
 HANDOFFS_SQL = (
-    _with(_HANDOFFS, engines.CASE_IDS)
-    + "SELECT case_id, procedure, position, source, target, wait_minutes"
+    _with(_HANDOFFS) + "SELECT case_id, procedure, position, source, target, wait_minutes"
     " FROM handoffs JOIN case_ids USING (case_no) ORDER BY last_idx"
 )
 """One row per handoff; ``wait_minutes`` = first reading in B − last reading in A."""
@@ -240,7 +239,7 @@ _PINGPONG_CTES = (
 )
 
 BOUNCES_SQL = (
-    _with(*_PINGPONG_CTES, engines.CASE_IDS)
+    _with(*_PINGPONG_CTES)
     + "SELECT case_id, procedure, position, source, target, minutes_lost, rank, prescribed, excess"
     " FROM classified_bounces JOIN case_ids USING (case_no) ORDER BY last_idx"
 )
@@ -293,7 +292,7 @@ pair_bounces AS (
     SELECT case_no, procedure, {pair_select}, excess, minutes_lost FROM classified_bounces
   ) AS keyed
   GROUP BY {groups}
-){case_ids_cte}
+)
 SELECT {keys},
        CAST(h.handoff_count AS BIGINT) AS handoffs,
        CAST(COALESCE(b.bounce_count, 0) AS BIGINT) AS bounces,
@@ -940,7 +939,6 @@ def _ping_pong_sql(by: str) -> str:
         pair_select=_PAIR_COLUMNS[pair_kind],
         keys=keys,
         groups=groups,
-        case_ids_cte=f",{engines.CASE_IDS}" if by_case else "",
         case_ids=" JOIN case_ids USING (case_no)" if by_case else "",
     )
 

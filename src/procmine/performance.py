@@ -187,8 +187,7 @@ per_case AS (
     SUM(waiting) / 60.0 AS waiting_hours, SUM(processing) / 60.0 AS processing_hours
   FROM units
   GROUP BY {keys}, case_no
-),
-{engines.CASE_IDS.strip()}
+)
 SELECT {keys}, case_id, hours, events, waiting_hours, processing_hours
 FROM per_case JOIN case_ids USING (case_no)
 ORDER BY {keys}, hours DESC, case_id"""
@@ -601,29 +600,6 @@ def _case_deadlines(log: pd.DataFrame, calendar: Any, column: str | None) -> pd.
     return frame.assign(due_wm=calendar.working_minutes(local), deadline_days=np.nan)
 
 
-def _case_ids(events: pd.DataFrame) -> pd.DataFrame:
-    """One row per case: ``case_no`` and its ``case_id`` (taken from the case's first event).
-
-    >>> events = pd.DataFrame({"case_no": [1, 0, 1], "case_id": ["b", "a", "b"]})
-    >>> _case_ids(events)["case_id"].tolist()
-    ['a', 'b']
-    """
-    case_no = events["case_no"].to_numpy()
-    cases = int(case_no.max()) + 1 if len(case_no) else 0
-    numbers = np.arange(cases, dtype=case_no.dtype)
-    # An events table holds each case's events together, cases in order of first appearance
-    # (case_no's order): the first events are where case_no changes (a third of the time of
-    # the general way below at 10 M events).
-    first = np.flatnonzero(np.r_[True, case_no[1:] != case_no[:-1]]) if cases else numbers
-    if len(first) != cases or not np.array_equal(case_no[first], numbers):
-        first = np.full(cases, -1, dtype=np.int64)
-        # Written last to first, so each case keeps the position of its first event.
-        first[case_no[::-1]] = np.arange(len(case_no) - 1, -1, -1)
-        numbers = np.flatnonzero(first >= 0).astype(case_no.dtype)
-        first = first[numbers]
-    return pd.DataFrame({"case_no": numbers, "case_id": events["case_id"].array.take(first)})
-
-
 def _deadline_tables(
     log: pd.DataFrame,
     catalog: pd.DataFrame | None,
@@ -646,7 +622,7 @@ def _deadline_tables(
     read = list(dict.fromkeys((*_DEADLINE_EVENT_COLUMNS, *units)))
     return {
         "events": events[read],
-        "case_ids": _case_ids(events),
+        "case_ids": engines.case_ids(events),
         "procedure_deadlines": deadlines,
         "catalog_steps": steps,
         "case_deadlines": case_deadlines,
