@@ -29,15 +29,15 @@ import pandas as pd
 
 from procmine import engines
 from procmine.drawing import (
-    _BLUES,
-    _FONT,
-    _GREYS,
-    _REDS,
-    _hours,
-    _quote,
-    _require_dot,
-    _shade,
+    BLUES,
+    FONT,
+    GREYS,
+    REDS,
+    hours_label,
+    quote,
     render,
+    require_dot,
+    shade,
 )
 
 __all__ = [
@@ -508,7 +508,7 @@ def draw_model(
 
     >>> draw_model(model, "model.svg", kind="bpmn")  # doctest: +SKIP
     """
-    _require_dot()
+    require_dot()
     pm4py = _pm4py()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -601,29 +601,29 @@ def map_to_dot(
     edges = select_edges(pmap, paths, activities)
     shown = set(edges["source"]) | set(edges["target"])
     nodes = pmap.nodes[pmap.nodes["activity"].isin(shown)]
-    font = _FONT
+    font = FONT
     lines = [
         "digraph procmine_map {",
         f'  graph [rankdir=TB, charset="UTF-8", {font}, fontsize=12, nodesep=0.4, ranksep=0.5'
-        + (f", label={_quote(title)}, labelloc=t" if title else "")
+        + (f", label={quote(title)}, labelloc=t" if title else "")
         + "];",
         f'  node [{font}, fontsize=11, shape=box, style="rounded,filled", penwidth=1];',
         f"  edge [{font}, fontsize=9];",
-        f'  {_quote(START)} [shape=circle, label="▶", fillcolor="#d9f0d3", width=0.35];',
-        f'  {_quote(END)} [shape=circle, label="■", fillcolor="#e0e0e0", width=0.35];',
+        f'  {quote(START)} [shape=circle, label="▶", fillcolor="#d9f0d3", width=0.35];',
+        f'  {quote(END)} [shape=circle, label="■", fillcolor="#e0e0e0", width=0.35];',
     ]
     if view == "frequency":
         node_value = nodes["events"].astype(float)
         node_text = nodes["events"].map(lambda n: f"{n:,}")
         edge_value = edges["frequency"].astype(float)
         edge_text = edges["frequency"].map(lambda n: f"{n:,}")
-        node_palette, edge_palette = _BLUES, _GREYS
+        node_palette, edge_palette = BLUES, GREYS
     else:
         node_value = nodes["median_sojourn_hours"].astype(float).fillna(0.0)
-        node_text = nodes["median_sojourn_hours"].map(_hours)
+        node_text = nodes["median_sojourn_hours"].map(hours_label)
         edge_value = edges["median_wait_hours"].astype(float).fillna(0.0)
-        edge_text = edges["median_wait_hours"].map(_hours)
-        node_palette, edge_palette = _REDS, _REDS
+        edge_text = edges["median_wait_hours"].map(hours_label)
+        node_palette, edge_palette = REDS, REDS
     node_top = max(float(node_value.max()) if len(node_value) else 0.0, 1e-12)
     edge_top = max(float(edge_value.max()) if len(edge_value) else 0.0, 1e-12)
     for activity, value, text in zip(nodes["activity"], node_value, node_text, strict=True):
@@ -631,8 +631,8 @@ def map_to_dot(
         font_colour = "white" if share > 0.6 else "black"
         label = f"{activity}\n{text}" if text else str(activity)
         lines.append(
-            f"  {_quote(activity)} [label={_quote(label)}, "
-            f'fillcolor="{_shade(share, node_palette)}", fontcolor={font_colour}];'
+            f"  {quote(activity)} [label={quote(label)}, "
+            f'fillcolor="{shade(share, node_palette)}", fontcolor={font_colour}];'
         )
     for source, target, value, text in zip(
         edges["source"], edges["target"], edge_value, edge_text, strict=True
@@ -640,8 +640,8 @@ def map_to_dot(
         share = value / edge_top
         width = 1.0 + 5.0 * share
         lines.append(
-            f"  {_quote(source)} -> {_quote(target)} [label={_quote(text)}, "
-            f'penwidth={width:.2f}, color="{_shade(share, edge_palette)}"];'
+            f"  {quote(source)} -> {quote(target)} [label={quote(text)}, "
+            f'penwidth={width:.2f}, color="{shade(share, edge_palette)}"];'
         )
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -20,7 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["ENGINES", "FORMATS", "render"]
+__all__ = [
+    "BLUES", "ENGINES", "FONT", "FORMATS", "GREYS", "REDS",
+    "hours_label", "quote", "render", "require_dot", "shade", "wrap_label",
+]  # fmt: skip
 
 FORMATS = ("svg", "png", "pdf")
 # Graphviz's layout programs, all run through ``dot -K``: only ``dot`` itself needs to be found.
@@ -28,15 +31,15 @@ ENGINES = ("dot", "neato", "fdp", "sfdp", "circo", "twopi", "osage", "patchwork"
 
 # Every label is set in Noto Sans (Debian ``fonts-noto-core``): it has every Vietnamese letter,
 # precomposed, so NFC text renders without falling back to another font mid-word.
-_FONT = 'fontname="Noto Sans"'
+FONT = 'fontname="Noto Sans"'
 
 # Light to dark, for a share in [0, 1] (ColorBrewer's Blues, Reds and Greys, ends).
-_BLUES = ((222, 235, 247), (8, 69, 148))
-_REDS = ((254, 229, 217), (165, 15, 21))
-_GREYS = ((189, 189, 189), (37, 37, 37))
+BLUES = ((222, 235, 247), (8, 69, 148))
+REDS = ((254, 229, 217), (165, 15, 21))
+GREYS = ((189, 189, 189), (37, 37, 37))
 
 
-def _require_dot() -> str:
+def require_dot() -> str:
     dot = shutil.which("dot")
     if dot is None:
         raise RuntimeError(
@@ -47,10 +50,10 @@ def _require_dot() -> str:
     return dot
 
 
-def _hours(value: float) -> str:
+def hours_label(value: float) -> str:
     """Working hours as a label: whole hours from 100 up, tenths from 1, minutes below.
 
-    >>> [_hours(v) for v in (12615.57, 5.0, 0.25, float("nan"))]
+    >>> [hours_label(v) for v in (12615.57, 5.0, 0.25, float("nan"))]
     ['12,616 h', '5.0 h', '15 min', '']
     """
     if value is None or pd.isna(value):
@@ -60,24 +63,24 @@ def _hours(value: float) -> str:
     return f"{value:.1f} h" if value >= 1 else f"{value * 60:.0f} min"
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     r"""A DOT string literal, NFC-normalised (Vietnamese typed with combining marks renders as
     the same letters).
 
-    >>> print(_quote('Phòng "A"'))
+    >>> print(quote('Phòng "A"'))
     "Phòng \"A\""
     """
     text = unicodedata.normalize("NFC", str(text))
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _wrap(text: str, width: int) -> str:
+def wrap_label(text: str, width: int) -> str:
     """A label broken into as few lines as ``width`` characters allow, of even length, a dash
     between two names ending its line (``width`` 0: one line).
 
-    >>> _wrap("Phòng Tài chính - Kế hoạch", 20).split("\\n")
+    >>> wrap_label("Phòng Tài chính - Kế hoạch", 20).split("\\n")
     ['Phòng Tài chính -', 'Kế hoạch']
-    >>> _wrap("Phòng Giáo dục và Đào tạo", 20).split("\\n")
+    >>> wrap_label("Phòng Giáo dục và Đào tạo", 20).split("\\n")
     ['Phòng Giáo dục', 'và Đào tạo']
     """
     if width <= 0 or len(text) <= width:
@@ -89,10 +92,10 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(parts).replace("\n- ", " -\n")
 
 
-def _shade(share: float, palette: tuple[tuple[int, int, int], tuple[int, int, int]]) -> str:
+def shade(share: float, palette: tuple[tuple[int, int, int], tuple[int, int, int]]) -> str:
     """The colour at ``share`` (clipped to [0, 1]) from the light to the dark end of a palette.
 
-    >>> _shade(0.0, _BLUES), _shade(1.0, _BLUES), _shade(2.0, _GREYS)
+    >>> shade(0.0, BLUES), shade(1.0, BLUES), shade(2.0, GREYS)
     ('#deebf7', '#084594', '#252525')
     """
     low, high = palette
@@ -120,7 +123,7 @@ def render(dot_text: str, path: str | Path | None = None, engine: str = "dot") -
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {list(ENGINES)}; got {engine!r}.")
-    dot = _require_dot()
+    dot = require_dot()
     fmt = _format(path)
     done = subprocess.run(
         [dot, f"-K{engine}", f"-T{fmt}"],

@@ -35,16 +35,16 @@ import pandas as pd
 
 from procmine import engines, schema
 from procmine.drawing import (
-    _BLUES,
-    _FONT,
-    _GREYS,
-    _REDS,
+    BLUES,
     ENGINES,
-    _hours,
-    _quote,
-    _shade,
-    _wrap,
+    FONT,
+    GREYS,
+    REDS,
+    hours_label,
+    quote,
     render,
+    shade,
+    wrap_label,
 )
 from procmine.engines import with_sequence_links
 
@@ -785,11 +785,11 @@ def network_to_dot(
     splines = "" if engine == "circo" else " splines=true,"
     lines = [
         "digraph procmine_network {",
-        f'  graph [layout={engine}, charset="UTF-8", {_FONT}, fontsize=14, overlap=false,'
+        f'  graph [layout={engine}, charset="UTF-8", {FONT}, fontsize=14, overlap=false,'
         f'{splines} sep="+16", esep="+6", nodesep=0.4, ranksep=0.6, mindist=0.5, pad=0.3];',
-        f'  node [{_FONT}, fontsize=16, shape=box, style="rounded,filled", penwidth=1,'
+        f'  node [{FONT}, fontsize=16, shape=box, style="rounded,filled", penwidth=1,'
         ' margin="0.15,0.08"];',
-        f"  edge [{_FONT}, fontsize=16, arrowsize=0.8];",
+        f"  edge [{FONT}, fontsize=16, arrowsize=0.8];",
     ]
     caption = []
     if title:
@@ -828,11 +828,11 @@ def network_to_dot(
     top_held = max(max(held.values(), default=0.0), 1e-12)
     for node, hours in held.items():
         share = hours / top_held
-        label = f"{_wrap(nfc(node), wrap)}\n{_hours(hours)}"
+        label = f"{wrap_label(nfc(node), wrap)}\n{hours_label(hours)}"
         font_colour = "white" if share > 0.6 else "black"
         lines.append(
-            f"  {_quote(node)} [label={_quote(label)}, "
-            f'fillcolor="{_shade(share, _BLUES)}", fontcolor={font_colour}];'
+            f"  {quote(node)} [label={quote(label)}, "
+            f'fillcolor="{shade(share, BLUES)}", fontcolor={font_colour}];'
         )
     top_handoffs = max(float(edges["handoffs"].max()) if len(edges) else 0.0, 1e-12)
     top_excess = max((excess for excess, _ in pairs.values()), default=1)
@@ -847,13 +847,13 @@ def network_to_dot(
     ):
         share = count / top_handoffs
         width = 1.0 + 5.0 * share
-        label = _quote(f"{count:,}")
+        label = quote(f"{count:,}")
         if highlighted:
             excess, hours = pairs[pair]
-            colour = font_colour = _shade(0.45 + 0.55 * excess / top_excess, _REDS)
+            colour = font_colour = shade(0.45 + 0.55 * excess / top_excess, REDS)
             if with_figures:
                 # On a white ground: the pair's figures are read across the arrows they sit on.
-                figures = html.escape(words["pair"].format(excess=excess, hours=_hours(hours)))
+                figures = html.escape(words["pair"].format(excess=excess, hours=hours_label(hours)))
                 label = (
                     '<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1" BGCOLOR="white">'
                     f"<TR><TD>{count:,}</TD></TR><TR><TD><B>{figures}</B></TD></TR></TABLE>>"
@@ -862,9 +862,9 @@ def network_to_dot(
             style = "style=bold, "
         else:
             # Light grey for a thin arrow, but its number dark enough to read on paper.
-            colour, font_colour, style = _shade(share, _GREYS), "#404040", ""
+            colour, font_colour, style = shade(share, GREYS), "#404040", ""
         lines.append(
-            f"  {_quote(source)} -> {_quote(target)} [label={label}, {style}"
+            f"  {quote(source)} -> {quote(target)} [label={label}, {style}"
             f'penwidth={width:.2f}, color="{colour}", fontcolor="{font_colour}"];'
         )
     lines.append("}")
