@@ -6,6 +6,9 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
+import pytest
+
 from procmine import datasets
 
 README = Path(__file__).parents[1] / "README.md"
@@ -26,3 +29,16 @@ def test_readme_python_example_runs(tmp_path: Path):
         os.chdir(cwd)
     assert (tmp_path / "map.svg").stat().st_size > 1000
     assert len(namespace["log"]) == 14_112
+    # The Spark example, in the same session: the same table as on DuckDB.
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java runtime (make test installs one)")
+    (spark_block,) = [block for block in blocks if "SparkSession" in block]
+    exec(compile(spark_block, "README.md", "exec"), namespace)
+    try:
+        pm, events, catalog = namespace["pm"], namespace["events"], namespace["catalog"]
+        pd.testing.assert_frame_equal(
+            namespace["on_spark"], pm.ping_pong(events, catalog), check_exact=False, rtol=1e-9
+        )
+    finally:
+        namespace["spark"].stop()

@@ -17,12 +17,6 @@ import pytest
 import procmine as pm
 from procmine import engines
 
-# PySpark 4 warns that it does not fully support pandas 3: these tests are what checks that the
-# frames it takes and gives are right.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:PySpark does not yet fully support pandas:FutureWarning"
-)
-
 # ------------------------------------------------------------------- to_spark_sql, as text
 
 
