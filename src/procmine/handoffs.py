@@ -489,7 +489,10 @@ def reference_sequences(
     catalog_sequences = (
         engines.query(_SEQUENCES_SQL, engine, events=catalog_events)
         if catalog_events is not None
-        else pd.DataFrame({"procedure": pd.Series([], dtype="string"), "sequence": []})
+        # No catalog: no catalog sequences, typed as text (an empty list would be floats).
+        else pd.DataFrame(
+            {column: pd.Series([], dtype="string") for column in ("procedure", "sequence")}
+        )
     )
     result = engines.query(
         REFERENCE_SEQUENCES_SQL, engine, events=events, catalog_sequences=catalog_sequences
