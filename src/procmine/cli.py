@@ -17,6 +17,9 @@ from rich.table import Table
 
 app = typer.Typer(
     add_completion=False,
+    # Markdown: a docstring's paragraphs reflow to the terminal (in "rich" mode every line break
+    # of the source stays).
+    rich_markup_mode="markdown",
     no_args_is_help=True,
     help="procmine — process mining for internal administrative procedures (TTHC nội bộ).",
 )
@@ -134,9 +137,12 @@ def demo(
         "reports/demo"
     ),
 ) -> None:
-    """Analyse the bundled sample: load report, worst ping-pong pairs, bottlenecks, late cases
-    without explanation, conformance, the maps and model of the largest procedure, and the
-    department handoff network with its ping-pong pairs."""
+    """Analyse the bundled sample and write its figures, maps and network picture.
+
+    Prints the load report, the worst ping-pong pairs, the bottlenecks, the late cases without
+    an explanation and the conformance by procedure; writes them as CSV with the maps and model
+    of the largest procedure and the department handoff network with its ping-pong pairs.
+    """
     import procmine as pm
 
     out.mkdir(parents=True, exist_ok=True)
