@@ -356,7 +356,6 @@ def text_codes(
         codes, uniques = values.cat.codes.to_numpy(), pd.Index(values.cat.categories)
     else:
         codes, uniques = _factorize(values)
-        uniques = pd.Index(uniques)
     names = uniques.astype("string") if len(uniques) else pd.Index([], dtype="string")
     if lower:
         names = names.str.lower()
@@ -643,7 +642,7 @@ def _codes(values: pd.Series) -> np.ndarray:
     """Integer codes equal where the texts are equal, -1 for null."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy()
-    return pd.factorize(values)[0]
+    return _factorize(values)[0]
 
 
 def query(sql: str, engine: Any = None, **tables: pd.DataFrame) -> pd.DataFrame:
