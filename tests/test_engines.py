@@ -289,3 +289,119 @@ def test_factorize_agrees_with_pandas_for_every_text_storage(dtype, null_coded):
         assert [None if pd.isna(u) else u for u in uniques] == [
             None if pd.isna(u) else u for u in expected_uniques
         ]
+
+
+# --- one clock per figure: a table carries the calendar it was read with ---------------------
+HALF_DAY = {"office_hours": ["07:30-11:30"]}  # a 4-hour working day: every duration differs
+
+
+def _figures() -> dict:
+    """Every figure that takes ``calendar=``, as a call on (table or log, catalog, calendar)."""
+    import procmine as pm
+
+    return {
+        "sojourns": lambda t, c, cal: pm.sojourns(t, calendar=cal),
+        "bottlenecks": lambda t, c, cal: pm.bottlenecks(t, by="department", calendar=cal),
+        "bottlenecks[handoff]": lambda t, c, cal: pm.bottlenecks(t, by="handoff", calendar=cal),
+        "bottleneck_cases": lambda t, c, cal: pm.bottleneck_cases(t, calendar=cal),
+        "on_time": lambda t, c, cal: pm.on_time(t, c, calendar=cal),
+        "on_time_rate": lambda t, c, cal: pm.on_time_rate(t, c, "department", calendar=cal),
+        "slow_units": lambda t, c, cal: pm.slow_units(t, c, calendar=cal),
+        "late_without_explanation": lambda t, c, cal: pm.late_without_explanation(
+            t, c, calendar=cal
+        ),
+        "step_allotments": lambda t, c, cal: pm.step_allotments(t, c, calendar=cal),
+        "department_runs": lambda t, c, cal: pm.department_runs(t, calendar=cal),
+        "handoff_table": lambda t, c, cal: pm.handoff_table(t, calendar=cal),
+        "bounce_table": lambda t, c, cal: pm.bounce_table(t, c, calendar=cal),
+        "ping_pong": lambda t, c, cal: pm.ping_pong(t, c, by="case", calendar=cal),
+        "reference_sequences": lambda t, c, cal: pm.reference_sequences(t, c, calendar=cal),
+        "handoff_network": lambda t, c, cal: pm.network_frames(pm.handoff_network(t, calendar=cal)),
+        "discover_map": lambda t, c, cal: pm.discover_map(t, calendar=cal),
+        "variants": lambda t, c, cal: pm.variants(t, calendar=cal),
+        "check_conformance": lambda t, c, cal: pm.check_conformance(t, c, calendar=cal),
+    }
+
+
+@pytest.fixture(scope="module")
+def small_sample():
+    import procmine as pm
+
+    log = pm.datasets.load_sample()
+    cases = log["case:concept:name"].drop_duplicates().iloc[:150]
+    chosen = log[log["case:concept:name"].isin(cases)].reset_index(drop=True)
+    return chosen, pm.datasets.load_sample_catalog()
+
+
+def _frames(result) -> list[pd.DataFrame]:
+    """A figure's result as the frames it holds (a map's nodes and edges, a network's frames)."""
+    if isinstance(result, pd.DataFrame):
+        return [result]
+    if isinstance(result, tuple):
+        return list(result)
+    return [value for value in vars(result).values() if isinstance(value, pd.DataFrame)]
+
+
+def test_calendars_are_values():
+    import procmine as pm
+
+    assert pm.WorkCalendar() == pm.WorkCalendar(country="VN")
+    assert hash(pm.WorkCalendar()) == hash(pm.as_calendar(None))
+    assert pm.WorkCalendar() != pm.as_calendar(HALF_DAY)
+    with pytest.raises(AttributeError, match="cannot change"):
+        pm.WorkCalendar().office_hours = (("08:00", "12:00"),)
+
+
+@pytest.mark.parametrize("figure", list(_figures()))
+def test_a_figure_never_mixes_two_clocks(figure, small_sample):
+    """Over a table read on one clock, asking a figure for another raises and names both; with
+    no calendar the figure measures on the table's own clock, exactly as from the log."""
+    import procmine as pm
+
+    log, catalog = small_sample
+    call = _figures()[figure]
+    half = pm.as_calendar(HALF_DAY)
+    with pytest.raises(pm.CalendarMismatchError, match=r"read with WorkCalendar.*480 min.*240 min"):
+        call(pm.event_table(log), catalog, half)
+    on_half = pm.event_table(log, half)
+    for got, expected in zip(
+        _frames(call(on_half, catalog, None)), _frames(call(log, catalog, half)), strict=True
+    ):
+        pd.testing.assert_frame_equal(got, expected)
+    # The table's own clock, named again, is no mismatch.
+    for got, expected in zip(
+        _frames(call(on_half, catalog, pm.as_calendar(HALF_DAY))),
+        _frames(call(on_half, catalog, None)),
+        strict=True,
+    ):
+        pd.testing.assert_frame_equal(got, expected)
+
+
+def test_the_clock_changes_the_figures(small_sample):
+    """The check above is not vacuous: the half-day clock gives other figures."""
+    import procmine as pm
+
+    log, catalog = small_sample
+    full, half = pm.on_time(log, catalog), pm.on_time(log, catalog, calendar=HALF_DAY)
+    assert not full["working_days"].equals(half["working_days"])
+    assert (half["working_days"] > full["working_days"]).any()
+
+
+def test_a_table_keeps_its_clock_through_filters(small_sample):
+    import procmine as pm
+
+    log, _ = small_sample
+    events = pm.event_table(log, HALF_DAY)
+    chosen = events[events["case_id"] == events["case_id"].iloc[0]]
+    assert engines.table_calendar(chosen) == pm.as_calendar(HALF_DAY)
+    with pytest.raises(pm.CalendarMismatchError):
+        pm.sojourns(chosen, calendar=pm.WorkCalendar())
+
+
+def test_a_partial_table_is_refused_with_what_it_lacks(small_sample):
+    import procmine as pm
+
+    log, _ = small_sample
+    narrow = engines.event_table(log, columns=("activity", "procedure"))
+    with pytest.raises(pm.MissingColumnError, match="department"):
+        pm.bottlenecks(narrow, by="department")

@@ -24,7 +24,7 @@ from procmine import (
     performance,
     schema,
 )
-from procmine.calendar import CalendarError, WorkCalendar
+from procmine.calendar import CalendarError, CalendarMismatchError, WorkCalendar, as_calendar
 from procmine.catalog import CatalogError, read_catalog, validate_catalog, write_catalog
 from procmine.conformance import conformance_to_model, deviation_summary
 from procmine.discovery import (
@@ -66,10 +66,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CalendarError",
+    "CalendarMismatchError",
     "CatalogError",
     "MissingColumnError",
     "WorkCalendar",
     "__version__",
+    "as_calendar",
     "bottleneck_cases",
     "bottlenecks",
     "bounce_table",

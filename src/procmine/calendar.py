@@ -28,7 +28,7 @@ import pandas as pd
 
 from procmine.schema import DEFAULT_TIMEZONE
 
-__all__ = ["CalendarError", "WorkCalendar"]
+__all__ = ["CalendarError", "CalendarMismatchError", "WorkCalendar", "as_calendar"]
 
 _DAY_NS = 86_400 * 10**9
 _MINUTE_NS = 60 * 10**9
@@ -41,6 +41,11 @@ _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 class CalendarError(ValueError):
     """A calendar setting or a timestamp the clock cannot read; the message says what was
     expected and what was found."""
+
+
+class CalendarMismatchError(CalendarError):
+    """A figure was asked for on one working clock over a table whose clock was read with
+    another: the message names both."""
 
 
 class WorkCalendar:
@@ -209,6 +214,32 @@ class WorkCalendar:
             f"office_hours={hours} ({self.minutes_per_day} min/day), weekend={weekend}"
             f"{extra}, origin={self.origin.isoformat()})"
         )
+
+    # ---------------------------------------------------------------------------- identity
+    # A calendar is a value: two with the same settings read every instant the same, so they are
+    # equal and hash alike, and a table can say which clock it was read with (engines.clocked).
+    # The settings cannot change after it is built (the day table caches what they imply).
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WorkCalendar):
+            return NotImplemented
+        return self.to_config() == other.to_config()
+
+    def __hash__(self) -> int:
+        return hash(repr(sorted(self.to_config().items())))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_") and name in self.__dict__:
+            raise AttributeError(
+                f"a WorkCalendar's {name} cannot change once it is built; make a new one: "
+                f"WorkCalendar.from_config({{**calendar.to_config(), {name!r}: ...}})"
+            )
+        super().__setattr__(name, value)
+
+    def __copy__(self) -> WorkCalendar:
+        return self  # immutable: a copy is the same clock (pandas copies a table's attrs)
+
+    def __deepcopy__(self, memo: dict) -> WorkCalendar:
+        return self
 
     # ------------------------------------------------------------------------------ reading
     def localize(self, timestamps: Any) -> pd.Series:
@@ -427,6 +458,26 @@ class WorkCalendar:
         cum = np.zeros(n_days + 1, dtype=np.float64)
         np.cumsum(working * float(self.minutes_per_day), out=cum[1:])
         self._working, self._cum = working, cum
+
+
+def as_calendar(calendar: WorkCalendar | Mapping[str, Any] | str | Path | None) -> WorkCalendar:
+    """The working clock a setting names: the default (Vietnam) for None, a calendar itself,
+    or one built from a config dict or YAML file (:meth:`WorkCalendar.from_config`).
+
+    >>> as_calendar(None) == WorkCalendar()
+    True
+    >>> as_calendar({"office_hours": ["08:00-12:00"]}).minutes_per_day
+    240
+    """
+    if calendar is None:
+        return WorkCalendar()
+    if isinstance(calendar, WorkCalendar):
+        return calendar
+    if isinstance(calendar, Mapping | str | Path):
+        return WorkCalendar.from_config(calendar)
+    raise CalendarError(
+        f"calendar must be a WorkCalendar, a config dict or file, or None; found {calendar!r}."
+    )
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -51,7 +51,7 @@ import pandas as pd
 import pyarrow as pa
 
 from procmine import schema
-from procmine.calendar import WorkCalendar
+from procmine.calendar import WorkCalendar, as_calendar
 from procmine.catalog import read_catalog, write_catalog
 
 __all__ = [
@@ -667,7 +667,7 @@ def generate(
     """
     if n_cases < 1:
         raise ValueError(f"n_cases must be at least 1, found {n_cases}.")
-    calendar = calendar or WorkCalendar()
+    calendar = as_calendar(calendar)
     catalog = sample_catalog()
     rng = np.random.default_rng(seed)
     day = calendar.minutes_per_day
@@ -901,7 +901,7 @@ def reference_counts(
 
     >>> counts = reference_counts(generate(50).log, sample_catalog())  # doctest: +SKIP
     """
-    calendar = calendar or WorkCalendar()
+    calendar = as_calendar(calendar)
     explain = {unicodedata.normalize("NFC", a).strip().casefold() for a in explanation_activities}
     approved: dict[str, dict[str, Any]] = {}
     for procedure, rows in catalog.sort_values("step", kind="stable").groupby(
@@ -1098,7 +1098,7 @@ def write_sample(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    calendar = calendar or WorkCalendar()
+    calendar = as_calendar(calendar)
     sample = generate(n_cases=n_cases, seed=seed, calendar=calendar)
     paths = {kind: out / name for kind, name in SAMPLE_FILES.items()}
     export_like_agency(sample.log, paths["log"])

@@ -337,10 +337,8 @@ def variants(
 
     >>> variants(log, "Cấp giấy phép").head()  # doctest: +SKIP
     """
-    from procmine.calendar import WorkCalendar
-
-    calendar = calendar or WorkCalendar()
     events = procedure_events(log, procedure, calendar)
+    calendar = engines.same_clock(events, calendar)
     found = engines.query(_VARIANTS_SQL, engine, events=events)
     cases = found["cases"].astype("int64")
     minutes = found["median_duration_minutes"].astype("float64")

@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from procmine import schema
+from procmine.calendar import CalendarMismatchError, as_calendar
 
 DEFAULT_PROCEDURE = "(all)"
 SIDE_COPY = "procmine:side_copy"
@@ -83,25 +84,83 @@ def is_event_table(frame: pd.DataFrame) -> bool:
     return all(column in frame.columns for column in EVENT_COLUMNS)
 
 
-def as_events(
+# The working clock an events table was read with, kept in its ``attrs``: pandas carries it
+# through filters, selections and ``assign`` (a copy of a table is read with the same clock), so
+# a figure can check that it measures with the clock the table was read with.
+CALENDAR_ATTR = "procmine_calendar"
+
+
+def table_calendar(events: pd.DataFrame) -> Any:
+    """The working clock ``events`` was read with, or None for a table built by hand.
+
+    >>> import procmine as pm
+    >>> log = pd.DataFrame({"case:concept:name": ["a"], "concept:name": ["Nhận"],
+    ...                     "time:timestamp": pd.to_datetime(["2024-05-06 08:00"])})
+    >>> table_calendar(event_table(log)) == pm.WorkCalendar()
+    True
+    """
+    return events.attrs.get(CALENDAR_ATTR)
+
+
+def clocked(
     log: pd.DataFrame,
     calendar: Any = None,
     columns: tuple[str, ...] = EVENT_COLUMNS,
     *,
     build: tuple[str, ...] | None = None,
-) -> pd.DataFrame:
-    """What a figure reads: ``log`` itself when it has the ``columns`` the figure needs (an
-    events table built once and passed to several figures, or a hand-built frame), else
-    :func:`event_table` of the log — of only the ``build`` columns when given, for a figure
-    that builds a table for itself alone.
+) -> tuple[pd.DataFrame, Any]:
+    """What a figure reads, and the working clock to measure it with — the one place where a
+    figure's ``calendar=`` is resolved.
+
+    ``log`` is returned itself when it has the ``columns`` the figure needs (an events table
+    built once and passed to several figures, or a hand-built frame), with the clock it was read
+    with: ``calendar=None`` means that clock, and another calendar raises
+    :class:`~procmine.calendar.CalendarMismatchError` — a figure never mixes readings of one
+    clock with due dates or day lengths of another. Otherwise the table is built from the log
+    (of only the ``build`` columns when given, for a figure that builds a table for itself
+    alone) on ``calendar``, the default (Vietnam) when None. A hand-built table records no clock:
+    it is taken to be read with ``calendar`` (or the default).
 
     >>> frame = pd.DataFrame({"idx": [0], "case_id": ["a"], "wm": [1.0]})
-    >>> as_events(frame, columns=("idx", "case_id", "wm")) is frame
+    >>> clocked(frame, columns=("idx", "case_id", "wm"))[0] is frame
     True
     """
     if all(column in log.columns for column in columns):
-        return log
-    return event_table(log, calendar, columns=build)
+        return log, same_clock(log, calendar)
+    if schema.CASE not in log.columns and "case_id" in log.columns and "wm" in log.columns:
+        missing = [column for column in columns if column not in log.columns]
+        raise schema.MissingColumnError(
+            f"This events table lacks the column(s) {missing} this figure reads (a table built "
+            "with event_table(..., columns=...) serves only the figure it was built for). Pass "
+            "the log, or the whole table: pm.event_table(log, calendar)."
+        )
+    calendar = as_calendar(calendar)
+    return event_table(log, calendar, columns=build), calendar
+
+
+def same_clock(events: pd.DataFrame, calendar: Any = None) -> Any:
+    """The clock ``events`` was read with, checked against the ``calendar`` a caller asks for.
+
+    >>> import procmine as pm
+    >>> log = pd.DataFrame({"case:concept:name": ["a"], "concept:name": ["Nhận"],
+    ...                     "time:timestamp": pd.to_datetime(["2024-05-06 08:00"])})
+    >>> same_clock(event_table(log), pm.WorkCalendar(office_hours=["08:00-12:00"]))
+    Traceback (most recent call last):
+    ...
+    procmine.calendar.CalendarMismatchError: This events table was read with ...
+    """
+    own = table_calendar(events)
+    if calendar is None:
+        return own if own is not None else as_calendar(None)
+    calendar = as_calendar(calendar)
+    if own is not None and own != calendar:
+        raise CalendarMismatchError(
+            f"This events table was read with {own!r}, and the figure was asked for on "
+            f"{calendar!r}: its durations and due dates would mix two clocks. Leave calendar= "
+            "out to use the table's own clock, or build the table again from the log on the "
+            "other one: pm.event_table(log, calendar)."
+        )
+    return calendar
 
 
 def event_table(
@@ -110,8 +169,11 @@ def event_table(
     """The narrow, clocked frame behind the ``events`` table of every figure.
 
     Reading the working clock is the costliest step of a figure on a large log: build the table
-    once and pass it instead of the log to every analysis (they accept either). An events table
-    passed in is returned as it is — its clock was read with the calendar it was built with.
+    once and pass it instead of the log to every analysis (they accept either, with the same
+    results). The table keeps the calendar it was read with (:func:`table_calendar`), and every
+    figure measures with that one: asking a figure for another calendar over it is an error
+    (:func:`same_clock`), never a figure mixed from two clocks. An events table passed in is
+    returned as it is, after the same check.
 
     ``columns`` is for a figure that builds a table for itself alone (the process map): the
     columns it reads, beyond the ones every table has (idx, case_id, case_no, ts, wm, side_copy,
@@ -121,12 +183,11 @@ def event_table(
     >>> import procmine as pm
     >>> events = event_table(pm.datasets.load_sample())  # doctest: +SKIP
     """
-    from procmine.calendar import WorkCalendar
-
     if is_event_table(log):
+        same_clock(log, calendar)
         return log
     schema.require_columns(log, schema.REQUIRED)
-    calendar = calendar or WorkCalendar()
+    calendar = as_calendar(calendar)
     n = len(log)
     wanted = None if columns is None else set(columns)
 
@@ -209,7 +270,7 @@ def event_table(
         n,
     )
     links = {**parts.get("sequence", {}), **parts.get("activity_links", {})}
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "idx": idx,
             "case_id": case_id,
@@ -231,6 +292,8 @@ def event_table(
         },
         copy=False,  # the arrays are new: a copy of each would cost ~10 ms a million events
     )
+    table.attrs[CALENDAR_ATTR] = calendar
+    return table
 
 
 # Above this many events the parts of the events table are computed one after the other: two

@@ -962,7 +962,7 @@ def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
             "(pm.read_log(..., mapping={'Đơn vị xử lý': 'org:group'}))."
         )
     # From a log, only what these figures read is built (no activity, official or lifecycle).
-    built = engines.as_events(log, calendar, _EVENT_COLUMNS, build=TABLE_COLUMNS)
+    built, _ = engines.clocked(log, calendar, _EVENT_COLUMNS, build=TABLE_COLUMNS)
     return with_sequence_links(built)
 
 

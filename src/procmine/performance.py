@@ -473,16 +473,11 @@ def figure_sql() -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------- helpers
-def _calendar(calendar: Any) -> Any:
-    from procmine.calendar import WorkCalendar
-
-    return calendar if calendar is not None else WorkCalendar()
-
-
-def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
-    """The events table: ``log`` itself when it already is one (the clock is then read once for
-    several figures), else built from the log."""
-    return engines.as_events(log, calendar, _EVENT_COLUMNS)
+def _events(log: pd.DataFrame, calendar: Any) -> tuple[pd.DataFrame, Any]:
+    """The events table and the clock it was read with: ``log`` itself when it already is one
+    (the clock is then read once for several figures), else built from the log on ``calendar``
+    (:func:`procmine.engines.clocked`)."""
+    return engines.clocked(log, calendar, _EVENT_COLUMNS)
 
 
 def _has_lifecycle_pairs(events: pd.DataFrame) -> bool:
@@ -661,8 +656,7 @@ def sojourns(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -> pd.
     *Calendar hours* are the difference of local wall-clock times (an hour off across a
     daylight-saving change).
     """
-    calendar = _calendar(calendar)
-    events = _events(log, calendar)
+    events, calendar = _events(log, calendar)
     split = _has_lifecycle_pairs(events)
     sql = f"SELECT * FROM ({_sojourn_sql(split, calendar_time=True)}) AS s ORDER BY idx"
     table = engines.query(sql, engine, events=events)
@@ -692,7 +686,7 @@ def _bottleneck_query(
     kind: str, log: pd.DataFrame, by: str, calendar: Any, engine: Any
 ) -> pd.DataFrame:
     _check_by(by, _KEYS)
-    events = _events(log, calendar)
+    events, _ = _events(log, calendar)
     split = by != "handoff" and _has_lifecycle_pairs(events)
     build = _bottleneck_sql if kind == "ranking" else _bottleneck_cases_sql
     if by == "handoff":  # the handoff CTEs read each event's next sequence entry
@@ -827,8 +821,7 @@ def on_time(
     NFC-normalised, case-folded text, equal to the name or starting with it followed by a
     non-letter, non-digit character. Defaults: :data:`DEFAULT_EXPLANATIONS`.
     """
-    calendar = _calendar(calendar)
-    events = _events(log, calendar)
+    events, calendar = _events(log, calendar)
     tables = _deadline_tables(
         log, catalog, calendar, deadline_column, explanation_activities, events, _HELD_UNITS
     )
@@ -887,8 +880,7 @@ def step_allotments(
     no on-time case, the rest is split equally (``equal``). The steps are the catalog's for a
     procedure the catalog lists, else the activities seen in its on-time cases.
     """
-    calendar = _calendar(calendar)
-    events = _events(log, calendar)
+    events, calendar = _events(log, calendar)
     tables = _deadline_tables(log, catalog, calendar, deadline_column, (), events)
     sql = f"WITH {_deadline_ctes(calendar.minutes_per_day)},\n{_allotment_ctes()}" + (
         _ALLOTMENTS_SELECT
@@ -917,16 +909,16 @@ def _per_case_query(
     explanation_activities: Iterable[str],
     held: tuple[str, ...] = (),
     units: tuple[str, ...] = (),
-) -> pd.DataFrame:
-    """``select`` over ``per_case``, with the held overrun of the ``held`` units; ``units`` are
-    the unit columns of the events the select reads besides."""
-    calendar = _calendar(calendar)
-    events = _events(log, calendar)
+) -> tuple[pd.DataFrame, Any]:
+    """``select`` over ``per_case``, with the held overrun of the ``held`` units, and the clock
+    it was measured with; ``units`` are the unit columns of the events the select reads
+    besides."""
+    events, calendar = _events(log, calendar)
     tables = _deadline_tables(
         log, catalog, calendar, deadline_column, explanation_activities, events, (*held, *units)
     )
     sql = _on_time_sql(calendar.minutes_per_day, held) + select
-    return engines.query(sql, engine, **tables)
+    return engines.query(sql, engine, **tables), calendar
 
 
 def on_time_rate(
@@ -950,7 +942,7 @@ def on_time_rate(
     """
     _check_by(by, _RATE_SELECT)
     units = ("department",) if by == "department" else ()
-    table = _per_case_query(
+    table, _ = _per_case_query(
         _RATE_SELECT[by], log, catalog, calendar, engine, deadline_column, (), units=units
     )
     return table.astype({by: "string", "on_time_rate": "float64"})
@@ -980,7 +972,7 @@ def slow_units(
     >>> slow_units(pm.datasets.load_sample(), pm.datasets.load_sample_catalog())  # doctest: +SKIP
     """
     _check_by(by, ("department", "resource"))
-    table = _per_case_query(
+    table, _ = _per_case_query(
         _slow_units_select(by), log, catalog, calendar, engine, deadline_column, (), (by,)
     )
     table = table.astype({"month": "string", by: "string", "late_share": "float64"})
@@ -1006,8 +998,7 @@ def late_without_explanation(
     >>> late_without_explanation(pm.datasets.load_sample(),
     ...                          pm.datasets.load_sample_catalog())  # doctest: +SKIP
     """
-    calendar = _calendar(calendar)
-    table = _per_case_query(
+    table, calendar = _per_case_query(
         _LATE_UNEXPLAINED_SELECT,
         log,
         catalog,
