@@ -78,7 +78,8 @@ def _generate(events: int, seed: int):  # -> procmine.datasets.Generated
 
 
 def _child_procmine(events: int, seed: int) -> dict:
-    from procmine import engines, handoffs, performance
+    import procmine as pm
+    from procmine import engines, handoffs
     from procmine.calendar import WorkCalendar
 
     generated = _generate(events, seed)
@@ -100,11 +101,11 @@ def _child_procmine(events: int, seed: int) -> dict:
     calls = {
         "handoff_network": lambda: handoffs.handoff_network(frame, calendar),
         'ping_pong(by="pair")': lambda: handoffs.ping_pong(frame, catalog, by="pair"),
-        'bottlenecks(by="activity")': lambda: performance.bottlenecks(frame, "activity"),
-        'bottlenecks(by="department")': lambda: performance.bottlenecks(frame, "department"),
-        'bottlenecks(by="handoff")': lambda: performance.bottlenecks(frame, "handoff"),
-        "on_time": lambda: performance.on_time(frame, catalog, calendar=calendar),
-        "late_without_explanation": lambda: performance.late_without_explanation(
+        'bottlenecks(by="activity")': lambda: pm.bottlenecks(frame, "activity"),
+        'bottlenecks(by="department")': lambda: pm.bottlenecks(frame, "department"),
+        'bottlenecks(by="handoff")': lambda: pm.bottlenecks(frame, "handoff"),
+        "on_time": lambda: pm.on_time(frame, catalog, calendar=calendar),
+        "late_without_explanation": lambda: pm.late_without_explanation(
             frame, catalog, calendar=calendar
         ),
     }

@@ -15,6 +15,7 @@ import pytest
 from procmine import datasets, schema
 from procmine.calendar import WorkCalendar
 from procmine.catalog import read_catalog
+from procmine.vocabulary import EXPLANATIONS
 
 CAL = WorkCalendar()
 CANONICAL = [
@@ -158,6 +159,27 @@ def test_oracle_late_cases_on_the_working_clock() -> None:
     counts = datasets.reference_counts(log, catalog, CAL)
     assert (counts["late_cases"], counts["on_time_cases"]) == (2, 2)
     assert counts["late_cases_by_explanation"] == {"with": ["explained"], "without": ["late"]}
+
+
+def test_oracle_explanation_steps_match_by_the_vocabulary_rule() -> None:
+    # Both cases are late (two working days against one); a name that goes on after the
+    # explanation name with a space explains, one that runs on into a letter does not.
+    catalog = tiny_catalog("P", [("a", "X"), ("b", "X")], deadline=1)
+    log = pd.DataFrame(
+        [
+            (case, activity, pd.Timestamp(stamp, tz=schema.DEFAULT_TIMEZONE), "X", "P")
+            for case, middle in (("suffix", "Giải trình lý do chậm"), ("run_on", "Giải trìnhX"))
+            for activity, stamp in (
+                ("a", "2024-05-06 08:00"),
+                (middle, "2024-05-07 09:00"),
+                ("b", "2024-05-08 08:00"),
+            )
+        ],
+        columns=[*CANONICAL[:4], schema.PROCEDURE],
+    )
+    counts = datasets.reference_counts(log, catalog, CAL)
+    assert counts["late_cases"] == 2
+    assert counts["late_cases_by_explanation"] == {"with": ["suffix"], "without": ["run_on"]}
 
 
 # --- the generator ------------------------------------------------------------------------
@@ -314,7 +336,7 @@ def test_truth_has_every_planted_kind(sample: datasets.Generated, clocked: pd.Da
     )  # fmt: skip
     assert set(span.index[span > deadline]) == set(late_with) | set(late_without)
     activities = clocked.groupby(schema.CASE)[schema.ACTIVITY].agg(set)
-    explained = activities.map(lambda a: bool(a & set(datasets.EXPLANATION_ACTIVITIES)))
+    explained = activities.map(lambda a: bool(a & set(EXPLANATIONS)))
     assert explained[late_with].all() and not explained[late_without].any()
 
 
@@ -348,7 +370,7 @@ def test_sample_config_builds_the_calendar() -> None:
     assert WorkCalendar.from_config(path).to_config() == CAL.to_config()
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert set(config) == {"calendar", "explanation_activities"}
-    assert config["explanation_activities"] == list(datasets.EXPLANATION_ACTIVITIES)
+    assert config["explanation_activities"] == list(EXPLANATIONS)
 
 
 def test_agency_export_headers_dates_and_windows_1258(tmp_path: Path) -> None:

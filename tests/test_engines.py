@@ -81,10 +81,11 @@ def test_case_ids_one_row_per_case_from_any_row_order():
     for frame in (events, events.sample(frac=1, random_state=3)):
         table = engines.case_ids(frame)
         assert table.to_dict("list") == {"case_no": [0, 1, 2], "case_id": ["a", "b", "c"]}
-    # A SQL text that reads case_ids is given the table by query.
+    # A figure that shows cases asks query for the table.
     shown = engines.query(
         "SELECT i.case_id, COUNT(*) AS n FROM events AS e JOIN case_ids AS i USING (case_no)"
         " GROUP BY i.case_id ORDER BY i.case_id",
+        with_case_ids=True,
         events=events.assign(idx=range(6), wm=0.0),
     )
     assert shown.to_dict("list") == {"case_id": ["a", "b", "c"], "n": [2, 1, 3]}

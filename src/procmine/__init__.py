@@ -8,25 +8,36 @@ The verbs analysts call live here, flat, in the manner of pm4py's simplified int
     >>> ranking = pm.bottlenecks(log, by="department")
 
 Each verb is a plain function over pandas DataFrames; the modules behind them follow the flow of
-DESIGN.md: ``log`` → ``calendar`` → ``catalog`` → ``handoffs`` / ``performance`` (bottlenecks,
-deadlines) / ``discovery`` / ``conformance``.
+DESIGN.md: ``log`` → ``calendar`` → ``catalog`` → ``sequences`` → ``engines`` → ``handoffs`` /
+``bottleneck`` / ``deadlines`` / ``discovery`` / ``conformance``.
 
 procmine is free software under the GNU AGPL v3 or later, like pm4py on which it builds.
 """
 
 from procmine import (
+    bottleneck,
     catalog,
     conformance,
     datasets,
+    deadlines,
     discovery,
     engines,
     handoffs,
-    performance,
     schema,
+    sequences,
+    vocabulary,
 )
+from procmine.bottleneck import bottleneck_cases, bottlenecks, sojourns
 from procmine.calendar import CalendarError, CalendarMismatchError, WorkCalendar, as_calendar
 from procmine.catalog import CatalogError, read_catalog, validate_catalog, write_catalog
 from procmine.conformance import conformance_to_model, deviation_summary
+from procmine.deadlines import (
+    late_without_explanation,
+    on_time,
+    on_time_rate,
+    slow_units,
+    step_allotments,
+)
 from procmine.discovery import (
     discover_map,
     discover_model,
@@ -48,16 +59,6 @@ from procmine.handoffs import (
     reference_sequences,
 )
 from procmine.log import load_report, read_log
-from procmine.performance import (
-    bottleneck_cases,
-    bottlenecks,
-    late_without_explanation,
-    on_time,
-    on_time_rate,
-    slow_units,
-    sojourns,
-    step_allotments,
-)
 from procmine.schema import MissingColumnError
 
 check_conformance = conformance.conformance
@@ -72,6 +73,7 @@ __all__ = [
     "WorkCalendar",
     "__version__",
     "as_calendar",
+    "bottleneck",
     "bottleneck_cases",
     "bottlenecks",
     "bounce_table",
@@ -80,6 +82,7 @@ __all__ = [
     "conformance",
     "conformance_to_model",
     "datasets",
+    "deadlines",
     "department_runs",
     "deviation_summary",
     "discover_map",
@@ -99,7 +102,6 @@ __all__ = [
     "network_summary",
     "on_time",
     "on_time_rate",
-    "performance",
     "ping_pong",
     "query",
     "read_catalog",
@@ -107,10 +109,12 @@ __all__ = [
     "reference_sequences",
     "save_model",
     "schema",
+    "sequences",
     "slow_units",
     "sojourns",
     "step_allotments",
     "validate_catalog",
     "variants",
+    "vocabulary",
     "write_catalog",
 ]

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -58,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine import schema
+from procmine import schema, sequences
 from procmine.calendar import CalendarMismatchError, as_calendar
 
 DEFAULT_PROCEDURE = "(all)"
@@ -70,7 +69,7 @@ SIDE_COPY = "procmine:side_copy"
 _DUCKDB_CONFIG = {"preserve_insertion_order": False}
 # Figures partition and group by the integer case_no; those that show a case join its case_id
 # once, at the end, from the table ``case_ids`` (one row per case: :func:`case_ids`), which
-# :func:`query` provides to any SQL that reads it.
+# :func:`query` provides when asked (``with_case_ids=True``).
 CASE_IDS_TABLE = "case_ids"
 
 EVENT_COLUMNS = (
@@ -226,7 +225,7 @@ def event_table(
     )
 
     def sequence_links(case_no: np.ndarray, department: pd.Categorical, wm: np.ndarray) -> dict:
-        in_sequence = (department.codes >= 0) & ~side_copy
+        in_sequence = sequences.in_sequence(department.codes, side_copy)
         linked = _sequence_links(
             pd.DataFrame(
                 {"idx": idx, "case_no": case_no, "department": department, "wm": wm,
@@ -478,7 +477,7 @@ def _sojourns(
     sojourn = np.full(len(case_no), np.nan)
     if not len(case_no):
         return sojourn
-    order = _case_order(case_no, idx)
+    order = sequences.case_order(case_no, idx)
     if order is not None:
         case_no, wm, side_copy = case_no[order], wm[order], side_copy[order]
     position = np.arange(len(case_no))
@@ -491,15 +490,6 @@ def _sojourns(
     held = wm[has_previous] - wm[previous[has_previous]]
     sojourn[has_previous if order is None else order[has_previous]] = held
     return sojourn
-
-
-def _case_order(case_no: np.ndarray, idx: np.ndarray) -> np.ndarray | None:
-    """The permutation that puts rows in (case, idx) order, or None when they are in it already
-    (an events table is: its cases are contiguous and in ``idx`` order)."""
-    steps = np.diff(case_no)
-    if np.all((steps > 0) | ((steps == 0) & (np.diff(idx) > 0))):
-        return None
-    return np.lexsort((idx, case_no))
 
 
 ACTIVITY_LINKS = ("previous_activity", "is_last", "first_activity_in_case", "first_arc_in_case")
@@ -534,7 +524,7 @@ def _activity_links(events: pd.DataFrame) -> dict[str, Any]:
     """The columns of :func:`with_activity_links` for a table that has ``case_no``."""
     n = len(events)
     case_no = events["case_no"].to_numpy()
-    order = _case_order(case_no, events["idx"].to_numpy())
+    order = sequences.case_order(case_no, events["idx"].to_numpy())
 
     def row(positions: np.ndarray) -> np.ndarray:
         """Rows of the table at positions in (case, idx) order."""
@@ -624,68 +614,30 @@ def _with_links(
 
 
 def _sequence_links(events: pd.DataFrame) -> dict[str, Any]:
-    """The columns of :func:`with_sequence_links` for a table that has ``case_no``."""
+    """The columns of :func:`with_sequence_links` for a table that has ``case_no``: the links of
+    :func:`procmine.sequences.links` as the table's columns."""
     n = len(events)
-    entries = np.flatnonzero(events["in_sequence"].to_numpy(dtype=bool))
-    case_no = events["case_no"].to_numpy()
-    entry_case, entry_idx = case_no[entries], events["idx"].to_numpy()[entries]
-    order = _case_order(entry_case, entry_idx)
-    if order is not None:
-        entries, entry_case = entries[order], entry_case[order]
-    # Consecutive entries: each entry and the next one of its case.
-    same_case = entry_case[1:] == entry_case[:-1]
-    this, following = entries[:-1][same_case], entries[1:][same_case]
     department = events["department"]
     codes = _codes(department)
-    hands_off = (codes[this] != codes[following]) & (codes[this] >= 0) & (codes[following] >= 0)
-    # Handoffs of a case in order: their positions, and each one's next handoff in the case.
-    handoff, target_entry = this[hands_off], following[hands_off]
-    handoff_case = case_no[handoff]
-    first = np.r_[True, handoff_case[1:] != handoff_case[:-1]][: len(handoff)]
-    counter = np.arange(len(handoff), dtype=np.int32)
-    position = np.full(n, -1, dtype=np.int32)
-    position[handoff] = counter - np.maximum.accumulate(np.where(first, counter, 0))
-    returning = ~first[1:]
-    returns, return_entry = handoff[:-1][returning], target_entry[1:][returning]
+    found = sequences.links(
+        events["case_no"].to_numpy(),
+        events["idx"].to_numpy(),
+        codes,
+        events["in_sequence"].to_numpy(dtype=bool),
+    )
     # Full-length columns hold codes and readings only (the events table's size is what costs).
     wm = events["wm"].to_numpy(dtype="float64", na_value=np.nan)
     next_wm, return_first_wm = np.full(n, np.nan), np.full(n, np.nan)
-    next_wm[this], return_first_wm[returns] = wm[following], wm[return_entry]
-    # A bounce: the next handoff returns to this one's department (A → B → A). Its rank on its
-    # ordered pair (A, B) within the case, in time order, tells the prescribed bounces from the
-    # excess ones (DESIGN.md, Definitions).
-    back = codes[return_entry] == codes[returns]
-    bounces, bounce_target = returns[back], target_entry[:-1][returning][back]
-    width = int(codes.max(initial=-1)) + 1
-    pair = codes[bounces].astype(np.int32) * width + codes[bounce_target]
+    next_wm[found.entry] = wm[found.next_entry]
+    return_first_wm[found.handoff] = wm[found.return_entry]
     return {
-        "next_department": _linked(department, codes, this, following),
+        "next_department": _linked(department, codes, found.entry, found.next_entry),
         "next_wm": next_wm,
-        "handoff_position": position,
-        "return_department": _linked(department, codes, returns, return_entry),
+        "handoff_position": found.handoff_position,
+        "return_department": _linked(department, codes, found.handoff, found.return_entry),
         "return_first_wm": return_first_wm,
-        "bounce_rank": _ranks(n, bounces, case_no[bounces], pair),
+        "bounce_rank": found.bounce_rank,
     }
-
-
-def _ranks(n: int, rows: np.ndarray, case_no: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """A column of ``n`` rows: at each of ``rows`` (positions in (case, idx) order), 1 + the
-    number of earlier ``rows`` of its case with the same key; 0 elsewhere.
-
-    >>> _ranks(6, np.array([0, 1, 2, 4, 5]), np.array([0, 0, 0, 1, 1]),
-    ...        np.array([7, 8, 7, 7, 7])).tolist()
-    [1, 1, 2, 0, 1, 2]
-    """
-    if len(keys) and keys.max() < 2**15 and keys.min() >= 0:
-        keys = keys.astype(np.int16)  # a stable sort of 16-bit keys is a radix sort
-    order = np.argsort(keys, kind="stable")  # stable: time order kept within each key
-    key, case = keys[order], case_no[order]
-    starts = np.r_[True, (key[1:] != key[:-1]) | (case[1:] != case[:-1])][: len(key)]
-    at = np.arange(len(key))
-    ranked = at - np.maximum.accumulate(np.where(starts, at, 0)) + 1
-    rank = np.zeros(n, dtype=np.int16 if ranked.max(initial=0) < 2**15 else np.int32)
-    rank[rows[order]] = ranked
-    return rank
 
 
 def _linked(
@@ -708,12 +660,52 @@ def _codes(values: pd.Series) -> np.ndarray:
     return _factorize(values)[0]
 
 
-def query(sql: str, engine: Any = None, **tables: pd.DataFrame) -> pd.DataFrame:
+Cte = tuple[str, str]
+"""A common table expression: its name and its body (a SELECT)."""
+
+
+def with_ctes(*ctes: Cte, select: str) -> str:
+    """One SQL text: ``WITH`` the named ``ctes``, in order, then the final ``select``.
+
+    A figure is composed from the definitions it reads (``procmine.sequences``, a module's own
+    CTEs); the same CTE given twice is written once, and two different bodies under one name
+    are an error.
+
+    >>> print(with_ctes(("a", "SELECT 1 AS x"), ("b", "SELECT x FROM a"), select="SELECT * FROM b"))
+    WITH a AS (
+      SELECT 1 AS x
+    ),
+    b AS (
+      SELECT x FROM a
+    )
+    SELECT * FROM b
+    """
+    bodies: dict[str, str] = {}
+    for name, body in ctes:
+        if bodies.setdefault(name, body) != body:
+            raise ValueError(f"two different definitions of the CTE {name!r}")
+    if not bodies:
+        return select.strip()
+    written = ",\n".join(f"{name} AS (\n  {_dedented(body)}\n)" for name, body in bodies.items())
+    return f"WITH {written}\n{select.strip()}"
+
+
+def _dedented(body: str) -> str:
+    """A CTE body as written inside ``AS (...)``: its lines indented by two spaces."""
+    import textwrap
+
+    return textwrap.indent(textwrap.dedent(body).strip(), "  ")[2:]
+
+
+def query(
+    sql: str, engine: Any = None, *, with_case_ids: bool = False, **tables: pd.DataFrame
+) -> pd.DataFrame:
     """Run one figure's SQL (DuckDB dialect) over the given tables and return a DataFrame.
 
     ``engine`` is None for embedded DuckDB, or a ``pyspark.sql.SparkSession``. A frame named
-    ``events`` gets the columns :func:`complete_events` adds where it lacks them, and a SQL text
-    that reads the table ``case_ids`` gets it (:func:`case_ids` of the events) unless given.
+    ``events`` gets the columns :func:`complete_events` adds where it lacks them; a figure that
+    shows cases asks ``with_case_ids`` for the table ``case_ids`` (:func:`case_ids` of the
+    events), which it joins once, at the end.
 
     >>> query("SELECT MAX(x) AS m FROM t", t=pd.DataFrame({"x": [1, 2]}))["m"].item()
     2
@@ -721,7 +713,7 @@ def query(sql: str, engine: Any = None, **tables: pd.DataFrame) -> pd.DataFrame:
     events = tables.get("events")
     if isinstance(events, pd.DataFrame):
         tables = {**tables, "events": complete_events(events)}
-        if CASE_IDS_TABLE not in tables and re.search(rf"\b{CASE_IDS_TABLE}\b", sql):
+        if with_case_ids:
             tables[CASE_IDS_TABLE] = case_ids(tables["events"])
     if engine is None:
         tables = {name: _in_text_order(frame) for name, frame in tables.items()}
@@ -735,6 +727,16 @@ def query(sql: str, engine: Any = None, **tables: pd.DataFrame) -> pd.DataFrame:
         if isinstance(values.dtype, pd.CategoricalDtype)
     }
     return result.assign(**coded) if coded else result
+
+
+def local_time(naive: pd.Series, calendar: Any) -> pd.Series:
+    """A result's naive timestamps (the events' ``ts``: local wall-clock time) as tz-aware
+    timestamps in the calendar's zone, in nanoseconds as the log's are.
+
+    >>> local_time(pd.Series(pd.to_datetime(["2024-05-06 08:00"])), as_calendar(None))[0]
+    Timestamp('2024-05-06 08:00:00+0700', tz='Asia/Ho_Chi_Minh')
+    """
+    return calendar.localize(pd.Series(pd.to_datetime(naive)).astype("datetime64[ns]"))
 
 
 def as_text(values: pd.Series) -> pd.Series:

@@ -46,7 +46,8 @@ from procmine.drawing import (
     shade,
     wrap_label,
 )
-from procmine.engines import with_sequence_links
+from procmine.engines import with_ctes, with_sequence_links
+from procmine.sequences import BOUNCES, HANDOFFS, MARKED, RUNS, sequences
 
 # The columns of the events table these figures read; a frame that has them is used as it is.
 _EVENT_COLUMNS = ("idx", "case_id", "procedure", "department", "wm", "in_sequence")
@@ -55,193 +56,129 @@ TABLE_COLUMNS = ("procedure", "department", "in_sequence", *engines.SEQUENCE_LIN
 serves several handoff figures (``pm.event_table(log, columns=pm.handoffs.TABLE_COLUMNS)``)."""
 
 # ---------------------------------------------------------------------------------------------
-# The definitions, as SQL common table expressions. Each is written once and composed below.
+# The figures, composed from the definitions of procmine.sequences (runs, handoffs, bounces,
+# sequences) and the CTEs below, each written once.
 # ---------------------------------------------------------------------------------------------
 
-# Each in-sequence event sits beside the next in-sequence event of its case (``next_department``,
-# ``next_wm``, and for handoffs their links: :func:`with_sequence_links`, the one place where
-# "consecutive entries of the department sequence" is defined). A run ends where the department
-# differs from the next one, or at the case's last in-sequence event, so each run has exactly one
-# end.
-_ENDS_RUN = "next_department IS DISTINCT FROM department"
-_MARKED = f"""
-marked AS (
-  SELECT case_no, procedure, idx, department, wm,
-         CASE WHEN {_ENDS_RUN} THEN 1 ELSE 0 END AS ends_run
-  FROM events
-  WHERE in_sequence
-)"""
-
-# An event's run number is the count of run ends before it: runs 0, 1, ...
-_RUNS = """
-runs AS (
-  SELECT case_no, MIN(procedure) AS procedure, run_no, department,
-         MIN(idx) AS first_idx, MAX(idx) AS last_idx,
-         ARG_MIN(wm, idx) AS first_wm, ARG_MAX(wm, idx) AS last_wm,
-         COUNT(*) AS events
-  FROM (
-    SELECT case_no, procedure, idx, department, wm,
-           CAST(SUM(ends_run) OVER (PARTITION BY case_no ORDER BY idx
-                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-                AS BIGINT) - ends_run AS run_no
-    FROM marked
-  ) AS numbered
-  GROUP BY case_no, run_no, department
-)"""
-
-# A handoff leaves from the last event of run j (its department differs from the next one) to the
-# first event of run j + 1; the handoffs of a case in order are its runs' ends, so the j-th is at
-# position j. Each handoff carries the next one of its case: a bounce is a handoff A → B followed
-# by B → A (runs j, j+1, j+2 in A, B, A), whose round trip ends at the next handoff's first event
-# (position and the next handoff: :func:`with_sequence_links`). An event hands off exactly where
-# its handoff_position is set (>= 0: in sequence, and the next entry is in another department), so
-# the handoffs are read straight from the events (a CTE between them that two figures' parts read
-# would be materialised: a copy of every in-sequence event).
-_HANDOFFS = """
-handoffs AS (
-  SELECT case_no, procedure, department AS source, next_department AS target,
-         next_wm - wm AS wait_minutes, idx AS last_idx, wm AS last_wm,
-         next_wm AS target_first_wm, CAST(handoff_position AS BIGINT) AS position,
-         return_department, return_first_wm, bounce_rank
-  FROM events
-  WHERE handoff_position >= 0
-)"""
-
-# Consecutive runs always differ, so return_department = source implies A ≠ B. A bounce's rank
-# (1 for the case's first bounce on (A, B) in time order, 2 for the next, …) is the link
-# ``bounce_rank`` (:func:`with_sequence_links`): a window numbering the bounces of each (case,
-# A, B) cost more than the rest of ping_pong together.
-_BOUNCES = """
-bounces AS (
-  SELECT case_no, procedure, position, source, target,
-         return_first_wm - last_wm AS minutes_lost, last_idx, CAST(bounce_rank AS BIGINT) AS rank
-  FROM handoffs
-  WHERE return_department = source
-)"""
-
-# A case's department sequence is the departments of its run ends in order. CHR(1) sorts below
-# every printable character, so comparing joined sequences compares the department lists element
-# by element (a list that is a prefix of another sorts first).
-# ``{only}`` narrows the cases (ping-pong needs the sequences only of procedures without a
-# catalog reference, and skips the costly ordered aggregate for the others).
-_SEQUENCES = f"""
-sequences AS (
-  SELECT case_no, MIN(procedure) AS procedure,
-         STRING_AGG(department, CHR(1) ORDER BY idx) AS sequence
-  FROM events
-  WHERE in_sequence AND {_ENDS_RUN}{{only}}
-  GROUP BY case_no
-)"""
-
-_MOST_FREQUENT = """
-sequence_counts AS (
+MOST_FREQUENT = (
+    (
+        "sequence_counts",
+        """
   SELECT procedure, sequence, COUNT(*) AS cases, MIN(case_no) AS example_case
   FROM sequences
-  GROUP BY procedure, sequence
-),
-most_frequent AS (
+  GROUP BY procedure, sequence""",
+    ),
+    (
+        "most_frequent",
+        """
   SELECT procedure, sequence, cases, example_case
   FROM (
     SELECT procedure, sequence, cases, example_case,
            ROW_NUMBER() OVER (PARTITION BY procedure ORDER BY cases DESC, sequence) AS choice
     FROM sequence_counts
   ) AS ranked
-  WHERE choice = 1
-)"""
+  WHERE choice = 1""",
+    ),
+)
+"""Per procedure, the most frequent department sequence (ties: the smallest) and one case that
+follows it (reads ``sequences``)."""
 
-# m per (procedure, A, B): the catalog's (table catalog_bounces, computed by _REFERENCE_COUNTS_SQL
+# m per (procedure, A, B): the catalog's (table catalog_bounces, computed by REFERENCE_COUNTS_SQL
 # on the catalog itself), else the bounces of one case that follows the most frequent sequence.
 # Table fallback_procedures lists the log's procedures that the catalog lacks (all of them without
 # a catalog): when it is empty, DuckDB skips the sequences of every case.
-_REFERENCE_BOUNCES = """
-reference_bounces AS (
+_FALLBACK = "procedure IN (SELECT procedure FROM fallback_procedures)"
+REFERENCE_BOUNCES = (
+    "reference_bounces",
+    f"""
   SELECT b.procedure, b.source, b.target, COUNT(*) AS prescribed
   FROM bounces AS b
   JOIN most_frequent AS f ON b.case_no = f.example_case
-  WHERE b.procedure IN (SELECT procedure FROM fallback_procedures)
+  WHERE b.{_FALLBACK}
   GROUP BY b.procedure, b.source, b.target
   UNION ALL
   SELECT procedure, source, target, prescribed
-  FROM catalog_bounces
-)"""
+  FROM catalog_bounces""",
+)
 
-_CLASSIFIED_BOUNCES = """
-classified_bounces AS (
+CLASSIFIED_BOUNCES = (
+    "classified_bounces",
+    """
   SELECT b.case_no, b.procedure, b.position, b.source, b.target, b.minutes_lost, b.rank,
          COALESCE(r.prescribed, 0) AS prescribed,
          b.rank > COALESCE(r.prescribed, 0) AS excess,
          b.last_idx
   FROM bounces AS b
   LEFT JOIN reference_bounces AS r
-    ON b.procedure = r.procedure AND b.source = r.source AND b.target = r.target
-)"""
-
-HANDOFF_CTES = _HANDOFFS.strip()
-"""The CTE ``handoffs`` (case_no, procedure, source, target, wait_minutes, last_idx, position,
-…), for figures of other modules that rank handoffs: one definition. It reads an events table
-passed through :func:`with_sequence_links`."""
-
-
-def _with(*ctes: str) -> str:
-    return "WITH " + ",".join(ctes) + "\n"
-
-
-_ALL_SEQUENCES = _SEQUENCES.format(only="")
-_FALLBACK_SEQUENCES = _SEQUENCES.format(
-    only="\n    AND procedure IN (SELECT procedure FROM fallback_procedures)"
+    ON b.procedure = r.procedure AND b.source = r.source AND b.target = r.target""",
 )
 
-DEPARTMENT_RUNS_SQL = (
-    _with(_MARKED, _RUNS)
-    + "SELECT case_id, procedure, run_no, department, first_idx, last_idx, first_wm, last_wm,"
-    " events FROM runs JOIN case_ids USING (case_no) ORDER BY first_idx"
+# Every bounce with its prescribed count and excess flag: what ping-pong and the bounce table read.
+_CLASSIFIED = (
+    HANDOFFS,
+    BOUNCES,
+    sequences(_FALLBACK),
+    *MOST_FREQUENT,
+    REFERENCE_BOUNCES,
+    CLASSIFIED_BOUNCES,
+)
+
+DEPARTMENT_RUNS_SQL = with_ctes(
+    MARKED,
+    RUNS,
+    select="""
+SELECT case_id, procedure, run_no, department, first_idx, last_idx, first_wm, last_wm, events
+FROM runs JOIN case_ids USING (case_no) ORDER BY first_idx""",
 )
 """One row per run of a case's department sequence."""
 
-HANDOFFS_SQL = (
-    _with(_HANDOFFS) + "SELECT case_id, procedure, position, source, target, wait_minutes"
-    " FROM handoffs JOIN case_ids USING (case_no) ORDER BY last_idx"
+HANDOFFS_SQL = with_ctes(
+    HANDOFFS,
+    select="""
+SELECT case_id, procedure, position, source, target, wait_minutes
+FROM handoffs JOIN case_ids USING (case_no) ORDER BY last_idx""",
 )
 """One row per handoff; ``wait_minutes`` = first reading in B − last reading in A."""
 
-_REFERENCE_COUNTS_SQL = (
-    _with(_HANDOFFS, _BOUNCES) + "SELECT procedure, source, target, COUNT(*) AS prescribed"
-    " FROM bounces GROUP BY procedure, source, target"
+REFERENCE_COUNTS_SQL = with_ctes(
+    HANDOFFS,
+    BOUNCES,
+    select="""
+SELECT procedure, source, target, COUNT(*) AS prescribed
+FROM bounces GROUP BY procedure, source, target""",
 )
-_SEQUENCES_SQL = _with(_ALL_SEQUENCES) + "SELECT procedure, sequence FROM sequences"
+"""Per procedure and ordered pair, the bounces of a table's cases (run on the catalog itself)."""
 
-REFERENCE_SEQUENCES_SQL = (
-    _with(_ALL_SEQUENCES, _MOST_FREQUENT)
-    + """,
-totals AS (SELECT procedure, COUNT(*) AS cases FROM sequences GROUP BY procedure),
-chosen AS (
+SEQUENCES_SQL = with_ctes(sequences(), select="SELECT procedure, sequence FROM sequences")
+"""Per case, its procedure and its department sequence (joined by CHR(1))."""
+
+REFERENCESEQUENCES_SQL = with_ctes(
+    sequences(),
+    *MOST_FREQUENT,
+    ("totals", "SELECT procedure, COUNT(*) AS cases FROM sequences GROUP BY procedure"),
+    (
+        "chosen",
+        """
   SELECT procedure, 'catalog' AS reference, sequence FROM catalog_sequences
   UNION ALL
   SELECT procedure, 'most frequent sequence' AS reference, sequence FROM most_frequent
-  WHERE procedure NOT IN (SELECT procedure FROM catalog_sequences)
-)
+  WHERE procedure NOT IN (SELECT procedure FROM catalog_sequences)""",
+    ),
+    select="""
 SELECT c.procedure, c.reference, c.sequence, COALESCE(s.cases, 0) AS cases,
        t.cases AS procedure_cases
 FROM chosen AS c
 JOIN totals AS t ON c.procedure = t.procedure
 LEFT JOIN sequence_counts AS s ON c.procedure = s.procedure AND c.sequence = s.sequence
-ORDER BY c.procedure"""
+ORDER BY c.procedure""",
 )
 """Per procedure: the reference sequence, which reference it is, how many cases follow it."""
 
-_PINGPONG_CTES = (
-    _HANDOFFS,
-    _BOUNCES,
-    _FALLBACK_SEQUENCES,
-    _MOST_FREQUENT,
-    _REFERENCE_BOUNCES,
-    _CLASSIFIED_BOUNCES,
-)
-
-BOUNCES_SQL = (
-    _with(*_PINGPONG_CTES)
-    + "SELECT case_id, procedure, position, source, target, minutes_lost, rank, prescribed, excess"
-    " FROM classified_bounces JOIN case_ids USING (case_no) ORDER BY last_idx"
+BOUNCES_SQL = with_ctes(
+    *_CLASSIFIED,
+    select="""
+SELECT case_id, procedure, position, source, target, minutes_lost, rank, prescribed, excess
+FROM classified_bounces JOIN case_ids USING (case_no) ORDER BY last_idx""",
 )
 """One row per bounce with its rank on its ordered pair within the case and its excess flag."""
 
@@ -254,45 +191,53 @@ _PAIR_COLUMNS = {
     ),
     "ordered": "source, target",
 }
-# by: (pair kind, the figure's keys, the keys it groups by: a case is grouped by its case_no and
-# shown by its case_id, joined once to the grouped rows).
+# by: (pair kind, the keys it groups by). A case is grouped by its case_no and shown by its
+# case_id, joined once to the grouped rows.
 _PING_PONG_KEYS = {
-    "pair": ("unordered", "department_a, department_b", "department_a, department_b"),
-    "ordered": ("ordered", "source, target", "source, target"),
-    "procedure": (
-        "unordered",
-        "procedure, department_a, department_b",
-        "procedure, department_a, department_b",
-    ),
-    "case": (
-        "unordered",
-        "case_id, procedure, department_a, department_b",
-        "case_no, procedure, department_a, department_b",
-    ),
+    "pair": ("unordered", "department_a, department_b"),
+    "ordered": ("ordered", "source, target"),
+    "procedure": ("unordered", "procedure, department_a, department_b"),
+    "case": ("unordered", "case_no, procedure, department_a, department_b"),
 }
 
-# Every bounce on (A, B) implies a handoff A → B in its case, so the handoffs carry all pairs
-# (and a case has a handoff on every pair it has a bounce on). The cases of a pair are counted
-# distinct rather than summed per case and pair: one hash of (pair, case) keys, not one carrying
-# four sums over every handoff and bounce.
-PING_PONG_SQL = (
-    _with(*_PINGPONG_CTES)
-    + """,
-pair_handoffs AS (
+
+def ping_pong_sql(by: str) -> str:
+    """The SQL of :func:`ping_pong` for one ``by``.
+
+    Every bounce on (A, B) implies a handoff A → B in its case, so the handoffs carry all pairs
+    (and a case has a handoff on every pair it has a bounce on). The cases of a pair are counted
+    distinct rather than summed per case and pair: one hash of (pair, case) keys, not one
+    carrying four sums over every handoff and bounce.
+
+    >>> "JOIN case_ids" in ping_pong_sql("case"), "JOIN case_ids" in ping_pong_sql("pair")
+    (True, False)
+    """
+    pair_kind, groups = _PING_PONG_KEYS[by]
+    pairs = _PAIR_COLUMNS[pair_kind]
+    by_case = by == "case"
+    keys = groups.replace("case_no", "case_id") if by_case else groups
+    return with_ctes(
+        *_CLASSIFIED,
+        (
+            "pair_handoffs",
+            f"""
   SELECT {groups}, COUNT(*) AS handoff_count, COUNT(DISTINCT case_no) AS case_count
-  FROM (SELECT case_no, procedure, {pair_select} FROM handoffs) AS keyed
-  GROUP BY {groups}
-),
-pair_bounces AS (
+  FROM (SELECT case_no, procedure, {pairs} FROM handoffs) AS keyed
+  GROUP BY {groups}""",
+        ),
+        (
+            "pair_bounces",
+            f"""
   SELECT {groups}, COUNT(*) AS bounce_count,
          SUM(CASE WHEN excess THEN 1 ELSE 0 END) AS excess_count,
          COUNT(DISTINCT CASE WHEN excess THEN case_no END) AS excess_cases,
          SUM(CASE WHEN excess THEN minutes_lost ELSE 0 END) AS excess_minutes
   FROM (
-    SELECT case_no, procedure, {pair_select}, excess, minutes_lost FROM classified_bounces
+    SELECT case_no, procedure, {pairs}, excess, minutes_lost FROM classified_bounces
   ) AS keyed
-  GROUP BY {groups}
-)
+  GROUP BY {groups}""",
+        ),
+        select=f"""
 SELECT {keys},
        CAST(h.handoff_count AS BIGINT) AS handoffs,
        CAST(COALESCE(b.bounce_count, 0) AS BIGINT) AS bounces,
@@ -301,31 +246,34 @@ SELECT {keys},
        CAST(COALESCE(b.excess_minutes, 0) AS DOUBLE) / 60.0 AS hours_lost,
        CAST(h.case_count AS BIGINT) AS cases
 FROM pair_handoffs AS h
-LEFT JOIN pair_bounces AS b USING ({groups}){case_ids}
-ORDER BY excess_bounces DESC, bounces DESC, handoffs DESC, {keys}"""
-)
-"""Ping-pong per pair, ordered pair, procedure or case (``{keys}`` filled from ``by``; the
-case ids are joined only for ``by="case"``)."""
+LEFT JOIN pair_bounces AS b USING ({groups}){" JOIN case_ids USING (case_no)" if by_case else ""}
+ORDER BY excess_bounces DESC, bounces DESC, handoffs DESC, {keys}""",
+    )
+
 
 # Nodes and edges in one query, one read of the events: node rows (is_node) have no target and
 # carry events and held hours where edge rows carry handoffs and waits. The median and the 90th
 # percentile come from one exact quantile aggregate (each pair's waits are gathered once).
-NETWORK_SQL = (
-    _with(_HANDOFFS)
-    + """,
-nodes AS (
+NETWORK_SQL = with_ctes(
+    HANDOFFS,
+    (
+        "nodes",
+        """
   SELECT department, COUNT(DISTINCT case_no) AS cases, COUNT(*) AS events,
          CAST(COALESCE(SUM(sojourn), 0) AS DOUBLE) / 60.0 AS working_hours_held
   FROM events
   WHERE in_sequence
-  GROUP BY department
-),
-edges AS (
+  GROUP BY department""",
+    ),
+    (
+        "edges",
+        """
   SELECT source, target, COUNT(*) AS handoffs, COUNT(DISTINCT case_no) AS cases,
          QUANTILE_CONT(wait_minutes, [0.5, 0.9]) AS waits
   FROM handoffs
-  GROUP BY source, target
-)
+  GROUP BY source, target""",
+    ),
+    select="""
 SELECT TRUE AS is_node, department AS source, NULL AS target, cases, events AS count,
        working_hours_held AS hours, NULL AS p90_hours
 FROM nodes
@@ -333,7 +281,7 @@ UNION ALL
 SELECT FALSE AS is_node, source, target, cases, handoffs AS count,
        waits[1] / 60.0 AS hours, waits[2] / 60.0 AS p90_hours
 FROM edges
-ORDER BY is_node DESC, source, target"""
+ORDER BY is_node DESC, source, target""",
 )
 """The handoff network: per department (is_node) cases, events (``count``) and the working hours
 held (``hours``: sum of its events' sojourns); per ordered pair cases, handoffs (``count``), the
@@ -345,14 +293,14 @@ def figure_sqls() -> dict[str, str]:
     sqls = {
         "department_runs": DEPARTMENT_RUNS_SQL,
         "handoffs": HANDOFFS_SQL,
-        "reference_counts": _REFERENCE_COUNTS_SQL,
-        "sequences": _SEQUENCES_SQL,
-        "reference_sequences": REFERENCE_SEQUENCES_SQL,
+        "reference_counts": REFERENCE_COUNTS_SQL,
+        "sequences": SEQUENCES_SQL,
+        "reference_sequences": REFERENCESEQUENCES_SQL,
         "bounces": BOUNCES_SQL,
         "network": NETWORK_SQL,
     }
     for by in _PING_PONG_KEYS:
-        sqls[f"ping_pong_{by}"] = _ping_pong_sql(by)
+        sqls[f"ping_pong_{by}"] = ping_pong_sql(by)
     return sqls
 
 
@@ -370,7 +318,9 @@ def department_runs(log: pd.DataFrame, calendar: Any = None, engine: Any = None)
     >>> import procmine as pm
     >>> runs = pm.handoffs.department_runs(log)  # doctest: +SKIP
     """
-    return engines.query(DEPARTMENT_RUNS_SQL, engine, events=_events(log, calendar))
+    return engines.query(
+        DEPARTMENT_RUNS_SQL, engine, with_case_ids=True, events=_events(log, calendar)
+    )
 
 
 def handoff_table(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -> pd.DataFrame:
@@ -384,7 +334,7 @@ def handoff_table(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -
     >>> import procmine as pm
     >>> pm.handoffs.handoff_table(log)[["source", "target"]].value_counts()  # doctest: +SKIP
     """
-    return engines.query(HANDOFFS_SQL, engine, events=_events(log, calendar))
+    return engines.query(HANDOFFS_SQL, engine, with_case_ids=True, events=_events(log, calendar))
 
 
 def bounce_table(
@@ -407,7 +357,7 @@ def bounce_table(
     """
     events = _events(log, calendar)
     tables, reference = _reference_tables(events, catalog)
-    result = engines.query(BOUNCES_SQL, engine, events=events, **tables)
+    result = engines.query(BOUNCES_SQL, engine, with_case_ids=True, events=events, **tables)
     result["excess"] = result["excess"].astype(bool)
     result.attrs.update(reference)
     return result
@@ -463,7 +413,9 @@ def ping_pong(
         )
     events = _events(log, calendar)
     tables, reference = _reference_tables(events, catalog)
-    result = engines.query(_ping_pong_sql(by), engine, events=events, **tables)
+    result = engines.query(
+        ping_pong_sql(by), engine, with_case_ids=by == "case", events=events, **tables
+    )
     result.attrs.update(reference)
     return result
 
@@ -487,7 +439,7 @@ def reference_sequences(
     events = _events(log, calendar)
     catalog_events = _catalog_events(catalog)
     catalog_sequences = (
-        engines.query(_SEQUENCES_SQL, engine, events=catalog_events)
+        engines.query(SEQUENCES_SQL, engine, events=catalog_events)
         if catalog_events is not None
         # No catalog: no catalog sequences, typed as text (an empty list would be floats).
         else pd.DataFrame(
@@ -495,7 +447,7 @@ def reference_sequences(
         )
     )
     result = engines.query(
-        REFERENCE_SEQUENCES_SQL, engine, events=events, catalog_sequences=catalog_sequences
+        REFERENCESEQUENCES_SQL, engine, events=events, catalog_sequences=catalog_sequences
     )
     result["sequence"] = [tuple(text.split("\x01")) for text in result["sequence"]]
     return result
@@ -934,18 +886,6 @@ def draw_network(
 # ---------------------------------------------------------------------------------------------
 
 
-def _ping_pong_sql(by: str) -> str:
-    pair_kind, keys, groups = _PING_PONG_KEYS[by]
-    # Only the per-case figure shows the case: its id is joined to the grouped rows.
-    by_case = "case_id" in keys
-    return PING_PONG_SQL.format(
-        pair_select=_PAIR_COLUMNS[pair_kind],
-        keys=keys,
-        groups=groups,
-        case_ids=" JOIN case_ids USING (case_no)" if by_case else "",
-    )
-
-
 def _from_smallest(cycle: list[str]) -> list[str]:
     """A cycle rotated to start at its smallest department, so each cycle reads one way."""
     start = cycle.index(min(cycle))
@@ -1040,7 +980,7 @@ def _catalog_bounces(
     returned frame."""
     catalog = pd.DataFrame(list(steps), columns=["procedure", "step", "department"])
     catalog_events = _catalog_events(catalog)
-    bounces = engines.query(_REFERENCE_COUNTS_SQL, events=catalog_events)
+    bounces = engines.query(REFERENCE_COUNTS_SQL, events=catalog_events)
     return bounces, frozenset(catalog_events["procedure"].dropna())
 
 

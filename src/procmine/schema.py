@@ -54,3 +54,16 @@ def require_columns(
         f"{what} lacks the column(s) {'; '.join(hints)}. Columns found: {found}. "
         "Rename them, or pass mapping={'your header': 'canonical name'} to pm.read_log."
     )
+
+
+def check_choice(name: str, value: object, allowed: Iterable[str]) -> None:
+    """Raise ValueError when an argument is not one of its allowed values, naming them.
+
+    >>> check_choice("by", "unit", ["activity", "department"])
+    Traceback (most recent call last):
+    ...
+    ValueError: by must be one of ['activity', 'department'], found 'unit'.
+    """
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, found {value!r}.")
