@@ -219,7 +219,7 @@ def test_activity_named_twice_in_catalog_is_one_step():
 
 
 def test_deviation_sql_transpiles_to_spark():
-    spark = sqlglot.transpile(c._DEVIATIONS_SQL, read="duckdb", write="spark")[0]
+    spark = sqlglot.transpile(c.DEVIATIONS_SQL, read="duckdb", write="spark")[0]
     assert "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING" in spark
 
 

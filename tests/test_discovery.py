@@ -386,8 +386,8 @@ def test_compact_encoding_changes_no_figure(receipt):
 
     events = d.procedure_events(receipt, None, RECEIPT_CALENDAR)
     text = events.assign(activity=engines.as_text(events["activity"]))
-    plain = d._arcs(engines.query(d._MAP_SQL, events=engines.with_activity_links(text)))
-    compact = d._arcs(engines.query(d._MAP_SQL, events=d._compact(events)))
+    plain = d._arcs(engines.query(d.MAP_SQL, events=engines.with_activity_links(text)))
+    compact = d._arcs(engines.query(d.MAP_SQL, events=d._compact(events)))
     for got, expected in zip(compact, plain, strict=True):
         pd.testing.assert_frame_equal(got, expected)
 

@@ -196,6 +196,11 @@ def _map(log: pd.DataFrame, catalog: pd.DataFrame, engine: Any) -> list[Any]:
     return [found.nodes, found.edges, found.cases, found.events]
 
 
+def _conformance(log: pd.DataFrame, catalog: pd.DataFrame, engine: Any) -> list[Any]:
+    found = pm.check_conformance(log, catalog, engine=engine)
+    return [found.cases, found.deviations, found.unchecked]
+
+
 Figure = Callable[[pd.DataFrame, pd.DataFrame, Any], Any]
 FIGURES: dict[str, Figure] = {
     "handoff_network": _network,
@@ -232,6 +237,11 @@ FIGURES: dict[str, Figure] = {
     "sojourns": lambda log, catalog, engine: pm.sojourns(log, engine=engine),
     "step_allotments": lambda log, catalog, engine: pm.step_allotments(log, catalog, engine=engine),
     "discover_map": _map,
+    "variants": lambda log, catalog, engine: pm.variants(log, engine=engine),
+    "deviations": lambda log, catalog, engine: pm.conformance.deviations(
+        log, catalog, engine=engine
+    ),
+    "check_conformance": _conformance,
 }
 
 
@@ -247,10 +257,12 @@ def _assert_same(spark_result: Any, duckdb_result: Any) -> None:
         assert spark_result == duckdb_result
 
 
-# The deadline figures need a catalog or a deadline column, which the receipt log lacks.
+# The deadline figures need a catalog or a deadline column, and conformance a catalog, which the
+# receipt log lacks.
 DEADLINE_FIGURES = {
     "on_time", "on_time_rate", "late_without_explanation", "slow_units", "step_allotments",
 }  # fmt: skip
+CATALOG_FIGURES = {"deviations", "check_conformance"}
 
 
 @pytest.mark.parametrize("dataset", ["sample", "hand", "receipt"])
@@ -260,6 +272,8 @@ def test_figure_on_spark_equals_duckdb(spark: Any, datasets: dict, dataset: str,
         pytest.skip(f"../shared is absent: no {dataset} log")
     if dataset == "receipt" and figure in DEADLINE_FIGURES:
         pytest.skip("the receipt log has no deadlines (no catalog, no deadline column)")
+    if dataset == "receipt" and figure in CATALOG_FIGURES:
+        pytest.skip("the receipt log has no catalog to check conformance against")
     log, catalog = datasets[dataset]
     expected = FIGURES[figure](log, catalog, None)
     _assert_same(FIGURES[figure](log, catalog, spark), expected)

@@ -26,12 +26,13 @@ import pandas as pd
 
 from procmine import engines
 from procmine.discovery import (
-    _CASE_SEQUENCES_SQL,
+    CASE_SEQUENCES_SQL,
     ProcessModel,
-    _pm4py,
-    _variant_counts,
     procedure_events,
+    quiet_pm4py,
+    variant_counts,
 )
+from procmine.engines import with_ctes
 
 __all__ = [
     "ALIGNMENT_LIMIT",
@@ -59,51 +60,66 @@ ALIGNMENT_LIMIT = 50_000
 Method = Literal["auto", "alignments", "token_replay"]
 
 # The deviation types, once. `approved` holds one row per (procedure, activity): its step and
-# department. Only cases of procedures in the catalog are checked.
-_DEVIATIONS_SQL = """
-WITH checked AS (
-    SELECT e.idx, e.case_id, e.procedure, e.activity, e.department, e.ts,
-           a.step, a.department AS expected_department
-    FROM events e
-    LEFT JOIN approved a ON a.procedure = e.procedure AND a.activity = e.activity
-    WHERE e.procedure IN (SELECT procedure FROM approved)
-),
-occurrences AS (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY case_id, activity ORDER BY idx) AS occurrence
-    FROM checked
-    WHERE step IS NOT NULL
-),
-firsts AS (
-    SELECT *, MAX(step) OVER (PARTITION BY case_id ORDER BY idx
-                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS highest_before
-    FROM occurrences
-    WHERE occurrence = 1
-),
-cases AS (SELECT DISTINCT case_id, procedure FROM checked)
-SELECT case_id, procedure, 'repeated_step' AS type, activity, step, department,
-       expected_department, idx, ts
-FROM occurrences WHERE occurrence > 1
-UNION ALL
-SELECT case_id, procedure, 'step_not_in_procedure', activity, step, department,
-       expected_department, idx, ts
-FROM checked WHERE step IS NULL
-UNION ALL
-SELECT c.case_id, c.procedure, 'skipped_step', a.activity, a.step, NULL, a.department, NULL, NULL
-FROM cases c
-JOIN approved a ON a.procedure = c.procedure
-LEFT JOIN firsts f ON f.case_id = c.case_id AND f.activity = a.activity
-WHERE f.case_id IS NULL
-UNION ALL
-SELECT case_id, procedure, 'wrong_department', activity, step, department,
-       expected_department, idx, ts
-FROM checked
-WHERE step IS NOT NULL AND department IS NOT NULL AND expected_department IS NOT NULL
-  AND department <> expected_department
-UNION ALL
-SELECT case_id, procedure, 'out_of_order', activity, step, department,
-       expected_department, idx, ts
-FROM firsts WHERE step < highest_before
-"""
+# department. Only cases of procedures in the catalog are checked. Cases are partitioned and
+# grouped by their integer case_no; their ids are joined once, at the end.
+DEVIATIONS_SQL = with_ctes(
+    (
+        "checked",
+        """
+  SELECT e.idx, e.case_no, e.procedure, e.activity, e.department, e.ts,
+         a.step, a.department AS expected_department
+  FROM events e
+  LEFT JOIN approved a ON a.procedure = e.procedure AND a.activity = e.activity
+  WHERE e.procedure IN (SELECT procedure FROM approved)""",
+    ),
+    (
+        "occurrences",
+        """
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY case_no, activity ORDER BY idx) AS occurrence
+  FROM checked
+  WHERE step IS NOT NULL""",
+    ),
+    (
+        "firsts",
+        """
+  SELECT *, MAX(step) OVER (PARTITION BY case_no ORDER BY idx
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS highest_before
+  FROM occurrences
+  WHERE occurrence = 1""",
+    ),
+    ("cases", "SELECT DISTINCT case_no, procedure FROM checked"),
+    (
+        "found",
+        """
+  SELECT case_no, procedure, 'repeated_step' AS type, activity, step, department,
+         expected_department, idx, ts
+  FROM occurrences WHERE occurrence > 1
+  UNION ALL
+  SELECT case_no, procedure, 'step_not_in_procedure', activity, step, department,
+         expected_department, idx, ts
+  FROM checked WHERE step IS NULL
+  UNION ALL
+  SELECT c.case_no, c.procedure, 'skipped_step', a.activity, a.step, NULL, a.department, NULL,
+         NULL
+  FROM cases c
+  JOIN approved a ON a.procedure = c.procedure
+  LEFT JOIN firsts f ON f.case_no = c.case_no AND f.activity = a.activity
+  WHERE f.case_no IS NULL
+  UNION ALL
+  SELECT case_no, procedure, 'wrong_department', activity, step, department,
+         expected_department, idx, ts
+  FROM checked
+  WHERE step IS NOT NULL AND department IS NOT NULL AND expected_department IS NOT NULL
+    AND department <> expected_department
+  UNION ALL
+  SELECT case_no, procedure, 'out_of_order', activity, step, department,
+         expected_department, idx, ts
+  FROM firsts WHERE step < highest_before""",
+    ),
+    select="""
+SELECT case_id, procedure, type, activity, step, department, expected_department, idx, ts
+FROM found JOIN case_ids USING (case_no)""",
+)
 
 
 @dataclass
@@ -158,7 +174,7 @@ def approved_net(activities: list[str] | tuple[str, ...]) -> tuple[Any, Any, Any
     >>> len(net.transitions)
     3
     """
-    _pm4py()
+    quiet_pm4py()
     from pm4py.objects.petri_net.obj import Marking, PetriNet
     from pm4py.objects.petri_net.utils import petri_utils
 
@@ -186,7 +202,7 @@ def _choose_method(method: Method, counts: pd.DataFrame) -> str:
 def _fitness_of_variants(counts: pd.DataFrame, net: Any, im: Any, fm: Any, method: str):
     """pm4py's per-trace result for each variant (one trace per variant) and the log-level
     figures, weighted by the variants' cases exactly as pm4py's evaluators weigh traces."""
-    _pm4py()
+    quiet_pm4py()
     from pm4py.objects.log.obj import Event, EventLog, Trace
 
     # One trace per variant (not per case): pm4py's cost is per distinct trace anyway.
@@ -249,7 +265,7 @@ def _fitness_of_variants(counts: pd.DataFrame, net: Any, im: Any, fm: Any, metho
 
 
 def _case_sequences(events: pd.DataFrame, engine: Any) -> pd.DataFrame:
-    return engines.query(_CASE_SEQUENCES_SQL, engine, events=events)
+    return engines.query(CASE_SEQUENCES_SQL, engine, with_case_ids=True, events=events)
 
 
 def _events_for_catalog(log: pd.DataFrame, approved: pd.DataFrame, calendar: Any) -> pd.DataFrame:
@@ -284,7 +300,9 @@ def deviations(
 
 
 def _deviations(events: pd.DataFrame, approved: pd.DataFrame, engine: Any) -> pd.DataFrame:
-    found = engines.query(_DEVIATIONS_SQL, engine, events=events, approved=approved)
+    found = engines.query(
+        DEVIATIONS_SQL, engine, with_case_ids=True, events=events, approved=approved
+    )
     found = found.sort_values(
         ["procedure", "case_id", "idx", "step", "type"], na_position="last", kind="stable"
     ).reset_index(drop=True)
@@ -328,7 +346,7 @@ def conformance(
         chosen = events[events["procedure"] == procedure]
         if chosen.empty:
             continue
-        counts = _variant_counts(chosen, engine)
+        counts = variant_counts(chosen, engine)
         used = _choose_method(method, counts)
         net, im, fm = approved_net(path.sort_values("step")["activity"].tolist())
         per_variant, _ = _fitness_of_variants(counts, net, im, fm, used)
@@ -399,7 +417,7 @@ def deviation_summary(
 
 
 def _read_model(model: Any) -> tuple[Any, Any, Any]:
-    pm4py = _pm4py()
+    pm4py = quiet_pm4py()
     if isinstance(model, ProcessModel):
         return model.net, model.im, model.fm
     if isinstance(model, tuple) and len(model) == 3:
@@ -444,7 +462,7 @@ def conformance_to_model(
     """
     net, im, fm = _read_model(model)
     events = procedure_events(log, procedure, calendar)
-    counts = _variant_counts(events, engine)
+    counts = variant_counts(events, engine)
     used = _choose_method(method, counts)
     per_variant, summary = _fitness_of_variants(counts, net, im, fm, used)
     cases = _case_sequences(events, engine).merge(per_variant, on="sequence", how="left")

@@ -39,6 +39,7 @@ from procmine.drawing import (
     require_dot,
     shade,
 )
+from procmine.engines import with_ctes
 
 __all__ = [
     "DFG_THRESHOLD",
@@ -67,6 +68,7 @@ DFG_THRESHOLD = 200_000
 _SEP = "\x1f"
 ARROW = " → "
 
+
 # One grouping of the events gives the arcs and the nodes. Each event is the target of the arc
 # from the previous event of its case (from ▶ when it has none: ``previous_activity`` is null)
 # and the wait of that arc is the event's sojourn. Both are read from the events table, defined
@@ -77,71 +79,81 @@ ARROW = " → "
 # keys. Arcs from ▶ and into ■ have as many cases as transitions (one start and one end per
 # case). The median and the 90th percentile come from one exact quantile aggregate: each
 # group's waits are gathered once, not twice.
-_ARC_COUNTS = """
+def _arc_counts(*figures: str) -> str:
+    """Per arc (previous activity → activity) and per activity (``is_node``): transitions and
+    case ends, and the further aggregate columns ``figures``."""
+    columns = ",\n       ".join(
+        ("COUNT(*) AS frequency", "SUM(CASE WHEN is_last THEN 1 ELSE 0 END) AS ends", *figures)
+    )
+    return f"""
 SELECT GROUPING(previous_activity) = 1 AS is_node,
        previous_activity AS previous,
        activity,
-       COUNT(*) AS frequency,
-       SUM(CASE WHEN is_last THEN 1 ELSE 0 END) AS ends{figures}
+       {columns}
 FROM events
-GROUP BY GROUPING SETS ((previous_activity, activity), (activity))
-"""
+GROUP BY GROUPING SETS ((previous_activity, activity), (activity))"""
 
-_MAP_SQL = (
-    """
-WITH arcs AS ("""
-    + _ARC_COUNTS.format(
-        figures=""",
-       SUM(CASE WHEN first_arc_in_case THEN 1 ELSE 0 END) AS arc_cases,
-       SUM(CASE WHEN first_activity_in_case THEN 1 ELSE 0 END) AS activity_cases,
-       QUANTILE_CONT(sojourn, [0.5, 0.9]) AS waits"""
-    )
-    + """)
+
+MAP_SQL = with_ctes(
+    (
+        "arcs",
+        _arc_counts(
+            "SUM(CASE WHEN first_arc_in_case THEN 1 ELSE 0 END) AS arc_cases",
+            "SUM(CASE WHEN first_activity_in_case THEN 1 ELSE 0 END) AS activity_cases",
+            "QUANTILE_CONT(sojourn, [0.5, 0.9]) AS waits",
+        ),
+    ),
+    select="""
 SELECT is_node, previous, activity, frequency,
        CAST(CASE WHEN is_node THEN activity_cases ELSE arc_cases END AS BIGINT) AS cases,
        waits[1] / 60.0 AS median_hours,
        waits[2] / 60.0 AS p90_hours,
        ends
-FROM arcs
-"""
+FROM arcs""",
 )
-# The directly-follows graph alone (what the model needs): the map's counts.
-_DFG_SQL = _ARC_COUNTS.format(figures="")
+"""The process map: every arc and activity with its counts, cases and waits."""
+
+DFG_SQL = _arc_counts()
+"""The directly-follows graph alone (what the model needs): the map's counts."""
 
 # A case's variant is its activities in log order; its duration is the working time from its
 # first to its last event.
-_CASE_VARIANTS = f"""
-WITH per_case AS (
-    SELECT case_id,
-           STRING_AGG(activity, '{_SEP}' ORDER BY idx) AS sequence,
-           MAX(wm) - MIN(wm) AS duration_minutes
-    FROM events
-    GROUP BY case_id
+CASE_VARIANTS = (
+    "per_case",
+    f"""
+  SELECT case_no,
+         STRING_AGG(activity, '{_SEP}' ORDER BY idx) AS sequence,
+         MAX(wm) - MIN(wm) AS duration_minutes
+  FROM events
+  GROUP BY case_no""",
 )
-"""
 
-_VARIANTS_SQL = (
-    _CASE_VARIANTS
-    + """
+VARIANTS_SQL = with_ctes(
+    CASE_VARIANTS,
+    select="""
 SELECT sequence,
        COUNT(*) AS cases,
        MEDIAN(duration_minutes) AS median_duration_minutes
 FROM per_case
 GROUP BY sequence
-ORDER BY cases DESC, sequence
-"""
+ORDER BY cases DESC, sequence""",
 )
+"""Per variant (activities joined by a control character): its cases and median duration."""
 
-_CASE_SEQUENCES_SQL = _CASE_VARIANTS + "SELECT case_id, sequence FROM per_case"
+CASE_SEQUENCES_SQL = with_ctes(
+    CASE_VARIANTS,
+    select="SELECT case_id, sequence FROM per_case JOIN case_ids USING (case_no)",
+)
+"""Per case, its variant (read with ``with_case_ids``)."""
 
 
 def figure_sqls() -> dict[str, str]:
     """Every SQL text of this module by name (the Spark path transpiles exactly these)."""
     return {
-        "map": _MAP_SQL,
-        "dfg": _DFG_SQL,
-        "variants": _VARIANTS_SQL,
-        "case_sequences": _CASE_SEQUENCES_SQL,
+        "map": MAP_SQL,
+        "dfg": DFG_SQL,
+        "variants": VARIANTS_SQL,
+        "case_sequences": CASE_SEQUENCES_SQL,
     }
 
 
@@ -183,7 +195,7 @@ class ProcessModel:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _pm4py():
+def quiet_pm4py() -> Any:
     """Import pm4py without its licence banner (it belongs in the README and ``--version``)."""
     sys._pm4py_welcome_shown = True  # type: ignore[attr-defined]
     import pm4py
@@ -242,7 +254,7 @@ def _compact(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
 
 
 def _arcs(grouped: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Edges and nodes from the rows of :data:`_MAP_SQL` (or :data:`_DFG_SQL`, which has only the
+    """Edges and nodes from the rows of :data:`MAP_SQL` (or :data:`DFG_SQL`, which has only the
     counts): arc rows get their ``▶`` source, node rows give the arcs into ``■``. Most frequent
     first, ties by name."""
     full = "cases" in grouped.columns
@@ -303,13 +315,13 @@ def discover_map(
 
     Edge counts equal ``pm4py.discover_dfg`` (arcs from ``▶``/to ``■`` are its start and end
     activities); waits and sojourns are in working hours of ``calendar`` (Vietnam by default).
-    One SQL query over the events (:data:`_MAP_SQL`) gives nodes and edges together.
+    One SQL query over the events (:data:`MAP_SQL`) gives nodes and edges together.
 
     >>> pmap = discover_map(log, "Cấp giấy phép")  # doctest: +SKIP
     >>> pmap.edges.head()  # doctest: +SKIP
     """
     events = procedure_events(log, procedure, calendar, TABLE_COLUMNS)
-    grouped = engines.query(_MAP_SQL, engine, events=_compact(events, engine))
+    grouped = engines.query(MAP_SQL, engine, events=_compact(events, engine))
     edges, nodes = _arcs(grouped)
     return ProcessMap(
         nodes=nodes,
@@ -339,7 +351,7 @@ def variants(
     """
     events = procedure_events(log, procedure, calendar)
     calendar = engines.same_clock(events, calendar)
-    found = engines.query(_VARIANTS_SQL, engine, events=events)
+    found = engines.query(VARIANTS_SQL, engine, events=events)
     cases = found["cases"].astype("int64")
     minutes = found["median_duration_minutes"].astype("float64")
     return pd.DataFrame(
@@ -354,9 +366,9 @@ def variants(
     )
 
 
-def _variant_counts(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
+def variant_counts(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
     """Variants as activity tuples with their case counts (for pm4py)."""
-    found = engines.query(_VARIANTS_SQL, engine, events=events)
+    found = engines.query(VARIANTS_SQL, engine, events=events)
     return pd.DataFrame(
         {
             "sequence": found["sequence"],
@@ -370,7 +382,7 @@ def _dfg_object(dfg_edges: pd.DataFrame, noise: float = 0.0) -> Any:
     """A pm4py ``DFG`` from the map's arcs; with ``noise`` > 0 IMf's arc filter is applied once:
     an arc a → b stays when its count exceeds ``noise`` × the most frequent arc out of a, a start
     activity when its count reaches ``noise`` × the most frequent start."""
-    pm4py = _pm4py()  # noqa: F841 (banner off before pm4py's submodules load)
+    pm4py = quiet_pm4py()  # noqa: F841 (banner off before pm4py's submodules load)
     from pm4py.objects.dfg.obj import DFG
 
     edges = dfg_edges[["source", "target", "frequency"]]
@@ -418,7 +430,7 @@ def discover_model(
     """
     if not 0.0 <= noise < 1.0:
         raise ValueError(f"noise must be in [0, 1); got {noise!r}.")
-    pm4py = _pm4py()
+    pm4py = quiet_pm4py()
     from pm4py.algo.discovery.inductive.dtypes.im_ds import IMDataStructureUVCL
     from pm4py.algo.discovery.inductive.variants.im import IMUVCL
     from pm4py.algo.discovery.inductive.variants.imf import IMFUVCL
@@ -444,11 +456,11 @@ def discover_model(
     if from_dfg is None:
         from_dfg = len(events) > DFG_THRESHOLD
     if from_dfg:
-        grouped = engines.query(_DFG_SQL, engine, events=_compact(events, engine))
+        grouped = engines.query(DFG_SQL, engine, events=_compact(events, engine))
         dfg = _dfg_object(_arcs(grouped)[0], noise)
         tree = pm4py.discover_process_tree_inductive(dfg, multi_processing=False)
     else:
-        counts = _variant_counts(events, engine)
+        counts = variant_counts(events, engine)
         # pm4py's own path from a log (inductive.algorithm.apply), fed with the variants counted
         # in SQL so the order of events is the log's (idx), not pm4py's re-sort.
         from collections import Counter
@@ -489,7 +501,7 @@ def save_model(model: ProcessModel, directory: str | Path, name: str | None = No
     >>> save_model(model, "models/")  # doctest: +SKIP
     {'bpmn': PosixPath('models/Cap_giay_phep.bpmn'), 'pnml': PosixPath('models/Cap_giay_phep.pnml')}
     """
-    pm4py = _pm4py()
+    pm4py = quiet_pm4py()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     stem = _slug(name or model.procedure)
@@ -507,7 +519,7 @@ def draw_model(
     >>> draw_model(model, "model.svg", kind="bpmn")  # doctest: +SKIP
     """
     require_dot()
-    pm4py = _pm4py()
+    pm4py = quiet_pm4py()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "bpmn":
