@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from procmine.catalog import CatalogError, read_catalog, validate_catalog, write_catalog
+from test_log import cp1258_bytes
 
 VP = "Văn phòng HĐND và UBND"
 TC = "Phòng Tài chính - Kế hoạch"
@@ -71,6 +72,24 @@ def test_csv_with_vietnamese_headers_bom_semicolons_and_decomposed_text(tmp_path
     catalog = read_catalog(path)
     assert_catalog(catalog)
     assert catalog["activity"].iloc[1] == unicodedata.normalize("NFC", "Thẩm định dự toán")
+
+
+def test_csv_in_windows_1258_reads_like_utf_8(tmp_path: Path) -> None:
+    # Windows-1258 (older Vietnamese systems, Excel's "CSV" on a Vietnamese Windows) writes tone
+    # marks as combining characters: detected as a log's encoding is, read as NFC text.
+    note = "Ghi chú"  # a column kept as it is
+    lines = [";".join([*VIETNAMESE_HEADERS, note])]
+    lines += [";".join([*map(str, row), "Đã rà soát"]) for row in VIETNAMESE_ROWS]
+    text = "\n".join(lines) + "\n"
+    utf8, legacy = tmp_path / "catalog-utf8.csv", tmp_path / "catalog-cp1258.csv"
+    utf8.write_text(text, encoding="utf-8")
+    legacy.write_bytes(cp1258_bytes(text))
+    catalog = read_catalog(legacy)
+    pd.testing.assert_frame_equal(catalog, read_catalog(utf8))
+    assert_catalog(catalog.drop(columns=note))
+    assert catalog[note].tolist() == ["Đã rà soát"] * 6
+    texts = [*catalog.columns, *catalog[["procedure", "activity", "department", note]].stack()]
+    assert all(unicodedata.is_normalized("NFC", text) for text in texts)
 
 
 def test_english_headers_from_a_dataframe_keep_extra_columns() -> None:

@@ -17,17 +17,15 @@ from procmine import schema
 from procmine.log import (
     MISSING_VALUES,
     REASONS,
-    _case_time_order,
-    _encode_text,
-    _gather,
-    _materialise,
-    _stable_argsort,
     detect_encoding,
     detect_mapping,
     load_report,
     parse_timestamps,
     read_log,
 )
+from procmine.log.canonical import _case_time_order, _stable_argsort
+from procmine.log.parallel import gather
+from procmine.log.text import encode_text, materialise
 
 CASE, ACT, TS, DEPT, RES = (
     schema.CASE,
@@ -507,10 +505,10 @@ def test_dirty_file_counts_reason_by_reason(tmp_path):
 
 @pytest.mark.parametrize("halves", [False, True])
 def test_case_ids_hashed_whole_or_in_halves_give_the_same_log(monkeypatch, halves):
-    import procmine.log
+    import procmine.log.parallel
 
     if halves:  # long columns are hashed in two halves, then merged: force it on 15 rows
-        monkeypatch.setattr(procmine.log, "_PARALLEL_ROWS", 2)
+        monkeypatch.setattr(procmine.log.parallel, "_PARALLEL_ROWS", 2)
     log = read_log(dirty_export())  # object columns: hashed by Arrow, not read as categories
     report = load_report(log)
     assert report["quarantined_by_reason"] == DIRTY_REASONS
@@ -594,12 +592,12 @@ def test_order_matches_a_lexicographic_sort():
 
 
 def test_gathers_in_halves_are_writable_and_exact(monkeypatch):
-    import procmine.log
+    import procmine.log.parallel
 
     values = np.arange(100, 111, dtype=np.int64)
     order = np.array([10, 0, 5, 5, 3, 9, 1])
-    monkeypatch.setattr(procmine.log, "_PARALLEL_ROWS", 2)  # the two-core path on 7 rows
-    gathered = _gather(values, order)
+    monkeypatch.setattr(procmine.log.parallel, "_PARALLEL_ROWS", 2)  # the two-core path on 7 rows
+    gathered = gather(values, order)
     assert gathered.tolist() == [110, 100, 105, 105, 103, 109, 101]
     assert gathered.flags.writeable
     # The time column built from them stays an ordinary, editable pandas column.
@@ -619,7 +617,7 @@ def test_codes_of_clean_and_dirty_text(clean):
     raw = ["Tiếp nhận", "Thẩm định", "Tiếp nhận", None, "Trình ký"]
     if not clean:
         raw += [" Tiếp  nhận ", unicodedata.normalize("NFD", "Thẩm định"), "NULL"]
-    dictionary, codes, nulled, first_seen = _encode_text(pd.Series(raw, dtype=object), ["NULL"])
+    dictionary, codes, nulled, first_seen = encode_text(pd.Series(raw, dtype=object), ["NULL"])
     assert dictionary.to_pylist() == ["Tiếp nhận", "Thẩm định", "Trình ký"]
     assert codes.tolist() == [0, 1, 0, -1, 2] + ([] if clean else [0, 1, -1])
     assert nulled == (0 if clean else 1)
@@ -632,13 +630,13 @@ def test_text_columns_built_from_codes_are_exact_str_columns():
     # Rows that hold the longer values: more text than Arrow's size estimate (padding case).
     dictionary = pa.array(["a", "Phòng Lao động - Thương binh và Xã hội", "bb"], pa.large_string())
     codes = np.array([1, 1, -1, 0, 1, 2, 1], dtype=np.int32)
-    column = _materialise(dictionary, codes)
+    column = materialise(dictionary, codes)
     expected = [dictionary[c].as_py() if c >= 0 else None for c in codes]
     assert [None if pd.isna(v) else v for v in column.tolist()] == expected
     assert column.dtype == pd.StringDtype(na_value=np.nan)  # pandas' "str", not categorical
     assert column.dtype == "str"
     # No padding value leaks in when the estimate already suffices, nor with no nulls.
-    assert _materialise(dictionary, np.array([0, 2], dtype=np.int32)).tolist() == ["a", "bb"]
+    assert materialise(dictionary, np.array([0, 2], dtype=np.int32)).tolist() == ["a", "bb"]
 
 
 def test_text_columns_taken_at_an_order_are_the_gathered_values():
@@ -648,7 +646,7 @@ def test_text_columns_taken_at_an_order_are_the_gathered_values():
     codes = np.array([0, 1, -1, 0, 1, 2, 0], dtype=np.int32)
     # A subset in a new order, holding mostly the long value (the padding case) and a null.
     order = np.array([4, 2, 1, 6], dtype=np.int64)
-    column = _materialise(dictionary, codes, pa.array(order))
+    column = materialise(dictionary, codes, pa.array(order))
     assert [None if pd.isna(v) else v for v in column.tolist()] == [
         "Phòng Lao động - Thương binh và Xã hội",
         None,
@@ -656,7 +654,7 @@ def test_text_columns_taken_at_an_order_are_the_gathered_values():
         "a",
     ]
     assert column.dtype == "str"
-    assert _materialise(dictionary, codes, pa.array(np.zeros(0, np.int64))).tolist() == []
+    assert materialise(dictionary, codes, pa.array(np.zeros(0, np.int64))).tolist() == []
 
 
 def test_receipt_log_goes_straight_into_pm4py(shared_datasets):

@@ -28,7 +28,14 @@ import pandas as pd
 
 from procmine.schema import DEFAULT_TIMEZONE
 
-__all__ = ["CalendarError", "CalendarMismatchError", "WorkCalendar", "as_calendar"]
+__all__ = [
+    "CalendarError",
+    "CalendarMismatchError",
+    "WorkCalendar",
+    "as_calendar",
+    "localize",
+    "steady_offset",
+]
 
 _DAY_NS = 86_400 * 10**9
 _MINUTE_NS = 60 * 10**9
@@ -243,7 +250,7 @@ class WorkCalendar:
 
     # ------------------------------------------------------------------------------ reading
     def localize(self, timestamps: Any) -> pd.Series:
-        """The timestamps as a tz-aware Series in the calendar's zone.
+        """The timestamps as a tz-aware Series in the calendar's zone (:func:`localize`).
 
         Naive stamps are local wall-clock time (a wall-clock time skipped when clocks go forward
         moves forward; one repeated when they go back is taken as the first, summer-time one);
@@ -252,22 +259,7 @@ class WorkCalendar:
         >>> WorkCalendar().localize(pd.Series(pd.to_datetime(["2024-01-01 00:00"], utc=True)))[0]
         Timestamp('2024-01-01 07:00:00+0700', tz='Asia/Ho_Chi_Minh')
         """
-        series = _to_datetime_series(timestamps)
-        offset = self._steady_offset()
-        if series.dt.tz is None and offset is not None and self._after_steady(series):
-            # One UTC offset over the whole period (Vietnam: +07:00 since 1975): no wall-clock
-            # time is skipped or repeated, and shifting is exact (pandas' per-stamp zone lookup
-            # costs ~18 ms a million stamps, the shift ~1 ms).
-            return (series - offset).dt.tz_localize("UTC").dt.tz_convert(self.timezone)
-        if series.dt.tz is None:
-            if _changes_offset(self.timezone):
-                ambiguous: Any = np.ones(len(series), dtype=bool)
-            else:
-                ambiguous = "raise"
-            return series.dt.tz_localize(
-                self.timezone, ambiguous=ambiguous, nonexistent="shift_forward"
-            )
-        return series.dt.tz_convert(self.timezone)
+        return localize(_to_datetime_series(timestamps), self.timezone)
 
     def wall_time(self, timestamps: Any) -> pd.Series:
         """The local wall-clock time of each timestamp, naive (what an office clock showed).
@@ -276,22 +268,15 @@ class WorkCalendar:
         Timestamp('2024-01-01 07:00:00')
         """
         local = self.localize(timestamps)
-        offset = self._steady_offset()
-        if offset is not None and self._after_steady(local):
+        offset = steady_offset(local, self.timezone)
+        if offset is not None:
             return local.dt.tz_convert("UTC").dt.tz_localize(None) + offset
         return local.dt.tz_localize(None)
 
     def _steady_offset(self) -> pd.Timedelta | None:
-        return _steady_offset(self.timezone, self.origin.year - 1)
-
-    def _after_steady(self, stamps: pd.Series) -> bool:
-        """Whether every stamp falls in the period the steady offset was checked over."""
-        first = stamps.min()
-        if pd.isna(first):
-            return True
-        if first.tzinfo is not None:
-            first = first.tz_convert(self.timezone).tz_localize(None)
-        return first >= pd.Timestamp(self.origin.year - 1, 1, 2)
+        """The zone's one UTC offset from the year before the origin on, None when it changes:
+        when there is one, :func:`localize` shifts every stamp this clock can read by it."""
+        return _offset_since(self.timezone, self.origin.year - 1)
 
     def working_minutes(self, timestamps: Any) -> Any:
         """Clock reading: working minutes from the origin to each timestamp (float64 array;
@@ -480,6 +465,52 @@ def as_calendar(calendar: WorkCalendar | Mapping[str, Any] | str | Path | None) 
     )
 
 
+def localize(stamps: pd.Series, timezone: str) -> pd.Series:
+    """Datetime ``stamps`` as tz-aware ones in ``timezone``, index and name kept: the one
+    definition of a stamp's instant, which the clock and the loader both use.
+
+    Naive stamps are wall-clock time in ``timezone``: one skipped when clocks go forward moves
+    forward, one repeated when they go back is the first (summer-time) one. Aware stamps are
+    converted. Where the zone keeps one UTC offset over the stamps' period
+    (:func:`steady_offset`; Vietnam: +07:00 since 1975) no wall-clock time is skipped or repeated
+    and naive stamps are shifted by it, exactly (pandas' per-stamp zone lookup costs ~18 ms a
+    million stamps, the shift ~2 ms).
+
+    >>> naive = pd.Series(pd.to_datetime(["2024-06-01 12:00", "1970-01-01 00:00"]))
+    >>> [str(t) for t in localize(naive.iloc[:1], "Asia/Ho_Chi_Minh")]
+    ['2024-06-01 12:00:00+07:00']
+    >>> [str(t) for t in localize(naive, "Asia/Ho_Chi_Minh")]  # +08:00 until 1975
+    ['2024-06-01 12:00:00+07:00', '1970-01-01 00:00:00+08:00']
+    """
+    if stamps.dt.tz is not None:
+        return stamps.dt.tz_convert(timezone)
+    offset = steady_offset(stamps, timezone)
+    if offset is None:
+        return stamps.dt.tz_localize(
+            timezone, ambiguous=np.ones(len(stamps), dtype=bool), nonexistent="shift_forward"
+        )
+    utc = stamps.to_numpy() - offset.to_timedelta64()  # NaT stays NaT
+    zoned = pd.DatetimeTZDtype(np.datetime_data(utc.dtype)[0], timezone)
+    return pd.Series(
+        utc.view(np.int64), index=stamps.index, name=stamps.name, dtype=zoned, copy=False
+    )
+
+
+def steady_offset(stamps: pd.Series, timezone: str) -> pd.Timedelta | None:
+    """The zone's UTC offset when it is one and the same over the period of the datetime
+    ``stamps`` (from the year before the earliest to 2100: no summer time, no change of zone),
+    else None (also when there is no stamp).
+
+    >>> stamps = pd.Series(pd.to_datetime(["1990-06-01", "2024-06-01"]))
+    >>> steady_offset(stamps, "Asia/Ho_Chi_Minh"), steady_offset(stamps, "Europe/Amsterdam")
+    (Timedelta('0 days 07:00:00'), None)
+    """
+    first = stamps.min()
+    if pd.isna(first) or not 1900 < first.year <= 2100:
+        return None
+    return _offset_since(timezone, first.year - 1)
+
+
 # ----------------------------------------------------------------------------- helpers
 @functools.lru_cache(maxsize=512)
 def _public_holidays(country: str, year: int) -> tuple[tuple[dt.date, ...], tuple[dt.date, ...]]:
@@ -493,22 +524,13 @@ def _public_holidays(country: str, year: int) -> tuple[tuple[dt.date, ...], tupl
 
 
 @functools.lru_cache(maxsize=64)
-def _steady_offset(zone: str, since_year: int) -> pd.Timedelta | None:
+def _offset_since(zone: str, since_year: int) -> pd.Timedelta | None:
     """The zone's UTC offset when it is the same every day from 1 January ``since_year`` to
-    2100 (no summer time, no change of zone), else None."""
-    noon = pd.date_range(f"{since_year}-01-01", "2100-01-01", freq="D", tz=zone) + pd.Timedelta(
-        hours=12
-    )
-    offsets = (noon.tz_localize(None) - noon.tz_convert("UTC").tz_localize(None)).unique()
+    2100 (no summer time, no change of zone), else None. Sampled at noon UTC each day: zones
+    never change their offset twice within a day, and no UTC instant is skipped or repeated."""
+    noon = pd.date_range(f"{since_year}-01-01 12:00", "2100-01-01", freq="D", tz="UTC")
+    offsets = (noon.tz_convert(zone).tz_localize(None) - noon.tz_localize(None)).unique()
     return offsets[0] if len(offsets) == 1 else None
-
-
-@functools.lru_cache(maxsize=64)
-def _changes_offset(zone: str) -> bool:
-    """Whether the zone changes its UTC offset within 1970–2100 (only then can a naive stamp
-    be ambiguous)."""
-    probe = pd.date_range("1970-01-01", "2100-01-01", freq="MS", tz=zone)
-    return probe.map(lambda t: t.utcoffset()).nunique() > 1
 
 
 def _check_country(country: Any) -> str | None:

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from procmine import schema
+from procmine.log import detect_encoding
 
 REQUIRED = ("procedure", "step", "activity", "department", "deadline_working_days")
 OPTIONAL = ("standard_minutes", "grade", "step_deadline_working_days", "reviewed")
@@ -256,15 +257,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
         import gzip
 
         raw = gzip.decompress(raw)
+    encoding = detect_encoding(raw)  # as a log's is: BOM, UTF-8, Windows-1258, else a guess
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(raw).best()
-        if best is None:
-            raise CatalogError(f"Cannot tell the text encoding of {path}.") from None
-        text = str(best)
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise CatalogError(f"Cannot read {path} as {encoding} text: {error}.") from None
+    if encoding == "cp1258":  # tone marks are combining characters in Windows-1258
+        text = unicodedata.normalize("NFC", text)
     try:
         delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
     except csv.Error:

@@ -1,0 +1,160 @@
+"""The load report: what loading did (rows read = kept + quarantined, by reason; the quarantine
+table; header mapping; encoding; date formats), kept in the log's ``attrs``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from procmine import schema
+
+__all__ = [
+    "REASONS",
+    "REASON_BAD_TIMESTAMP",
+    "REASON_DUPLICATE",
+    "REASON_MALFORMED",
+    "REASON_MISSING_ACTIVITY",
+    "REASON_MISSING_CASE",
+    "REASON_MISSING_TIMESTAMP",
+    "REPORT_KEY",
+    "LoadReport",
+    "build_report",
+    "load_report",
+]
+
+REASON_MALFORMED = "malformed row"  # a CSV line with too few or too many fields
+REASON_MISSING_CASE = "missing case id"
+REASON_MISSING_ACTIVITY = "missing activity"
+REASON_MISSING_TIMESTAMP = "missing timestamp"
+REASON_BAD_TIMESTAMP = "unparseable timestamp"
+REASON_DUPLICATE = "exact duplicate"
+# A row gets the first reason that applies, in this order.
+REASONS: tuple[str, ...] = (
+    REASON_MALFORMED,
+    REASON_MISSING_CASE,
+    REASON_MISSING_ACTIVITY,
+    REASON_MISSING_TIMESTAMP,
+    REASON_BAD_TIMESTAMP,
+    REASON_DUPLICATE,
+)
+
+REPORT_KEY = "procmine_load_report"
+
+
+class LoadReport(dict):
+    """The load report: a dict kept in ``log.attrs``, shared (not deep-copied) by derived frames,
+    since pandas copies ``attrs`` on every operation and the quarantine table can be large."""
+
+    def __deepcopy__(self, memo: dict) -> LoadReport:
+        return self
+
+
+def load_report(log: pd.DataFrame) -> dict[str, Any]:
+    """The load report of a log returned by :func:`procmine.log.read_log`.
+
+    Keys: ``source``, ``format``, ``encoding``, ``delimiter``, ``rows_read``, ``rows_kept``,
+    ``rows_quarantined``, ``quarantined_by_reason`` ({reason: rows}, every reason listed),
+    ``quarantine`` (the original rows with ``reason`` and ``source_row``, 1 = first data row),
+    ``mapping`` ({export header: canonical column}), ``date_format``, ``deadline_format``,
+    ``timezone``, ``cases``, ``missing_department`` / ``missing_resource`` (kept events
+    without one; None when the column is absent), ``missing_values_nulled`` ({column: values
+    turned to null}), ``transfer_history`` (False: step logs only for now).
+
+    >>> from procmine.log import read_log
+    >>> load_report(read_log(pd.DataFrame({"case": ["a"], "activity": ["x"],
+    ...                                    "time": ["2024-01-02"]})))["mapping"]["case"]
+    'case:concept:name'
+    """
+    try:
+        return log.attrs[REPORT_KEY]
+    except KeyError:
+        raise KeyError(
+            "This DataFrame carries no load report: it was not returned by pm.read_log "
+            "(or a pandas operation dropped its attrs). Load it with pm.read_log(...)."
+        ) from None
+
+
+def build_report(
+    frame: pd.DataFrame,
+    info: dict[str, Any],
+    chosen: dict[str, str],
+    parsed: dict[str, tuple[pd.Series, str]],
+    reason: np.ndarray,
+    log: pd.DataFrame,
+    nulled: dict[str, int],
+    timezone: str,
+    cases: int,
+) -> LoadReport:
+    """The report of loading ``frame`` (as read, ``info`` from its source) into ``log``.
+    ``reason``: per row of ``frame``, 0 for kept, else 1 + its index in :data:`REASONS`."""
+    quarantined = np.flatnonzero(reason > 0)
+    malformed = info.get("malformed", [])
+    quarantine = _quarantine(frame, info, reason, quarantined, malformed)
+    counts = np.bincount(reason[quarantined], minlength=len(REASONS) + 1)  # not over every row
+    counts[REASONS.index(REASON_MALFORMED) + 1] += len(malformed)
+
+    def lacking(column: str) -> int | None:
+        if column not in log.columns:
+            return None
+        return int(pa.array(log[column], from_pandas=True).null_count)  # Arrow keeps the count
+
+    return LoadReport(
+        source=info.get("source"),
+        format=info.get("format"),
+        encoding=info.get("encoding"),
+        delimiter=info.get("delimiter"),
+        rows_read=len(frame) + len(malformed),
+        rows_kept=len(log),
+        rows_quarantined=len(quarantined) + len(malformed),
+        quarantined_by_reason={r: int(counts[i + 1]) for i, r in enumerate(REASONS)},
+        quarantine=quarantine,
+        mapping=dict(chosen),
+        date_format=parsed[schema.TIMESTAMP][1],
+        deadline_format=parsed[schema.DEADLINE][1] if schema.DEADLINE in parsed else None,
+        timezone=timezone,
+        cases=cases,
+        missing_department=lacking(schema.DEPARTMENT),
+        missing_resource=lacking(schema.RESOURCE),
+        missing_values_nulled=nulled,
+        transfer_history=False,
+    )
+
+
+def _quarantine(
+    frame: pd.DataFrame,
+    info: dict[str, Any],
+    reason: np.ndarray,
+    quarantined: np.ndarray,
+    malformed: list[tuple[int, str]],
+) -> pd.DataFrame:
+    """The quarantine table: the ``quarantined`` rows as read, with their reason and source row
+    (1 = the first data row), and the ``malformed`` CSV lines (left out of the frame) with their
+    text, in source order."""
+    quarantine = frame.iloc[quarantined].reset_index(drop=True)
+    for header in info.get("dictionary_columns", ()):  # read as dictionaries: give back text
+        if header in quarantine.columns:
+            quarantine[header] = quarantine[header].astype(pd.StringDtype(na_value=np.nan))
+    labels = np.array(("", *REASONS), dtype=object)
+    bad_rows = np.array([row for row, _ in malformed], dtype=np.int64)
+    source_rows = quarantined + 1
+    if len(bad_rows):
+        good_rows = np.setdiff1d(np.arange(1, len(frame) + len(bad_rows) + 1), bad_rows)
+        source_rows = good_rows[quarantined]
+    quarantine.insert(0, "source_row", source_rows)
+    reason_column = "reason" if "reason" not in quarantine.columns else "procmine:reason"
+    quarantine.insert(0, reason_column, labels[reason[quarantined]])
+    if not len(bad_rows):
+        return quarantine
+    text_column = "row_text" if "row_text" not in quarantine.columns else "procmine:row_text"
+    lines = pd.DataFrame(
+        {
+            reason_column: REASON_MALFORMED,
+            "source_row": bad_rows,
+            text_column: pd.array([text for _, text in malformed], dtype="str"),
+        }
+    )
+    quarantine = pd.concat([quarantine, lines], ignore_index=True)
+    return quarantine.sort_values("source_row", kind="stable", ignore_index=True)

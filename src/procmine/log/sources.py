@@ -1,0 +1,284 @@
+"""Sources: an export read into a DataFrame as it is, with what was found on the way (format,
+encoding, delimiter, malformed CSV lines). CSV/TSV (gzip'd or not, encoding and delimiter
+detected), XLSX, XES, Parquet, a DataFrame, or a SQL table or query."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from procmine.log.headers import TEXT_COLUMNS, TIME_COLUMNS, candidate_headers
+
+__all__ = ["detect_encoding", "read_source"]
+
+
+_SMALL_DICTIONARY = 1 << 16  # bytes of a Parquet dictionary page: a column with few values
+
+
+_SQL_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle", "duckdb")
+
+
+def read_source(
+    source: Any,
+    mapping: Mapping[str, str] | None,
+    *,
+    sheet: str | int | None,
+    table: str | None,
+    query: str | None,
+    encoding: str | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The export as a DataFrame, as it is, and what was found: ``source``, ``format``,
+    ``encoding`` and ``delimiter`` (CSV only, else None), ``malformed`` (CSV lines with the
+    wrong number of fields, as ``(data row, text)``, left out of the frame) and
+    ``dictionary_columns`` (text columns read as categoricals, to be given back as text)."""
+    info: dict[str, Any] = {"encoding": None, "delimiter": None}
+    if isinstance(source, pd.DataFrame):
+        return source, info | {"source": "DataFrame", "format": "dataframe"}
+    text = str(source)
+    scheme = text.split("://", 1)[0].split("+", 1)[0].lower() if "://" in text else ""
+    if scheme in _SQL_SCHEMES:
+        return _read_sql(text, table=table, query=query), info | _sql_info(text, table, query)
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"No such file: {path}")
+    name = path.name.lower().removesuffix(".gz")
+    info["source"] = str(path)
+    if name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
+        return _read_excel(path, sheet, mapping), info | {"format": "xlsx"}
+    if name.endswith(".xes"):
+        return _read_xes(path), info | {"format": "xes"}
+    if name.endswith((".parquet", ".pq")):
+        frame, parquet_info = _read_parquet(path, mapping)
+        return frame, info | parquet_info | {"format": "parquet"}
+    if name.endswith((".csv", ".tsv", ".txt", ".tab")):
+        frame, csv_info = _read_csv(path, mapping, encoding)
+        return frame, info | csv_info | {"format": "csv"}
+    raise ValueError(
+        f"Cannot tell the format of {path.name}: expected .csv, .tsv, .txt (optionally .gz), "
+        ".xlsx, .xes, .xes.gz or .parquet, a pandas DataFrame, or a SQLAlchemy URL."
+    )
+
+
+def _sql_info(url: str, table: str | None, query: str | None) -> dict[str, Any]:
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    what = f"table {table}" if table else "query"
+    return {"source": f"{shown} ({what})", "format": "sql"}
+
+
+def _read_sql(url: str, *, table: str | None, query: str | None) -> pd.DataFrame:
+    import sqlalchemy
+
+    if (table is None) == (query is None):
+        raise ValueError("A database source needs exactly one of table='name' or query='SELECT …'.")
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            if table is not None:
+                return pd.read_sql_table(table, connection)
+            return pd.read_sql_query(sqlalchemy.text(query), connection)
+    finally:
+        engine.dispose()
+
+
+def _read_excel(
+    path: Path, sheet: str | int | None, mapping: Mapping[str, str] | None
+) -> pd.DataFrame:
+    sheet = 0 if sheet is None else sheet
+    header = pd.read_excel(path, sheet_name=sheet, engine="calamine", nrows=0).columns
+    # Ids stay text (000123); dates typed as text or Excel dates are both parsed later.
+    text = candidate_headers([str(h) for h in header], mapping, TEXT_COLUMNS)
+    return pd.read_excel(
+        path,
+        sheet_name=sheet,
+        engine="calamine",
+        dtype={h: object for h in header if str(h) in text},
+    )
+
+
+def _read_xes(path: Path) -> pd.DataFrame:
+    try:
+        import rustxes
+
+        data, _ = rustxes.import_xes(str(path))
+        frame = data.to_pandas()
+        # rustxes converts stamps to UTC and drops the zone: say so before localising.
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_dtype(frame[column].dtype):
+                frame[column] = frame[column].dt.tz_localize("UTC")
+        return frame
+    except ImportError:
+        import sys
+
+        sys._pm4py_welcome_shown = True  # type: ignore[attr-defined]
+        import pm4py
+
+        return pm4py.read_xes(str(path))
+
+
+def _read_parquet(
+    path: Path, mapping: Mapping[str, str] | None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_metadata(path)
+    names = metadata.schema.to_arrow_schema().names
+    # Text columns we will clean are read as dictionaries (cleaning then touches distinct values
+    # only) when they have few distinct values. Case ids have many: the writer's dictionary
+    # overflows into plain pages, Arrow then builds one dictionary per page and merging those
+    # is slower than hashing the column once.
+    wanted = candidate_headers(names, mapping, TEXT_COLUMNS)
+    few = set(wanted)
+    if metadata.num_row_groups:
+        group = metadata.row_group(0)
+        for i in range(group.num_columns):
+            chunk = group.column(i)
+            page = chunk.data_page_offset - (chunk.dictionary_page_offset or chunk.data_page_offset)
+            if not chunk.has_dictionary_page or page > _SMALL_DICTIONARY:
+                few.discard(chunk.path_in_schema)
+    table = pq.read_table(path, read_dictionary=[n for n in names if n in few])
+    encoded = [
+        n for n in names if n in wanted and pa.types.is_dictionary(table.schema.field(n).type)
+    ]
+    return table.to_pandas(), {"dictionary_columns": encoded}
+
+
+def _head_bytes(path: Path, size: int = 1 << 16) -> bytes:
+    with path.open("rb") as handle:
+        magic = handle.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    with opener(path, "rb") as handle:
+        return handle.read(size)
+
+
+def detect_encoding(raw: bytes) -> str:
+    """The encoding of an export's first bytes: BOMs first, then strict UTF-8, then Windows-1258
+    when it decodes into Vietnamese letters, else charset-normalizer's best guess. Logs and
+    catalogs (:func:`procmine.catalog.read_catalog`) alike.
+
+    >>> detect_encoding("Bước".encode("utf-8-sig")), detect_encoding(b"B\\xfd\\xf5\\xecc")
+    ('utf-8-sig', 'cp1258')
+    """
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for cut in range(4):  # the sample may end inside a multi-byte character
+        try:
+            raw[: len(raw) - cut].decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError:
+            continue
+    try:
+        text = raw.decode("cp1258")
+        # Tone marks are combining characters in Windows-1258; horn/breve letters are its own.
+        if re.search(
+            "[ăâđêôơưĂÂĐÊÔƠƯ][\u0300\u0301\u0303\u0309\u0323]?|\\w[\u0300\u0301\u0303\u0309\u0323]",
+            text,
+        ):
+            return "cp1258"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    return best.encoding if best is not None else "latin-1"
+
+
+def _sniff_delimiter(text: str, path: Path) -> str:
+    lines = [line for line in text.splitlines()[:30] if line.strip()]
+    if len(lines) > 1:
+        lines = lines[:-1]  # the last line of the sample may be cut short
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+    except csv.Error:
+        if path.name.lower().removesuffix(".gz").endswith((".tsv", ".tab")):
+            return "\t"
+        counts = {d: lines[0].count(d) for d in ",;\t|"} if lines else {}
+        return max(counts, key=counts.get) if counts and max(counts.values()) else ","
+
+
+def _read_csv(
+    path: Path, mapping: Mapping[str, str] | None, encoding: str | None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import pyarrow.csv as pcsv
+
+    raw = _head_bytes(path)
+    detected = encoding or detect_encoding(raw)
+    text = raw.decode(detected, errors="replace").lstrip("\ufeff")
+    delimiter = _sniff_delimiter(text, path)
+    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    # Keyed by the headers as decoded (NFD tone marks in cp1258): Arrow matches them verbatim.
+    # Canonical columns are read as text: case ids such as 000123 keep their zeros, and the
+    # timestamp parser, not Arrow's guess, decides what a date is.
+    time_columns = candidate_headers(header, _only(mapping, TIME_COLUMNS), TIME_COLUMNS)
+    text_columns = candidate_headers(header, _only(mapping, TEXT_COLUMNS), TEXT_COLUMNS)
+    # Canonical text columns are read as dictionaries (cleaning then touches distinct values
+    # only, and the strings are not held twice); timestamp candidates as text, so the timestamp
+    # parser, not Arrow's guess, decides what a date is.
+    dictionary = pa.dictionary(pa.int32(), pa.large_string())
+    column_types = {h: dictionary for h in header if h in text_columns}
+    column_types |= {h: pa.large_string() for h in header if h in time_columns}
+    # Arrow reads UTF-8 natively (and skips a UTF-8 BOM); other encodings go through a codec.
+    arrow_encoding = "utf8" if codecs.lookup(detected).name in ("utf-8", "utf-8-sig") else detected
+    convert = pcsv.ConvertOptions(column_types=column_types, strings_can_be_null=True)
+    malformed: list[tuple[int, str]] = []
+
+    def keep_aside(row: pcsv.InvalidRow) -> str:
+        malformed.append((row.number - 1 if row.number else 0, row.text))
+        return "skip"
+
+    def read(newlines: bool) -> pa.Table:
+        options = pcsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=newlines, invalid_row_handler=keep_aside
+        )
+        return pcsv.read_csv(
+            path,
+            # Serial reading is the only way Arrow numbers the rows it sets aside.
+            read_options=pcsv.ReadOptions(
+                encoding=arrow_encoding, block_size=1 << 24, use_threads=not newlines
+            ),
+            parse_options=options,
+            convert_options=convert,
+        )
+
+    try:
+        # Parsing in parallel needs rows that never hold a line break. A quoted one, or a line
+        # with the wrong number of fields, is set aside: then read again, serially, allowing
+        # line breaks in values (3x slower); the lines still set aside are malformed.
+        try:
+            table = read(newlines=False)
+            again = bool(malformed)
+        except pa.ArrowInvalid:
+            again = True
+        if again:
+            malformed.clear()
+            table = read(newlines=True)
+    except pa.ArrowInvalid as error:
+        raise ValueError(f"{path.name} is not a well-formed CSV file: {error}") from None
+    if detected == "cp1258":  # Arrow keeps the headers as decoded: NFD tone marks
+        table = table.rename_columns([unicodedata.normalize("NFC", n) for n in table.column_names])
+    encoded = [n for n in table.column_names if pa.types.is_dictionary(table.schema.field(n).type)]
+    frame = table.to_pandas()
+    return frame, {
+        "encoding": detected,
+        "delimiter": delimiter,
+        "malformed": malformed,
+        "dictionary_columns": encoded,
+    }
+
+
+def _only(mapping: Mapping[str, str] | None, columns: Sequence[str]) -> dict[str, str]:
+    """The part of an explicit mapping that names one of ``columns`` (either direction)."""
+    return {k: v for k, v in (mapping or {}).items() if k in columns or v in columns}

@@ -1,0 +1,194 @@
+"""Text columns: NFC, whitespace trimmed and collapsed, missing-value placeholders made null, and
+each canonical text column coded as integers into its cleaned distinct values (the checks, the
+sort and the duplicate search work on the codes; the strings are built once, in log order)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from procmine.log.parallel import in_parallel, split_point
+
+__all__ = [
+    "MISSING_VALUES",
+    "arrow_text",
+    "encode_text",
+    "materialise",
+    "nfc_column",
+    "non_empty",
+]
+
+
+MISSING_VALUES: tuple[str, ...] = ("", "EMPTY", "NaN", "nan", "null", "NULL", "-", "None")
+
+
+_SPACES = r"[\s\p{Z}\x{200B}\x{FEFF}]+"
+
+
+def arrow_text(values: pd.Series, *, flat: bool = True) -> pa.Array | pa.ChunkedArray:
+    """A column as one Arrow large_string array (numbers become their text: 12.0 → '12');
+    ``flat=False`` leaves it chunked as read (Parquet row groups), for callers that cut it."""
+    dtype = values.dtype
+    if pd.api.types.is_float_dtype(dtype):
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+        finite = numbers[np.isfinite(numbers)]
+        if np.array_equal(finite, np.round(finite)):  # ids read as floats because of blanks
+            values = values.astype("Int64")
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        array = pc.cast(pa.array(values, from_pandas=True), pa.large_string())
+    else:
+        try:
+            array = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # mixed Python objects
+            array = pa.array(
+                values.where(values.isna(), values.astype(str)).astype(object),
+                type=pa.large_string(),
+                from_pandas=True,
+            )
+    if flat:
+        return _flat(array)
+    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
+
+
+def _flat(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(array, pa.ChunkedArray):
+        return array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    return array
+
+
+def _clean_values(values: pa.Array, missing: Sequence[str]) -> pa.Array:
+    """NFC, inner whitespace runs collapsed, trimmed; empty and missing tokens become null."""
+    values = pc.cast(values, pa.large_string())
+    values = pc.utf8_normalize(values, form="NFC")
+    values = pc.utf8_trim_whitespace(pc.replace_substring_regex(values, _SPACES, " "))
+    tokens = pa.array(
+        sorted({unicodedata.normalize("NFC", t).strip() for t in missing} | {""}),
+        type=pa.large_string(),
+    )
+    return pc.if_else(
+        pc.is_in(values, value_set=tokens), pa.scalar(None, pa.large_string()), values
+    )
+
+
+def encode_text(
+    values: pd.Series, missing: Sequence[str]
+) -> tuple[pa.Array, np.ndarray, int, bool]:
+    """(distinct cleaned values, codes with -1 for null, non-null values turned null, whether
+    the codes number the values in order of first appearance).
+
+    Cleaning runs on the distinct raw values only; variants that clean to the same text (NFD vs
+    NFC, extra spaces) merge into one code.
+    """
+    categorical = isinstance(values.dtype, pd.CategoricalDtype)
+    if categorical:
+        raw_dictionary = arrow_text(pd.Series(values.cat.categories))
+        # (raw codes, their index into raw_dictionary) per piece of the column
+        pieces = [(values.cat.codes.to_numpy(), np.arange(len(raw_dictionary)))]
+    else:
+        # Hashed in two halves on two cores (Arrow releases the GIL), then the halves' distinct
+        # values once more. Arrow numbers values as they first appear and the first half's
+        # come first, so the codes keep first-appearance order (and cleaning keeps it too).
+        text = arrow_text(values, flat=False)
+        middle = split_point(len(text))
+        # Each half made one array first: Arrow hashes a chunked column chunk by chunk, slower.
+        halves = in_parallel(
+            lambda half: pc.dictionary_encode(_flat(half)),
+            [text.slice(0, middle), text.slice(middle)],
+        )
+        merged = pc.dictionary_encode(pa.concat_arrays([half.dictionary for half in halves]))
+        raw_dictionary = merged.dictionary
+        to_merged = np.split(merged.indices.to_numpy(), [len(halves[0].dictionary)])
+        pieces = [
+            (half.indices.fill_null(-1).to_numpy(), remap)
+            for half, remap in zip(halves, to_merged, strict=True)
+        ]
+    cleaned_values = _clean_values(raw_dictionary, missing)
+    if cleaned_values.null_count == 0 and cleaned_values.equals(raw_dictionary):
+        # Cleaning changed nothing: the distinct raw values stay distinct, no second hashing.
+        dictionary, clean = cleaned_values, np.arange(len(cleaned_values), dtype=np.int32)
+    else:
+        cleaned = pc.dictionary_encode(cleaned_values)
+        dictionary = cleaned.dictionary
+        clean = cleaned.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+    codes = np.empty(len(values), dtype=np.int32)  # int32: half the memory of int64
+    start = 0
+    for raw, remap in pieces:
+        # Raw null (-1) picks the appended last entry, -1.
+        table = np.append(clean[remap], np.int32(-1))
+        np.take(table, raw, out=codes[start : start + len(raw)])
+        start += len(raw)
+    raw_nulls = sum(int(np.count_nonzero(raw < 0)) for raw, _ in pieces)
+    nulled = int(np.count_nonzero(codes < 0)) - raw_nulls
+    return dictionary, codes, nulled, not categorical
+
+
+def materialise(
+    dictionary: pa.Array, codes: np.ndarray, order: pa.Array | None = None
+) -> pd.Series:
+    """The text of ``codes`` (-1 = null) at the rows ``order`` (None: as they are) as a pandas
+    ``str`` column (Arrow ``large_string``, wrapped without a copy)."""
+    nulls = codes < 0
+    indices = pa.array(codes, mask=nulls if nulls.any() else None, type=pa.int32())
+    if order is not None:  # Arrow's gather: 2x numpy's on 10 M rows, and no numpy temporary
+        indices = pc.take(indices, order)
+    # Arrow sizes take's text buffer as rows x the mean length of the values taken from; when
+    # the rows hold longer values than that mean, the buffer grows step by step, each step a
+    # fresh copy (4-20x slower, 2x the memory). A padding value, never taken, lifts the mean
+    # to what the rows need.
+    lengths = pc.binary_length(dictionary).to_numpy(zero_copy_only=False).astype(np.int64)
+    taken = pc.drop_null(indices).to_numpy()  # no copy when nothing is null
+    needed = int(np.bincount(taken, minlength=len(dictionary)) @ lengths) + 1
+    padding = -(-needed * (len(dictionary) + 1) // max(len(indices), 1)) - int(lengths.sum())
+    if padding > 0:
+        dictionary = pa.concat_arrays([dictionary, pa.array(["x" * padding], dictionary.type)])
+    return pd.Series(pc.take(dictionary, indices).to_pandas(), copy=False)
+
+
+def nfc_column(values: pd.Series) -> pd.Series:
+    """NFC for a column kept as it is: text only, numbers and dates untouched."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        if categories.dtype == object or pd.api.types.is_string_dtype(categories.dtype):
+            fixed = pd.Index(
+                [unicodedata.normalize("NFC", c) if isinstance(c, str) else c for c in categories]
+            )
+            if fixed.is_unique:
+                return values.cat.rename_categories(fixed)
+            return values.astype(object).map(dict(zip(categories, fixed, strict=True)))
+        return values
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        array = _flat(pa.array(values, from_pandas=True))
+        if pc.all(pc.string_is_ascii(array)).as_py() is not False:
+            return values
+        return pd.Series(
+            pc.utf8_normalize(array, "NFC").to_pandas(), index=values.index, name=values.name
+        ).astype(dtype)
+    if pd.api.types.is_object_dtype(dtype):
+        try:
+            distinct = values.dropna().unique()
+        except TypeError:  # unhashable cells (lists from XES): leave them
+            return values
+        fixes = {v: unicodedata.normalize("NFC", v) for v in distinct if isinstance(v, str)}
+        fixes = {k: v for k, v in fixes.items() if k != v}
+        return values.replace(fixes) if fixes else values
+    return values
+
+
+def non_empty(values: pd.Series, missing: Sequence[str]) -> np.ndarray:
+    """Cells holding something other than blank or a missing-value token."""
+    present = values.notna().to_numpy()
+    if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+        return present
+    try:
+        text = pc.utf8_trim_whitespace(arrow_text(values))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return present
+    tokens = pa.array(sorted({t.strip() for t in missing} | {""}), type=pa.large_string())
+    blank = pc.is_in(text, value_set=tokens)
+    return pc.and_(pc.is_valid(text), pc.invert(blank)).to_numpy(zero_copy_only=False)

@@ -1,0 +1,221 @@
+"""Timestamp columns: the format detected per column (dd/mm/yyyy or mm/dd/yyyy with or without a
+time, ISO 8601 with or without offset, Excel serial numbers, datetimes) and parsed vectorised
+(Arrow's ``strptime``, pandas' ISO 8601 parser); naive stamps localised by
+:func:`procmine.calendar.localize`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from procmine import schema
+from procmine.calendar import localize
+from procmine.log.text import arrow_text
+
+__all__ = ["parse_timestamps"]
+
+
+# Excel's 1900 date system, as Excel counts it (its phantom 29/02/1900 makes day 0 = 30/12/1899).
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "ms")
+# Serial numbers taken as dates: 1950-01-01 .. 2099-12-31 (keeps durations such as 3.5 out).
+_EXCEL_RANGE = (18264.0, 73051.0)
+
+
+def parse_timestamps(
+    values: pd.Series,
+    timezone: str = schema.DEFAULT_TIMEZONE,
+    dayfirst: bool = True,
+) -> tuple[pd.Series, str]:
+    """Parse a column of time stamps, detecting its format; returns (stamps, format found).
+
+    Understands ISO 8601 (with or without offset), dd/mm/yyyy with or without HH:MM[:SS]
+    (``/``, ``-`` or ``.`` between the parts; mm/dd/yyyy when it fits better or
+    ``dayfirst=False``), Excel serial numbers (1900 system, 1950–2099) and datetime columns.
+    Naive stamps are taken in ``timezone``; the result is ``datetime64[us, timezone]`` with NaT
+    where a value does not parse.
+
+    >>> stamps, fmt = parse_timestamps(pd.Series(["15/03/2024 08:30", "45366.5"]))
+    >>> [str(s) for s in stamps], fmt
+    (['2024-03-15 08:30:00+07:00', '2024-03-15 12:00:00+07:00'], '%d/%m/%Y %H:%M; Excel serial')
+    """
+    values = values.reset_index(drop=True)
+    dtype = values.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        return _zoned(pd.Series(values), timezone), "datetime"
+    if pd.api.types.is_bool_dtype(dtype):
+        return pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[us, {timezone}]"), ""
+    if pd.api.types.is_numeric_dtype(dtype):
+        return _from_excel(values.to_numpy(dtype="float64", na_value=np.nan), timezone)
+    if isinstance(dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    if pd.api.types.is_object_dtype(values.dtype):
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind in ("datetime64", "datetime", "date"):
+            return _zoned(pd.to_datetime(values, utc=_any_aware(values)), timezone), "datetime"
+        if kind not in ("string", "empty"):
+            return _parse_mixed(values, timezone, dayfirst)
+    return _parse_text(arrow_text(values), timezone, dayfirst)
+
+
+def _zoned(stamps: pd.Series, timezone: str) -> pd.Series:
+    """:func:`procmine.calendar.localize` in the log's unit (microseconds), unnamed."""
+    return localize(stamps, timezone).astype(f"datetime64[us, {timezone}]").rename(None)
+
+
+def _any_aware(values: pd.Series) -> bool:
+    sample = values.dropna()
+    return bool(len(sample)) and any(getattr(v, "tzinfo", None) is not None for v in sample[:50])
+
+
+def _from_excel(serials: np.ndarray, timezone: str) -> tuple[pd.Series, str]:
+    ok = np.isfinite(serials) & (serials >= _EXCEL_RANGE[0]) & (serials < _EXCEL_RANGE[1])
+    # Rounded to the millisecond: serials carry float noise (08:30 is 0.35416666666666663).
+    millis = np.round(np.where(ok, serials, 0.0) * 86_400_000).astype("int64")
+    stamps = (_EXCEL_EPOCH + millis.astype("timedelta64[ms]")).astype("datetime64[us]")
+    stamps = np.where(ok, stamps, np.datetime64("NaT", "us"))
+    return _zoned(pd.Series(stamps), timezone), ("Excel serial" if ok.any() else "")
+
+
+_DMY = (
+    r"^(?:\d{1,2}:\d{2}(?::\d{2})? )?(?P<first>\d{1,2})(?P<sep>[/.-])(?P<second>\d{1,2})[/.-]\d{4}"
+)
+_ISO = r"^\d{4}-\d{1,2}-\d{1,2}"
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_SERIAL = r"^\d+(?:\.\d+)?$"
+
+
+def _day_formats(separator: str, dayfirst: bool) -> list[str]:
+    date = f"%d{separator}%m{separator}%Y" if dayfirst else f"%m{separator}%d{separator}%Y"
+    return [f"{date} %H:%M:%S", f"{date} %H:%M", date, f"%H:%M:%S {date}", f"%H:%M {date}"]
+
+
+def _strptime_day_first(values: pa.Array, dayfirst: bool) -> tuple[np.ndarray, list[str]]:
+    """Arrow's strptime, one format at a time, each tried only on the values the previous ones
+    left unparsed (all of them usually parse with the first)."""
+    result = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[us]")
+    used: list[str] = []
+    for separator in "/-.":
+        for fmt in _day_formats(separator, dayfirst):
+            pending = np.flatnonzero(np.isnat(result))
+            if not len(pending):
+                return result, used
+            subset = values if len(pending) == len(values) else values.take(pa.array(pending))
+            attempt = pc.strptime(subset, format=fmt, unit="us", error_is_null=True)
+            parsed = attempt.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+            if not np.isnat(parsed).all():
+                used.append(fmt)
+                result[pending] = parsed
+    return result, used
+
+
+def _parse_day_first(values: pa.Array, dayfirst: bool) -> tuple[pa.Array, list[str]]:
+    """dd/mm/yyyy (or mm/dd/yyyy) stamps: the order that fits decides (13..31 can only be a
+    day), ``dayfirst`` breaks the tie; impossible dates (31/02) are null."""
+    for attempt in range(2):
+        result, used = _strptime_day_first(values, dayfirst)
+        stamps = pa.array(result, type=pa.timestamp("us"))
+        days = pc.day(stamps).to_numpy(zero_copy_only=False)
+        months = pc.month(stamps).to_numpy(zero_copy_only=False)
+        # The written fields of a parsed stamp are its day and month, except where strptime
+        # rolled 29..31 of a short month over into day 1..3 of the next (31/02 → 02/03): the
+        # regex, slow, reads the fields of those rows and of the unparsed ones only.
+        unsure = np.flatnonzero(np.isnan(days) | (days <= 3))
+        parts = pc.extract_regex(values.take(pa.array(unsure)), _DMY)
+        first = np.asarray(days if dayfirst else months, dtype="float64")
+        second = np.asarray(months if dayfirst else days, dtype="float64")
+        first[unsure] = pc.cast(parts.field("first"), pa.float64()).to_numpy()
+        second[unsure] = pc.cast(parts.field("second"), pa.float64()).to_numpy()
+        first_is_day, second_is_day = bool(np.any(first > 12)), bool(np.any(second > 12))
+        if attempt or first_is_day in (second_is_day, dayfirst):
+            break
+        dayfirst = first_is_day  # the values say the other order: parse again that way
+    written_day = first if dayfirst else second
+    valid = days == written_day
+    return pc.if_else(pa.array(valid), stamps, pa.scalar(None, pa.timestamp("us"))), used
+
+
+def _parse_iso(values: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+    """ISO 8601 stamps: (naive ones, those with an offset in UTC or None when there are none)."""
+    with_offset = values.str.contains(_OFFSET, regex=True, na=False).to_numpy()
+    naive = pd.to_datetime(values.where(~with_offset), format="ISO8601", errors="coerce")
+    naive = naive.astype("datetime64[us]")
+    if not with_offset.any():
+        return naive, None
+    aware = pd.to_datetime(values.where(with_offset), format="ISO8601", errors="coerce", utc=True)
+    return naive, aware.astype("datetime64[us, UTC]")
+
+
+def _parse_text(values: pa.Array, timezone: str, dayfirst: bool) -> tuple[pd.Series, str]:
+    n = len(values)
+    # Double spaces are rare: plain replacements are cheaper than a regex over every stamp.
+    values = pc.utf8_trim_whitespace(values)
+    if pc.any(pc.match_substring(values, "  ")).as_py():
+        for _ in range(2):
+            values = pc.replace_substring(values, "  ", " ")
+    found: list[str] = []
+    local = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")  # wall-clock stamps
+    utc = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")  # stamps with an offset
+    rest = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
+
+    def take(pattern: str) -> tuple[np.ndarray, pa.Array]:
+        """The rows still unparsed that match ``pattern`` (and drop them from ``rest``)."""
+        nonlocal rest
+        subset = values if len(rest) == n else values.take(pa.array(rest))
+        hit = pc.fill_null(pc.match_substring_regex(subset, pattern), False)
+        hit = hit.to_numpy(zero_copy_only=False)
+        rows, rest = rest[hit], rest[~hit]
+        return rows, subset if len(rows) == len(subset) else subset.filter(pa.array(hit))
+
+    rows, subset = take(_DMY)
+    if len(rows):
+        stamps, used = _parse_day_first(subset, dayfirst)
+        found += used
+        local[rows] = stamps.to_numpy(zero_copy_only=False)
+
+    rows, subset = take(_ISO) if len(rest) else (rest, None)
+    if len(rows):
+        naive, aware = _parse_iso(pd.Series(subset.to_pandas()))
+        if naive.notna().any() or (aware is not None and aware.notna().any()):
+            found.append("ISO 8601")
+        local[rows] = naive.to_numpy()
+        if aware is not None:
+            utc[rows] = aware.dt.tz_localize(None).to_numpy()
+
+    rows, subset = take(_SERIAL) if len(rest) else (rest, None)
+    if len(rows):
+        stamps, fmt = _from_excel(pc.cast(subset, pa.float64()).to_numpy(), timezone)
+        if fmt:
+            found.append(fmt)
+        utc[rows] = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+
+    result = _zoned(pd.Series(local), timezone)
+    if not np.isnat(utc).all():
+        result = result.fillna(_zoned(pd.Series(utc).dt.tz_localize("UTC"), timezone))
+    return result, "; ".join(found)
+
+
+def _parse_mixed(values: pd.Series, timezone: str, dayfirst: bool) -> tuple[pd.Series, str]:
+    """An object column of strings, numbers and datetimes (Excel sheets typed by hand)."""
+    kinds = values.map(type)  # one C-level call per cell, only for such mixed columns
+    is_text = kinds.eq(str).to_numpy()
+    is_number = (
+        kinds.isin([int, float, np.int64, np.float64]).to_numpy() & values.notna().to_numpy()
+    )
+    result = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[us, {timezone}]")
+    found = []
+    if is_text.any():
+        stamps, fmt = _parse_text(arrow_text(values[is_text]), timezone, dayfirst)
+        result[is_text] = stamps.to_numpy()
+        found.append(fmt)
+    if is_number.any():
+        stamps, fmt = _from_excel(values[is_number].to_numpy(dtype="float64"), timezone)
+        result[is_number] = stamps.to_numpy()
+        found.append(fmt)
+    others = ~(is_text | is_number) & values.notna().to_numpy()
+    if others.any():
+        converted = pd.to_datetime(values[others], errors="coerce", utc=_any_aware(values[others]))
+        result[others] = _zoned(converted, timezone).to_numpy()
+        found.append("datetime")
+    return result, "; ".join(f for f in found if f)
