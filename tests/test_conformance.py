@@ -14,6 +14,7 @@ import sqlglot
 from procmine import conformance as c
 from procmine import discovery as d
 from procmine.calendar import WorkCalendar
+from procmine.catalog import approved_paths
 
 sys._pm4py_welcome_shown = True
 pm4py = pytest.importorskip("pm4py")
@@ -212,7 +213,7 @@ def test_activity_named_twice_in_catalog_is_one_step():
             "department": ["D1", "D2", "D1"],
         }
     )
-    paths = c.approved_paths(catalog)
+    paths = approved_paths(catalog)
     assert paths["activity"].tolist() == ["A", "B"] and paths["step"].tolist() == [1, 2]
     dev = c.deviations(make_log({"k": ["A", "B", "A"]}), catalog)
     assert dev["type"].astype(str).tolist() == ["repeated_step"]

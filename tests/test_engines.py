@@ -406,3 +406,18 @@ def test_a_partial_table_is_refused_with_what_it_lacks(small_sample):
     narrow = engines.event_table(log, columns=("activity", "procedure"))
     with pytest.raises(pm.MissingColumnError, match="department"):
         pm.bottlenecks(narrow, by="department")
+
+
+def test_the_worked_example_of_one_clock_per_figure():
+    """docs/definitions.md, "One working clock per figure": HS1 runs Mon 08:00 → Tue 09:00."""
+    import procmine as pm
+
+    log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+    half = pm.as_calendar(HALF_DAY)
+    hs1 = {
+        "default": pm.on_time(log, catalog).set_index("case_id").loc["HS1", "working_days"],
+        "half": pm.on_time(pm.event_table(log, half), catalog)
+        .set_index("case_id")
+        .loc["HS1", "working_days"],
+    }
+    assert hs1 == {"default": (3.5 + 4 + 1.5) / 8, "half": (3.5 + 1.5) / 4}

@@ -7,26 +7,30 @@ The verbs analysts call live here, flat, in the manner of pm4py's simplified int
     >>> pairs = pm.ping_pong(log, pm.datasets.load_sample_catalog())
     >>> ranking = pm.bottlenecks(log, by="department")
 
-Each verb is a plain function over pandas DataFrames; the modules behind them follow the flow of
-DESIGN.md: ``log`` → ``calendar`` → ``catalog`` → ``sequences`` → ``engines`` → ``handoffs`` /
-``bottleneck`` / ``deadlines`` / ``discovery`` / ``conformance``.
+Each verb is a plain function over pandas DataFrames; the modules behind them follow the flow
+(docs/CONTRACTS.md): ``log`` → ``calendar`` → ``catalog`` → ``sequences`` → ``engines`` →
+``handoffs`` / ``bottleneck`` / ``deadlines`` / ``discovery`` / ``conformance`` → ``drawing`` →
+``analysis`` → ``cli``.
 
 procmine is free software under the GNU AGPL v3 or later, like pm4py on which it builds.
 """
 
 from procmine import (
+    analysis,
     bottleneck,
     catalog,
     conformance,
     datasets,
     deadlines,
     discovery,
+    drawing,
     engines,
     handoffs,
     schema,
     sequences,
     vocabulary,
 )
+from procmine.analysis import analyze, write_analysis
 from procmine.bottleneck import bottleneck_cases, bottlenecks, sojourns
 from procmine.calendar import CalendarError, CalendarMismatchError, WorkCalendar, as_calendar
 from procmine.catalog import CatalogError, read_catalog, validate_catalog, write_catalog
@@ -38,19 +42,12 @@ from procmine.deadlines import (
     slow_units,
     step_allotments,
 )
-from procmine.discovery import (
-    discover_map,
-    discover_model,
-    draw_map,
-    draw_model,
-    save_model,
-    variants,
-)
+from procmine.discovery import discover_map, discover_model, save_model, variants
+from procmine.drawing import draw_map, draw_model, draw_network
 from procmine.engines import event_table, query
 from procmine.handoffs import (
     bounce_table,
     department_runs,
-    draw_network,
     handoff_network,
     handoff_table,
     network_frames,
@@ -72,6 +69,8 @@ __all__ = [
     "MissingColumnError",
     "WorkCalendar",
     "__version__",
+    "analysis",
+    "analyze",
     "as_calendar",
     "bottleneck",
     "bottleneck_cases",
@@ -91,6 +90,7 @@ __all__ = [
     "draw_map",
     "draw_model",
     "draw_network",
+    "drawing",
     "engines",
     "event_table",
     "handoff_network",
@@ -116,5 +116,6 @@ __all__ = [
     "validate_catalog",
     "variants",
     "vocabulary",
+    "write_analysis",
     "write_catalog",
 ]

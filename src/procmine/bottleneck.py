@@ -1,6 +1,6 @@
 """Where cases lose working time: each event's sojourn and the ranking of bottlenecks.
 
-DESIGN.md, Definitions (Sojourn, Bottleneck): an event's **sojourn** is the working time since
+docs/definitions.md (Sojourns, Bottlenecks): an event's **sojourn** is the working time since
 the previous event of its case (the ``sojourn`` column of the events table, defined once in
 :func:`procmine.engines.complete_events`); a **bottleneck** is a step, department, official,
 handoff or procedure ranked by the working time it holds cases. Every figure is one SQL text
@@ -239,7 +239,11 @@ def sojourns(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -> pd.
     ``processing_minutes``/``processing_hours``. A case's first event has no sojourn (null).
 
     >>> import procmine as pm
-    >>> sojourns(pm.datasets.load_sample())[["activity", "sojourn_hours"]]  # doctest: +SKIP
+    >>> sojourns(pm.datasets.example_log())[["case_id", "activity", "sojourn_hours"]].head(3)
+      case_id   activity  sojourn_hours
+    0     HS1  Tiếp nhận            NaN
+    1     HS1  Thẩm định            2.0
+    2     HS1  Phê duyệt            7.0
 
     Notes
     -----
@@ -308,7 +312,7 @@ def bottlenecks(
     catalog: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rank steps, departments, handoffs, procedures or officials by the working time they hold
-    cases (DESIGN.md: Bottleneck).
+    cases (docs/definitions.md: Bottlenecks).
 
     Returns one row per key (``activity``; ``department``; ``source``, ``target``;
     ``procedure``; ``resource``), largest first: ``hours`` (total working hours held), ``share``
@@ -320,7 +324,11 @@ def bottlenecks(
     figures).
 
     >>> import procmine as pm
-    >>> pm.bottlenecks(pm.datasets.load_sample(), by="department").head(3)  # doctest: +SKIP
+    >>> ranked = pm.bottlenecks(pm.datasets.example_log(), by="department")
+    >>> ranked[["department", "hours", "share", "median_hours", "cases", "events"]].round(3)
+          department  hours  share  median_hours  cases  events
+    0      Văn phòng   33.0  0.508          5.25      3       4
+    1  Phòng Tư pháp   32.0  0.492          4.00      3       5
 
     Notes
     -----
@@ -359,8 +367,11 @@ def bottleneck_cases(
     ``key`` keeps one row of the ranking: a name, or a ``(source, target)`` pair for handoffs.
 
     >>> import procmine as pm
-    >>> log = pm.datasets.load_sample()  # doctest: +SKIP
-    >>> bottleneck_cases(log, "department", "Phòng Tài chính")  # doctest: +SKIP
+    >>> bottleneck_cases(pm.datasets.example_log(), "department", "Phòng Tư pháp")
+          department case_id  hours  events
+    0  Phòng Tư pháp     HS3   24.0       2
+    1  Phòng Tư pháp     HS2    6.0       2
+    2  Phòng Tư pháp     HS1    2.0       1
     """
     table = _bottleneck_query("cases", log, by, calendar, engine)
     if key is None:

@@ -1,6 +1,6 @@
 """The approved-procedure catalog: each internal procedure as approved, one row per step.
 
-Columns (DESIGN.md, "The approved-procedure catalog"):
+Columns (docs/CONTRACTS.md, Catalog):
 
 ==============================  ==============================================================
 ``procedure``                   the internal procedure (str)
@@ -473,3 +473,96 @@ def _one_deadline_per_procedure(frame: pd.DataFrame) -> tuple[pd.DataFrame, list
             )
     frame["deadline_working_days"] = frame["procedure"].map(chosen).astype("float64")
     return frame, notes
+
+
+# ------------------------------------------------------- the catalog as the figures read it
+def approved_paths(catalog: pd.DataFrame) -> pd.DataFrame:
+    """The approved path of each procedure: one row per (procedure, activity) in step order.
+
+    An activity named at two steps of a procedure is one step (its first), as
+    ``procmine.catalog.validate_catalog`` warns; rows with the same step keep the catalog's order.
+
+    >>> import procmine as pm
+    >>> approved_paths(pm.datasets.example_catalog())[["step", "activity", "department"]]
+       step   activity     department
+    0     1  Tiếp nhận      Văn phòng
+    1     2  Thẩm định  Phòng Tư pháp
+    2     3  Phê duyệt      Văn phòng
+    """
+    schema.require_columns(catalog, ("procedure", "step", "activity", "department"), "the catalog")
+    rows = catalog[["procedure", "step", "activity", "department"]].copy()
+    rows["_row"] = np.arange(len(rows))
+    rows = rows.sort_values(["procedure", "step", "_row"], kind="stable")
+    rows = rows.drop_duplicates(["procedure", "activity"], keep="first")
+    rows["procedure"] = rows["procedure"].astype("string")
+    rows["activity"] = rows["activity"].astype("string")
+    rows["department"] = rows["department"].astype("string")
+    rows["step"] = rows["step"].astype("int64")
+    return rows.drop(columns="_row").reset_index(drop=True)
+
+
+def deadline_tables(catalog: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The catalog's deadlines as the deadline figures read them: ``procedure_deadlines``
+    (procedure, deadline_working_days) and ``catalog_steps`` (procedure, activity, given_days:
+    the step's own allotment, or null); empty without a catalog.
+
+    >>> import procmine as pm
+    >>> deadlines, steps = deadline_tables(pm.datasets.example_catalog())
+    >>> deadlines.values.tolist(), len(steps)
+    ([['Cấp phép', 2.0]], 3)
+    """
+    if catalog is None:
+        return (
+            pd.DataFrame({"procedure": pd.Series(dtype=str), "deadline_working_days": []}),
+            pd.DataFrame(
+                {
+                    "procedure": pd.Series(dtype=str),
+                    "activity": pd.Series(dtype=str),
+                    "given_days": pd.Series(dtype="float64"),
+                }
+            ),
+        )
+    schema.require_columns(
+        catalog, ("procedure", "activity", "deadline_working_days"), what="the catalog"
+    )
+    frame = catalog.assign(
+        procedure=catalog["procedure"].astype(str),
+        activity=catalog["activity"].astype(str),
+        deadline_working_days=pd.to_numeric(catalog["deadline_working_days"], errors="raise"),
+        given_days=(
+            pd.to_numeric(catalog["step_deadline_working_days"], errors="raise")
+            if "step_deadline_working_days" in catalog.columns
+            else np.nan
+        ),
+    )
+    deadlines = frame.groupby("procedure", as_index=False)["deadline_working_days"].max()
+    steps = frame.groupby(["procedure", "activity"], as_index=False)["given_days"].sum(min_count=1)
+    return deadlines, steps.astype({"given_days": "float64"})
+
+
+def approved_events(catalog: pd.DataFrame) -> pd.DataFrame:
+    """The catalog as a pseudo events table, one case per procedure (its id is the procedure),
+    one event per step in step order, done by the step's department, the clock reading being
+    the step number: what the handoff figures read to count the bounces the approved path
+    prescribes.
+
+    >>> import procmine as pm
+    >>> approved_events(pm.datasets.example_catalog())[["case_id", "department", "wm"]]
+        case_id     department   wm
+    0  Cấp phép      Văn phòng  1.0
+    1  Cấp phép  Phòng Tư pháp  2.0
+    2  Cấp phép      Văn phòng  3.0
+    """
+    schema.require_columns(catalog, ("procedure", "step", "department"), what="the catalog")
+    ordered = catalog.sort_values(["procedure", "step"], kind="stable", ignore_index=True)
+    department = ordered["department"].astype("string")
+    return pd.DataFrame(
+        {
+            "idx": np.arange(len(ordered), dtype=np.int64),
+            "case_id": ordered["procedure"].astype("string"),
+            "procedure": ordered["procedure"].astype("string"),
+            "department": department,
+            "wm": ordered["step"].astype("float64"),
+            "in_sequence": department.notna().to_numpy(),
+        }
+    )

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from procmine.analysis import Analysis
 
 app = typer.Typer(
     add_completion=False,
@@ -145,77 +148,44 @@ def demo(
     """
     import procmine as pm
 
-    out.mkdir(parents=True, exist_ok=True)
     log = pm.read_log(pm.datasets.sample_path("sample_log.csv.gz"))
-    catalog = pm.datasets.load_sample_catalog()
     print_load_report(pm.load_report(log))
-    events = pm.event_table(log)  # the working clock, read once for every figure below
+    with console.status("") as status:
 
-    pairs = pm.ping_pong(events, catalog)
-    _show(
-        pairs,
-        out,
-        "ping_pong_pairs",
-        "Worst ping-pong pairs (excess bounces beyond the approved path) — cặp phòng ban đùn đẩy",
-        columns=PAIR_COLUMNS,
-    )
-    for by in ("activity", "department", "handoff"):
-        _show(
-            pm.bottlenecks(events, by=by),
-            out,
-            f"bottlenecks_by_{by}",
-            f"Bottlenecks by {by}: working hours held — điểm nghẽn",
-            columns=BOTTLENECK_COLUMNS,
-        )
-    _show(
-        pm.late_without_explanation(events, catalog),
-        out,
-        "late_without_explanation",
-        "Late cases without an explanation — hồ sơ trễ hạn chưa giải trình",
-    )
+        def progress(stage: str) -> None:
+            status.update(f"{pm.analysis.STAGES[stage]}…")
 
-    with console.status("Checking every case against its approved procedure (alignments)…"):
-        checked = pm.check_conformance(log, catalog)
-    summary = pm.deviation_summary(checked, by="procedure")
-    _show(
-        summary.sort_values("total", ascending=False),
-        out,
-        "conformance_by_procedure",
-        "Deviations from the approved procedure — sai lệch so với quy trình được phê duyệt",
+        found = pm.analyze(log, pm.datasets.load_sample_catalog(), progress=progress)
+    print_analysis(found)
+    with console.status(f"Drawing the maps and the model of {found.largest_procedure}…"):
+        written = pm.write_analysis(found, out)
+    console.print(
+        f"Tables, maps and model of the largest procedure, [bold]{found.largest_procedure}[/bold]:"
     )
-
-    largest = log[pm.schema.PROCEDURE].value_counts().index[0]
-    with console.status(f"Drawing the maps and the model of {largest}…"):
-        written = _draw_largest(log, largest, out / "maps")
-    console.print(f"Maps and model of the largest procedure, [bold]{largest}[/bold]:")
     for path in written:
         console.print(f"  {path}")
-    network = pm.handoff_network(events)
-    title = "Chuyển hồ sơ giữa các phòng ban và các cặp đùn đẩy"
-    console.print(
-        "Department handoff network, ping-pong pairs in red — mạng chuyển hồ sơ giữa các phòng ban:"
-    )
-    for suffix in ("svg", "png"):
-        path = out / "maps" / f"network.{suffix}"
-        console.print(f"  {pm.draw_network(network, pairs, path=path, title=title)}")
     console.print(f"[green]Figures written to {out}/[/green]")
 
 
-def _draw_largest(log: pd.DataFrame, largest: str, maps: Path) -> list[Path]:
-    """The frequency and performance maps, and the BPMN model, of one procedure."""
-    import procmine as pm
-
-    pmap = pm.discover_map(log, procedure=largest)
-    maps.mkdir(parents=True, exist_ok=True)
-    written = [
-        pm.draw_map(pmap, view="frequency", path=maps / "frequency_map.svg", title=largest),
-        pm.draw_map(pmap, view="performance", path=maps / "performance_map.svg", title=largest),
-        pm.draw_map(pmap, view="performance", path=maps / "performance_map.png", title=largest),
-    ]
-    model = pm.discover_model(log, procedure=largest, noise=0.2)
-    written.append(pm.draw_model(model, maps / "model_bpmn.png", kind="bpmn"))
-    written.extend(pm.save_model(model, maps, name="model").values())
-    return written
+def print_analysis(found: Analysis) -> None:
+    """The head of each figure of an analysis, with its title in English and Vietnamese."""
+    print_frame(
+        found.ping_pong[[c for c in PAIR_COLUMNS if c in found.ping_pong.columns]],
+        "Worst ping-pong pairs (excess bounces beyond the approved path) — cặp phòng ban đùn đẩy",
+    )
+    for by, frame in found.bottlenecks.items():
+        print_frame(
+            frame[[c for c in BOTTLENECK_COLUMNS if c in frame.columns]],
+            f"Bottlenecks by {by}: working hours held — điểm nghẽn",
+        )
+    print_frame(
+        found.late_without_explanation,
+        "Late cases without an explanation — hồ sơ trễ hạn chưa giải trình",
+    )
+    print_frame(
+        found.conformance,
+        "Deviations from the approved procedure — sai lệch so với quy trình được phê duyệt",
+    )
 
 
 PAIR_COLUMNS = [
@@ -238,11 +208,3 @@ BOTTLENECK_COLUMNS = [
     "p90_hours",
     "cases",
 ]
-
-
-def _show(frame: pd.DataFrame, out: Path, name: str, title: str, columns=None) -> None:
-    """Print the head of a figure and write the whole of it as CSV beside the report."""
-    frame.to_csv(out / f"{name}.csv", index=False)
-    if columns is not None:
-        frame = frame[[c for c in columns if c in frame.columns]]
-    print_frame(frame, title)

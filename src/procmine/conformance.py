@@ -10,9 +10,15 @@ order, a sequential Petri net — in two complementary ways:
   its cases and events.
 
 >>> import procmine as pm
->>> log, catalog = pm.datasets.load_sample(), pm.datasets.load_sample_catalog()  # doctest: +SKIP
->>> result = pm.conformance(log, catalog)  # doctest: +SKIP
->>> pm.deviation_summary(result, by="department")  # doctest: +SKIP
+>>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+>>> result = pm.check_conformance(log, catalog)
+>>> result.cases[["case_id", "fitness", "deviations", "fits"]].round(3)
+  case_id  fitness  deviations   fits
+0     HS1    1.000           0   True
+1     HS2    0.750           2  False
+2     HS3    0.857           1  False
+
+(HS2 has two events beyond the approved path of three steps: alignment fitness 1 − 2 / (5 + 3).)
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from procmine import engines
+from procmine.catalog import approved_paths
 from procmine.discovery import (
     CASE_SEQUENCES_SQL,
     ProcessModel,
@@ -40,7 +47,6 @@ __all__ = [
     "ConformanceResult",
     "ModelConformance",
     "approved_net",
-    "approved_paths",
     "conformance",
     "conformance_to_model",
     "deviation_summary",
@@ -143,28 +149,6 @@ class ModelConformance:
     cases: pd.DataFrame
     fitness: dict[str, float]
     method: str
-
-
-def approved_paths(catalog: pd.DataFrame) -> pd.DataFrame:
-    """The approved path of each procedure: one row per (procedure, activity) in step order.
-
-    An activity named at two steps of a procedure is one step (its first), as
-    ``procmine.catalog.validate_catalog`` warns; rows with the same step keep the catalog's order.
-
-    >>> approved_paths(read_catalog("datasets/sample_catalog.csv"))  # doctest: +SKIP
-    """
-    from procmine import schema
-
-    schema.require_columns(catalog, ("procedure", "step", "activity", "department"), "the catalog")
-    rows = catalog[["procedure", "step", "activity", "department"]].copy()
-    rows["_row"] = np.arange(len(rows))
-    rows = rows.sort_values(["procedure", "step", "_row"], kind="stable")
-    rows = rows.drop_duplicates(["procedure", "activity"], keep="first")
-    rows["procedure"] = rows["procedure"].astype("string")
-    rows["activity"] = rows["activity"].astype("string")
-    rows["department"] = rows["department"].astype("string")
-    rows["step"] = rows["step"].astype("int64")
-    return rows.drop(columns="_row").reset_index(drop=True)
 
 
 def approved_net(activities: list[str] | tuple[str, ...]) -> tuple[Any, Any, Any]:
@@ -292,7 +276,13 @@ def deviations(
     ``repeated_step``, ``out_of_order``. ``idx`` and ``ts`` locate the event (none for a skipped
     step); ``step``/``expected_department`` come from the catalog.
 
-    >>> deviations(log, catalog).groupby("type").size()  # doctest: +SKIP
+    >>> import procmine as pm
+    >>> found = deviations(pm.datasets.example_log(), pm.datasets.example_catalog())
+    >>> found[["case_id", "type", "activity", "department"]]
+      case_id                   type               activity     department
+    0     HS2  step_not_in_procedure          Trả lại hồ sơ      Văn phòng
+    1     HS2          repeated_step              Thẩm định  Phòng Tư pháp
+    2     HS3  step_not_in_procedure  Giải trình lý do chậm  Phòng Tư pháp
     """
     approved = approved_paths(catalog)
     events = _events_for_catalog(log, approved, calendar)
@@ -330,8 +320,10 @@ def conformance(
     "token_replay"; or as forced), the number of deviations and ``fits``. ``deviations``: see
     :func:`deviations`.
 
-    >>> result = conformance(log, catalog)  # doctest: +SKIP
-    >>> result.cases.groupby("procedure")["fitness"].mean()  # doctest: +SKIP
+    >>> import procmine as pm
+    >>> result = conformance(pm.datasets.example_log(), pm.datasets.example_catalog())
+    >>> result.cases.groupby("procedure")["fitness"].mean().round(3).to_dict()
+    {'Cấp phép': 0.869}
     """
     approved = approved_paths(catalog)
     events = _events_for_catalog(log, approved, calendar)
@@ -384,7 +376,12 @@ def deviation_summary(
     step to the department the catalog assigns it. Given a :class:`ConformanceResult` and
     ``by="procedure"``, also ``cases_checked`` and ``mean_fitness``.
 
-    >>> deviation_summary(result, by="department")  # doctest: +SKIP
+    >>> import procmine as pm
+    >>> result = conformance(pm.datasets.example_log(), pm.datasets.example_catalog())
+    >>> deviation_summary(result, by="department")[["department", "total", "cases"]]
+          department  total  cases
+    0  Phòng Tư pháp      2      2
+    1      Văn phòng      1      1
     """
     dev = result.deviations if isinstance(result, ConformanceResult) else result
     if by == "procedure":
@@ -458,7 +455,11 @@ def conformance_to_model(
     The figures are pm4py's (``fitness_alignments`` / ``fitness_token_based_replay``), computed
     per variant and weighted by its cases; ``method`` as in :func:`conformance`.
 
-    >>> conformance_to_model(log, "receipt.bpmn").fitness["log_fitness"]  # doctest: +SKIP
+    >>> import procmine as pm
+    >>> log = pm.datasets.example_log()
+    >>> found = conformance_to_model(log, pm.discover_model(log))
+    >>> found.method, found.cases["fits"].all()
+    ('alignments', np.True_)
     """
     net, im, fm = _read_model(model)
     events = procedure_events(log, procedure, calendar)

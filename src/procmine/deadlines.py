@@ -1,6 +1,6 @@
 """Which cases miss their deadline, who held the overrun, which late cases lack an explanation.
 
-DESIGN.md, Definitions (On time, Explained late case) and "The approved-procedure catalog": a
+The definitions (docs/definitions.md, Deadlines) and the catalog's deadlines and allotments: a
 case is **on time** when it is completed by its due date — received plus its deadline in working
 days on the working clock; the department that **held the overrun** of a late case is the one
 whose steps exceeded their allotments by the most working time; a late case is **explained**
@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from procmine import engines, schema, vocabulary
+from procmine.catalog import deadline_tables
 from procmine.engines import Cte, with_ctes
 
 __all__ = [
@@ -391,18 +392,26 @@ def on_time(
     deadline_column: str | None = schema.DEADLINE,
     explanation_activities: Iterable[str] = vocabulary.EXPLANATIONS,
 ) -> pd.DataFrame:
-    """Each case against its deadline (DESIGN.md: On time, Explained late case).
+    """Each case against its deadline (docs/definitions.md: Deadlines).
 
     Returns one row per case: ``case_id``, ``procedure``, ``received`` (first event),
     ``completed`` (last event), ``working_days`` taken, ``deadline_working_days``, ``due``,
     ``on_time``, ``overrun_working_days`` (0 when on time), ``department_held_overrun`` and
     ``resource_held_overrun`` (late cases), ``explained`` (has an explanation step).
     Cases without a deadline have null ``on_time``. ``log`` may be the frame of
-    :func:`procmine.engines.event_table` (used as it is); it has no deadline column, so the
-    deadlines then come from the catalog.
+    :func:`procmine.engines.event_table` (used as it is, on its own clock); it carries the
+    log's ``case:deadline`` as ``deadline``.
 
     >>> import procmine as pm
-    >>> on_time(pm.datasets.load_sample(), pm.datasets.load_sample_catalog())  # doctest: +SKIP
+    >>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+    >>> found = on_time(log, catalog)
+    >>> found[["case_id", "working_days", "on_time", "overrun_working_days", "explained"]]
+      case_id  working_days  on_time  overrun_working_days  explained
+    0     HS1         1.125     True                  0.00      False
+    1     HS2         3.750    False                  1.75      False
+    2     HS3         3.250    False                  1.25       True
+    >>> found["due"].iloc[1]
+    Timestamp('2024-05-08 08:30:00+0700', tz='Asia/Ho_Chi_Minh')
 
     Notes
     -----
@@ -429,19 +438,17 @@ def on_time(
     :data:`procmine.vocabulary.EXPLANATIONS`.
     """
     table, calendar = _per_case_query(
-        on_time_sql,
-        log,
-        catalog,
-        calendar,
-        engine,
-        deadline_column,
-        explanation_activities,
+        on_time_sql, log, catalog, calendar, engine, deadline_column, explanation_activities,
         _HELD_UNITS,
-    )
-    # The due reading is received's reading + N working days, so mapping it back is
-    # calendar.add_working_days(received, N) without reading the clock twice; a date-time
-    # deadline maps back to itself (to the end of the office day for a date).
-    due = calendar.from_working_minutes(table["due_wm"].astype("float64"))
+    )  # fmt: skip
+    return _on_time_frame(table, calendar)
+
+
+def _on_time_frame(table: pd.DataFrame, calendar: Any) -> pd.DataFrame:
+    """The rows of :func:`on_time`'s SQL, typed, with the due date-time mapped back from its
+    reading: received's reading + N working days, so this is ``calendar.add_working_days(received,
+    N)`` without reading the clock twice (a date-time deadline maps back to itself, to the end of
+    the office day for a date)."""
     return pd.DataFrame(
         {
             "case_id": table["case_id"].astype("string"),
@@ -450,7 +457,7 @@ def on_time(
             "completed": engines.local_time(table["completed"], calendar),
             "working_days": table["working_days"].astype("float64"),
             "deadline_working_days": table["deadline_working_days"].astype("float64"),
-            "due": due,
+            "due": calendar.from_working_minutes(table["due_wm"].astype("float64")),
             "on_time": table["on_time"].astype("boolean"),
             "overrun_working_days": table["overrun_working_days"].astype("float64"),
             "department_held_overrun": table["department_held_overrun"].astype("string"),
@@ -477,8 +484,13 @@ def step_allotments(
     the cases' deadline column: it is then the weight times each case's deadline).
 
     >>> import procmine as pm
-    >>> catalog = pm.datasets.load_sample_catalog()  # doctest: +SKIP
-    >>> step_allotments(pm.datasets.load_sample(), catalog)  # doctest: +SKIP
+    >>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+    >>> allotted = step_allotments(log, catalog)
+    >>> allotted[["activity", "basis", "median_hours", "allotment_working_days"]]
+        activity   basis  median_hours  allotment_working_days
+    0  Phê duyệt  median           7.0                1.555556
+    1  Thẩm định  median           2.0                0.444444
+    2  Tiếp nhận  median           0.0                0.000000
 
     Notes
     -----
@@ -541,7 +553,9 @@ def on_time_rate(
     completion (``"YYYY-MM"``).
 
     >>> import procmine as pm
-    >>> on_time_rate(pm.datasets.load_sample(), pm.datasets.load_sample_catalog())  # doctest: +SKIP
+    >>> on_time_rate(pm.datasets.example_log(), pm.datasets.example_catalog())
+      procedure  cases  judged  on_time  late  on_time_rate
+    0  Cấp phép      3       3        1     2      0.333333
     """
     schema.check_choice("by", by, _RATE_KEYS)
     units = ("department",) if by == "department" else ()
@@ -572,7 +586,11 @@ def slow_units(
     information) moves no responsibility and makes no unit part of the case.
 
     >>> import procmine as pm
-    >>> slow_units(pm.datasets.load_sample(), pm.datasets.load_sample_catalog())  # doctest: +SKIP
+    >>> listed = slow_units(pm.datasets.example_log(), pm.datasets.example_catalog())
+    >>> listed[["month", "rank", "department", "late_cases_held", "overrun_working_days"]]
+         month  rank     department  late_cases_held  overrun_working_days
+    0  2024-05     1      Văn phòng                1                  1.75
+    1  2024-05     2  Phòng Tư pháp                1                  1.25
     """
     schema.check_choice("by", by, ("department", "resource"))
     table, _ = _per_case_query(
@@ -605,8 +623,10 @@ def late_without_explanation(
     largest overrun first. Matching of explanation names as in :func:`on_time`.
 
     >>> import procmine as pm
-    >>> late_without_explanation(pm.datasets.load_sample(),
-    ...                          pm.datasets.load_sample_catalog())  # doctest: +SKIP
+    >>> late = late_without_explanation(pm.datasets.example_log(), pm.datasets.example_catalog())
+    >>> late[["case_id", "overrun_working_days", "department_held_overrun"]]
+      case_id  overrun_working_days department_held_overrun
+    0     HS2                  1.75               Văn phòng
     """
     table, calendar = _per_case_query(
         late_without_explanation_sql,
@@ -633,38 +653,6 @@ def _explanation_activities(activities: pd.Series, names: Iterable[str]) -> pd.D
     distinct = pd.Series(activities.dropna().unique(), dtype="string")
     chosen = np.array(vocabulary.matches(distinct, names), dtype=bool)
     return pd.DataFrame({"activity": distinct[chosen].astype(str)})
-
-
-def _catalog_tables(catalog: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``procedure_deadlines`` (procedure, deadline_working_days) and ``catalog_steps``
-    (procedure, activity, given_days) from the catalog (empty without one)."""
-    if catalog is None:
-        return (
-            pd.DataFrame({"procedure": pd.Series(dtype=str), "deadline_working_days": []}),
-            pd.DataFrame(
-                {
-                    "procedure": pd.Series(dtype=str),
-                    "activity": pd.Series(dtype=str),
-                    "given_days": pd.Series(dtype="float64"),
-                }
-            ),
-        )
-    schema.require_columns(
-        catalog, ("procedure", "activity", "deadline_working_days"), what="the catalog"
-    )
-    frame = catalog.assign(
-        procedure=catalog["procedure"].astype(str),
-        activity=catalog["activity"].astype(str),
-        deadline_working_days=pd.to_numeric(catalog["deadline_working_days"], errors="raise"),
-        given_days=(
-            pd.to_numeric(catalog["step_deadline_working_days"], errors="raise")
-            if "step_deadline_working_days" in catalog.columns
-            else np.nan
-        ),
-    )
-    deadlines = frame.groupby("procedure", as_index=False)["deadline_working_days"].max()
-    steps = frame.groupby(["procedure", "activity"], as_index=False)["given_days"].sum(min_count=1)
-    return deadlines, steps.astype({"given_days": "float64"})
 
 
 def _deadline_source(log: pd.DataFrame, column: str | None) -> tuple[str, str | None]:
@@ -724,7 +712,7 @@ def _deadline_tables(
 ) -> dict[str, pd.DataFrame]:
     """The tables of the deadline SQL; ``units`` are the unit columns (department, resource)
     the query reads from the events."""
-    deadlines, steps = _catalog_tables(catalog)
+    deadlines, steps = deadline_tables(catalog)
     if catalog is None and _deadline_source(log, deadline_column)[1] is None:
         raise ValueError(
             "on-time figures need deadlines: pass a catalog (deadline_working_days per "

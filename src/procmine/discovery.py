@@ -5,40 +5,37 @@ The map is the directly-follows graph of the log, one SQL definition over the ``
 order (``idx``), and an artificial start ``▶`` and end ``■`` open and close every case. Waits are
 working time (the working clock), never calendar time. Models come from pm4py's inductive miner,
 fed with the aggregated directly-follows graph when the log is large, so ten million events mine in
-the time it takes to count the graph.
+the time it takes to count the graph. The pictures of maps and models are drawn by
+:mod:`procmine.drawing` (``pm.draw_map``, ``pm.draw_model``); how they read: ``docs/maps.md``.
 
 >>> import procmine as pm
->>> log = pm.datasets.load_sample()  # doctest: +SKIP
->>> pmap = pm.discover_map(log)  # doctest: +SKIP
->>> pm.draw_map(pmap, view="performance", path="map.svg")  # doctest: +SKIP
+>>> log = pd.DataFrame({"case:concept:name": ["a", "a", "b", "b", "b"],
+...     "concept:name": ["Nhận", "Ký", "Nhận", "Bổ sung", "Ký"],
+...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=5, freq="h")})
+>>> pm.discover_map(log).edges[["source", "target", "frequency", "cases"]]
+    source   target  frequency  cases
+0       Ký        ■          2      2
+1        ▶     Nhận          2      2
+2  Bổ sung       Ký          1      1
+3     Nhận  Bổ sung          1      1
+4     Nhận       Ký          1      1
+>>> print(pm.discover_model(log).tree)
+->( 'Nhận', X( tau, 'Bổ sung' ), 'Ký' )
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from procmine import engines
-from procmine.drawing import (
-    BLUES,
-    FONT,
-    GREYS,
-    REDS,
-    hours_label,
-    quote,
-    render,
-    require_dot,
-    shade,
-)
 from procmine.engines import with_ctes
 
 __all__ = [
@@ -49,12 +46,8 @@ __all__ = [
     "ProcessModel",
     "discover_map",
     "discover_model",
-    "draw_map",
-    "draw_model",
-    "map_to_dot",
     "procedure_events",
     "save_model",
-    "select_edges",
     "variants",
 ]
 
@@ -148,7 +141,11 @@ CASE_SEQUENCES_SQL = with_ctes(
 
 
 def figure_sqls() -> dict[str, str]:
-    """Every SQL text of this module by name (the Spark path transpiles exactly these)."""
+    """Every SQL text of this module by name (the Spark path transpiles exactly these).
+
+    >>> sorted(figure_sqls())
+    ['case_sequences', 'dfg', 'map', 'variants']
+    """
     return {
         "map": MAP_SQL,
         "dfg": DFG_SQL,
@@ -196,7 +193,11 @@ class ProcessModel:
 
 
 def quiet_pm4py() -> Any:
-    """Import pm4py without its licence banner (it belongs in the README and ``--version``)."""
+    """Import pm4py without its licence banner (it belongs in the README and ``--version``).
+
+    >>> quiet_pm4py().__name__
+    'pm4py'
+    """
     sys._pm4py_welcome_shown = True  # type: ignore[attr-defined]
     import pm4py
 
@@ -218,7 +219,14 @@ def procedure_events(
     """The ``events`` frame of :func:`procmine.engines.event_table` (only ``columns`` of it, when
     given, for a log), restricted to one procedure.
 
-    >>> procedure_events(log, "Cấp giấy phép")  # doctest: +SKIP
+    >>> log = pd.DataFrame({"case:concept:name": list("aabbb"), "case:procedure": list("PPQQQ"),
+    ...     "concept:name": ["Nhận", "Ký", "Nhận", "Thẩm định", "Ký"],
+    ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=5, freq="h")})
+    >>> procedure_events(log, "Q")[["case_id", "procedure", "activity", "sojourn"]]
+      case_id procedure   activity  sojourn
+    0       b         Q       Nhận      NaN
+    1       b         Q  Thẩm định     60.0
+    2       b         Q         Ký     30.0
     """
     events = engines.event_table(log, calendar, columns=columns)
     if procedure is None:
@@ -317,8 +325,26 @@ def discover_map(
     activities); waits and sojourns are in working hours of ``calendar`` (Vietnam by default).
     One SQL query over the events (:data:`MAP_SQL`) gives nodes and edges together.
 
-    >>> pmap = discover_map(log, "Cấp giấy phép")  # doctest: +SKIP
-    >>> pmap.edges.head()  # doctest: +SKIP
+    Two of three cases go Nhận → Thẩm định → Ký, one Nhận → Ký (an event an hour from 8:00; the
+    lunch break 11:30–13:00 is no working time):
+
+    >>> import procmine as pm
+    >>> log = pd.DataFrame({"case:concept:name": list("aaabbccc"),
+    ...     "concept:name": ["Nhận", "Thẩm định", "Ký", "Nhận", "Ký", "Nhận", "Thẩm định", "Ký"],
+    ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=8, freq="h")})
+    >>> pmap = pm.discover_map(log)
+    >>> pmap.edges
+          source     target  frequency  cases  median_wait_hours  p90_wait_hours
+    0         Ký          ■          3      3                NaN             NaN
+    1          ▶       Nhận          3      3                NaN             NaN
+    2       Nhận  Thẩm định          2      2                1.0             1.0
+    3  Thẩm định         Ký          2      2                1.0             1.0
+    4       Nhận         Ký          1      1                0.5             0.5
+    >>> pmap.nodes[["activity", "cases", "events", "median_sojourn_hours"]]
+        activity  cases  events  median_sojourn_hours
+    0         Ký      3       3                   1.0
+    1       Nhận      3       3                   NaN
+    2  Thẩm định      2       2                   1.0
     """
     events = procedure_events(log, procedure, calendar, TABLE_COLUMNS)
     grouped = engines.query(MAP_SQL, engine, events=_compact(events, engine))
@@ -347,7 +373,16 @@ def variants(
     ``median_duration_days`` (working time from a case's first to its last event; a working day is
     ``calendar.minutes_per_day``). Ties in ``cases`` are ordered by variant.
 
-    >>> variants(log, "Cấp giấy phép").head()  # doctest: +SKIP
+    The log of :func:`discover_map`:
+
+    >>> import procmine as pm
+    >>> log = pd.DataFrame({"case:concept:name": list("aaabbccc"),
+    ...     "concept:name": ["Nhận", "Thẩm định", "Ký", "Nhận", "Ký", "Nhận", "Thẩm định", "Ký"],
+    ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=8, freq="h")})
+    >>> pm.variants(log)[["variant", "length", "cases", "share", "median_duration_hours"]]
+                     variant  length  cases     share  median_duration_hours
+    0  Nhận → Thẩm định → Ký       3      2  0.666667                    2.0
+    1              Nhận → Ký       2      1  0.333333                    0.5
     """
     events = procedure_events(log, procedure, calendar)
     calendar = engines.same_clock(events, calendar)
@@ -367,7 +402,17 @@ def variants(
 
 
 def variant_counts(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
-    """Variants as activity tuples with their case counts (for pm4py)."""
+    """Variants as activity tuples with their case counts (for pm4py), most frequent first.
+
+    >>> import procmine as pm
+    >>> log = pd.DataFrame({"case:concept:name": list("aabbbcc"),
+    ...     "concept:name": ["Nhận", "Ký", "Nhận", "Bổ sung", "Ký", "Nhận", "Ký"],
+    ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=7, freq="h")})
+    >>> variant_counts(pm.event_table(log))[["activities", "cases"]]
+                activities  cases
+    0           (Nhận, Ký)      2
+    1  (Nhận, Bổ sung, Ký)      1
+    """
     found = engines.query(VARIANTS_SQL, engine, events=events)
     return pd.DataFrame(
         {
@@ -425,27 +470,23 @@ def discover_model(
     None). ``noise`` in [0, 1) drops
     infrequent arcs (IMf's rule; on a graph it is applied once, before mining).
 
-    >>> model = discover_model(log, "Cấp giấy phép", noise=0.2)  # doctest: +SKIP
-    >>> save_model(model, "models/")  # doctest: +SKIP
+    The log of :func:`discover_map`: Thẩm định is optional between Nhận and Ký.
+
+    >>> import procmine as pm
+    >>> log = pd.DataFrame({"case:concept:name": list("aaabbccc"),
+    ...     "concept:name": ["Nhận", "Thẩm định", "Ký", "Nhận", "Ký", "Nhận", "Thẩm định", "Ký"],
+    ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=8, freq="h")})
+    >>> model = pm.discover_model(log)
+    >>> print(model.tree)
+    ->( 'Nhận', X( tau, 'Thẩm định' ), 'Ký' )
+    >>> model.source, model.cases
+    ('variants', 3)
     """
     if not 0.0 <= noise < 1.0:
         raise ValueError(f"noise must be in [0, 1); got {noise!r}.")
-    pm4py = quiet_pm4py()
-    from pm4py.algo.discovery.inductive.dtypes.im_ds import IMDataStructureUVCL
-    from pm4py.algo.discovery.inductive.variants.im import IMUVCL
-    from pm4py.algo.discovery.inductive.variants.imf import IMFUVCL
-    from pm4py.objects.process_tree.utils import generic as tree_utils
-
     if isinstance(from_dfg, ProcessMap):
-        dfg = _dfg_object(from_dfg.edges, noise)
-        tree = pm4py.discover_process_tree_inductive(dfg, multi_processing=False)
-        net, im, fm = pm4py.convert_to_petri_net(tree)
-        return ProcessModel(
-            tree=tree,
-            net=net,
-            im=im,
-            fm=fm,
-            bpmn=pm4py.convert_to_bpmn(tree),
+        return _model(
+            _dfg_tree(from_dfg.edges, noise),
             procedure=from_dfg.procedure if procedure is None else procedure,
             source="dfg",
             noise=noise,
@@ -457,34 +498,54 @@ def discover_model(
         from_dfg = len(events) > DFG_THRESHOLD
     if from_dfg:
         grouped = engines.query(DFG_SQL, engine, events=_compact(events, engine))
-        dfg = _dfg_object(_arcs(grouped)[0], noise)
-        tree = pm4py.discover_process_tree_inductive(dfg, multi_processing=False)
+        tree = _dfg_tree(_arcs(grouped)[0], noise)
     else:
-        counts = variant_counts(events, engine)
-        # pm4py's own path from a log (inductive.algorithm.apply), fed with the variants counted
-        # in SQL so the order of events is the log's (idx), not pm4py's re-sort.
-        from collections import Counter
-
-        uvcl = Counter(dict(zip(counts["activities"], counts["cases"].tolist(), strict=True)))
-        parameters = {"noise_threshold": noise, "multiprocessing": False}
-        miner = IMFUVCL(parameters) if noise > 0 else IMUVCL(parameters)
-        tree = miner.apply(IMDataStructureUVCL(uvcl), parameters)
-        tree = tree_utils.fold(tree)
-        tree_utils.tree_sort(tree)
-    net, im, fm = pm4py.convert_to_petri_net(tree)
-    bpmn = pm4py.convert_to_bpmn(tree)
-    return ProcessModel(
-        tree=tree,
-        net=net,
-        im=im,
-        fm=fm,
-        bpmn=bpmn,
+        tree = _variants_tree(variant_counts(events, engine), noise)
+    return _model(
+        tree,
         procedure=procedure,
         source="dfg" if from_dfg else "variants",
         noise=noise,
         events=len(events),
         cases=int(events["case_id"].nunique()),
     )
+
+
+def _dfg_tree(dfg_edges: pd.DataFrame, noise: float) -> Any:
+    """The process tree IMd mines from the map's arcs (IMf's arc filter applied once)."""
+    pm4py = quiet_pm4py()
+    return pm4py.discover_process_tree_inductive(
+        _dfg_object(dfg_edges, noise), multi_processing=False
+    )
+
+
+def _variants_tree(counts: pd.DataFrame, noise: float) -> Any:
+    """The process tree IM (IMf with ``noise``) mines from variants and their case counts
+    (:func:`variant_counts`): pm4py's own path from a log (inductive.algorithm.apply), fed with
+    the variants counted in SQL so the order of events is the log's (idx), not pm4py's re-sort."""
+    quiet_pm4py()  # banner off before pm4py's submodules load
+    from collections import Counter
+
+    from pm4py.algo.discovery.inductive.dtypes.im_ds import IMDataStructureUVCL
+    from pm4py.algo.discovery.inductive.variants.im import IMUVCL
+    from pm4py.algo.discovery.inductive.variants.imf import IMFUVCL
+    from pm4py.objects.process_tree.utils import generic as tree_utils
+
+    uvcl = Counter(dict(zip(counts["activities"], counts["cases"].tolist(), strict=True)))
+    parameters = {"noise_threshold": noise, "multiprocessing": False}
+    miner = IMFUVCL(parameters) if noise > 0 else IMUVCL(parameters)
+    tree = miner.apply(IMDataStructureUVCL(uvcl), parameters)
+    tree = tree_utils.fold(tree)
+    tree_utils.tree_sort(tree)
+    return tree
+
+
+def _model(tree: Any, **about: Any) -> ProcessModel:
+    """A :class:`ProcessModel` of a process tree: its Petri net and BPMN beside it, and ``about``
+    (procedure, source, noise, events, cases)."""
+    pm4py = quiet_pm4py()
+    net, im, fm = pm4py.convert_to_petri_net(tree)
+    return ProcessModel(tree=tree, net=net, im=im, fm=fm, bpmn=pm4py.convert_to_bpmn(tree), **about)
 
 
 def _slug(text: str | None) -> str:
@@ -498,8 +559,14 @@ def _slug(text: str | None) -> str:
 def save_model(model: ProcessModel, directory: str | Path, name: str | None = None) -> dict:
     """Write the model as ``<name>.bpmn`` and ``<name>.pnml`` (name: the procedure's by default).
 
-    >>> save_model(model, "models/")  # doctest: +SKIP
-    {'bpmn': PosixPath('models/Cap_giay_phep.bpmn'), 'pnml': PosixPath('models/Cap_giay_phep.pnml')}
+    >>> import procmine as pm, tempfile
+    >>> log = pd.DataFrame({"case:concept:name": list("aabb"), "case:procedure": "Cấp phép",
+    ...     "concept:name": ["Nhận", "Ký"] * 2,
+    ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=4, freq="h")})
+    >>> model = pm.discover_model(log, "Cấp phép")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     {kind: path.name for kind, path in pm.save_model(model, folder).items()}
+    {'bpmn': 'Cấp_phép.bpmn', 'pnml': 'Cấp_phép.pnml'}
     """
     pm4py = quiet_pm4py()
     directory = Path(directory)
@@ -509,168 +576,3 @@ def save_model(model: ProcessModel, directory: str | Path, name: str | None = No
     pm4py.write_bpmn(model.bpmn, str(paths["bpmn"]))
     pm4py.write_pnml(model.net, model.im, model.fm, str(paths["pnml"]))
     return paths
-
-
-def draw_model(
-    model: ProcessModel, path: str | Path, kind: Literal["bpmn", "petri", "tree"] = "bpmn"
-) -> Path:
-    """Draw the model with pm4py's visualizers; the format is the file's suffix (svg, png, pdf).
-
-    >>> draw_model(model, "model.svg", kind="bpmn")  # doctest: +SKIP
-    """
-    require_dot()
-    pm4py = quiet_pm4py()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if kind == "bpmn":
-        pm4py.save_vis_bpmn(model.bpmn, str(path))
-    elif kind == "petri":
-        pm4py.save_vis_petri_net(model.net, model.im, model.fm, str(path))
-    elif kind == "tree":
-        pm4py.save_vis_process_tree(model.tree, str(path))
-    else:
-        raise ValueError(f"kind must be 'bpmn', 'petri' or 'tree'; got {kind!r}.")
-    return path
-
-
-# ---------------------------------------------------------------------------------------------
-# Drawing the map
-
-
-def _kept_activities(nodes: pd.DataFrame, activities: float) -> set[str]:
-    """The most frequent activities (by events), ``activities`` of them as a share, at least one."""
-    if not 0.0 < activities <= 1.0:
-        raise ValueError(f"activities must be in (0, 1]; got {activities!r}.")
-    count = max(1, math.ceil(activities * len(nodes) - 1e-9))
-    ranked = nodes.sort_values(["events", "activity"], ascending=[False, True])
-    return set(ranked["activity"].head(count))
-
-
-def _widest_path(edges: pd.DataFrame, source: str, target: str) -> list[tuple[str, str]]:
-    """The arcs of a path from source to target whose least frequent arc is as frequent as
-    possible (found by lowering a frequency threshold until the two are connected)."""
-    import networkx as nx
-
-    for threshold in sorted(edges["frequency"].unique(), reverse=True):
-        strong = edges[edges["frequency"] >= threshold]
-        graph = nx.DiGraph()
-        graph.add_edges_from(zip(strong["source"], strong["target"], strict=True))
-        if source in graph and target in graph and nx.has_path(graph, source, target):
-            nodes = nx.shortest_path(graph, source, target)
-            return list(itertools.pairwise(nodes))
-    return []
-
-
-def select_edges(pmap: ProcessMap, paths: float = 0.8, activities: float = 1.0) -> pd.DataFrame:
-    """The arcs a map drawing keeps (Disco's sliders).
-
-    ``activities``: share of the activities kept, most frequent first; the arcs of the others are
-    hidden (the map is not recomputed without them; filter the log to see the arcs through them).
-    ``paths``: the most frequent arcs are kept until they cover that share of all transitions
-    (``▶``/``■`` arcs included); then every kept activity is connected from ``▶`` and to ``■``
-    through the widest path (the one with the most frequent weakest arc) where one exists.
-
-    >>> select_edges(pmap, paths=0.5)  # doctest: +SKIP
-    """
-    import networkx as nx
-
-    if not 0.0 <= paths <= 1.0:
-        raise ValueError(f"paths must be in [0, 1]; got {paths!r}.")
-    kept = _kept_activities(pmap.nodes, activities) | {START, END}
-    edges = pmap.edges[pmap.edges["source"].isin(kept) & pmap.edges["target"].isin(kept)]
-    edges = edges.sort_values(["frequency", "source", "target"], ascending=[False, True, True])
-    covered = edges["frequency"].cumsum().shift(fill_value=0)
-    chosen = edges[covered < paths * edges["frequency"].sum()]
-    selected = set(zip(chosen["source"], chosen["target"], strict=True))
-
-    graph = nx.DiGraph(selected)
-    # Per activity (a few dozen), not per event: reconnect what the threshold cut off.
-    for activity in pmap.nodes.sort_values("events", ascending=False)["activity"]:
-        if activity not in kept:
-            continue
-        for source, target in ((START, activity), (activity, END)):
-            if source in graph and target in graph and nx.has_path(graph, source, target):
-                continue
-            arcs = _widest_path(edges, source, target)
-            selected.update(arcs)
-            graph.add_edges_from(arcs)
-    mask = [(s, t) in selected for s, t in zip(edges["source"], edges["target"], strict=True)]
-    return edges[np.asarray(mask, dtype=bool)].reset_index(drop=True)
-
-
-def map_to_dot(
-    pmap: ProcessMap,
-    view: Literal["frequency", "performance"] = "frequency",
-    paths: float = 0.8,
-    activities: float = 1.0,
-    title: str | None = None,
-) -> str:
-    """The DOT text of a map drawing (see :func:`draw_map`)."""
-    if view not in ("frequency", "performance"):
-        raise ValueError(f"view must be 'frequency' or 'performance'; got {view!r}.")
-    edges = select_edges(pmap, paths, activities)
-    shown = set(edges["source"]) | set(edges["target"])
-    nodes = pmap.nodes[pmap.nodes["activity"].isin(shown)]
-    font = FONT
-    lines = [
-        "digraph procmine_map {",
-        f'  graph [rankdir=TB, charset="UTF-8", {font}, fontsize=12, nodesep=0.4, ranksep=0.5'
-        + (f", label={quote(title)}, labelloc=t" if title else "")
-        + "];",
-        f'  node [{font}, fontsize=11, shape=box, style="rounded,filled", penwidth=1];',
-        f"  edge [{font}, fontsize=9];",
-        f'  {quote(START)} [shape=circle, label="▶", fillcolor="#d9f0d3", width=0.35];',
-        f'  {quote(END)} [shape=circle, label="■", fillcolor="#e0e0e0", width=0.35];',
-    ]
-    if view == "frequency":
-        node_value = nodes["events"].astype(float)
-        node_text = nodes["events"].map(lambda n: f"{n:,}")
-        edge_value = edges["frequency"].astype(float)
-        edge_text = edges["frequency"].map(lambda n: f"{n:,}")
-        node_palette, edge_palette = BLUES, GREYS
-    else:
-        node_value = nodes["median_sojourn_hours"].astype(float).fillna(0.0)
-        node_text = nodes["median_sojourn_hours"].map(hours_label)
-        edge_value = edges["median_wait_hours"].astype(float).fillna(0.0)
-        edge_text = edges["median_wait_hours"].map(hours_label)
-        node_palette, edge_palette = REDS, REDS
-    node_top = max(float(node_value.max()) if len(node_value) else 0.0, 1e-12)
-    edge_top = max(float(edge_value.max()) if len(edge_value) else 0.0, 1e-12)
-    for activity, value, text in zip(nodes["activity"], node_value, node_text, strict=True):
-        share = value / node_top
-        font_colour = "white" if share > 0.6 else "black"
-        label = f"{activity}\n{text}" if text else str(activity)
-        lines.append(
-            f"  {quote(activity)} [label={quote(label)}, "
-            f'fillcolor="{shade(share, node_palette)}", fontcolor={font_colour}];'
-        )
-    for source, target, value, text in zip(
-        edges["source"], edges["target"], edge_value, edge_text, strict=True
-    ):
-        share = value / edge_top
-        width = 1.0 + 5.0 * share
-        lines.append(
-            f"  {quote(source)} -> {quote(target)} [label={quote(text)}, "
-            f'penwidth={width:.2f}, color="{shade(share, edge_palette)}"];'
-        )
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def draw_map(
-    pmap: ProcessMap,
-    view: Literal["frequency", "performance"] = "frequency",
-    paths: float = 0.8,
-    activities: float = 1.0,
-    path: str | Path | None = None,
-    title: str | None = None,
-) -> Path | str:
-    """Draw a map with Graphviz: the frequency view (events per activity, transitions per arc,
-    blue/grey by frequency) or the performance view (median sojourn per activity and median wait
-    per arc in working hours, red by time). ``paths`` and ``activities`` are Disco's sliders (see
-    :func:`select_edges`). Writes ``path`` (format from its suffix: svg, png, pdf) and returns it;
-    without a path returns the SVG text (shown inline by Jupyter via ``IPython.display.SVG``).
-
-    >>> draw_map(discover_map(log), view="performance", paths=0.6, path="map.svg")  # doctest: +SKIP
-    """
-    return render(map_to_dot(pmap, view, paths, activities, title), path)

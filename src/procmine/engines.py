@@ -51,6 +51,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -180,49 +181,101 @@ def event_table(
     table is not an events table for the other figures.
 
     >>> import procmine as pm
-    >>> events = event_table(pm.datasets.load_sample())  # doctest: +SKIP
+    >>> events = event_table(pm.datasets.example_log())
+    >>> events[["case_id", "activity", "department", "wm", "sojourn"]].head(3)
+      case_id   activity     department         wm  sojourn
+    0     HS1  Tiếp nhận      Văn phòng  2936670.0      NaN
+    1     HS1  Thẩm định  Phòng Tư pháp  2936790.0    120.0
+    2     HS1  Phê duyệt      Văn phòng  2937210.0    420.0
+    >>> table_calendar(events) == pm.WorkCalendar()  # the clock it was read with
+    True
     """
     if is_event_table(log):
         same_clock(log, calendar)
         return log
     schema.require_columns(log, schema.REQUIRED)
     calendar = as_calendar(calendar)
-    n = len(log)
-    wanted = None if columns is None else set(columns)
+    wanted = None if columns is None else frozenset(columns)
+    source = _Source.of(log, calendar)
+    parts = _computed(_part_plan(log, source, calendar, wanted), len(log))
+    table = _assembled(log, source, parts, wanted)
+    table.attrs[CALENDAR_ATTR] = calendar
+    return table
 
-    def needs(*names: str) -> bool:
-        return wanted is None or not wanted.isdisjoint(names)
 
-    def coded(column: str, default: str | None = None) -> pd.Categorical:
-        if column not in log.columns:
-            return pd.Categorical.from_codes(
-                np.full(n, 0 if default is not None else -1, dtype=np.int8),
-                categories=pd.Index([default] if default is not None else [], dtype=str),
-            )
-        return text_codes(log[column], default, lower=column == schema.LIFECYCLE)
+# The coded text columns of the events table: (the log's column, the value for null).
+_TEXTS = {
+    "activity": (schema.ACTIVITY, None),
+    "department": (schema.DEPARTMENT, None),
+    "resource": (schema.RESOURCE, None),
+    "procedure": (schema.PROCEDURE, DEFAULT_PROCEDURE),
+    "lifecycle": (schema.LIFECYCLE, None),
+}
 
-    texts = {
-        "activity": (schema.ACTIVITY, None),
-        "department": (schema.DEPARTMENT, None),
-        "resource": (schema.RESOURCE, None),
-        "procedure": (schema.PROCEDURE, DEFAULT_PROCEDURE),
-        "lifecycle": (schema.LIFECYCLE, None),
-    }
-    sequence = needs("department", "in_sequence", *SEQUENCE_LINKS)
-    texts = {
+
+def _needs(wanted: frozenset[str] | None, *names: str) -> bool:
+    """Whether a table built for ``wanted`` columns (None: all) has any of ``names``."""
+    return wanted is None or not wanted.isdisjoint(names)
+
+
+def _texts(wanted: frozenset[str] | None) -> dict[str, tuple[str, str | None]]:
+    """The coded text columns a table for ``wanted`` builds (the department whenever the
+    sequence links are built: they are computed from it)."""
+    sequence = _needs(wanted, "department", "in_sequence", *SEQUENCE_LINKS)
+    return {
         name: source
-        for name, source in texts.items()
-        if needs(name) or (name == "department" and sequence)
+        for name, source in _TEXTS.items()
+        if _needs(wanted, name) or (name == "department" and sequence)
     }
-    case_id = log[schema.CASE].astype("string").reset_index(drop=True)
-    timestamps = pd.to_datetime(log[schema.TIMESTAMP].reset_index(drop=True))
-    local = calendar.localize(timestamps)
-    idx = np.arange(n, dtype=np.int64)
-    side_copy = (
-        log[SIDE_COPY].fillna(False).astype(bool).to_numpy()
-        if SIDE_COPY in log.columns
-        else np.zeros(n, dtype=bool)
-    )
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What every part of the events table is computed from: the log's cases, local stamps,
+    positions and side-copy flags."""
+
+    case_id: pd.Series
+    local: pd.Series
+    idx: np.ndarray
+    side_copy: np.ndarray
+
+    @classmethod
+    def of(cls, log: pd.DataFrame, calendar: Any) -> _Source:
+        n = len(log)
+        timestamps = pd.to_datetime(log[schema.TIMESTAMP].reset_index(drop=True))
+        side_copy = (
+            log[SIDE_COPY].fillna(False).astype(bool).to_numpy()
+            if SIDE_COPY in log.columns
+            else np.zeros(n, dtype=bool)
+        )
+        return cls(
+            case_id=log[schema.CASE].astype("string").reset_index(drop=True),
+            local=calendar.localize(timestamps),
+            idx=np.arange(n, dtype=np.int64),
+            side_copy=side_copy,
+        )
+
+
+def _coded(log: pd.DataFrame, column: str, default: str | None = None) -> pd.Categorical:
+    """A text column of the log coded in code point order (:func:`text_codes`); a column the
+    log lacks is all null, or all ``default``."""
+    if column not in log.columns:
+        return pd.Categorical.from_codes(
+            np.full(len(log), 0 if default is not None else -1, dtype=np.int8),
+            categories=pd.Index([default] if default is not None else [], dtype=str),
+        )
+    return text_codes(log[column], default, lower=column == schema.LIFECYCLE)
+
+
+def _part_plan(
+    log: pd.DataFrame, source: _Source, calendar: Any, wanted: frozenset[str] | None
+) -> dict[str, tuple[tuple[str, ...], Callable[..., Any]]]:
+    """The parts of the events table for :func:`_computed`, each with the parts it is computed
+    from. Coding text is most of the table's time; Arrow's hashing and numpy's loops give up the
+    interpreter lock, so on two or more cores the parts are computed side by side, each as soon
+    as what it reads is ready (1 M events: ~165 ms one after another, ~95 ms side by side on two
+    cores). The order is the priority: the parts others wait for, and those, first."""
+    idx, side_copy = source.idx, source.side_copy
 
     def sequence_links(case_no: np.ndarray, department: pd.Categorical, wm: np.ndarray) -> dict:
         in_sequence = sequences.in_sequence(department.codes, side_copy)
@@ -239,51 +292,53 @@ def event_table(
         table = {"idx": idx, "case_no": case_no, "activity": activity}
         return _activity_links(pd.DataFrame(table, copy=False))
 
-    # Each part with the parts it is computed from. Coding text is most of the table's time;
-    # Arrow's hashing and numpy's loops give up the interpreter lock, so on two or more cores the
-    # parts are computed side by side, each as soon as what it reads is ready (1 M events:
-    # ~165 ms one after another, ~95 ms side by side on two cores). The order is the priority:
-    # the parts others wait for, and those, first.
+    texts = _texts(wanted)
     coding = {
-        name: ((), functools.partial(coded, column, default))
+        name: ((), functools.partial(_coded, log, column, default))
         for name, (column, default) in texts.items()
     }
-    parts = _computed(
-        {
-            "case_no": ((), lambda: case_numbers(case_id)),
-            "wm": ((), lambda: calendar.working_minutes(local)),
-            **({"department": coding["department"]} if "department" in coding else {}),
-            "sojourn": (
-                ("case_no", "wm"),
-                lambda case_no, wm: _sojourns(case_no, idx, wm, side_copy),
-            ),
-            **({"sequence": (("case_no", "department", "wm"), sequence_links)} if sequence else {}),
-            **coding,  # the department keeps its place above
-            **(
-                {"activity_links": (("case_no", "activity"), activity_links)}
-                if wanted is not None and not wanted.isdisjoint(ACTIVITY_LINKS)
-                else {}
-            ),
-            "ts": ((), lambda: calendar.wall_time(local)),
-        },
-        n,
+    sequence = "department" in texts and _needs(
+        wanted, "department", "in_sequence", *SEQUENCE_LINKS
     )
+    return {
+        "case_no": ((), lambda: case_numbers(source.case_id)),
+        "wm": ((), lambda: calendar.working_minutes(source.local)),
+        **({"department": coding["department"]} if "department" in coding else {}),
+        "sojourn": (
+            ("case_no", "wm"),
+            lambda case_no, wm: _sojourns(case_no, idx, wm, side_copy),
+        ),
+        **({"sequence": (("case_no", "department", "wm"), sequence_links)} if sequence else {}),
+        **coding,  # the department keeps its place above
+        **(
+            {"activity_links": (("case_no", "activity"), activity_links)}
+            if wanted is not None and not wanted.isdisjoint(ACTIVITY_LINKS)
+            else {}
+        ),
+        "ts": ((), lambda: calendar.wall_time(source.local)),
+    }
+
+
+def _assembled(
+    log: pd.DataFrame, source: _Source, parts: dict[str, Any], wanted: frozenset[str] | None
+) -> pd.DataFrame:
+    """The events table from its computed parts, in the documented column order."""
     links = {**parts.get("sequence", {}), **parts.get("activity_links", {})}
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "idx": idx,
-            "case_id": case_id,
-            **{name: parts[name] for name in texts},
+            "idx": source.idx,
+            "case_id": source.case_id,
+            **{name: parts[name] for name in _texts(wanted)},
             "ts": parts["ts"],
             "wm": parts["wm"],
-            "side_copy": side_copy,
-            **({"in_sequence": links.pop("in_sequence")} if sequence else {}),
+            "side_copy": source.side_copy,
+            **({"in_sequence": links.pop("in_sequence")} if "sequence" in parts else {}),
             "case_no": parts["case_no"],
             # Kept as the export gave it (a due date-time or a number of working days), so the
             # deadline figures read it from the events table as they would from the log.
             **(
                 {"deadline": log[schema.DEADLINE].reset_index(drop=True)}
-                if schema.DEADLINE in log.columns and needs("deadline")
+                if schema.DEADLINE in log.columns and _needs(wanted, "deadline")
                 else {}
             ),
             "sojourn": parts["sojourn"],
@@ -291,8 +346,6 @@ def event_table(
         },
         copy=False,  # the arrays are new: a copy of each would cost ~10 ms a million events
     )
-    table.attrs[CALENDAR_ATTR] = calendar
-    return table
 
 
 # Above this many events the parts of the events table are computed one after the other: two
@@ -443,7 +496,7 @@ def complete_events(events: pd.DataFrame) -> pd.DataFrame:
 
     The sojourn is defined here, once: the working time since the previous event of the case,
     in ``idx`` order. Side copies of a transfer history hold no time and are not the previous
-    event of anything (DESIGN.md, Transfer histories); nor is an event without a reading.
+    event of anything (docs/definitions.md); nor is an event without a reading.
 
     >>> complete_events(pd.DataFrame({"idx": [0, 1], "case_id": ["a", "a"], "wm": [5.0, 7.5]}))[
     ...     "sojourn"].tolist()

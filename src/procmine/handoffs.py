@@ -1,7 +1,8 @@
 """Department handoffs, bounces and ping-pong (đùn đẩy trách nhiệm), and the handoff network.
 
-Every figure follows the Definitions of DESIGN.md and is one SQL text (DuckDB dialect, transpiled
-by SQLGlot for Spark) over the ``events`` table of :func:`procmine.engines.event_table`:
+Every figure follows the definitions of ``docs/definitions.md`` and is one SQL text (DuckDB
+dialect, transpiled by SQLGlot for Spark) over the ``events`` table of
+:func:`procmine.engines.event_table`:
 
 - **department sequence** of a case: its departments in time order, consecutive repeats collapsed
   into one *run*; events without a department (or side copies) are left out, so they neither start
@@ -18,15 +19,13 @@ by SQLGlot for Spark) over the ``events`` table of :func:`procmine.engines.event
   run j + 2; ping-pong time lost sums it over excess bounces (:func:`ping_pong`).
 
 Department names are compared in binary (code point) order in DuckDB, Spark and Python alike, so
-``department_a < department_b`` means the same in the SQL and in ``sorted()``.
+``department_a < department_b`` means the same in the SQL and in ``sorted()``. The network's
+picture is drawn by :func:`procmine.drawing.draw_network`.
 """
 
 from __future__ import annotations
 
 import functools
-import html
-import unicodedata
-from pathlib import Path
 from typing import Any, Literal
 
 import networkx as nx
@@ -34,18 +33,7 @@ import numpy as np
 import pandas as pd
 
 from procmine import engines, schema
-from procmine.drawing import (
-    BLUES,
-    ENGINES,
-    FONT,
-    GREYS,
-    REDS,
-    hours_label,
-    quote,
-    render,
-    shade,
-    wrap_label,
-)
+from procmine.catalog import approved_events
 from procmine.engines import with_ctes, with_sequence_links
 from procmine.sequences import BOUNCES, HANDOFFS, MARKED, RUNS, sequences
 
@@ -289,7 +277,11 @@ median (``hours``) and 90th-percentile (``p90_hours``) wait in working hours."""
 
 
 def figure_sqls() -> dict[str, str]:
-    """Every SQL text of this module by name (the Spark path transpiles exactly these)."""
+    """Every SQL text of this module by name (the Spark path transpiles exactly these).
+
+    >>> sorted(figure_sqls())[:4]
+    ['bounces', 'department_runs', 'handoffs', 'network']
+    """
     sqls = {
         "department_runs": DEPARTMENT_RUNS_SQL,
         "handoffs": HANDOFFS_SQL,
@@ -315,8 +307,19 @@ def department_runs(log: pd.DataFrame, calendar: Any = None, engine: Any = None)
     Columns: case_id, procedure, run_no (0, 1, …), department, first_idx, last_idx, first_wm,
     last_wm (working-clock readings of the run's first and last events), events.
 
+    Case a goes Văn phòng → Tư pháp → Văn phòng → Tư pháp, b once there, and c's first two
+    events are one run (8:00 to 16:00, an event an hour):
+
     >>> import procmine as pm
-    >>> runs = pm.handoffs.department_runs(log)  # doctest: +SKIP
+    >>> log = pd.DataFrame({"case:concept:name": list("aaaabbccc"), "concept:name": "Xử lý",
+    ...     "org:group": ["Văn phòng", "Tư pháp"] * 3 + ["Văn phòng", "Văn phòng", "Tư pháp"],
+    ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=9, freq="h")})
+    >>> pm.department_runs(log)[["case_id", "run_no", "department", "events"]].tail(4)
+      case_id  run_no department  events
+    4       b       0  Văn phòng       1
+    5       b       1    Tư pháp       1
+    6       c       0  Văn phòng       2
+    7       c       1    Tư pháp       1
     """
     return engines.query(
         DEPARTMENT_RUNS_SQL, engine, with_case_ids=True, events=_events(log, calendar)
@@ -331,8 +334,20 @@ def handoff_table(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -
     case's department sequence), source, target, wait_minutes (working minutes from the last event
     of run j to the first event of run j + 1).
 
+    The log of :func:`department_runs` (b's handoff, 12:00 to 13:00, spans the lunch break: no
+    working time):
+
     >>> import procmine as pm
-    >>> pm.handoffs.handoff_table(log)[["source", "target"]].value_counts()  # doctest: +SKIP
+    >>> log = pd.DataFrame({"case:concept:name": list("aaaabbccc"), "concept:name": "Xử lý",
+    ...     "org:group": ["Văn phòng", "Tư pháp"] * 3 + ["Văn phòng", "Văn phòng", "Tư pháp"],
+    ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=9, freq="h")})
+    >>> pm.handoff_table(log)[["case_id", "position", "source", "target", "wait_minutes"]]
+      case_id  position     source     target  wait_minutes
+    0       a         0  Văn phòng    Tư pháp          60.0
+    1       a         1    Tư pháp  Văn phòng          60.0
+    2       a         2  Văn phòng    Tư pháp          60.0
+    3       b         0  Văn phòng    Tư pháp           0.0
+    4       c         0  Văn phòng    Tư pháp          60.0
     """
     return engines.query(HANDOFFS_SQL, engine, with_case_ids=True, events=_events(log, calendar))
 
@@ -352,8 +367,17 @@ def bounce_table(
     prescribed (m: bounces on (A, B) in the procedure's reference sequence), excess
     (rank > prescribed). ``result.attrs["reference"]`` says which reference was used.
 
+    Without a catalog the reference is the most frequent sequence, Văn phòng → Tư pháp (cases b
+    and c), so both bounces of case a are excess:
+
     >>> import procmine as pm
-    >>> pm.handoffs.bounce_table(log, catalog).query("excess")  # doctest: +SKIP
+    >>> log = pd.DataFrame({"case:concept:name": list("aaaabbccc"), "concept:name": "Xử lý",
+    ...     "org:group": ["Văn phòng", "Tư pháp"] * 3 + ["Văn phòng", "Văn phòng", "Tư pháp"],
+    ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=9, freq="h")})
+    >>> pm.bounce_table(log)[["case_id", "position", "source", "target", "rank", "excess"]]
+      case_id  position     source     target  rank  excess
+    0       a         0  Văn phòng    Tư pháp     1    True
+    1       a         1    Tư pháp  Văn phòng     1    True
     """
     events = _events(log, calendar)
     tables, reference = _reference_tables(events, catalog)
@@ -379,7 +403,7 @@ def ping_pong(
     ``"case"`` per case and pair, the cases behind every figure. Columns after the keys:
 
     - handoffs: handoffs in either direction (``"ordered"``: source → target);
-    - bounces, excess_bounces: see the module docstring (DESIGN.md, Definitions);
+    - bounces, excess_bounces: see the module docstring (``docs/definitions.md``);
     - pingpong_cases: cases with at least one excess bounce on the pair;
     - hours_lost: working hours lost to the excess bounces (round trips A → B → A);
     - cases: cases with at least one handoff on the pair.
@@ -391,9 +415,19 @@ def ping_pong(
 
     Example
     -------
+    The log of :func:`department_runs`: case a's two bounces are beyond the most frequent
+    sequence, and each lost a round trip of two working hours:
+
     >>> import procmine as pm
-    >>> log = pm.datasets.load_sample()  # doctest: +SKIP
-    >>> pm.ping_pong(log, pm.datasets.load_sample_catalog()).head()  # doctest: +SKIP
+    >>> log = pd.DataFrame({"case:concept:name": list("aaaabbccc"), "concept:name": "Xử lý",
+    ...     "org:group": ["Văn phòng", "Tư pháp"] * 3 + ["Văn phòng", "Văn phòng", "Tư pháp"],
+    ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=9, freq="h")})
+    >>> pairs = pm.ping_pong(log)
+    >>> pairs[["department_a", "department_b", "handoffs", "excess_bounces", "hours_lost"]]
+      department_a department_b  handoffs  excess_bounces  hours_lost
+    0      Tư pháp    Văn phòng         5               2         4.0
+    >>> pairs.attrs["reference"]
+    'most frequent sequence'
 
     Notes
     -----
@@ -434,7 +468,12 @@ def reference_sequences(
     exactly the reference), procedure_cases (cases of the procedure with a department sequence).
 
     >>> import procmine as pm
-    >>> pm.handoffs.reference_sequences(log)  # doctest: +SKIP
+    >>> log = pd.DataFrame({"case:concept:name": list("aaaabbccc"), "concept:name": "Xử lý",
+    ...     "org:group": ["Văn phòng", "Tư pháp"] * 3 + ["Văn phòng", "Văn phòng", "Tư pháp"],
+    ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=9, freq="h")})
+    >>> pm.reference_sequences(log)[["reference", "sequence", "cases", "procedure_cases"]]
+                    reference              sequence  cases  procedure_cases
+    0  most frequent sequence  (Văn phòng, Tư pháp)      2                3
     """
     events = _events(log, calendar)
     catalog_events = _catalog_events(catalog)
@@ -463,9 +502,17 @@ def handoff_network(log: pd.DataFrame, calendar: Any = None, engine: Any = None)
     B). Quantiles interpolate linearly between order statistics — position (n − 1)·p over the
     sorted waits, numpy's default and DuckDB's ``quantile_cont``.
 
+    The log of :func:`department_runs`:
+
     >>> import procmine as pm
-    >>> graph = pm.handoff_network(log)  # doctest: +SKIP
-    >>> nodes, edges = pm.handoffs.network_frames(graph)  # doctest: +SKIP
+    >>> log = pd.DataFrame({"case:concept:name": list("aaaabbccc"), "concept:name": "Xử lý",
+    ...     "org:group": ["Văn phòng", "Tư pháp"] * 3 + ["Văn phòng", "Văn phòng", "Tư pháp"],
+    ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=9, freq="h")})
+    >>> graph = pm.handoff_network(log)
+    >>> graph.edges["Văn phòng", "Tư pháp"]
+    {'handoffs': 4, 'cases': 3, 'median_wait_hours': 1.0, 'p90_wait_hours': 1.0}
+    >>> graph.nodes["Tư pháp"]
+    {'cases': 3, 'events': 4, 'working_hours_held': 3.0}
 
     Notes
     -----
@@ -518,22 +565,95 @@ def network_summary(graph: nx.DiGraph, *, max_cycle_length: int = 3) -> dict[str
     - ``hubs``: department, betweenness (networkx's normalised betweenness centrality on the
       directed, unweighted graph: the share of shortest handoff routes between other departments
       that pass through it — the coordination hubs), in_degree, out_degree; sorted by betweenness;
-    - ``reciprocity``: per unordered pair with a handoff, department_a < department_b,
-      handoffs_ab, handoffs_ba and reciprocity = min/max of the two (1: as much back as forth,
-      0: one way only); sorted by reciprocity then volume;
-    - ``overall_reciprocity``: the share of edges whose reverse edge exists (networkx);
+    - ``pair_balance``: per unordered pair with a handoff, department_a < department_b,
+      handoffs_ab, handoffs_ba and balance = min/max of the two counts (1: as many handoffs back
+      as forth, 0: one way only); sorted by balance then volume;
+    - ``edge_reciprocity``: the share of the network's edges (directions A → B, however many
+      handoffs each) whose reverse edge exists — networkx's ``overall_reciprocity``; a single
+      handoff back counts as much as a thousand (NaN without edges);
     - ``components``: strongly connected groups of two or more departments (work can circulate
       among them), largest first, each a sorted list;
     - ``cycles``: simple cycles of at most ``max_cycle_length`` departments, each a list;
     - ``communities``: greedy-modularity communities of the undirected graph weighted by
       handoffs in both directions, largest first, each a sorted list.
 
-    >>> g = nx.DiGraph([("A", "B", {"handoffs": 3}), ("B", "A", {"handoffs": 1})])
-    >>> network_summary(g)["reciprocity"]["reciprocity"].tolist()
-    [0.3333333333333333]
+    Three handoffs A → B and one back, two B → C and none back:
+
+    >>> g = nx.DiGraph([("A", "B", {"handoffs": 3}), ("B", "A", {"handoffs": 1}),
+    ...                 ("B", "C", {"handoffs": 2})])
+    >>> summary = network_summary(g)
+    >>> summary["pair_balance"]
+      department_a department_b  handoffs_ab  handoffs_ba   balance
+    0            A            B            3            1  0.333333
+    1            B            C            2            0  0.000000
+    >>> summary["edge_reciprocity"]  # A → B and B → A of the three edges
+    0.6666666666666666
+    >>> summary["hubs"]["department"].tolist(), summary["components"], summary["cycles"]
+    (['B', 'A', 'C'], [['A', 'B']], [['A', 'B']])
     """
+    return {
+        "hubs": _hubs(graph),
+        "pair_balance": _pair_balance(graph),
+        "edge_reciprocity": (
+            nx.overall_reciprocity(graph) if graph.number_of_edges() else float("nan")
+        ),
+        "components": _largest_first(
+            c for c in nx.strongly_connected_components(graph) if len(c) > 1
+        ),
+        "cycles": sorted(
+            (_from_smallest(c) for c in nx.simple_cycles(graph, length_bound=max_cycle_length)),
+            key=lambda c: (len(c), c),
+        ),
+        "communities": _largest_first(_communities(graph)),
+    }
+
+
+def _pair_balance(graph: nx.DiGraph) -> pd.DataFrame:
+    """How evenly each department pair's handoffs go both ways.
+
+    One row per unordered pair with a handoff (loops left out): department_a < department_b,
+    handoffs_ab (A → B), handoffs_ba (B → A) and balance = min/max of the two (1: as many back as
+    forth, 0: one way only). Sorted by balance, then by the pair's handoffs, largest first.
+
+    >>> g = nx.DiGraph([("A", "B", {"handoffs": 4}), ("B", "A", {"handoffs": 1}),
+    ...                 ("C", "B", {"handoffs": 2}), ("B", "C", {"handoffs": 2})])
+    >>> _pair_balance(g)[["department_a", "department_b", "balance"]].values.tolist()
+    [['B', 'C', 1.0], ['A', 'B', 0.25]]
+    """
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for u, v, attrs in graph.edges(data=True):
+        if u == v:
+            continue
+        a, b = sorted((u, v))
+        pairs.setdefault((a, b), [0, 0])[0 if u == a else 1] += attrs.get("handoffs", 1)
+    balance = pd.DataFrame(
+        [(a, b, ab, ba) for (a, b), (ab, ba) in pairs.items()],
+        columns=["department_a", "department_b", "handoffs_ab", "handoffs_ba"],
+    )
+    balance["balance"] = np.minimum(balance["handoffs_ab"], balance["handoffs_ba"]) / np.maximum(
+        balance["handoffs_ab"], balance["handoffs_ba"]
+    )
+    return (
+        balance.assign(total=balance["handoffs_ab"] + balance["handoffs_ba"])
+        .sort_values(
+            ["balance", "total", "department_a", "department_b"],
+            ascending=[False, False, True, True],
+            ignore_index=True,
+        )
+        .drop(columns="total")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _hubs(graph: nx.DiGraph) -> pd.DataFrame:
+    """Each department's betweenness (normalised, directed, unweighted) and degrees, the
+    coordination hubs first."""
     betweenness = nx.betweenness_centrality(graph, normalized=True)
-    hubs = pd.DataFrame(
+    return pd.DataFrame(
         {
             "department": list(graph.nodes),
             "betweenness": [betweenness[n] for n in graph.nodes],
@@ -542,348 +662,24 @@ def network_summary(graph: nx.DiGraph, *, max_cycle_length: int = 3) -> dict[str
         }
     ).sort_values(["betweenness", "department"], ascending=[False, True], ignore_index=True)
 
-    pairs: dict[tuple[str, str], list[int]] = {}
-    for u, v, attrs in graph.edges(data=True):
-        if u == v:
-            continue
-        a, b = sorted((u, v))
-        pairs.setdefault((a, b), [0, 0])[0 if u == a else 1] += attrs.get("handoffs", 1)
-    reciprocity = pd.DataFrame(
-        [(a, b, ab, ba) for (a, b), (ab, ba) in pairs.items()],
-        columns=["department_a", "department_b", "handoffs_ab", "handoffs_ba"],
-    )
-    reciprocity["reciprocity"] = np.minimum(
-        reciprocity["handoffs_ab"], reciprocity["handoffs_ba"]
-    ) / np.maximum(reciprocity["handoffs_ab"], reciprocity["handoffs_ba"])
-    reciprocity = (
-        reciprocity.assign(total=reciprocity["handoffs_ab"] + reciprocity["handoffs_ba"])
-        .sort_values(
-            ["reciprocity", "total", "department_a", "department_b"],
-            ascending=[False, False, True, True],
-            ignore_index=True,
-        )
-        .drop(columns="total")
-    )
 
+def _communities(graph: nx.DiGraph) -> list[set[str]]:
+    """Greedy-modularity communities of the undirected network, each pair weighted by its
+    handoffs in both directions (every department alone when there is no handoff)."""
     undirected = nx.Graph()
     undirected.add_nodes_from(graph.nodes)
     for u, v, attrs in graph.edges(data=True):
         if u != v:
             weight = undirected.get_edge_data(u, v, {"weight": 0})["weight"]
             undirected.add_edge(u, v, weight=weight + attrs.get("handoffs", 1))
-    communities = (
-        nx.community.greedy_modularity_communities(undirected, weight="weight")
-        if undirected.number_of_edges()
-        else [{n} for n in undirected.nodes]
-    )
-
-    def largest_first(groups: Any) -> list[list[str]]:
-        return sorted((sorted(g) for g in groups), key=lambda g: (-len(g), g))
-
-    return {
-        "hubs": hubs,
-        "reciprocity": reciprocity,
-        "overall_reciprocity": (
-            nx.overall_reciprocity(graph) if graph.number_of_edges() else float("nan")
-        ),
-        "components": largest_first(
-            c for c in nx.strongly_connected_components(graph) if len(c) > 1
-        ),
-        "cycles": sorted(
-            (_from_smallest(c) for c in nx.simple_cycles(graph, length_bound=max_cycle_length)),
-            key=lambda c: (len(c), c),
-        ),
-        "communities": largest_first(communities),
-    }
+    if not undirected.number_of_edges():
+        return [{n} for n in undirected.nodes]
+    return nx.community.greedy_modularity_communities(undirected, weight="weight")
 
 
-# ---------------------------------------------------------------------------------------------
-# Drawing the network
-# ---------------------------------------------------------------------------------------------
-
-# The words of the picture; a department head reads Vietnamese, an outside reviewer English.
-# ``{reference}`` is what excess is measured against (the ping-pong table's attrs["reference"]).
-_NETWORK_WORDS = {
-    "vi": {
-        "pair": "{excess:,} lượt vượt, mất {hours}",
-        "nodes": "Ô: phòng ban và số giờ làm việc hồ sơ nằm tại phòng (màu càng đậm càng nhiều).",
-        "edges": "Mũi tên: số lượt chuyển hồ sơ (nét càng dày càng nhiều).",
-        "pairs": "Đỏ: cặp đùn đẩy — số lượt trả qua trả lại vượt {reference}"
-        " và số giờ làm việc bị mất (màu càng đậm càng nhiều).",
-        "some pairs": "Chỉ tô {pairs} cặp nặng nhất ({shown:,} trên {total:,} lượt vượt).",
-        "hidden": "Ẩn {edges} mũi tên ít lượt ({handoffs:,} lượt chuyển, {share:.1%} tổng số).",
-        "catalog": "quy trình được phê duyệt",
-        "most frequent sequence": "trình tự phổ biến nhất của thủ tục",
-        "other": "trình tự tham chiếu",
-    },
-    "en": {
-        "pair": "{excess:,} excess, {hours} lost",
-        "nodes": "Boxes: departments and the working hours cases spent with them (darker: more).",
-        "edges": "Arrows: handoffs of cases (thicker: more).",
-        "pairs": "Red: ping-pong pairs — bounces beyond {reference}"
-        " and the working hours they lost (darker: more).",
-        "some pairs": "Only the {pairs} worst pairs ({shown:,} of {total:,} excess bounces).",
-        "hidden": "{edges} arrows with few handoffs hidden ({handoffs:,} handoffs,"
-        " {share:.1%} of all).",
-        "catalog": "the approved procedure",
-        "most frequent sequence": "the procedure's most frequent sequence",
-        "other": "the reference sequence",
-    },
-}
-
-
-def network_to_dot(
-    graph: nx.DiGraph,
-    ping_pong: pd.DataFrame | None = None,
-    *,
-    paths: float = 0.9,
-    min_handoffs: int = 1,
-    min_excess_bounces: int = 1,
-    top_pairs: int | None = 5,
-    title: str | None = None,
-    engine: str = "dot",
-    language: Literal["vi", "en"] = "vi",
-    wrap: int = 20,
-    legend: bool = True,
-) -> str:
-    """The DOT text of a handoff network drawing (the options: see :func:`draw_network`).
-
-    >>> g = nx.DiGraph([("A", "B", {"handoffs": 3}), ("B", "A", {"handoffs": 2})])
-    >>> print(network_to_dot(g, paths=1.0, legend=False).splitlines()[-3])
-      "A" -> "B" [label="3", penwidth=6.00, color="#252525", fontcolor="#404040"];
-    """
-    if not 0.0 <= paths <= 1.0:
-        raise ValueError(f"paths must be in [0, 1]; got {paths!r}.")
-    if top_pairs is not None and top_pairs < 0:
-        raise ValueError(f"top_pairs must be a count of pairs (0 or more); got {top_pairs!r}.")
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {list(ENGINES)}; got {engine!r}.")
-    if language not in _NETWORK_WORDS:
-        raise ValueError(f"language must be one of {sorted(_NETWORK_WORDS)}; got {language!r}.")
-    words = _NETWORK_WORDS[language]
-
-    def nfc(text: Any) -> str:
-        return unicodedata.normalize("NFC", str(text))
-
-    # The excess pairs, keyed by their two departments in code point order (as ping_pong's
-    # department_a < department_b), in NFC so a name typed another way still finds its edges;
-    # the worst first.
-    pairs: dict[tuple[str, str], tuple[int, float]] = {}
-    all_excess = 0
-    if ping_pong is not None:
-        needed = ["department_a", "department_b", "excess_bounces", "hours_lost"]
-        missing = [c for c in needed if c not in ping_pong.columns]
-        if missing:
-            raise ValueError(
-                f"ping_pong lacks the column(s) {missing}; pass the table of "
-                "pm.ping_pong(events, catalog) with by='pair' (one row per department pair). "
-                f"Columns found: {[str(c) for c in ping_pong.columns]}."
-            )
-        all_excess = int(ping_pong["excess_bounces"].sum())
-        chosen = ping_pong[ping_pong["excess_bounces"] >= max(min_excess_bounces, 1)]
-        chosen = chosen.sort_values(
-            ["excess_bounces", "hours_lost"], ascending=False, kind="stable"
-        ).head(len(chosen) if top_pairs is None else top_pairs)
-        for a, b, excess, hours in zip(
-            chosen["department_a"],
-            chosen["department_b"],
-            chosen["excess_bounces"],
-            chosen["hours_lost"],
-            strict=True,
-        ):
-            pairs[tuple(sorted((nfc(a), nfc(b))))] = (int(excess), float(hours))
-
-    edges = pd.DataFrame(
-        [(u, v, attrs.get("handoffs", 1)) for u, v, attrs in graph.edges(data=True)],
-        columns=["source", "target", "handoffs"],
-    )
-    edges["pair"] = [
-        tuple(sorted((nfc(u), nfc(v))))
-        for u, v in zip(edges["source"], edges["target"], strict=True)
-    ]
-    edges["highlighted"] = edges["pair"].isin(pairs.keys()) & (edges["source"] != edges["target"])
-    # The most frequent edges until they cover ``paths`` of all handoffs (draw_map's slider),
-    # those with at least ``min_handoffs``; each department's busiest edge, so none floats
-    # unconnected; the ping-pong pairs always, they are the point.
-    edges = edges.sort_values(
-        ["handoffs", "source", "target"], ascending=[False, True, True], kind="stable"
-    ).reset_index(drop=True)
-    total = float(edges["handoffs"].sum())
-    covered = edges["handoffs"].cumsum().shift(fill_value=0)
-    # Sorted busiest first: a department's busiest edge is the first row it is an end of.
-    ends = pd.DataFrame(
-        {
-            "department": pd.concat([edges["source"], edges["target"]], ignore_index=True),
-            "edge": np.tile(edges.index.to_numpy(), 2),
-        }
-    )
-    busiest = edges.index.isin(ends.groupby("department")["edge"].min())
-    kept = (
-        edges["highlighted"]
-        | busiest
-        | ((covered < paths * total) & (edges["handoffs"] >= min_handoffs))
-    )
-    shown, hidden = edges[kept], edges[~kept]
-    # A pair's figures are written once, beside its department_a → department_b edge (or the
-    # other one when only that exists). Graphviz paints in the order given: the ping-pong
-    # arrows last, the labelled one of each pair after its twin, so no arrow crosses the
-    # figures.
-    names = list(zip(shown["source"].map(nfc), shown["target"].map(nfc), strict=True))
-    labelled = {pair: pair if pair in set(names) else pair[::-1] for pair in pairs}
-    shown = shown.assign(
-        labelled=[labelled.get(pair) == st for pair, st in zip(shown["pair"], names, strict=True)]
-    )
-    shown = shown.assign(order=shown["highlighted"].astype(int) + shown["labelled"].astype(int))
-    shown = shown.sort_values("order", kind="stable")
-
-    # circo's spline router crashes now and then (Graphviz 2.43): it draws straight lines.
-    splines = "" if engine == "circo" else " splines=true,"
-    lines = [
-        "digraph procmine_network {",
-        f'  graph [layout={engine}, charset="UTF-8", {FONT}, fontsize=14, overlap=false,'
-        f'{splines} sep="+16", esep="+6", nodesep=0.4, ranksep=0.6, mindist=0.5, pad=0.3];',
-        f'  node [{FONT}, fontsize=16, shape=box, style="rounded,filled", penwidth=1,'
-        ' margin="0.15,0.08"];',
-        f"  edge [{FONT}, fontsize=16, arrowsize=0.8];",
-    ]
-    caption = []
-    if title:
-        caption.append(f'<FONT POINT-SIZE="22"><B>{html.escape(nfc(title))}</B></FONT>')
-    if legend:
-        reference = (ping_pong.attrs.get("reference") if ping_pong is not None else None) or ""
-        notes = [words["nodes"], words["edges"]]
-        if pairs:
-            note = words["pairs"].format(reference=words.get(reference, words["other"]))
-            shown_excess = sum(excess for excess, _ in pairs.values())
-            notes.append(note)
-            if shown_excess < all_excess:
-                notes.append(
-                    words["some pairs"].format(
-                        pairs=len(pairs), shown=shown_excess, total=all_excess
-                    )
-                )
-        if len(hidden):
-            notes.append(
-                words["hidden"].format(
-                    edges=len(hidden),
-                    handoffs=int(hidden["handoffs"].sum()),
-                    share=hidden["handoffs"].sum() / total,
-                )
-            )
-        caption.extend(f'<FONT POINT-SIZE="16">{html.escape(nfc(n))}</FONT>' for n in notes)
-    if caption:
-        rows = "".join(f'<TR><TD ALIGN="LEFT">{line}</TD></TR>' for line in caption)
-        table = f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">{rows}</TABLE>'
-        lines.insert(2, f"  graph [label=<{table}>, labelloc=t, labeljust=l];")
-
-    held = {
-        node: float(attrs.get("working_hours_held") or 0.0)
-        for node, attrs in graph.nodes(data=True)
-    }
-    top_held = max(max(held.values(), default=0.0), 1e-12)
-    for node, hours in held.items():
-        share = hours / top_held
-        label = f"{wrap_label(nfc(node), wrap)}\n{hours_label(hours)}"
-        font_colour = "white" if share > 0.6 else "black"
-        lines.append(
-            f"  {quote(node)} [label={quote(label)}, "
-            f'fillcolor="{shade(share, BLUES)}", fontcolor={font_colour}];'
-        )
-    top_handoffs = max(float(edges["handoffs"].max()) if len(edges) else 0.0, 1e-12)
-    top_excess = max((excess for excess, _ in pairs.values()), default=1)
-    for source, target, count, pair, highlighted, with_figures in zip(
-        shown["source"],
-        shown["target"],
-        shown["handoffs"],
-        shown["pair"],
-        shown["highlighted"],
-        shown["labelled"],
-        strict=True,
-    ):
-        share = count / top_handoffs
-        width = 1.0 + 5.0 * share
-        label = quote(f"{count:,}")
-        if highlighted:
-            excess, hours = pairs[pair]
-            colour = font_colour = shade(0.45 + 0.55 * excess / top_excess, REDS)
-            if with_figures:
-                # On a white ground: the pair's figures are read across the arrows they sit on.
-                figures = html.escape(words["pair"].format(excess=excess, hours=hours_label(hours)))
-                label = (
-                    '<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1" BGCOLOR="white">'
-                    f"<TR><TD>{count:,}</TD></TR><TR><TD><B>{figures}</B></TD></TR></TABLE>>"
-                )
-            width = max(width, 3.0)
-            style = "style=bold, "
-        else:
-            # Light grey for a thin arrow, but its number dark enough to read on paper.
-            colour, font_colour, style = shade(share, GREYS), "#404040", ""
-        lines.append(
-            f"  {quote(source)} -> {quote(target)} [label={label}, {style}"
-            f'penwidth={width:.2f}, color="{colour}", fontcolor="{font_colour}"];'
-        )
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def draw_network(
-    graph: nx.DiGraph,
-    ping_pong: pd.DataFrame | None = None,
-    *,
-    path: str | Path | None = None,
-    title: str | None = None,
-    paths: float = 0.9,
-    min_handoffs: int = 1,
-    min_excess_bounces: int = 1,
-    top_pairs: int | None = 5,
-    engine: str = "dot",
-    language: Literal["vi", "en"] = "vi",
-    wrap: int = 20,
-    legend: bool = True,
-) -> Path | str:
-    """Draw the handoff network with Graphviz, the ping-pong pairs in red.
-
-    Departments are boxes shaded blue by the working hours they held (label: name and hours);
-    arrows are handoffs, as wide as their number of handoffs (label: that number). The
-    ``top_pairs`` worst pairs of ``ping_pong`` (the table of :func:`ping_pong`, ``by="pair"``)
-    with at least ``min_excess_bounces`` excess bounces have both arrows red and bold, darker
-    the more excess bounces, labelled once with the excess bounces and the working hours they
-    lost (``top_pairs=None``: every such pair).
-
-    ``paths`` and ``min_handoffs`` thin a dense network, like :func:`procmine.discovery.draw_map`:
-    arrows are kept from the busiest down until they cover ``paths`` of all handoffs, those with
-    at least ``min_handoffs``; every department is drawn with at least its busiest arrow, and
-    the red arrows always. The legend says what is hidden. ``engine`` is the Graphviz layout
-    (``dot``: layered, the most legible; ``circo``: a circle; ``neato``/``fdp``: springs);
-    ``wrap`` breaks names longer than that many characters (0: never); ``language`` is the
-    legend's, ``"vi"`` or ``"en"``. Writes ``path`` (svg, png or pdf by its suffix) and returns
-    it; without a path returns the SVG text (Jupyter: ``IPython.display.SVG``).
-
-    >>> import procmine as pm
-    >>> events = pm.event_table(pm.datasets.load_sample())  # doctest: +SKIP
-    >>> pairs = pm.ping_pong(events, pm.datasets.load_sample_catalog())  # doctest: +SKIP
-    >>> pm.draw_network(pm.handoff_network(events), pairs, path="network.png")  # doctest: +SKIP
-    PosixPath('network.png')
-    """
-    dot_text = network_to_dot(
-        graph,
-        ping_pong,
-        paths=paths,
-        min_handoffs=min_handoffs,
-        min_excess_bounces=min_excess_bounces,
-        top_pairs=top_pairs,
-        title=title,
-        engine=engine,
-        language=language,
-        wrap=wrap,
-        legend=legend,
-    )
-    return render(dot_text, path, engine=engine)
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers
-# ---------------------------------------------------------------------------------------------
+def _largest_first(groups: Any) -> list[list[str]]:
+    """Groups of departments as sorted lists, the largest first (ties by their names)."""
+    return sorted((sorted(g) for g in groups), key=lambda g: (-len(g), g))
 
 
 def _from_smallest(cycle: list[str]) -> list[str]:
@@ -907,24 +703,11 @@ def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
 
 
 def _catalog_events(catalog: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The catalog as a pseudo events table, one case per procedure, so the approved sequence goes
-    through exactly the same run and bounce SQL as the cases."""
+    """The catalog's approved paths as an events table with its sequence links, so the approved
+    sequence goes through exactly the same run and bounce SQL as the cases."""
     if catalog is None:
         return None
-    schema.require_columns(catalog, ("procedure", "step", "department"), what="the catalog")
-    ordered = catalog.sort_values(["procedure", "step"], kind="stable", ignore_index=True)
-    department = ordered["department"].astype("string")
-    table = pd.DataFrame(
-        {
-            "idx": np.arange(len(ordered), dtype=np.int64),
-            "case_id": ordered["procedure"].astype("string"),
-            "procedure": ordered["procedure"].astype("string"),
-            "department": department,
-            "wm": ordered["step"].astype("float64"),
-            "in_sequence": department.notna().to_numpy(),
-        }
-    )
-    return with_sequence_links(table)
+    return with_sequence_links(approved_events(catalog))
 
 
 def _reference_tables(

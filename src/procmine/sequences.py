@@ -1,6 +1,6 @@
 """The department sequence of a case, its handoffs and bounces: the one home of their definitions.
 
-DESIGN.md, Definitions, as procmine computes them:
+The definitions (docs/definitions.md), as procmine computes them:
 
 - an event is **in sequence** when it has a department and is not a side copy of a transfer
   history (:func:`in_sequence`); the others neither start nor break a run;

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 __all__ = ["EXPLANATIONS", "matches", "normal_name"]
 
-# Explanation steps of a late case (DESIGN.md, "Explained late case"): the defaults, which the
+# Explanation steps of a late case (docs/definitions.md, Deadlines): the defaults, which the
 # sample's generator also writes.
 EXPLANATIONS: tuple[str, ...] = (
     "Giải trình",

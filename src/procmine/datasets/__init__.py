@@ -2,9 +2,9 @@
 
 :func:`generate` builds a realistic event log of internal procedures, its approved-procedure
 catalog, and a ground-truth dict of what was planted and of the exact counts that follow from the
-definitions of DESIGN.md. The committed sample (``datasets/``, 2,000 cases, seed 7) is its output,
-written by :func:`write_sample` the way agencies export (Vietnamese headers, UTF-8 with BOM,
-dd/mm/yyyy timestamps, gzip).
+definitions (docs/definitions.md). The committed sample (``datasets/``, 2,000 cases, seed 7)
+is its output, written by :func:`write_sample` the way agencies export (Vietnamese headers,
+UTF-8 with BOM, dd/mm/yyyy timestamps, gzip).
 
 What is planted (see ``datasets/README.md``):
 
@@ -19,12 +19,15 @@ What is planted (see ``datasets/README.md``):
   (named by :data:`procmine.vocabulary.EXPLANATIONS`).
 
 The **counts** of the truth come from :func:`reference_counts`, a deliberately separate, plainly
-written per-case implementation of DESIGN.md's definitions (the oracle the analyses are tested
-against). It loops over cases in Python, so it runs only for small logs (``truth=None`` computes
-it up to 100,000 cases).
+written per-case implementation of the definitions (the oracle the analyses are tested
+against). It loops over cases in Python, so it runs only for small logs (``truth=None``
+computes it up to 100,000 cases).
 
-One module per concern: ``district`` (departments, grades, officials, the procedures as
-approved and their catalog), ``generator`` (:func:`generate`), ``oracle``
+:func:`example_log` and :func:`example_catalog` are three dossiers small enough to read in
+full: the docstrings' examples run on them.
+
+One module per concern: ``examples``, ``district`` (departments, grades, officials, the
+procedures as approved and their catalog), ``generator`` (:func:`generate`), ``oracle``
 (:func:`reference_counts`) and ``files`` (the agency export, :func:`write_sample`, and the
 committed sample in the repository's ``datasets/`` directory, :data:`DATASETS_DIR`: it ships
 with the source tree, not with an installed wheel).
@@ -37,6 +40,7 @@ from procmine.datasets.district import (
     PINGPONG_PAIRS,
     sample_catalog,
 )
+from procmine.datasets.examples import example_catalog, example_log
 from procmine.datasets.files import (
     DATASETS_DIR,
     SAMPLE_FILES,
@@ -58,6 +62,8 @@ __all__ = [
     "PINGPONG_PAIRS",
     "SAMPLE_FILES",
     "Generated",
+    "example_catalog",
+    "example_log",
     "export_like_agency",
     "generate",
     "load_sample",

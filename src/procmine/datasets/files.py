@@ -140,7 +140,7 @@ def write_sample(
     }
     paths["config"].write_text(
         "# procmine settings for the sample: the working clock and the names of explanation\n"
-        "# steps of late cases (DESIGN.md, Time and Definitions). Edit for your agency.\n"
+        "# steps of late cases (docs/calendar.md, docs/definitions.md). Edit for your agency.\n"
         + yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
         encoding="utf-8",
     )

@@ -1,4 +1,4 @@
-"""The oracle: DESIGN.md's definitions counted case by case in plain Python.
+"""The oracle: the definitions of docs/definitions.md counted case by case in plain Python.
 
 :func:`reference_counts` gives the handoff, bounce, deviation and on-time counts of a log
 against its catalog. It is deliberately separate from procmine's analyses (it imports none of
@@ -42,7 +42,7 @@ def reference_counts(
     calendar: WorkCalendar | None = None,
     explanation_activities: Iterable[str] = EXPLANATIONS,
 ) -> dict[str, Any]:
-    """The oracle: DESIGN.md's handoff, bounce, deviation and on-time counts, case by case.
+    """The oracle: the handoff, bounce, deviation and on-time counts, case by case.
 
     Written plainly and independently of procmine's analyses (it imports none of them), for
     the ground truth of generated samples and for tests. It loops over cases in Python: use it

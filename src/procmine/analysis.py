@@ -1,0 +1,168 @@
+"""The whole analysis of a log in one call: what the demo prints and the report will show.
+
+:func:`analyze` runs the figures a reform analyst looks at first — the worst ping-pong pairs, the
+bottlenecks by step, department and handoff, the late cases lacking an explanation, the
+deviations from the approved procedures, the department handoff network and the map and model
+of the largest procedure — on one events table (the clock read once), and returns them in an
+:class:`Analysis`. :func:`write_analysis` writes them as CSV, with the pictures and the model.
+The command line (``procmine demo``) and the report are thin layers over these two functions.
+
+>>> import procmine as pm
+>>> log = pm.datasets.load_sample()  # doctest: +SKIP
+>>> found = pm.analyze(log, pm.datasets.load_sample_catalog())  # doctest: +SKIP
+>>> found.ping_pong.head(3)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from procmine import engines
+from procmine.bottleneck import bottlenecks
+from procmine.conformance import conformance, deviation_summary
+from procmine.deadlines import late_without_explanation
+from procmine.discovery import ProcessMap, ProcessModel, discover_map, discover_model, save_model
+from procmine.handoffs import handoff_network, ping_pong
+
+__all__ = [
+    "BOTTLENECK_KEYS",
+    "STAGES",
+    "Analysis",
+    "analyze",
+    "figure_frames",
+    "write_analysis",
+]
+
+BOTTLENECK_KEYS = ("activity", "department", "handoff")
+# The stages of analyze, in order, with what a progress display says of each.
+STAGES = {
+    "clock": "Reading the working clock",
+    "ping_pong": "Counting handoffs and ping-pong between departments",
+    "bottlenecks": "Ranking bottlenecks by step, department and handoff",
+    "deadlines": "Checking deadlines and explanations",
+    "conformance": "Checking every case against its approved procedure (alignments)",
+    "network": "Building the department handoff network",
+    "model": "Discovering the map and the model of the largest procedure",
+}
+
+
+@dataclass
+class Analysis:
+    """The figures of :func:`analyze`, each a DataFrame (or graph, map, model) as the verb of
+    the same name returns it."""
+
+    ping_pong: pd.DataFrame
+    bottlenecks: dict[str, pd.DataFrame]
+    late_without_explanation: pd.DataFrame
+    conformance: pd.DataFrame
+    network: nx.DiGraph
+    largest_procedure: str
+    map: ProcessMap
+    model: ProcessModel
+    load_report: dict[str, Any] = field(default_factory=dict)
+
+
+def analyze(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame,
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+    progress: Callable[[str], None] | None = None,
+) -> Analysis:
+    """The first figures of a log against its catalog, on one events table.
+
+    ``progress`` is called with each stage's key of :data:`STAGES` as the stage begins (the
+    command line shows :data:`STAGES`' words for it). ``conformance`` is the deviation summary
+    by procedure, the most deviations first; the map and the model are those of the procedure
+    with the most events.
+    """
+
+    def stage(name: str) -> None:
+        if progress is not None:
+            progress(name)
+
+    stage("clock")
+    events, calendar = engines.clocked(log, calendar)
+    stage("ping_pong")
+    pairs = ping_pong(events, catalog, engine=engine)
+    stage("bottlenecks")
+    ranked = {by: bottlenecks(events, by=by, engine=engine) for by in BOTTLENECK_KEYS}
+    stage("deadlines")
+    late = late_without_explanation(events, catalog, engine=engine)
+    stage("conformance")
+    checked = conformance(events, catalog, engine=engine)
+    summary = deviation_summary(checked, by="procedure")
+    stage("network")
+    network = handoff_network(events, engine=engine)
+    stage("model")
+    counts = events["procedure"].astype(str).value_counts()
+    # The most events; ties go to the first name in code point order.
+    largest = min(counts[counts == counts.max()].index)
+    return Analysis(
+        ping_pong=pairs,
+        bottlenecks=ranked,
+        late_without_explanation=late,
+        conformance=summary.sort_values("total", ascending=False, kind="stable"),
+        network=network,
+        largest_procedure=largest,
+        map=discover_map(events, procedure=largest, engine=engine),
+        model=discover_model(events, procedure=largest, noise=0.2, engine=engine),
+        load_report=log.attrs.get("procmine_load_report", {}),
+    )
+
+
+# The figures' files, by the name the demo and the report write them under.
+def figure_frames(analysis: Analysis) -> dict[str, pd.DataFrame]:
+    """The figures of an analysis as the tables written beside the report, by file name."""
+    return {
+        "ping_pong_pairs": analysis.ping_pong,
+        **{f"bottlenecks_by_{by}": frame for by, frame in analysis.bottlenecks.items()},
+        "late_without_explanation": analysis.late_without_explanation,
+        "conformance_by_procedure": analysis.conformance,
+    }
+
+
+def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
+    """Write an analysis into folder ``out``: each figure as CSV (:func:`figure_frames`), and
+    under ``maps/`` the frequency and performance maps and the BPMN model of the largest
+    procedure and the department handoff network, ping-pong pairs in red. Returns the paths.
+    """
+    import procmine as pm  # the pictures' verbs, wherever their module keeps them
+
+    out = Path(out)
+    maps = out / "maps"
+    maps.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in figure_frames(analysis).items():
+        frame.to_csv(out / f"{name}.csv", index=False)
+        written.append(out / f"{name}.csv")
+    title = analysis.largest_procedure
+    written += [
+        pm.draw_map(analysis.map, view="frequency", path=maps / "frequency_map.svg", title=title),
+        pm.draw_map(
+            analysis.map, view="performance", path=maps / "performance_map.svg", title=title
+        ),
+        pm.draw_map(
+            analysis.map, view="performance", path=maps / "performance_map.png", title=title
+        ),
+        pm.draw_model(analysis.model, maps / "model_bpmn.png", kind="bpmn"),
+        *save_model(analysis.model, maps, name="model").values(),
+    ]
+    network_title = "Chuyển hồ sơ giữa các phòng ban và các cặp đùn đẩy"
+    for suffix in ("svg", "png"):
+        written.append(
+            pm.draw_network(
+                analysis.network,
+                analysis.ping_pong,
+                path=maps / f"network.{suffix}",
+                title=network_title,
+            )
+        )
+    return [Path(path) for path in written]

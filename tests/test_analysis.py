@@ -1,0 +1,45 @@
+"""The whole analysis in one call equals its figures called one by one, and writes them all."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import procmine as pm
+
+
+@pytest.fixture(scope="module")
+def small():
+    log = pm.datasets.load_sample()
+    cases = log["case:concept:name"].drop_duplicates().iloc[:200]
+    return log[log["case:concept:name"].isin(cases)].reset_index(drop=True)
+
+
+def test_analyze_gives_each_figure_as_its_verb_does(small):
+    catalog = pm.datasets.load_sample_catalog()
+    stages = []
+    found = pm.analyze(small, catalog, progress=stages.append)
+    assert stages == list(pm.analysis.STAGES)
+    pd.testing.assert_frame_equal(found.ping_pong, pm.ping_pong(small, catalog))
+    for by in pm.analysis.BOTTLENECK_KEYS:
+        pd.testing.assert_frame_equal(found.bottlenecks[by], pm.bottlenecks(small, by=by))
+    pd.testing.assert_frame_equal(
+        found.late_without_explanation, pm.late_without_explanation(small, catalog)
+    )
+    summary = pm.deviation_summary(pm.check_conformance(small, catalog), by="procedure")
+    assert found.conformance["total"].is_monotonic_decreasing
+    pd.testing.assert_frame_equal(found.conformance.sort_index(), summary.sort_index())
+    counts = small["case:procedure"].value_counts()
+    assert counts[found.largest_procedure] == counts.max()
+    assert set(found.network.nodes) == set(small["org:group"].dropna())
+
+
+def test_write_analysis_writes_tables_maps_model_and_network(small, tmp_path: Path):
+    found = pm.analyze(small, pm.datasets.load_sample_catalog())
+    written = pm.write_analysis(found, tmp_path)
+    names = {path.name for path in written}
+    assert {f"{name}.csv" for name in pm.analysis.figure_frames(found)} <= names
+    assert {"frequency_map.svg", "performance_map.png", "model_bpmn.png", "network.svg"} <= names
+    assert all(path.stat().st_size > 0 for path in written)
+    again = pd.read_csv(tmp_path / "ping_pong_pairs.csv")
+    assert again["excess_bounces"].tolist() == found.ping_pong["excess_bounces"].tolist()
