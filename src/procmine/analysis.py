@@ -8,9 +8,12 @@ of the largest procedure — on one events table (the clock read once), and retu
 The command line (``procmine demo``) and the report are thin layers over these two functions.
 
 >>> import procmine as pm
->>> log = pm.datasets.load_sample()  # doctest: +SKIP
->>> found = pm.analyze(log, pm.datasets.load_sample_catalog())  # doctest: +SKIP
->>> found.ping_pong.head(3)  # doctest: +SKIP
+>>> found = pm.analyze(pm.datasets.example_log(), pm.datasets.example_catalog())
+>>> found.ping_pong[["department_a", "department_b", "bounces", "excess_bounces", "hours_lost"]]
+    department_a department_b  bounces  excess_bounces  hours_lost
+0  Phòng Tư pháp    Văn phòng        5               2        28.0
+>>> found.late_without_explanation["case_id"].tolist(), found.largest_procedure
+(['HS2'], 'Cấp phép')
 """
 
 from __future__ import annotations

@@ -160,7 +160,11 @@ def write_catalog(catalog: pd.DataFrame, path: str | Path, encoding: str = "utf-
     """Write the catalog as CSV with its canonical (English) headers; ``encoding="utf-8-sig"``
     adds the byte-order mark Excel needs to show Vietnamese.
 
-    >>> write_catalog(catalog, "catalog.csv")  # doctest: +SKIP
+    >>> import tempfile, procmine as pm
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_catalog(pm.datasets.example_catalog(), Path(folder) / "catalog.csv")
+    ...     read_catalog(path)["activity"].tolist()
+    ['Tiếp nhận', 'Thẩm định', 'Phê duyệt']
     """
     path = Path(path)
     catalog.to_csv(path, index=False, encoding=encoding)
@@ -174,8 +178,11 @@ def validate_catalog(catalog: pd.DataFrame, log: pd.DataFrame | None = None) -> 
     one procedure (conformance cannot tell them apart), catalog departments the log never
     mentions, and procedures of the log that the catalog lacks.
 
-    >>> validate_catalog(read_catalog("datasets/sample_catalog.csv"))  # doctest: +SKIP
+    >>> import procmine as pm
+    >>> validate_catalog(pm.datasets.example_catalog())
     []
+    >>> validate_catalog(pm.datasets.example_catalog().iloc[[0, 2]])
+    ["Procedure 'Cấp phép' has no step 2 (steps found: 1, 3)."]
     """
     found: list[str] = []
     for procedure, rows in catalog.groupby("procedure", sort=False):

@@ -54,7 +54,13 @@ def reference_counts(
     bounces, excess_bounces, pingpong_cases), ``deviations`` per procedure, ``late_cases``,
     ``on_time_cases`` and ``late_cases_by_explanation`` ({"with": [...], "without": [...]}).
 
-    >>> counts = reference_counts(generate(50).log, sample_catalog())  # doctest: +SKIP
+    >>> from procmine.datasets import example_catalog, example_log
+    >>> counts = reference_counts(example_log(), example_catalog())
+    >>> counts["pairs"]
+    [{'department_a': 'Phòng Tư pháp', 'department_b': 'Văn phòng', 'handoffs': 8, 'bounces': 5, \
+'excess_bounces': 2, 'pingpong_cases': 1}]
+    >>> counts["late_cases_by_explanation"]
+    {'with': ['HS3'], 'without': ['HS2']}
     """
     calendar = as_calendar(calendar)
     approved = _approved_paths(catalog)
