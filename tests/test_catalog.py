@@ -250,3 +250,48 @@ def test_validate_against_a_log_reports_unknown_departments_and_procedures() -> 
     with pytest.warns(UserWarning) as caught:
         read_catalog(expected_catalog(), log=log)
     assert len(caught) == 3
+
+
+# --- one catalog rule in every figure (issue 15) ----------------------------------------------
+def _figures_with_a_catalog() -> dict:
+    import procmine as pm
+
+    return {
+        "ping_pong": lambda log, c: pm.ping_pong(log, c),
+        "bounce_table": lambda log, c: pm.bounce_table(log, c),
+        "reference_sequences": lambda log, c: pm.reference_sequences(log, c),
+        "on_time": lambda log, c: pm.on_time(log, c),
+        "on_time_rate": lambda log, c: pm.on_time_rate(log, c),
+        "slow_units": lambda log, c: pm.slow_units(log, c),
+        "late_without_explanation": lambda log, c: pm.late_without_explanation(log, c),
+        "step_allotments": lambda log, c: pm.step_allotments(log, c),
+    }
+
+
+@pytest.mark.parametrize("figure", list(_figures_with_a_catalog()))
+def test_a_one_procedure_catalog_applies_to_a_log_without_procedures_in_every_figure(figure):
+    """The example log without its procedure column and its one-procedure catalog give every
+    figure exactly what the log with the column gives; a catalog of two procedures is the same
+    clear error in every figure."""
+    import procmine as pm
+
+    call = _figures_with_a_catalog()[figure]
+    log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+    without = log.drop(columns="case:procedure")
+    for frame in (without, pm.event_table(without)):
+        pd.testing.assert_frame_equal(call(frame, catalog), call(log, catalog))
+    two = pd.concat([catalog, catalog.assign(procedure="Thủ tục khác")], ignore_index=True)
+    with pytest.raises(pm.CatalogError, match=r"no procedure column .* 2 procedures"):
+        call(without, two)
+
+
+def test_the_figures_say_when_no_case_has_a_deadline():
+    import procmine as pm
+
+    log = pm.datasets.example_log()
+    other = pm.datasets.example_catalog().assign(procedure="Thủ tục khác")
+    with pytest.warns(UserWarning, match=r"No case has a deadline.*'Cấp phép'.*'Thủ tục khác'"):
+        rate = pm.on_time_rate(log, other)
+    assert rate["judged"].tolist() == [0]
+    with pytest.warns(UserWarning, match="No case has a deadline"):
+        assert pm.late_without_explanation(log, other).empty

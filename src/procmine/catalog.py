@@ -573,3 +573,40 @@ def approved_events(catalog: pd.DataFrame) -> pd.DataFrame:
             "in_sequence": department.notna().to_numpy(),
         }
     )
+
+
+def with_catalog_procedure(events: pd.DataFrame, catalog: pd.DataFrame | None) -> pd.DataFrame:
+    """The events (a table with a ``procedure`` column) as a catalog reads them: a log without a
+    procedure column (every event's procedure :data:`procmine.schema.DEFAULT_PROCEDURE`) and a
+    one-procedure catalog are that procedure; with a catalog of several procedures the cases
+    cannot be matched, a :class:`CatalogError`. The one rule every figure with a catalog follows;
+    the frame given is not changed.
+
+    >>> import procmine as pm
+    >>> log = pm.datasets.example_log().drop(columns="case:procedure")
+    >>> events = with_catalog_procedure(pm.event_table(log), pm.datasets.example_catalog())
+    >>> events["procedure"].unique().tolist()
+    ['Cấp phép']
+    """
+    if catalog is None or not len(events) or not _without_procedure(events["procedure"]):
+        return events
+    schema.require_columns(catalog, ("procedure",), what="the catalog")
+    procedures = pd.unique(catalog["procedure"].dropna().astype(str))
+    if len(procedures) != 1:
+        raise CatalogError(
+            f"The log has no procedure column ('{schema.PROCEDURE}') and the catalog describes "
+            f"{len(procedures)} procedures, so cases cannot be matched to an approved path. "
+            "Map the export's procedure column when loading, or pass a one-procedure catalog."
+        )
+    coded = pd.Categorical.from_codes(
+        np.zeros(len(events), dtype=np.int8), categories=pd.Index([str(procedures[0])], dtype=str)
+    )
+    return events.assign(procedure=coded)
+
+
+def _without_procedure(procedure: pd.Series) -> bool:
+    """Whether every event has the procedure of a log without a procedure column (for a coded
+    column, read from its categories: the events table codes only the values present)."""
+    if isinstance(procedure.dtype, pd.CategoricalDtype):
+        return list(procedure.cat.categories) == [schema.DEFAULT_PROCEDURE]
+    return bool((procedure == schema.DEFAULT_PROCEDURE).all())

@@ -35,6 +35,7 @@ The exact rules (due dates, allotments, explanation matching) are in ``docs/defi
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
@@ -42,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from procmine import engines, schema, vocabulary
-from procmine.catalog import deadline_tables
+from procmine.catalog import deadline_tables, with_catalog_procedure
 from procmine.engines import Cte, with_ctes
 
 __all__ = [
@@ -529,6 +530,7 @@ def _per_case_query(
     """A deadline figure's rows — ``sql_of(minutes_per_day)`` over the deadline tables, reading
     the unit columns ``units`` of the events besides — and the clock it was measured with."""
     events, calendar = engines.clocked(log, calendar, EVENT_COLUMNS)
+    events = with_catalog_procedure(events, catalog)
     tables = _deadline_tables(
         log, catalog, calendar, deadline_column, explanation_activities, events, units
     )
@@ -720,6 +722,7 @@ def _deadline_tables(
         )
     case_deadlines = _case_deadlines(log, calendar, deadline_column)
     events = engines.complete_events(events)
+    _warn_without_deadlines(events["procedure"], deadlines, case_deadlines)
     read = list(dict.fromkeys((*_READ_COLUMNS, *units)))
     return {
         "events": events[read],
@@ -732,3 +735,30 @@ def _deadline_tables(
             events["activity"], explanation_activities
         ),
     }
+
+
+def _warn_without_deadlines(
+    procedure: pd.Series, deadlines: pd.DataFrame, case_deadlines: pd.DataFrame
+) -> None:
+    """Warn when no case can have a deadline: no case deadline in the log, and none of its
+    procedures in the catalog (the on-time figures would be empty or null, not wrong)."""
+    if len(case_deadlines) or not len(procedure):
+        return
+    found = set(engines.distinct(procedure))
+    listed = set(deadlines["procedure"].astype(str))
+    if found & listed:
+        return
+    warnings.warn(
+        f"No case has a deadline: the log's procedures ({_some(found)}) are not in the catalog "
+        f"({_some(listed)}), and the log has no deadline column. Check the procedure names, map "
+        "the export's procedure column when loading, or pass a catalog of these procedures.",
+        UserWarning,
+        stacklevel=5,  # the figure's caller: figure → _per_case_query → _deadline_tables → here
+    )
+
+
+def _some(names: set[str], limit: int = 3) -> str:
+    """A few names of a set, for a message."""
+    shown = sorted(names)[:limit]
+    more = f", … {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(repr(name) for name in shown) + more if shown else "none"

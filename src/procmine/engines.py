@@ -60,8 +60,9 @@ import pandas as pd
 
 from procmine import schema, sequences
 from procmine.calendar import CalendarMismatchError, as_calendar
+from procmine.log.report import REPORT_KEY
 
-DEFAULT_PROCEDURE = "(all)"
+DEFAULT_PROCEDURE = schema.DEFAULT_PROCEDURE  # the events table's procedure without a column
 SIDE_COPY = "procmine:side_copy"
 
 # Every figure orders its rows with ORDER BY, so DuckDB need not keep the scan's order. No
@@ -118,8 +119,9 @@ def clocked(
     :class:`~procmine.calendar.CalendarMismatchError` — a figure never mixes readings of one
     clock with due dates or day lengths of another. Otherwise the table is built from the log
     (of only the ``build`` columns when given, for a figure that builds a table for itself
-    alone) on ``calendar``, the default (Vietnam) when None. A hand-built table records no clock:
-    it is taken to be read with ``calendar`` (or the default).
+    alone) on ``calendar``, or when None on the log's own clock (:func:`own_clock`). A
+    hand-built table records no clock: it is taken to be read with ``calendar`` (or the
+    default).
 
     >>> frame = pd.DataFrame({"idx": [0], "case_id": ["a"], "wm": [1.0]})
     >>> clocked(frame, columns=("idx", "case_id", "wm"))[0] is frame
@@ -134,8 +136,22 @@ def clocked(
             "with event_table(..., columns=...) serves only the figure it was built for). Pass "
             "the log, or the whole table: pm.event_table(log, calendar)."
         )
-    calendar = as_calendar(calendar)
+    calendar = own_clock(log) if calendar is None else as_calendar(calendar)
     return event_table(log, calendar, columns=build), calendar
+
+
+def own_clock(log: pd.DataFrame) -> Any:
+    """The working clock a log should be measured on when no calendar is given: the one its load
+    report chose (``pm.load_report(log)["calendar"]``: the zone of its stamps; Vietnam's for a
+    Vietnamese log), else the default (Vietnam).
+
+    >>> import procmine as pm
+    >>> own_clock(pm.datasets.example_log()) == pm.WorkCalendar()
+    True
+    """
+    report = log.attrs.get(REPORT_KEY)  # where pm.read_log keeps it
+    chosen = report.get("calendar") if isinstance(report, dict) else None
+    return as_calendar(chosen)
 
 
 def same_clock(events: pd.DataFrame, calendar: Any = None) -> Any:
@@ -194,7 +210,7 @@ def event_table(
         same_clock(log, calendar)
         return log
     schema.require_columns(log, schema.REQUIRED)
-    calendar = as_calendar(calendar)
+    calendar = own_clock(log) if calendar is None else as_calendar(calendar)
     wanted = None if columns is None else frozenset(columns)
     source = _Source.of(log, calendar)
     parts = _computed(_part_plan(log, source, calendar, wanted), len(log))
@@ -488,6 +504,21 @@ def text_codes(
         categories=pd.Index(categories, dtype=str),
         validate=False,
     )
+
+
+def distinct(values: pd.Series) -> list[str]:
+    """The distinct non-null values of a column, sorted; of a coded column, its categories in use
+    (counted on the codes, without a pass over a million values' hashes).
+
+    >>> distinct(pd.Series(pd.Categorical(["b", None, "a"], categories=["a", "b", "c"])))
+    ['a', 'b']
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        codes = values.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
+        return sorted(categories[used].tolist())
+    return sorted(pd.unique(values.dropna()))
 
 
 def complete_events(events: pd.DataFrame) -> pd.DataFrame:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from procmine import engines, schema
-from procmine.catalog import approved_events
+from procmine.catalog import approved_events, with_catalog_procedure
 from procmine.engines import with_ctes, with_sequence_links
 from procmine.sequences import BOUNCES, HANDOFFS, MARKED, RUNS, sequences
 
@@ -140,7 +140,7 @@ FROM bounces GROUP BY procedure, source, target""",
 SEQUENCES_SQL = with_ctes(sequences(), select="SELECT procedure, sequence FROM sequences")
 """Per case, its procedure and its department sequence (joined by CHR(1))."""
 
-REFERENCESEQUENCES_SQL = with_ctes(
+REFERENCE_SEQUENCES_SQL = with_ctes(
     sequences(),
     *MOST_FREQUENT,
     ("totals", "SELECT procedure, COUNT(*) AS cases FROM sequences GROUP BY procedure"),
@@ -287,7 +287,7 @@ def figure_sqls() -> dict[str, str]:
         "handoffs": HANDOFFS_SQL,
         "reference_counts": REFERENCE_COUNTS_SQL,
         "sequences": SEQUENCES_SQL,
-        "reference_sequences": REFERENCESEQUENCES_SQL,
+        "reference_sequences": REFERENCE_SEQUENCES_SQL,
         "bounces": BOUNCES_SQL,
         "network": NETWORK_SQL,
     }
@@ -379,7 +379,7 @@ def bounce_table(
     0       a         0  Văn phòng    Tư pháp     1    True
     1       a         1    Tư pháp  Văn phòng     1    True
     """
-    events = _events(log, calendar)
+    events = with_catalog_procedure(_events(log, calendar), catalog)
     tables, reference = _reference_tables(events, catalog)
     result = engines.query(BOUNCES_SQL, engine, with_case_ids=True, events=events, **tables)
     result["excess"] = result["excess"].astype(bool)
@@ -445,7 +445,7 @@ def ping_pong(
             f"by must be one of {sorted(_PING_PONG_KEYS)}; got {by!r}. Use 'pair' for one row per "
             "department pair, 'ordered' per direction, 'procedure' or 'case' to drill down."
         )
-    events = _events(log, calendar)
+    events = with_catalog_procedure(_events(log, calendar), catalog)
     tables, reference = _reference_tables(events, catalog)
     result = engines.query(
         ping_pong_sql(by), engine, with_case_ids=by == "case", events=events, **tables
@@ -475,7 +475,7 @@ def reference_sequences(
                     reference              sequence  cases  procedure_cases
     0  most frequent sequence  (Văn phòng, Tư pháp)      2                3
     """
-    events = _events(log, calendar)
+    events = with_catalog_procedure(_events(log, calendar), catalog)
     catalog_events = _catalog_events(catalog)
     catalog_sequences = (
         engines.query(SEQUENCES_SQL, engine, events=catalog_events)
@@ -486,7 +486,7 @@ def reference_sequences(
         )
     )
     result = engines.query(
-        REFERENCESEQUENCES_SQL, engine, events=events, catalog_sequences=catalog_sequences
+        REFERENCE_SEQUENCES_SQL, engine, events=events, catalog_sequences=catalog_sequences
     )
     result["sequence"] = [tuple(text.split("\x01")) for text in result["sequence"]]
     return result
@@ -732,7 +732,7 @@ def _reference_tables(
         catalog_bounces, covered = _catalog_bounces(
             tuple(steps.where(steps.notna(), None).itertuples(index=False, name=None))
         )
-    procedures = _distinct(events["procedure"])
+    procedures = engines.distinct(events["procedure"])
     references = {p: ("catalog" if p in covered else "most frequent sequence") for p in procedures}
     fallback = [p for p in procedures if p not in covered]
     if catalog is None or not covered.intersection(procedures):
@@ -765,21 +765,6 @@ def _catalog_bounces(
     catalog_events = _catalog_events(catalog)
     bounces = engines.query(REFERENCE_COUNTS_SQL, events=catalog_events)
     return bounces, frozenset(catalog_events["procedure"].dropna())
-
-
-def _distinct(values: pd.Series) -> list[str]:
-    """The distinct non-null values of a column, sorted; of a coded column, its categories in use
-    (counted on the codes, without a pass over a million values' hashes).
-
-    >>> _distinct(pd.Series(pd.Categorical(["b", None, "a"], categories=["a", "b", "c"])))
-    ['a', 'b']
-    """
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        categories = values.cat.categories
-        codes = values.cat.codes.to_numpy()
-        used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
-        return sorted(categories[used].tolist())
-    return sorted(pd.unique(values.dropna()))
 
 
 def _coded_like(events: pd.DataFrame, table: pd.DataFrame, **like: str) -> pd.DataFrame:

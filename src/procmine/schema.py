@@ -23,6 +23,8 @@ REQUIRED = (CASE, ACTIVITY, TIMESTAMP)
 CANONICAL = (CASE, ACTIVITY, TIMESTAMP, DEPARTMENT, RESOURCE, PROCEDURE, LIFECYCLE, DEADLINE)
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+# The procedure of every case of a log without a procedure column (one procedure assumed).
+DEFAULT_PROCEDURE = "(all)"
 
 
 class MissingColumnError(KeyError):
