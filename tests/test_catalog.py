@@ -265,6 +265,8 @@ def _figures_with_a_catalog() -> dict:
         "slow_units": lambda log, c: pm.slow_units(log, c),
         "late_without_explanation": lambda log, c: pm.late_without_explanation(log, c),
         "step_allotments": lambda log, c: pm.step_allotments(log, c),
+        "check_conformance": lambda log, c: pm.check_conformance(log, c).cases,
+        "deviations": lambda log, c: pm.conformance.deviations(log, c),
     }
 
 

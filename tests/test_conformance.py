@@ -204,6 +204,52 @@ def test_procedures_missing_from_catalog_and_logs_without_procedure():
         c.deviations(bare, two)
 
 
+def test_fitness_has_the_same_keys_whatever_the_method():
+    # pm4py names the figures percFitTraces/averageFitness (alignments) and perc_fit_traces
+    # (token replay); procmine gives both methods the same keys, for a catalog and for a model.
+    log = make_log({k: HAND[k] for k in ("ok", "skip", "extra", "wrong")})
+    net, im, fm = c.approved_net(["A", "B", "C"])
+    frame = log[["case:concept:name", "concept:name", "time:timestamp"]]
+    pm4py_figures = {
+        "alignments": pm4py.fitness_alignments(frame, net, im, fm, multi_processing=False),
+        "token_replay": pm4py.fitness_token_based_replay(frame, net, im, fm),
+    }
+    keys = {}
+    for method, expected in pm4py_figures.items():
+        found = c.conformance_to_model(log, (net, im, fm), method=method)
+        checked = c.conformance(log, CATALOG, method=method)
+        assert found.method == method and set(checked.cases["method"]) == {method}
+        assert list(checked.fitness) == ["P"]
+        keys[method] = (tuple(found.fitness), tuple(checked.fitness["P"]))
+        assert found.fitness == pytest.approx(checked.fitness["P"])  # the same net, same cases
+        assert found.fitness == pytest.approx({key: expected[key] for key in c.FITNESS_KEYS})
+        assert 0.0 < found.fitness["log_fitness"] < 1.0
+    assert keys["alignments"] == keys["token_replay"] == (c.FITNESS_KEYS, c.FITNESS_KEYS)
+    assert c.FITNESS_KEYS == (
+        "log_fitness",
+        "average_trace_fitness",
+        "percentage_of_fitting_traces",
+    )
+    aligned = c.conformance_to_model(log, (net, im, fm), method="alignments").fitness
+    # Alignment fitness per case, by hand (test above): 1, 1 - 1/5, 1 - 1/7, 1; 2 of 4 fit.
+    assert aligned["average_trace_fitness"] == pytest.approx((4 - 1 / 5 - 1 / 7) / 4)
+    assert aligned["percentage_of_fitting_traces"] == pytest.approx(50.0)
+
+
+def test_conformance_without_a_catalog_says_what_to_pass():
+    import procmine as pm
+    from procmine.catalog import CatalogError
+
+    log = make_log({"ok": ["A", "B", "C"]}, procedure=None)
+    for check in (pm.check_conformance, c.deviations):
+        with pytest.raises(CatalogError, match="catalog of approved procedures") as raised:
+            check(log, None)
+        assert "no catalog (None)" in str(raised.value)
+        assert "pm.conformance_to_model(log, pm.discover_model(log))" in str(raised.value)
+    with pytest.raises(ValueError, match="got str"):  # CatalogError is a ValueError
+        pm.check_conformance(log, "catalog.csv")
+
+
 def test_activity_named_twice_in_catalog_is_one_step():
     catalog = pd.DataFrame(
         {
@@ -231,9 +277,10 @@ def test_receipt_against_its_bpmn_equals_pm4py_alignments(receipt_frame, shared_
     assert found.method == "alignments"
     net, im, fm = pm4py.convert_to_petri_net(pm4py.read_bpmn(str(bpmn)))
     expected = pm4py.fitness_alignments(log, net, im, fm, multi_processing=False)
-    assert found.fitness.keys() == expected.keys()
-    for key, value in expected.items():
-        assert found.fitness[key] == pytest.approx(value, abs=1e-12), key
+    # pm4py's figures under procmine's keys (pm4py's camel-case duplicates left out).
+    assert tuple(found.fitness) == c.FITNESS_KEYS
+    for key in c.FITNESS_KEYS:
+        assert found.fitness[key] == pytest.approx(expected[key], abs=1e-12), key
     assert found.fitness["log_fitness"] < 1.0  # a non-trivial figure
     assert len(found.cases) == log["case:concept:name"].nunique()
 
@@ -244,7 +291,8 @@ def test_receipt_token_replay_equals_pm4py(receipt_frame):
     model = d.discover_model(log, noise=0.3, from_dfg=False, calendar=RECEIPT_CALENDAR)
     found = c.conformance_to_model(log, model, method="token_replay", calendar=RECEIPT_CALENDAR)
     expected = pm4py.fitness_token_based_replay(log, model.net, model.im, model.fm)
-    assert found.fitness == pytest.approx(expected, abs=1e-12)
+    assert tuple(found.fitness) == c.FITNESS_KEYS
+    assert found.fitness == pytest.approx({key: expected[key] for key in c.FITNESS_KEYS}, abs=1e-12)
     assert found.fitness["log_fitness"] < 1.0
     per_case = pm4py.conformance_diagnostics_token_based_replay(log, model.net, model.im, model.fm)
     assert sorted(found.cases["fitness"]) == pytest.approx(

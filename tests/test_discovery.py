@@ -161,9 +161,69 @@ def test_dfg_noise_filter_drops_rare_arcs():
         }
     )
     dfg = d._dfg_object(edges, noise=0.2)
-    assert dict(dfg.graph) == {("A", "B"): 80}
+    # A → C (10 ≤ 0.2 × 80) and ▶ → C (10 < 0.2 × 90) fall below the threshold, but C would then
+    # have no way in: its widest way in comes back (A → C and ▶ → C tie; by name, A first).
+    assert dict(dfg.graph) == {("A", "B"): 80, ("A", "C"): 10}
     assert dict(dfg.start_activities) == {"A": 90}
     assert dict(dfg.end_activities) == {"B": 80, "C": 20}
+    assert dict(d._dfg_object(edges).graph) == {("A", "B"): 80, ("A", "C"): 10}  # no noise
+
+
+def traces_log(traces: list[str]) -> pd.DataFrame:
+    """One case per string, one event per letter, a minute apart."""
+    rows = [
+        (f"c{case}", activity, f"2024-03-04 08:{minute:02d}", "D1")
+        for case, trace in enumerate(traces)
+        for minute, activity in enumerate(trace)
+    ]
+    return small_log(rows)
+
+
+def labels(model: d.ProcessModel) -> set[str]:
+    return {t.label for t in model.net.transitions if t.label is not None}
+
+
+def test_noise_on_the_graph_keeps_every_activity_reachable():
+    # Issue 15: IMd with noise on the graph raised IndexError in pm4py's single_activity.py on
+    # most public logs. The smallest shape: every arc into C (A → C, ▶ → C) is below the
+    # threshold, so the filtered graph has an activity no arc enters; IMd splits it off as a
+    # part with an end activity and no start activity, whose first start activity it reads.
+    log = traces_log(["AB"] * 5 + ["AC", "C"])
+    model = d.discover_model(log, noise=0.2, from_dfg=True)
+    assert str(model.tree) == "->( 'A', X( 'C', 'B' ) )"
+    assert labels(model) == {"A", "B", "C"}
+    # The variants' IMf keeps every activity too.
+    assert labels(d.discover_model(log, noise=0.2, from_dfg=False)) == {"A", "B", "C"}
+
+
+def test_noise_on_the_graph_where_a_sequence_part_has_no_start():
+    # A filtered graph where every activity lies on a path ▶ → … → ■ can still make pm4py's IMd
+    # raise: the sequence cut gives the part {A, B, C} ends from its arcs into the next part only
+    # (not C → ■), the concurrency cut leaves {A, C} with no arc between them, and the exclusive
+    # choice of that leaves C alone, an end activity with no start activity. That part is C.
+    log = traces_log(["BAB", "BCBA", "C"])
+    dfg = d._dfg_object(d.discover_map(log).edges, noise=0.2)
+    with pytest.raises(IndexError):  # pm4py's own IMd on this graph
+        pm4py.discover_process_tree_inductive(dfg, multi_processing=False)
+    model = d.discover_model(log, noise=0.2, from_dfg=True)
+    assert str(model.tree) == "+( X( 'C', 'A' ), 'B' )"
+    assert labels(model) == {"A", "B", "C"}
+
+
+def test_noise_on_the_graph_mines_random_logs_with_every_activity():
+    import random
+
+    rng = random.Random(1)
+    for _ in range(60):
+        alphabet = "ABCDEFG"[: rng.randint(2, 7)]
+        traces = [
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
+            for _ in range(rng.randint(1, 25))
+        ]
+        pmap = d.discover_map(traces_log(traces))
+        for noise in (0.0, 0.2, 0.6, 0.9):
+            model = d.discover_model(None, noise=noise, from_dfg=pmap)
+            assert labels(model) == set("".join(traces)), (traces, noise)
 
 
 def test_save_model(tmp_path, receipt):

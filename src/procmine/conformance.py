@@ -19,6 +19,11 @@ order, a sequential Petri net — in two complementary ways:
 2     HS3    0.857           1  False
 
 (HS2 has two events beyond the approved path of three steps: alignment fitness 1 − 2 / (5 + 3).)
+The log-level figures have the same keys (:data:`FITNESS_KEYS`) whatever the method, here per
+procedure and in :func:`conformance_to_model` for the whole log:
+
+>>> {key: round(value, 3) for key, value in result.fitness["Cấp phép"].items()}
+{'log_fitness': 0.857, 'average_trace_fitness': 0.869, 'percentage_of_fitting_traces': 33.333}
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from procmine import engines
-from procmine.catalog import approved_paths
+from procmine.catalog import CatalogError, approved_paths, with_catalog_procedure
 from procmine.discovery import (
     CASE_SEQUENCES_SQL,
     ProcessModel,
@@ -44,6 +49,7 @@ from procmine.engines import with_ctes
 __all__ = [
     "ALIGNMENT_LIMIT",
     "DEVIATION_TYPES",
+    "FITNESS_KEYS",
     "ConformanceResult",
     "ModelConformance",
     "approved_net",
@@ -63,6 +69,9 @@ DEVIATION_TYPES = (
 # "auto" aligns when the distinct variants hold at most this many events in total (the cost of
 # A* alignments grows with trace length × model size per variant); beyond it, token replay.
 ALIGNMENT_LIMIT = 50_000
+# The log-level fitness figures, the same keys whatever the method (pm4py's alignments and token
+# replay name the same figures differently: percFitTraces / perc_fit_traces, averageFitness).
+FITNESS_KEYS = ("log_fitness", "average_trace_fitness", "percentage_of_fitting_traces")
 Method = Literal["auto", "alignments", "token_replay"]
 
 # The deviation types, once. `approved` holds one row per (procedure, activity): its step and
@@ -133,18 +142,22 @@ class ConformanceResult:
     """Per case (``cases``: case_id, procedure, fitness, method, deviations, fits) and per
     deviation (``deviations``: case_id, procedure, type, activity, step, department,
     expected_department, idx, ts). ``unchecked`` lists procedures of the log the catalog lacks
-    (their cases have no fitness)."""
+    (their cases have no fitness). ``fitness``: per procedure checked, the log-level figures of
+    its cases, keyed by :data:`FITNESS_KEYS` (as :attr:`ModelConformance.fitness`)."""
 
     cases: pd.DataFrame
     deviations: pd.DataFrame
     unchecked: list[str] = field(default_factory=list)
+    fitness: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass
 class ModelConformance:
-    """Fitness of a log against a model: ``cases`` (case_id, fitness, fits), ``fitness`` (pm4py's
-    log-level figures, the same keys as ``pm4py.fitness_alignments`` /
-    ``pm4py.fitness_token_based_replay``) and the ``method`` used."""
+    """Fitness of a log against a model: ``cases`` (case_id, fitness, fits), ``fitness`` (the
+    log-level figures, keyed by :data:`FITNESS_KEYS` whatever the method: ``log_fitness``,
+    ``average_trace_fitness`` and ``percentage_of_fitting_traces`` (0–100), the values of
+    ``pm4py.fitness_alignments`` / ``pm4py.fitness_token_based_replay`` under those names) and
+    the ``method`` used."""
 
     cases: pd.DataFrame
     fitness: dict[str, float]
@@ -185,7 +198,8 @@ def _choose_method(method: Method, counts: pd.DataFrame) -> str:
 
 def _fitness_of_variants(counts: pd.DataFrame, net: Any, im: Any, fm: Any, method: str):
     """pm4py's per-trace result for each variant (one trace per variant) and the log-level
-    figures, weighted by the variants' cases exactly as pm4py's evaluators weigh traces."""
+    figures (:data:`FITNESS_KEYS`), weighted by the variants' cases exactly as pm4py's
+    evaluators weigh traces."""
     quiet_pm4py()
     from pm4py.objects.log.obj import Event, EventLog, Trace
 
@@ -194,58 +208,64 @@ def _fitness_of_variants(counts: pd.DataFrame, net: Any, im: Any, fm: Any, metho
         [Trace([Event({"concept:name": a}) for a in acts]) for acts in counts["activities"]]
     )
     weight = counts["cases"].to_numpy(dtype=float)
-    total = weight.sum()
     if method == "alignments":
-        from pm4py.algo.conformance.alignments.petri_net import algorithm as alignments
-
-        found = alignments.apply(
-            traces, net, im, fm, parameters={"multiprocessing": False, "show_progress_bar": False}
-        )
-        if any(a is None for a in found):
-            raise RuntimeError(
-                "The model has no complete run for some traces (alignments found none); "
-                "check that its final marking is reachable, or use method='token_replay'."
-            )
-        fitness = np.array([a["fitness"] for a in found], dtype=float)
-        cost = np.array([a["cost"] for a in found], dtype=float)
-        bwc = np.array([a["bwc"] for a in found], dtype=float)
-        fits = fitness == 1.0
-        perc = 100.0 * weight[fits].sum() / total if total else 0.0
-        average = float((weight * fitness).sum() / total) if total else 0.0
-        denominator = (weight * bwc).sum()
-        summary = {
-            "percFitTraces": perc,
-            "averageFitness": average,
-            "percentage_of_fitting_traces": perc,
-            "average_trace_fitness": average,
-            "log_fitness": 1.0 - (weight * cost).sum() / denominator if denominator > 0 else 1.0,
-        }
+        fitness, fits, log_fitness = _aligned(traces, net, im, fm, weight)
+        valid = weight.sum() > 0
     else:
-        from pm4py.algo.conformance.tokenreplay import algorithm as token_replay
-
-        found = token_replay.apply(traces, net, im, fm, parameters={"show_progress_bar": False})
-        fitness = np.array([r["trace_fitness"] for r in found], dtype=float)
-        fits = np.array([bool(r["trace_is_fit"]) for r in found])
-        tokens = {
-            key: (weight * np.array([r[f"{key}_tokens"] for r in found], dtype=float)).sum()
-            for key in ("missing", "consumed", "remaining", "produced")
-        }
-        valid = total > 0 and tokens["consumed"] > 0 and tokens["produced"] > 0
-        perc = 100.0 * weight[fits].sum() / total if valid else 0.0
+        fitness, fits, log_fitness = _replayed(traces, net, im, fm, weight)
+        valid = log_fitness is not None
+    total = weight.sum()
+    summary = dict.fromkeys(FITNESS_KEYS, 0.0)
+    if valid:
         summary = {
-            "perc_fit_traces": perc,
-            "average_trace_fitness": float((weight * fitness).sum() / total) if valid else 0.0,
-            "log_fitness": 0.5 * (1 - tokens["missing"] / tokens["consumed"])
-            + 0.5 * (1 - tokens["remaining"] / tokens["produced"])
-            if valid
-            else 0.0,
-            "percentage_of_fitting_traces": perc,
+            "log_fitness": float(log_fitness),
+            "average_trace_fitness": float((weight * fitness).sum() / total),
+            "percentage_of_fitting_traces": float(100.0 * weight[fits].sum() / total),
         }
-    summary = {key: float(value) for key, value in summary.items()}
     per_variant = pd.DataFrame(
         {"sequence": counts["sequence"].to_numpy(), "fitness": fitness, "fits": fits}
     )
     return per_variant, summary
+
+
+def _aligned(traces: Any, net: Any, im: Any, fm: Any, weight: np.ndarray):
+    """Per trace, alignment fitness and whether it fits; and the log's fitness, 1 − the
+    weighted costs over the weighted costs of the worst alignments (pm4py's evaluator)."""
+    from pm4py.algo.conformance.alignments.petri_net import algorithm as alignments
+
+    found = alignments.apply(
+        traces, net, im, fm, parameters={"multiprocessing": False, "show_progress_bar": False}
+    )
+    if any(a is None for a in found):
+        raise RuntimeError(
+            "The model has no complete run for some traces (alignments found none); "
+            "check that its final marking is reachable, or use method='token_replay'."
+        )
+    fitness = np.array([a["fitness"] for a in found], dtype=float)
+    cost = np.array([a["cost"] for a in found], dtype=float)
+    denominator = (weight * np.array([a["bwc"] for a in found], dtype=float)).sum()
+    log_fitness = 1.0 - (weight * cost).sum() / denominator if denominator > 0 else 1.0
+    return fitness, fitness == 1.0, log_fitness
+
+
+def _replayed(traces: Any, net: Any, im: Any, fm: Any, weight: np.ndarray):
+    """Per trace, token-replay fitness and whether it fits; and the log's fitness from the
+    weighted token counts (pm4py's evaluator), None when no token was consumed or produced."""
+    from pm4py.algo.conformance.tokenreplay import algorithm as token_replay
+
+    found = token_replay.apply(traces, net, im, fm, parameters={"show_progress_bar": False})
+    fitness = np.array([r["trace_fitness"] for r in found], dtype=float)
+    fits = np.array([bool(r["trace_is_fit"]) for r in found], dtype=bool)
+    tokens = {
+        key: (weight * np.array([r[f"{key}_tokens"] for r in found], dtype=float)).sum()
+        for key in ("missing", "consumed", "remaining", "produced")
+    }
+    if not (weight.sum() > 0 and tokens["consumed"] > 0 and tokens["produced"] > 0):
+        return fitness, fits, None
+    log_fitness = 0.5 * (1 - tokens["missing"] / tokens["consumed"]) + 0.5 * (
+        1 - tokens["remaining"] / tokens["produced"]
+    )
+    return fitness, fits, log_fitness
 
 
 def _case_sequences(events: pd.DataFrame, engine: Any) -> pd.DataFrame:
@@ -253,18 +273,22 @@ def _case_sequences(events: pd.DataFrame, engine: Any) -> pd.DataFrame:
 
 
 def _events_for_catalog(log: pd.DataFrame, approved: pd.DataFrame, calendar: Any) -> pd.DataFrame:
-    events = procedure_events(log, None, calendar)
-    procedures = approved["procedure"].unique()
-    if (events["procedure"] == engines.DEFAULT_PROCEDURE).all():
-        if len(procedures) != 1:
-            raise ValueError(
-                "The log has no procedure column ('case:procedure') and the catalog describes "
-                f"{len(procedures)} procedures, so cases cannot be matched to an approved path. "
-                "Map the export's procedure column when loading, or pass a one-procedure catalog."
-            )
-        # A new frame: an events table passed in by the caller is not changed.
-        events = events.assign(procedure=str(procedures[0]))
-    return events
+    """The events checked against the approved paths, their procedure the catalog's where the
+    log has none (:func:`procmine.catalog.with_catalog_procedure`, the rule of every figure)."""
+    return with_catalog_procedure(procedure_events(log, None, calendar), approved)
+
+
+def _required_catalog(catalog: Any) -> pd.DataFrame:
+    """The catalog itself, or a :class:`~procmine.catalog.CatalogError` saying what to pass."""
+    if isinstance(catalog, pd.DataFrame):
+        return catalog
+    raise CatalogError(
+        "Checking conformance needs the catalog of approved procedures (a table with procedure, "
+        "step, activity and department), such as pm.read_catalog('catalog.csv'); got "
+        f"{'no catalog (None)' if catalog is None else type(catalog).__name__}. To check the "
+        "log against a model instead (one discovered from it, or a BPMN/PNML file), use "
+        "pm.conformance_to_model(log, pm.discover_model(log))."
+    )
 
 
 def deviations(
@@ -284,7 +308,7 @@ def deviations(
     1     HS2          repeated_step              Thẩm định  Phòng Tư pháp
     2     HS3  step_not_in_procedure  Giải trình lý do chậm  Phòng Tư pháp
     """
-    approved = approved_paths(catalog)
+    approved = approved_paths(_required_catalog(catalog))
     events = _events_for_catalog(log, approved, calendar)
     return _deviations(events, approved, engine)
 
@@ -318,21 +342,23 @@ def conformance(
     ran the approved steps exactly, in order), the ``method`` used ("alignments" while the
     procedure's distinct variants hold at most :data:`ALIGNMENT_LIMIT` events, else
     "token_replay"; or as forced), the number of deviations and ``fits``. ``deviations``: see
-    :func:`deviations`.
+    :func:`deviations`. ``fitness``: per procedure, the log-level figures (:data:`FITNESS_KEYS`,
+    as in :func:`conformance_to_model`). Without a catalog (``None``) a
+    :class:`~procmine.catalog.CatalogError` says what to pass.
 
     >>> import procmine as pm
     >>> result = conformance(pm.datasets.example_log(), pm.datasets.example_catalog())
     >>> result.cases.groupby("procedure")["fitness"].mean().round(3).to_dict()
     {'Cấp phép': 0.869}
     """
-    approved = approved_paths(catalog)
+    approved = approved_paths(_required_catalog(catalog))
     events = _events_for_catalog(log, approved, calendar)
     found = _deviations(events, approved, engine)
     sequences = _case_sequences(events, engine)
     case_procedure = events.drop_duplicates("case_id")[["case_id", "procedure"]]
     sequences = sequences.merge(case_procedure, on="case_id", how="left")
 
-    scored = []
+    scored, fitness = [], {}
     # One pm4py run per procedure (tens), each over its variants, not its cases.
     for procedure, path in approved.groupby("procedure", sort=True):
         chosen = events[events["procedure"] == procedure]
@@ -341,7 +367,7 @@ def conformance(
         counts = variant_counts(chosen, engine)
         used = _choose_method(method, counts)
         net, im, fm = approved_net(path.sort_values("step")["activity"].tolist())
-        per_variant, _ = _fitness_of_variants(counts, net, im, fm, used)
+        per_variant, fitness[str(procedure)] = _fitness_of_variants(counts, net, im, fm, used)
         per_variant["procedure"] = str(procedure)
         per_variant["method"] = used
         scored.append(per_variant)
@@ -363,6 +389,7 @@ def conformance(
         cases=cases[["case_id", "procedure", "fitness", "method", "deviations", "fits"]],
         deviations=found,
         unchecked=unchecked,
+        fitness=fitness,
     )
 
 
@@ -453,13 +480,16 @@ def conformance_to_model(
     file, a :class:`~procmine.discovery.ProcessModel`, a pm4py BPMN/tree, or (net, im, fm).
 
     The figures are pm4py's (``fitness_alignments`` / ``fitness_token_based_replay``), computed
-    per variant and weighted by its cases; ``method`` as in :func:`conformance`.
+    per variant and weighted by its cases, under the same keys whatever the method
+    (:data:`FITNESS_KEYS`); ``method`` as in :func:`conformance`.
 
     >>> import procmine as pm
     >>> log = pm.datasets.example_log()
     >>> found = conformance_to_model(log, pm.discover_model(log))
     >>> found.method, found.cases["fits"].all()
     ('alignments', np.True_)
+    >>> {key: round(value, 3) for key, value in found.fitness.items()}
+    {'log_fitness': 1.0, 'average_trace_fitness': 1.0, 'percentage_of_fitting_traces': 100.0}
     """
     net, im, fm = _read_model(model)
     events = procedure_events(log, procedure, calendar)

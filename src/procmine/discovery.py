@@ -25,6 +25,7 @@ the time it takes to count the graph. The pictures of maps and models are drawn 
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import unicodedata
@@ -426,18 +427,18 @@ def variant_counts(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
 def _dfg_object(dfg_edges: pd.DataFrame, noise: float = 0.0) -> Any:
     """A pm4py ``DFG`` from the map's arcs; with ``noise`` > 0 IMf's arc filter is applied once:
     an arc a → b stays when its count exceeds ``noise`` × the most frequent arc out of a, a start
-    activity when its count reaches ``noise`` × the most frequent start."""
+    activity when its count reaches ``noise`` × the most frequent start (end activities all stay,
+    as in IMf). The filter never takes an activity out of the graph: an activity it cuts off from
+    ``▶`` or from ``■`` gets back its widest way in or out (:func:`_rejoined`)."""
     pm4py = quiet_pm4py()  # noqa: F841 (banner off before pm4py's submodules load)
     from pm4py.objects.dfg.obj import DFG
 
     edges = dfg_edges[["source", "target", "frequency"]]
+    if noise > 0:
+        edges = _rejoined(edges, _noise_filtered(edges, noise))
     starts = edges[edges["source"] == START]
     ends = edges[edges["target"] == END]
     inner = edges[(edges["source"] != START) & (edges["target"] != END)]
-    if noise > 0:
-        out_max = edges[edges["source"] != START].groupby("source")["frequency"].max()
-        inner = inner[inner["frequency"] > noise * inner["source"].map(out_max)]
-        starts = starts[starts["frequency"] >= noise * starts["frequency"].max()]
     return DFG(
         graph=dict(
             zip(
@@ -449,6 +450,74 @@ def _dfg_object(dfg_edges: pd.DataFrame, noise: float = 0.0) -> Any:
         start_activities=dict(zip(starts["target"], starts["frequency"].tolist(), strict=True)),
         end_activities=dict(zip(ends["source"], ends["frequency"].tolist(), strict=True)),
     )
+
+
+def _noise_filtered(edges: pd.DataFrame, noise: float) -> pd.DataFrame:
+    """The arcs IMf's filter keeps (:func:`_dfg_object`), ``▶`` and ``■`` arcs included."""
+    from_start, into_end = edges["source"] == START, edges["target"] == END
+    out_max = edges[~from_start].groupby("source")["frequency"].max()
+    inner = ~from_start & ~into_end
+    keep = into_end.copy()
+    keep |= inner & (edges["frequency"] > noise * edges["source"].map(out_max))
+    keep |= from_start & (edges["frequency"] >= noise * edges.loc[from_start, "frequency"].max())
+    return edges[keep]
+
+
+def _rejoined(edges: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
+    """``kept`` and the arcs of ``edges`` that put every activity back on a path ▶ → … → ■.
+
+    A graph counted from a log has every activity on such a path (each case is one); the noise
+    filter can break that (all arcs into an activity rarer than their sources' busiest arc), and
+    pm4py's IMd then splits off a part of the graph with no start activity and fails
+    (``IndexError`` in ``single_activity.py``). The arcs added back are the widest (a maximum
+    bottleneck tree grown from ``▶``, then towards ``■``): most frequent first, ties by name."""
+    ordered = edges.sort_values(
+        ["frequency", "source", "target"], ascending=[False, True, True], kind="stable"
+    )
+    arcs = list(zip(ordered["source"], ordered["target"], strict=True))
+    chosen = set(zip(kept["source"], kept["target"], strict=True))
+    for forward in (True, False):
+        chosen |= _widest_joins(arcs, chosen, forward)
+    pairs = zip(edges["source"], edges["target"], strict=True)
+    return edges[[pair in chosen for pair in pairs]]
+
+
+def _widest_joins(
+    arcs: list[tuple[str, str]], chosen: set[tuple[str, str]], forward: bool
+) -> set[tuple[str, str]]:
+    """Arcs (of ``arcs``, widest first) to add to ``chosen`` so that every node is reached from
+    ``▶`` (``forward``) or reaches ``■``: Prim's growth over the widest arc leaving the reached
+    part, which joins each node by its widest path."""
+    import heapq
+
+    kept_next: dict[str, list[str]] = {}
+    all_next: dict[str, list[tuple[int, str]]] = {}
+    for rank, (source, target) in enumerate(arcs):
+        here, there = (source, target) if forward else (target, source)
+        all_next.setdefault(here, []).append((rank, there))
+        if (source, target) in chosen:
+            kept_next.setdefault(here, []).append(there)
+    reached: set[str] = set()
+    frontier: list[tuple[int, str]] = []
+    added: set[tuple[str, str]] = set()
+
+    def reach(node: str) -> None:
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current not in reached:
+                reached.add(current)
+                stack.extend(kept_next.get(current, ()))
+                for item in all_next.get(current, ()):
+                    heapq.heappush(frontier, item)
+
+    reach(START if forward else END)
+    while frontier:
+        rank, node = heapq.heappop(frontier)
+        if node not in reached:
+            added.add(arcs[rank])
+            reach(node)
+    return added
 
 
 def discover_model(
@@ -467,8 +536,8 @@ def discover_model(
     ``noise`` — the same model ``pm4py.discover_process_tree_inductive`` finds on the log); None
     (default) chooses the graph above :data:`DFG_THRESHOLD` events; a :class:`ProcessMap` of the
     same log and procedure is mined as it is (no second pass over the events; ``log`` may then be
-    None). ``noise`` in [0, 1) drops
-    infrequent arcs (IMf's rule; on a graph it is applied once, before mining).
+    None). ``noise`` in [0, 1) drops infrequent arcs (IMf's rule; on a graph it is applied once,
+    before mining, and leaves every activity a way in and out: :func:`_dfg_object`).
 
     The log of :func:`discover_map`: Thẩm định is optional between Nhận and Ký.
 
@@ -512,11 +581,40 @@ def discover_model(
 
 
 def _dfg_tree(dfg_edges: pd.DataFrame, noise: float) -> Any:
-    """The process tree IMd mines from the map's arcs (IMf's arc filter applied once)."""
-    pm4py = quiet_pm4py()
-    return pm4py.discover_process_tree_inductive(
-        _dfg_object(dfg_edges, noise), multi_processing=False
-    )
+    """The process tree IMd mines from the map's arcs (IMf's arc filter applied once): pm4py's
+    own path from a typed DFG (inductive.algorithm.apply), with the miner of :func:`_imd_miner`."""
+    quiet_pm4py()  # banner off before pm4py's submodules load
+    from pm4py.algo.discovery.inductive.dtypes.im_dfg import InductiveDFG
+    from pm4py.algo.discovery.inductive.dtypes.im_ds import IMDataStructureDFG
+    from pm4py.objects.process_tree.utils import generic as tree_utils
+
+    parameters = {"noise_threshold": noise, "multiprocessing": False}
+    graph = InductiveDFG(dfg=_dfg_object(dfg_edges, noise), skip=False)
+    tree = _imd_miner()(parameters).apply(IMDataStructureDFG(graph), parameters)
+    tree = tree_utils.fold(tree)
+    tree_utils.tree_sort(tree)
+    return tree
+
+
+@functools.cache
+def _imd_miner() -> type:
+    """pm4py's IMd with one base case more: a part of the graph that is one activity with no arc,
+    an end activity but no start activity (pm4py's sequence cut gives a part the arcs from the
+    part before it as start activities, so a noise-filtered graph can leave one without), is that
+    activity, where pm4py's single-activity case reads the first start activity and raises
+    ``IndexError``. Every other part is mined exactly as pm4py mines it."""
+    quiet_pm4py()
+    from pm4py.algo.discovery.inductive.variants.imd import IMD
+    from pm4py.objects.process_tree.obj import ProcessTree
+
+    class LenientIMD(IMD):
+        def apply_base_cases(self, obj: Any, parameters: Any = None) -> Any:
+            dfg = obj.dfg
+            if not dfg.graph and not dfg.start_activities and len(dfg.end_activities) == 1:
+                return ProcessTree(label=next(iter(dfg.end_activities)))
+            return super().apply_base_cases(obj, parameters)
+
+    return LenientIMD
 
 
 def _variants_tree(counts: pd.DataFrame, noise: float) -> Any:
