@@ -200,6 +200,73 @@ def test_naive_stamps_at_clock_changes():
     ]
 
 
+# Zones with summer time, each with its clock changes of 2024 (spring forward, fall back) and
+# the country whose holidays it keeps. Issue 15: every calendar reads naive and aware input alike.
+DST_ZONES = {
+    "Europe/Rome": ("IT", "2024-03-31 02:30", "2024-10-27 02:30"),
+    "America/New_York": ("US", "2024-03-10 02:30", "2024-11-03 01:30"),
+    "Australia/Sydney": ("AU", "2024-10-06 02:30", "2024-04-07 02:30"),
+}
+
+
+def test_rome_naive_input_across_ferragosto():
+    rome = WorkCalendar(country="IT", timezone="Europe/Rome")
+    # Fri 12/8/2005 09:00 → Tue 16/8 09:00: Fri 150 + 240, Ferragosto (Mon 15/8) off, Tue 90.
+    assert rome.working_duration("2005-08-12 09:00", "2005-08-16 09:00") == 480.0
+    aware = ("2005-08-12T09:00:00+02:00", "2005-08-16T07:00:00Z")
+    assert rome.working_duration(*aware) == 480.0
+
+
+@pytest.mark.parametrize("zone", list(DST_ZONES))
+def test_naive_and_aware_input_agree_in_zones_with_summer_time(zone):
+    country, forward, back = DST_ZONES[zone]
+    calendar = WorkCalendar(country=country, timezone=zone)
+    # Stamps on the clock-change days (a skipped and a repeated wall-clock time), around them and
+    # in office hours on working days.
+    wall = [forward, back, "2024-01-15 09:30", "2024-07-15 16:45"]
+    wall += [f"{day[:10]} 23:00" for day in (forward, back)]
+    naive = pd.Series(pd.to_datetime(wall))
+    local = naive.dt.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
+    expected = calendar.working_minutes(naive)
+    for aware in (local, local.dt.tz_convert("UTC"), local.dt.tz_convert("Asia/Tokyo")):
+        np.testing.assert_array_equal(calendar.working_minutes(aware), expected)
+    iso = [t.isoformat() for t in local]  # text with the stamps' own offsets
+    np.testing.assert_array_equal(calendar.working_minutes(iso), expected)
+    for text, stamp in zip(wall, local, strict=True):  # one at a time, naive and aware
+        assert calendar.working_minutes(text) == calendar.working_minutes(stamp)
+    np.testing.assert_array_equal(calendar.working_minutes(pd.DatetimeIndex(naive)), expected)
+    # The way back gives instants in the zone that read the same.
+    back_again = calendar.from_working_minutes(expected)
+    assert str(back_again.dtype) == f"datetime64[us, {zone}]"
+    np.testing.assert_array_equal(calendar.working_minutes(back_again), expected)
+
+
+@pytest.mark.parametrize("zone", list(DST_ZONES))
+def test_durations_across_a_clock_change_count_office_hours(zone):
+    # Office hours are wall-clock hours: a week with a clock change has as many working minutes
+    # as any other, and a due date one working day later keeps its wall-clock time.
+    _, forward, back = DST_ZONES[zone]
+    calendar = WorkCalendar(country=None, timezone=zone)
+    for change in (forward, back):
+        sunday = pd.Timestamp(change[:10])
+        friday, monday = sunday - pd.Timedelta(days=2), sunday + pd.Timedelta(days=1)
+        start, end = f"{friday.date()} 16:00", f"{monday.date()} 10:00"
+        assert calendar.working_duration(start, end) == 60 + 150
+        aware = pd.Timestamp(start).tz_localize(zone)
+        assert calendar.working_duration(aware, pd.Timestamp(end).tz_localize(zone)) == 210
+        due = calendar.add_working_days(start, 1)
+        assert due.strftime("%Y-%m-%d %H:%M") == f"{monday.date()} 16:00"
+        assert calendar.add_working_days(aware, 1) == due
+    # Stamps on a clock-change day itself, on a calendar whose every day is a working day.
+    every_day = WorkCalendar(country=None, timezone=zone, office_hours=["00:00-24:00"], weekend=())
+    for change in (forward, back):
+        day = change[:10]
+        naive = every_day.working_duration(f"{day} 00:00", f"{day} 23:00")
+        first = pd.Timestamp(f"{day} 00:00").tz_localize(zone)
+        last = pd.Timestamp(f"{day} 23:00").tz_localize(zone)
+        assert naive == every_day.working_duration(first, last) == 23 * 60  # wall-clock hours
+
+
 def test_config_days_off_and_workdays():
     base = ("2024-03-04 17:00", "2024-03-11 07:30")  # Mon evening → next Mon morning
     assert VN.working_duration(*base) == 4 * 480.0

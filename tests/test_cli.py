@@ -81,3 +81,76 @@ def test_demo_prints_the_figures_and_writes_maps(tmp_path: Path):
     assert "Phòng Kinh tế" in network and "Thanh tra huyện" in network
     worst = pairs.iloc[0]
     assert f"{worst['excess_bounces']:,} lượt vượt" in network
+
+
+def test_validate_prints_the_clock_and_the_department_column(tmp_path: Path):
+    path = tmp_path / "dutch.csv"
+    pd.DataFrame(
+        {
+            "case:concept:name": ["c1", "c1"],
+            "concept:name": ["a", "b"],
+            "time:timestamp": ["2011-10-11T13:45:40+02:00", "2011-12-01T09:00:00+01:00"],
+            "org:role": ["Group 1", "UNDEFINED"],
+        }
+    ).to_csv(path, index=False)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "clock: Europe/Amsterdam, inferred from the stamps' UTC offsets" in output
+    assert "country=None" in output and "pm.WorkCalendar(country='NL'" in output
+    assert "department column: 'org:role'" in output
+    assert "'UNDEFINED' × 1" in output
+    # The shared options: a zone, a country and a mapping.
+    result = runner.invoke(
+        app,
+        ["validate", str(path), "--timezone", "Europe/Rome", "--country", "IT",
+         "--mapping", "org:role=org:resource"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "clock: Europe/Rome, as given" in output
+    assert "WorkCalendar(country='IT', timezone='Europe/Rome'" in output
+    assert "department column: none" in output and "no department column" in output
+
+
+def test_validate_refuses_bad_options_plainly(tmp_path: Path):
+    path = tmp_path / "export.csv"
+    pd.DataFrame({"case": ["c1"], "activity": ["a"], "time": ["01/03/2024 08:00"]}).to_csv(
+        path, index=False
+    )
+    for options, message in [
+        (["--mapping", "activity=step"], "not a canonical column"),
+        (["--timezone", "Mars/Base"], "IANA zone"),
+        (["--country", "XX"], "not known to the holidays package"),
+    ]:
+        result = runner.invoke(app, ["validate", str(path), *options])
+        assert result.exit_code == 2, result.output
+        assert message in " ".join(result.output.split()) and "Traceback" not in result.output
+    result = runner.invoke(app, ["validate", str(path), "--mapping", "no-equals-sign"])
+    assert result.exit_code == 2 and "COLUMN=ROLE" in result.output
+
+
+def test_validate_exits_2_on_broken_xes_and_empty_csv(tmp_path: Path):
+    import gzip
+
+    log = (
+        '<?xml version="1.0"?><log><trace><string key="concept:name" value="c1"/>'
+        + '<event><string key="concept:name" value="a"/>'
+        '<date key="time:timestamp" value="2020-03-02T09:00:00+01:00"/></event>'
+        * 3000
+        + "</trace></log>"
+    )
+    whole = gzip.compress(log.encode())
+    files = {
+        "cut.xes.gz": whole[: len(whole) // 2],
+        "empty.xes": b"",
+        "text.xes": b"not XML at all\n",
+        "header.csv": "Mã hồ sơ,Bước xử lý,Thời điểm\n".encode(),
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+        result = runner.invoke(app, ["validate", str(tmp_path / name)])
+        assert result.exit_code == 2, (name, result.output)
+        assert "Cannot use" in result.output and "Traceback" not in result.output, name
+        assert "panicked" not in result.output
+    assert "no data rows" in " ".join(result.output.split())

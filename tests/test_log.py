@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import unicodedata
 from datetime import datetime
 from pathlib import Path
@@ -14,18 +15,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from procmine import schema
+from procmine.calendar import CalendarError, WorkCalendar
 from procmine.log import (
     MISSING_VALUES,
+    NO_DEPARTMENT,
     REASONS,
+    LogReadError,
     detect_encoding,
     detect_mapping,
+    infer_timezone,
     load_report,
     parse_timestamps,
     read_log,
 )
 from procmine.log.canonical import _case_time_order, _stable_argsort
+from procmine.log.clock import Offsets
 from procmine.log.parallel import gather
 from procmine.log.text import encode_text, materialise
+from procmine.log.xes import is_rust_panic
 
 CASE, ACT, TS, DEPT, RES = (
     schema.CASE,
@@ -188,11 +195,14 @@ def test_xes_running_example(shared_datasets):
     assert len(log) == 42
     assert log[CASE].nunique() == 6
     first = log.iloc[0]
-    # <date value="2010-12-30T14:32:00.000+01:00"/>: the same instant, in Vietnam's clock.
+    # <date value="2010-12-30T14:32:00.000+01:00"/>: the same instant, in the zone its offsets
+    # imply (issue 15: a log keeps its own clock), or in Vietnam's when asked.
     assert (first[CASE], first[ACT], first[RES]) == ("3", "register request", "Pete")
     assert first[TS] == pd.Timestamp("2010-12-30T14:32:00+01:00")
-    assert str(first[TS].tz) == TZ
+    assert str(first[TS].tz) == "Europe/Amsterdam"
     assert load_report(log)["format"] == "xes"
+    vietnam = read_log(shared_datasets / "running-example.xes", timezone=TZ)
+    assert str(vietnam[TS].iloc[0].tz) == TZ and vietnam[TS].iloc[0] == first[TS]
 
 
 def test_receipt_log_department_and_empty(shared_datasets):
@@ -402,7 +412,12 @@ def test_aware_and_datetime_columns_are_converted():
     frame["Thời điểm"] = pd.to_datetime(frame["Thời điểm"], format="mixed", dayfirst=True)
     check_vietnamese(read_log(frame))
     frame["Thời điểm"] = frame["Thời điểm"].dt.tz_localize(TZ).dt.tz_convert("Europe/Amsterdam")
-    check_vietnamese(read_log(frame))
+    # Stamps in a named zone keep it (issue 15); the same instants in Vietnam's clock when asked.
+    amsterdam = read_log(frame)
+    assert str(amsterdam[TS].dtype) == "datetime64[us, Europe/Amsterdam]"
+    assert amsterdam[TS].tolist() == EXPECTED_TIMES
+    assert load_report(amsterdam)["timezone_source"] == "stamps"
+    check_vietnamese(read_log(frame, timezone=TZ))
     assert str(read_log(frame, timezone="UTC")[TS].dtype) == "datetime64[us, UTC]"
 
 
@@ -617,10 +632,12 @@ def test_codes_of_clean_and_dirty_text(clean):
     raw = ["Tiếp nhận", "Thẩm định", "Tiếp nhận", None, "Trình ký"]
     if not clean:
         raw += [" Tiếp  nhận ", unicodedata.normalize("NFD", "Thẩm định"), "NULL"]
-    dictionary, codes, nulled, first_seen = encode_text(pd.Series(raw, dtype=object), ["NULL"])
+    coded = encode_text(pd.Series(raw, dtype=object), ["NULL"])
+    dictionary, codes, nulled, first_seen, by_value = coded
     assert dictionary.to_pylist() == ["Tiếp nhận", "Thẩm định", "Trình ký"]
     assert codes.tolist() == [0, 1, 0, -1, 2] + ([] if clean else [0, 1, -1])
     assert nulled == (0 if clean else 1)
+    assert by_value == ({} if clean else {"NULL": 1})
     assert first_seen
 
 
@@ -841,3 +858,302 @@ def test_detect_encoding():
     assert detect_encoding("Bước xử lý".encode()) == "utf-8"
     assert detect_encoding(cp1258_bytes("Bước xử lý, Phòng Tư pháp")) == "cp1258"
     assert detect_encoding("Bước".encode("utf-16")) == "utf-16"
+
+
+# ----------------------------------------------------------------- the log's own clock (#15)
+
+
+def small_log(stamps: list, **columns) -> pd.DataFrame:
+    """A log of one case, one step per stamp, with any other ``columns``."""
+    n = len(stamps)
+    return pd.DataFrame(
+        {"case": ["c1"] * n, "activity": [f"a{i}" for i in range(n)], "time": stamps, **columns}
+    )
+
+
+def test_receipt_log_keeps_its_dutch_clock(shared_datasets):
+    path = shared_datasets / "receipt.csv.gz"
+    log = read_log(path)
+    report = load_report(log)
+    assert report["timezone"] == "Europe/Amsterdam" and report["timezone_source"] == "offsets"
+    assert report["utc_offsets"] == ["+01:00", "+02:00"]
+    assert "inferred from the stamps' UTC offsets" in report["clock"]
+    assert "timezone=" in report["clock"]
+    assert report["calendar"] == WorkCalendar(country=None, timezone="Europe/Amsterdam")
+    assert report["calendar"].country is None
+    (warning,) = [w for w in report["warnings"] if "country=" in w]
+    assert "pm.WorkCalendar(country='NL', timezone='Europe/Amsterdam')" in warning
+    # Wall-clock time as written (13:45:40+02:00), not moved to Vietnam's 18:45.
+    assert str(log[TS].dtype) == "datetime64[us, Europe/Amsterdam]"
+    assert str(log[TS].iloc[0]) == "2011-10-11 13:45:40.276000+02:00"
+    # The deadline column is in the log's zone too.
+    assert str(log[schema.DEADLINE].dtype) == "datetime64[us, Europe/Amsterdam]"
+
+
+def test_receipt_log_with_its_country_or_another_zone(shared_datasets):
+    path = shared_datasets / "receipt.csv.gz"
+    dutch = load_report(read_log(path, country="NL"))
+    assert dutch["calendar"] == WorkCalendar(country="NL", timezone="Europe/Amsterdam")
+    assert not any("country=" in w for w in dutch["warnings"])
+    log = read_log(path, timezone=TZ)  # timezone= overrides the zone the offsets imply
+    report = load_report(log)
+    assert (report["timezone"], report["timezone_source"]) == (TZ, "timezone=")
+    assert report["calendar"] == WorkCalendar()
+    assert str(log[TS].dtype) == f"datetime64[us, {TZ}]"
+    assert log[TS].iloc[0] == pd.Timestamp("2011-10-11 13:45:40.276+02:00")
+
+
+def test_vietnamese_offsets_naive_stamps_and_utc_keep_the_default_clock():
+    for stamps in (
+        ["2024-03-01T08:00:00+07:00", "2024-07-01T08:00:00+07:00"],
+        ["01/03/2024 08:00", "01/07/2024 08:00"],
+    ):
+        report = load_report(read_log(small_log(stamps)))
+        assert report["calendar"] == WorkCalendar() and report["timezone"] == TZ
+        assert report["warnings"] == [f"{schema_no_department()}"]
+    utc = load_report(read_log(small_log(["2024-03-01T01:00:00Z", "2024-07-01T01:00:00+00:00"])))
+    assert utc["calendar"] == WorkCalendar() and utc["timezone_source"] == "default"
+    assert any("UTC (+00:00)" in w and "timezone=" in w for w in utc["warnings"])
+
+
+def schema_no_department() -> str:
+    return (
+        "no department column: handoff and ping-pong figures are unavailable; name yours with "
+        "mapping={'your column': 'org:group'}."
+    )
+
+
+@pytest.mark.parametrize(
+    ("stamps", "zone"),
+    [
+        (["2024-01-15T09:00:00+01:00", "2024-07-15T09:00:00+02:00"], "Europe/Amsterdam"),
+        (["2024-01-15T09:00:00+00:00", "2024-07-15T09:00:00+01:00"], "Europe/"),
+        (["2024-01-15T09:00:00-05:00", "2024-07-15T09:00:00-04:00"], "America/"),
+        (["2024-01-15T09:00:00+11:00", "2024-07-15T09:00:00+10:00"], "Australia/"),
+        (["2024-01-15T09:00:00+05:30", "2024-07-15T09:00:00+05:30"], "Asia/"),
+    ],
+)
+def test_a_zone_is_inferred_whose_offsets_are_the_stamps(stamps, zone):
+    log = read_log(small_log(stamps))
+    report = load_report(log)
+    assert report["timezone"].startswith(zone) and report["timezone_source"] == "offsets"
+    # The zone found has the stamps' own offsets: wall-clock 09:00 stays 09:00.
+    assert [t.strftime("%H:%M") for t in log[TS]] == ["09:00", "09:00"]
+    assert report["calendar"] == WorkCalendar(country=None, timezone=report["timezone"])
+    assert any("pm.WorkCalendar(country=" in w for w in report["warnings"])
+
+
+def test_naive_stamps_beside_offsets_are_taken_in_the_inferred_zone():
+    log = read_log(small_log(["2024-06-03T09:00:00+02:00", "2024-12-02T09:00:00+01:00",
+                              "04/06/2024 10:00"]))  # fmt: skip
+    assert load_report(log)["timezone"] == "Europe/Amsterdam"
+    assert str(log[TS].iloc[-1]) == "2024-12-02 09:00:00+01:00"
+    assert str(log[TS].iloc[1]) == "2024-06-04 10:00:00+02:00"  # 10:00 in Amsterdam, naive
+
+
+def test_a_named_zone_is_kept_and_a_bad_zone_or_country_refused():
+    stamps = pd.to_datetime(["2024-06-03 09:00", "2024-06-04 10:00"]).tz_localize("Europe/Rome")
+    report = load_report(read_log(small_log(list(stamps))))
+    assert (report["timezone"], report["timezone_source"]) == ("Europe/Rome", "stamps")
+    report = load_report(read_log(small_log(stamps)))
+    assert report["calendar"] == WorkCalendar(country=None, timezone="Europe/Rome")
+    utc = load_report(read_log(small_log(stamps.tz_convert("UTC"))))
+    assert utc["timezone"] == TZ  # UTC names no office's zone: the default clock, said so
+    with pytest.raises(CalendarError, match="IANA zone"):
+        read_log(small_log(["2024-06-03 09:00"]), timezone="Mars/Base")
+    with pytest.raises(CalendarError, match="not known to the holidays package"):
+        read_log(small_log(["2024-06-03 09:00"]), country="XX")
+
+
+def test_infer_timezone_prefers_europe_then_alphabetical():
+    summer = pd.Timestamp("2011-07-01 10:00", tz="UTC").value
+    winter = pd.Timestamp("2011-12-01 10:00", tz="UTC").value
+    offsets = Offsets(instants=np.array([summer, winter]), minutes=np.array([120, 60]))
+    assert infer_timezone(offsets) == ("Europe/Amsterdam", "NL")
+    # A summer-only sample fits central Europe too (+02:00 in summer), before any other region.
+    assert infer_timezone(Offsets(instants=np.array([summer]), minutes=np.array([120])))[0] == (
+        "Europe/Amsterdam"
+    )
+    # Offsets no zone has at those dates: none.
+    odd = Offsets(instants=np.array([summer, winter]), minutes=np.array([60 * 9 + 17, 60]))
+    assert infer_timezone(odd) == (None, None)
+
+
+# ------------------------------------------------------------- the department column (#15)
+
+
+def test_org_role_is_the_department_and_the_report_says_so():
+    log = read_log(small_log(["2024-06-03 09:00", "2024-06-04 10:00"], **{"org:role": ["A", "B"]}))
+    report = load_report(log)
+    assert log[DEPT].tolist() == ["A", "B"]
+    assert (report["department_column"], report["department_alternatives"]) == ("org:role", [])
+    assert report["mapping"]["org:role"] == DEPT
+    both = small_log(["2024-06-03 09:00"], **{"org:role": ["A"], "Phòng ban": ["P"]})
+    both["org:group"] = "G"
+    report = load_report(read_log(both))
+    assert report["department_column"] == "org:group"
+    assert report["department_alternatives"] == ["org:role", "Phòng ban"]
+
+
+def test_no_department_column_is_said():
+    report = load_report(read_log(small_log(["2024-06-03 09:00"])))
+    assert report["department_column"] is None and report["missing_department"] is None
+    assert any(w.startswith(NO_DEPARTMENT) for w in report["warnings"])
+    assert NO_DEPARTMENT == "no department column: handoff and ping-pong figures are unavailable"
+
+
+def test_a_mapping_onto_a_name_that_is_not_canonical_is_an_error():
+    frame = small_log(["2024-06-03 09:00"], **{"org:role": ["A"]})
+    with pytest.raises(ValueError, match="not a canonical column") as caught:
+        read_log(frame, mapping={"org:role": "department"})
+    message = str(caught.value)
+    assert "did you mean 'org:group'?" in message
+    assert all(name in message for name in schema.CANONICAL)
+    with pytest.raises(ValueError, match="2 headers onto 'org:group'"):
+        read_log(frame.assign(unit="u"), mapping={"org:role": DEPT, "unit": DEPT})
+
+
+def test_an_explicit_mapping_wins_over_a_column_of_that_name():
+    frame = small_log(["2024-06-03 09:00", "2024-06-04 10:00"], **{"org:role": ["A", "B"]})
+    frame["org:group"] = ["G", "G"]
+    log = read_log(frame, mapping={"org:role": "org:group"})
+    report = load_report(log)
+    assert log[DEPT].tolist() == ["A", "B"]
+    assert log["export:org:group"].tolist() == ["G", "G"]  # the export's own, kept aside
+    assert report["department_column"] == "org:role"
+    assert any("kept as 'export:org:group'" in w for w in report["warnings"])
+    # The reverse direction is the same mapping.
+    assert read_log(frame, mapping={"org:group": "org:role"})[DEPT].tolist() == ["A", "B"]
+
+
+def test_common_placeholders_are_null_and_counted_per_value():
+    units = ["UNDEFINED", "MISSING", "?", "N/A", "n/a", "NA", "none", "unknown", "EMPTY", "P"]
+    people = ["?", "?", "An", "unknown", "-", "NaN", "null", "An", "An", "An"]
+    frame = small_log([f"0{i}/03/2024 08:00" for i in range(1, 10)] + ["10/03/2024 08:00"])
+    frame["Đơn vị xử lý"], frame["Người xử lý"] = units, people
+    log = read_log(frame)
+    report = load_report(log)
+    assert len(log) == 10 and log[DEPT].tolist()[-1] == "P" and log[DEPT].isna().sum() == 9
+    assert report["missing_values_nulled"][DEPT] == 9
+    assert report["missing_values_by_value"][DEPT] == {value: 1 for value in sorted(units[:-1])}
+    assert report["missing_values_by_value"][RES] == {"?": 2, "-": 1, "NaN": 1, "null": 1,
+                                                       "unknown": 1}  # fmt: skip
+    assert CASE not in report["missing_values_by_value"]
+    kept = read_log(frame, missing_values=("EMPTY",))  # configurable as before
+    assert kept[DEPT].isna().sum() == 1 and load_report(kept)["missing_values_by_value"] == {
+        DEPT: {"EMPTY": 1}
+    }
+
+
+# ------------------------------------------------------------- faults as errors (#15)
+
+XES_EVENT = (
+    '<event><string key="concept:name" value="{step}"/>{more}'
+    '<date key="time:timestamp" value="{stamp}"/></event>'
+)
+
+
+def xes_text(events: list[str], header: str = "") -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0" '
+        f'xmlns="http://www.xes-standard.org/">{header}<trace><string key="concept:name" '
+        f'value="c1"/>{"".join(events)}</trace></log>\n'
+    )
+
+
+def xes_events(n: int = 3, more: str = "") -> list[str]:
+    return [
+        XES_EVENT.format(step=f"a{i}", stamp=f"2020-03-0{i + 2}T09:00:00.000+01:00", more=more)
+        for i in range(n)
+    ]
+
+
+def test_truncated_empty_and_non_xml_xes_are_clear_errors(tmp_path, capfd):
+    whole = gzip.compress(xes_text(xes_events(2000)).encode())
+    truncated = tmp_path / "cut.xes.gz"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    empty, text = tmp_path / "empty.xes", tmp_path / "text.xes"
+    empty.write_bytes(b"")
+    text.write_text("hello, this is not XML\n")
+    for path, message in [
+        (truncated, "cut.xes.gz is not a readable XES file: the gzip stream ends early"),
+        (empty, "empty.xes is empty"),
+        (text, "text.xes is not a readable XES file: it is not well-formed XML"),
+    ]:
+        with pytest.raises(LogReadError, match=re.escape(message)):
+            read_log(path)
+    assert "panicked" not in capfd.readouterr().err  # no Rust backtrace on stderr
+
+
+def test_readable_xes_the_fast_reader_refuses_is_read_in_python(tmp_path):
+    prefixed = xes_text(xes_events()).replace(
+        "<log ", "<x:log xmlns:x='http://www.xes-standard.org/' "
+    )
+    for tag in ("trace", "event", "string", "date"):
+        prefixed = prefixed.replace(f"<{tag} ", f"<x:{tag} ").replace(f"<{tag}>", f"<x:{tag}>")
+        prefixed = prefixed.replace(f"</{tag}>", f"</x:{tag}>")
+    prefixed = prefixed.replace("</log>", "</x:log>")
+    path = tmp_path / "prefixed.xes"
+    path.write_text(prefixed)
+    log = read_log(path)
+    report = load_report(log)
+    assert log[ACT].tolist() == ["a0", "a1", "a2"] and log[CASE].tolist() == ["c1"] * 3
+    assert report["reader"] == "xml.etree" and report["timezone"] == "Europe/Amsterdam"
+    assert any("did not take the file" in w for w in report["warnings"])
+    assert str(log[TS].iloc[0]) == "2020-03-02 09:00:00+01:00"
+
+
+def test_an_xes_event_without_its_timestamp_is_quarantined(tmp_path):
+    default = (
+        '<global scope="event"><date key="time:timestamp" value="1970-01-01T00:00:00.000+01:00"/>'
+        "</global>"
+    )
+    events = xes_events(3)
+    events.insert(1, '<event><string key="concept:name" value="no time"/></event>')
+    path = tmp_path / "log.xes"
+    for header in (default, ""):  # with the file's global default stamp, and without one
+        path.write_text(xes_text(events, header))
+        log = read_log(path)
+        report = load_report(log)
+        assert report["quarantined_by_reason"]["missing timestamp"] == 1
+        assert report["quarantine"]["concept:name"].tolist() == ["no time"]
+        assert log[TS].min() > pd.Timestamp("2000-01-01", tz="UTC")  # never 1970-01-01
+        assert len(log) == 3
+
+
+def test_the_fast_readers_messages_go_to_the_report_not_stderr(tmp_path, capfd):
+    pytest.importorskip("rustxes")
+    events = xes_events(2, more='<int key="x" value="3"/>')
+    events.append(XES_EVENT.format(step="b", stamp="2020-03-09T09:00:00+01:00",
+                                   more='<string key="x" value="abc"/>'))  # fmt: skip
+    path = tmp_path / "mixed.xes"
+    path.write_text(xes_text(events))
+    capfd.readouterr()
+    report = load_report(read_log(path))
+    assert report["reader"] == "rustxes"
+    assert any("Attribute x contains values of different dtypes" in w for w in report["warnings"])
+    assert capfd.readouterr().err == ""
+
+
+def test_rust_panics_are_told_apart_from_interrupts():
+    try:
+        import rustxes
+    except ImportError:
+        pytest.skip("rustxes is not installed")
+    with pytest.raises(BaseException) as caught:
+        rustxes.import_xes("/nonexistent/file.xes")
+    assert is_rust_panic(caught.value) and not isinstance(caught.value, Exception)
+    assert not is_rust_panic(KeyboardInterrupt())
+
+
+def test_a_csv_with_a_header_and_no_rows_says_so(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Mã hồ sơ,Bước xử lý,Thời điểm\n", encoding="utf-8")
+    with pytest.raises(LogReadError, match="has no data rows") as caught:
+        read_log(path)
+    assert "date-times" not in str(caught.value)
+    (tmp_path / "blank.csv").write_bytes(b"")
+    with pytest.raises(LogReadError, match=r"blank\.csv is empty"):
+        read_log(tmp_path / "blank.csv")
+    with pytest.raises(LogReadError, match="no data rows"):
+        read_log(vietnamese_export().iloc[:0])

@@ -55,7 +55,7 @@ from procmine.handoffs import (
     ping_pong,
     reference_sequences,
 )
-from procmine.log import load_report, read_log
+from procmine.log import LogReadError, load_report, read_log
 from procmine.schema import MissingColumnError
 
 check_conformance = conformance.conformance
@@ -66,6 +66,7 @@ __all__ = [
     "CalendarError",
     "CalendarMismatchError",
     "CatalogError",
+    "LogReadError",
     "MissingColumnError",
     "WorkCalendar",
     "__version__",

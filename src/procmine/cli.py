@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -98,23 +99,103 @@ def print_load_report(report: dict) -> None:
         print_frame(quarantine[first + rest], "Quarantined rows (the first ones)", limit=5)
 
 
+# Options every command that reads a log can take (validate does; others may, the same way):
+# `timezone: TimezoneOption = None, country: CountryOption = None, mapping: MappingOption = None`
+# in its signature, then `read_log(source, **log_options(timezone, country, mapping))`.
+TimezoneOption = Annotated[
+    str | None,
+    typer.Option(
+        "--timezone",
+        metavar="ZONE",
+        help="IANA time zone of the log (e.g. Europe/Amsterdam). Default: the zone its stamps "
+        "carry or their UTC offsets imply, else Asia/Ho_Chi_Minh.",
+    ),
+]
+CountryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--country",
+        metavar="CODE",
+        help="Country whose public holidays the working clock skips (ISO code, e.g. NL). "
+        "Default: VN for a Vietnamese log, none for another.",
+    ),
+]
+MappingOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--mapping",
+        metavar="COLUMN=ROLE",
+        help="An export column and the canonical column it is, e.g. org:role=org:group "
+        "(roles: case:concept:name, concept:name, time:timestamp, org:group, org:resource, "
+        "case:procedure, lifecycle:transition, case:deadline). Repeatable.",
+    ),
+]
+
+
+def log_options(
+    timezone: str | None = None, country: str | None = None, mapping: list[str] | None = None
+) -> dict[str, Any]:
+    """The keyword arguments of ``read_log`` the shared options name (``--timezone``,
+    ``--country``, ``--mapping COLUMN=ROLE``, repeatable); a ``--mapping`` without ``=`` is a
+    usage error.
+
+    >>> log_options("Europe/Amsterdam", None, ["org:role=org:group"])
+    {'timezone': 'Europe/Amsterdam', 'country': None, 'mapping': {'org:role': 'org:group'}}
+    """
+    pairs: dict[str, str] = {}
+    for item in mapping or ():
+        column, equals, role = item.rpartition("=")
+        if not equals or not column.strip() or not role.strip():
+            raise typer.BadParameter(
+                f"expected COLUMN=ROLE (e.g. org:role=org:group), found {item!r}.",
+                param_hint="--mapping",
+            )
+        pairs[column.strip()] = role.strip()
+    return {"timezone": timezone, "country": country, "mapping": pairs or None}
+
+
+def _print_clock_and_department(report: dict) -> None:
+    """The clock the log is measured on, the department column chosen, and the warnings."""
+    console.print(f"[bold]clock[/bold]: {escape(str(report.get('clock')))}")
+    console.print(f"[bold]calendar[/bold]: {escape(repr(report.get('calendar')))}")
+    department = report.get("department_column")
+    others = report.get("department_alternatives") or []
+    shown = repr(department) if department else "none"
+    if others:
+        shown += f" (also found: {', '.join(map(repr, others))})"
+    console.print(f"[bold]department column[/bold]: {escape(shown)}")
+    for value_counts in (report.get("missing_values_by_value") or {}).items():
+        column, counts = value_counts
+        listed = ", ".join(f"{value!r} × {n:,}" for value, n in counts.items())
+        console.print(f"[bold]placeholders made null in {escape(column)}[/bold]: {escape(listed)}")
+    for warning in report.get("warnings") or []:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+
+
 @app.command()
 def validate(
     source: Annotated[str, typer.Argument(help="Export file (CSV/XLSX/XES/Parquet) or SQL URL.")],
     table: Annotated[str | None, typer.Option(help="Table name, for a SQL URL.")] = None,
+    timezone: TimezoneOption = None,
+    country: CountryOption = None,
+    mapping: MappingOption = None,
 ) -> None:
-    """Load an export and print what was read, kept and quarantined, and why.
+    """Load an export and print what was read, kept and quarantined, and why; the clock it is
+    measured on and the column that became the department.
 
     Exits non-zero only when the file cannot be used (missing required columns, unreadable).
     """
     from procmine.log import load_report, read_log
 
+    options = log_options(timezone, country, mapping)
     try:
-        log = read_log(source, table=table)
+        log = read_log(source, table=table, **options)
     except (KeyError, ValueError, OSError) as error:
-        console.print(f"[red]Cannot use {source}:[/red] {error}")
+        console.print(f"[red]Cannot use {escape(source)}:[/red] {escape(str(error))}")
         raise typer.Exit(code=2) from error
-    print_load_report(load_report(log))
+    report = load_report(log)
+    print_load_report(report)
+    _print_clock_and_department(report)
     if len(log) == 0:
         console.print("[red]No usable rows.[/red]")
         raise typer.Exit(code=1)

@@ -699,7 +699,22 @@ def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
         )
     # From a log, only what these figures read is built (no activity, official or lifecycle).
     built, _ = engines.clocked(log, calendar, _EVENT_COLUMNS, build=TABLE_COLUMNS)
+    if len(built) and not _has_departments(built["department"]):
+        raise schema.MissingColumnError(
+            "No event has a department (the log has no department column, or only empty or "
+            "placeholder values in it): handoff and ping-pong figures are unavailable. Map the "
+            "export's department header when loading (pm.read_log(..., mapping={'Đơn vị xử lý': "
+            "'org:group'})); pm.load_report(log) says which column it chose."
+        )
     return with_sequence_links(built)
+
+
+def _has_departments(department: pd.Series) -> bool:
+    """Whether any event has a department (a coded column: read from its categories, which hold
+    only the values present)."""
+    if isinstance(department.dtype, pd.CategoricalDtype):
+        return len(department.cat.categories) > 0
+    return bool(department.notna().any())
 
 
 def _catalog_events(catalog: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -12,15 +12,19 @@ parsed per detected format with Arrow's vectorised ``strptime`` or pandas' ISO 8
 
 One module per concern, each depending only on those above it: :mod:`~procmine.log.parallel`
 (work on two cores), :mod:`~procmine.log.text` (cleaning and coding text),
-:mod:`~procmine.log.timestamps` (parsing time stamps), :mod:`~procmine.log.headers` (header
-mapping), :mod:`~procmine.log.sources` (reading files, encodings), :mod:`~procmine.log.report`
+:mod:`~procmine.log.timestamps` (parsing time stamps), :mod:`~procmine.log.clock` (the log's own
+clock: the zone its stamps imply, the calendar to measure it on), :mod:`~procmine.log.headers`
+(header mapping), :mod:`~procmine.log.xes` (the pure-Python XES reader and the fences around the
+fast one), :mod:`~procmine.log.sources` (reading files, encodings), :mod:`~procmine.log.report`
 (the load report), :mod:`~procmine.log.canonical` (assembling the log) and
 :mod:`~procmine.log.reader` (:func:`read_log`).
 """
 
+from procmine.log.clock import infer_timezone, stamp_offsets
 from procmine.log.headers import HEADER_NAMES, detect_mapping, header_key
 from procmine.log.reader import read_log
 from procmine.log.report import (
+    NO_DEPARTMENT,
     REASON_BAD_TIMESTAMP,
     REASON_DUPLICATE,
     REASON_MALFORMED,
@@ -32,13 +36,15 @@ from procmine.log.report import (
     LoadReport,
     load_report,
 )
-from procmine.log.sources import detect_encoding
+from procmine.log.sources import LogReadError, detect_encoding
 from procmine.log.text import MISSING_VALUES
 from procmine.log.timestamps import parse_timestamps
+from procmine.log.xes import read_xes
 
 __all__ = [
     "HEADER_NAMES",
     "MISSING_VALUES",
+    "NO_DEPARTMENT",
     "REASONS",
     "REASON_BAD_TIMESTAMP",
     "REASON_DUPLICATE",
@@ -48,10 +54,14 @@ __all__ = [
     "REASON_MISSING_TIMESTAMP",
     "REPORT_KEY",
     "LoadReport",
+    "LogReadError",
     "detect_encoding",
     "detect_mapping",
     "header_key",
+    "infer_timezone",
     "load_report",
     "parse_timestamps",
     "read_log",
+    "read_xes",
+    "stamp_offsets",
 ]

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from procmine import schema
+from procmine.log.clock import VIETNAM, Clock, log_clock, rezoned, stamp_offsets
 from procmine.log.headers import TEXT_COLUMNS, missing_column_error, resolve_mapping
 from procmine.log.parallel import gather, in_parallel
 from procmine.log.report import (
@@ -21,8 +22,10 @@ from procmine.log.report import (
     REASON_MISSING_CASE,
     REASONS,
     REPORT_KEY,
+    LoadFindings,
     build_report,
 )
+from procmine.log.sources import LogReadError
 from procmine.log.text import encode_text, materialise, nfc_column, non_empty
 
 __all__ = ["canonical"]
@@ -33,15 +36,18 @@ def canonical(
     info: dict[str, Any],
     mapping: Mapping[str, str] | None,
     *,
-    timezone: str,
+    timezone: str | None,
+    country: str | None,
     missing: Sequence[str],
     dayfirst: bool,
 ) -> pd.DataFrame:
     """The canonical log of ``frame`` (read by :func:`procmine.log.sources.read_source`, which
-    says what it found in ``info``), its load report in ``attrs``."""
+    says what it found in ``info``), its load report in ``attrs``. ``timezone`` and ``country``:
+    the caller's, None to decide from the stamps (:mod:`procmine.log.clock`)."""
     frame = frame.reset_index(drop=True)
     frame.columns = [unicodedata.normalize("NFC", str(c)) for c in frame.columns]
-    chosen, parsed = _checked_mapping(frame, mapping, timezone=timezone, dayfirst=dayfirst)
+    _check_rows(frame, info)
+    chosen, parsed, clock = _checked_mapping(frame, info, mapping, timezone, country, dayfirst)
     by_column = {column: header for header, column in chosen.items()}
     dictionaries, codes, nulled, case_ranked = _text_codes(frame, by_column, missing)
     stamps = parsed[schema.TIMESTAMP][0]
@@ -57,37 +63,89 @@ def canonical(
     codes.clear()  # the codes are done with: freed before the other columns are built
     del case_rank
     log = _assemble(frame, info, chosen, parsed, texts, order, times)
-    report = build_report(frame, info, chosen, parsed, reason, log, nulled, timezone, cases)
-    log.attrs[REPORT_KEY] = report
+    found = LoadFindings(chosen, parsed, nulled, clock, cases, _warnings(frame, info, chosen))
+    log.attrs[REPORT_KEY] = build_report(frame, info, found, reason, log)
     return log
 
 
+def _check_rows(frame: pd.DataFrame, info: dict[str, Any]) -> None:
+    """A :class:`~procmine.log.sources.LogReadError` when the export has no data row."""
+    if len(frame):
+        return
+    name = info.get("source") or "The export"
+    malformed = len(info.get("malformed", []))
+    if malformed:
+        raise LogReadError(
+            f"{name} has no usable data rows: all {malformed} of them have the wrong number of "
+            "fields (check the delimiter and the quoting)."
+        )
+    raise LogReadError(
+        f"{name} has no data rows: only a header ({len(frame.columns)} columns), no events."
+    )
+
+
 def _checked_mapping(
-    frame: pd.DataFrame, mapping: Mapping[str, str] | None, *, timezone: str, dayfirst: bool
-) -> tuple[dict[str, str], dict[str, tuple[pd.Series, str]]]:
-    """The header mapping and the parsed time columns; an error when a required column is
-    missing or an export header clashes with the canonical name another header is mapped to."""
-    chosen, parsed, rejected = resolve_mapping(frame, mapping, timezone=timezone, dayfirst=dayfirst)
+    frame: pd.DataFrame,
+    info: dict[str, Any],
+    mapping: Mapping[str, str] | None,
+    timezone: str | None,
+    country: str | None,
+    dayfirst: bool,
+) -> tuple[dict[str, str], dict[str, tuple[pd.Series, str]], Clock]:
+    """The header mapping, the parsed time columns in the log's zone, and the log's clock; an
+    error when a required column is missing."""
+    first = timezone or VIETNAM  # stamps are parsed in this zone until the log's is known
+    chosen, parsed, rejected = resolve_mapping(frame, mapping, timezone=first, dayfirst=dayfirst)
     absent = [c for c in schema.REQUIRED if c not in chosen.values()]
     if absent:
         raise missing_column_error(frame, absent, rejected)
     by_column = {column: header for header, column in chosen.items()}
-    clash = [c for c in frame.columns if c in by_column and chosen.get(c) != c and c not in chosen]
-    if clash:
-        raise ValueError(
-            f"The export has a column named {clash[0]!r} and another header mapped onto it "
-            f"({by_column[clash[0]]!r}); rename one of them or pass mapping= explicitly."
+    header = by_column[schema.TIMESTAMP]
+    sample = info.get("stamp_sample") if header == schema.TIMESTAMP else None
+    offsets = stamp_offsets(frame[header] if sample is None else sample)
+    clock = log_clock(offsets, timezone, country)
+    if clock.timezone != first:
+        raw = {column: frame[by_column[column]] for column in parsed}
+        parsed = rezoned(parsed, raw, clock.timezone, dayfirst)
+    return chosen, parsed, clock
+
+
+def _displaced(frame: pd.DataFrame, chosen: dict[str, str]) -> dict[str, str]:
+    """{export header: the name it is kept under} for headers that are named like a canonical
+    column another header was mapped onto (``mapping={"org:role": "org:group"}`` on an export
+    that has ``org:group`` too): kept as ``export:org:group``."""
+    taken = set(chosen.values())
+    names = {str(c) for c in frame.columns}
+    moved = {}
+    for header in frame.columns:
+        if header in taken and header not in chosen:
+            name = f"export:{header}"
+            while name in names or name in taken:
+                name = f"export:{name}"
+            moved[header] = name
+    return moved
+
+
+def _warnings(frame: pd.DataFrame, info: dict[str, Any], chosen: dict[str, str]) -> list[str]:
+    """The source's warnings, then one per displaced header."""
+    found = list(info.get("warnings", ()))
+    for header, name in _displaced(frame, chosen).items():
+        mapped = next(h for h, c in chosen.items() if c == header)
+        found.append(
+            f"mapping= put {mapped!r} in the column {header!r}: the export's own {header!r} is "
+            f"kept as {name!r}."
         )
-    return chosen, parsed
+    return found
 
 
 def _text_codes(
     frame: pd.DataFrame, by_column: dict[str, str], missing: Sequence[str]
-) -> tuple[dict[str, pa.Array], dict[str, np.ndarray], dict[str, int], bool]:
+) -> tuple[dict[str, pa.Array], dict[str, np.ndarray], dict[str, tuple[int, dict[str, int]]], bool]:
     """The canonical text columns as codes into their cleaned distinct values, side by side:
-    ({column: distinct values}, {column: codes, -1 = null}, {column: values turned null},
-    whether the case codes number the cases by first appearance). The checks, the sort and the
-    duplicate search work on these integers; the strings are built once, in the final order."""
+    ({column: distinct values}, {column: codes, -1 = null}, {column: (values turned null,
+    {placeholder: values})}, whether the case codes number the cases by first appearance). The
+    checks, the sort and the duplicate search work on these integers; the strings are built
+    once, in the final order."""
     present = [column for column in TEXT_COLUMNS if column in by_column]
     coded = dict(
         zip(
@@ -96,9 +154,9 @@ def _text_codes(
             strict=True,
         )
     )
-    dictionaries = {c: dictionary for c, (dictionary, _, _, _) in coded.items()}
-    codes = {c: column_codes for c, (_, column_codes, _, _) in coded.items()}
-    nulled = {c: count for c, (_, _, count, _) in coded.items()}
+    dictionaries = {c: found[0] for c, found in coded.items()}
+    codes = {c: found[1] for c, found in coded.items()}
+    nulled = {c: (found[2], found[4]) for c, found in coded.items()}
     return dictionaries, codes, nulled, coded[schema.CASE][3]
 
 
@@ -170,7 +228,8 @@ def _assemble(
     times: np.ndarray,
 ) -> pd.DataFrame:
     """The log: canonical columns first (``texts``, the time columns; ``times`` the timestamps
-    already in order), then explicit renames to other names, then the other columns as read."""
+    already in order), then the other columns as read (a header named like a canonical column
+    another header was mapped onto is kept as ``export:<name>``)."""
     encoded = info.get("dictionary_columns", ())
     columns = dict(texts)
     for column, (values, _) in parsed.items():
@@ -178,14 +237,12 @@ def _assemble(
             columns[column] = pd.Series(times, dtype=values.dtype, copy=False)
         else:
             columns[column] = pd.Series(values.array.take(order), copy=False)
-    for header, column in chosen.items():
-        if column not in schema.CANONICAL:  # explicit renames to other names
-            columns[column] = _other_column(frame[header], order, header in encoded)
     ordered = {c: columns[c] for c in schema.CANONICAL if c in columns}
-    ordered |= {c: s for c, s in columns.items() if c not in ordered}
+    moved = _displaced(frame, chosen)
     for header in frame.columns:
         if header not in chosen:
-            ordered[header] = _other_column(frame[header], order, header in encoded)
+            name = moved.get(header, header)
+            ordered[name] = _other_column(frame[header], order, header in encoded)
     return pd.DataFrame(ordered, copy=False)
 
 

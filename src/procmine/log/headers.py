@@ -19,6 +19,7 @@ __all__ = [
     "TEXT_COLUMNS",
     "TIME_COLUMNS",
     "candidate_headers",
+    "department_choice",
     "detect_mapping",
     "header_key",
     "missing_column_error",
@@ -74,8 +75,10 @@ HEADER_NAMES: dict[str, tuple[str, ...]] = {
         "event time",
         "date",
     ),
-    schema.DEPARTMENT: (
+    schema.DEPARTMENT: (  # org:role is the department of the BPIC 2020 logs
         schema.DEPARTMENT,
+        "org:role",
+        "org:department",
         "Đơn vị xử lý",
         "Phòng ban",
         "Đơn vị",
@@ -198,10 +201,12 @@ def _explicit_mapping(frame: pd.DataFrame, mapping: Mapping[str, str]) -> dict[s
     headers = [str(c) for c in frame.columns]
     chosen: dict[str, str] = {}
     for key, value in mapping.items():
-        if key in headers:
+        if key in headers and value in schema.CANONICAL:
             chosen[key] = value
         elif value in headers and key in schema.CANONICAL:  # {"case:concept:name": "Mã HS"}
             chosen[value] = key
+        elif key in headers:
+            raise ValueError(_not_canonical(key, value))
         else:
             close = difflib.get_close_matches(str(key), headers, n=3, cutoff=0.5)
             raise schema.MissingColumnError(
@@ -209,7 +214,45 @@ def _explicit_mapping(frame: pd.DataFrame, mapping: Mapping[str, str]) -> dict[s
                 + (f" (closest: {', '.join(map(repr, close))})" if close else "")
                 + f". Columns found: {headers}."
             )
+    targets = list(chosen.values())
+    twice = sorted({c for c in targets if targets.count(c) > 1})
+    if twice:
+        headers_of = [h for h, c in chosen.items() if c == twice[0]]
+        raise ValueError(
+            f"mapping maps {len(headers_of)} headers onto {twice[0]!r} "
+            f"({', '.join(map(repr, headers_of))}); a canonical column takes one header."
+        )
     return chosen
+
+
+def _not_canonical(header: str, name: str) -> str:
+    """The message for a mapping of ``header`` onto ``name``, which is no canonical column."""
+    meant = next((c for c in schema.CANONICAL if _header_rank(name, c) is not None), None)
+    return (
+        f"mapping maps {header!r} onto {name!r}, which is not a canonical column"
+        + (f" (did you mean {meant!r}?)" if meant else "")
+        + f". Map export headers onto one of: {', '.join(schema.CANONICAL)}."
+    )
+
+
+def department_choice(
+    frame: pd.DataFrame, chosen: Mapping[str, str]
+) -> tuple[str | None, list[str]]:
+    """(the export header that became the department, the other headers that could have been
+    it, in the order of :data:`HEADER_NAMES`: ``org:group``, ``org:role``, ``org:department``,
+    then Vietnamese and English names).
+
+    >>> frame = pd.DataFrame(columns=["case", "org:role", "Phòng ban"])
+    >>> department_choice(frame, {"org:role": "org:group"})
+    ('org:role', ['Phòng ban'])
+    """
+    header = next((h for h, c in chosen.items() if c == schema.DEPARTMENT), None)
+    ranked = sorted(
+        (rank, position, name)
+        for position, name in enumerate(str(c) for c in frame.columns)
+        if name != header and (rank := _header_rank(name, schema.DEPARTMENT)) is not None
+    )
+    return header, [name for _, _, name in ranked]
 
 
 def resolve_mapping(

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from procmine import schema
+from procmine.calendar import WorkCalendar
 from procmine.log.canonical import canonical
 from procmine.log.sources import read_source
 from procmine.log.text import MISSING_VALUES
+from procmine.schema import DEFAULT_TIMEZONE
 
 __all__ = ["read_log"]
 
@@ -25,7 +26,8 @@ def read_log(
     table: str | None = None,
     query: str | None = None,
     encoding: str | None = None,
-    timezone: str = schema.DEFAULT_TIMEZONE,
+    timezone: str | None = None,
+    country: str | None = None,
     missing_values: Iterable[str] = MISSING_VALUES,
     dayfirst: bool = True,
 ) -> pd.DataFrame:
@@ -36,25 +38,48 @@ def read_log(
     ``.xes.gz``, ``.parquet``), a pandas DataFrame, or a SQLAlchemy URL with ``table=`` or
     ``query=``. ``mapping`` maps export headers to canonical columns (``{"Mã HS":
     "case:concept:name"}``); headers it does not name are recognised from a built-in dictionary
-    of Vietnamese and English names. The encoding and delimiter of a CSV file are detected;
-    ``encoding`` overrides the detection. Naive timestamps are taken in ``timezone``; aware
-    ones are converted to it. ``missing_values`` in the department/resource columns become
-    nulls (the event stays). ``dayfirst`` decides ambiguous dates such as 03/04/2024.
+    of Vietnamese and English names; a mapping always wins over them, and a mapping onto a
+    name that is not a canonical column is an error. The encoding and delimiter of a CSV file
+    are detected; ``encoding`` overrides the detection.
+
+    The log keeps the zone its stamps carry (:mod:`procmine.log.clock`): a named zone, else the
+    one their UTC offsets imply (+07:00 is Vietnam; other offsets, the first IANA zone that has
+    them all), else Vietnam's for naive stamps. ``timezone`` (an IANA name) overrides: naive
+    stamps are taken in it, aware ones converted to it. The report's ``calendar`` is the clock to
+    measure the log on: Vietnam's for a Vietnamese log, else the same office hours in the log's
+    zone with the public holidays of ``country`` (None: none, and a warning says so).
+    ``missing_values`` in the department/resource columns become nulls (the event stays).
+    ``dayfirst`` decides ambiguous dates such as 03/04/2024.
 
     Rows without a case, a step or a parseable time, and exact duplicates (the first is kept),
     go to the quarantine table of the report. Cases come in order of first appearance in the
     export, each sorted by time, export order kept for ties.
 
+    >>> import procmine as pm
     >>> from procmine.log import load_report
     >>> log = read_log(pd.DataFrame({"Mã hồ sơ": ["HS1"], "Bước xử lý": ["Tiếp nhận"],
     ...                                 "Thời điểm": ["15/03/2024 08:30"]}))
     >>> str(log["time:timestamp"].iloc[0])
     '2024-03-15 08:30:00+07:00'
-    >>> load_report(log)["rows_kept"]
-    1
+    >>> load_report(log)["rows_kept"], load_report(log)["calendar"] == pm.WorkCalendar()
+    (1, True)
+    >>> dutch = read_log(pd.DataFrame({"case": ["a"], "activity": ["x"],
+    ...                                "time": ["2011-10-11T13:45:40+02:00"]}))
+    >>> str(dutch["time:timestamp"].iloc[0]), load_report(dutch)["calendar"].country
+    ('2011-10-11 13:45:40+02:00', None)
     """
     missing = tuple(missing_values)
+    # A zone or country the clock does not know is refused before the file is read.
+    WorkCalendar(country=country, timezone=timezone or DEFAULT_TIMEZONE)
     frame, info = read_source(
         source, mapping, sheet=sheet, table=table, query=query, encoding=encoding
     )
-    return canonical(frame, info, mapping, timezone=timezone, missing=missing, dayfirst=dayfirst)
+    return canonical(
+        frame,
+        info,
+        mapping,
+        timezone=timezone,
+        country=country,
+        missing=missing,
+        dayfirst=dayfirst,
+    )

@@ -3,6 +3,7 @@ table; header mapping; encoding; date formats), kept in the log's ``attrs``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -10,8 +11,11 @@ import pandas as pd
 import pyarrow as pa
 
 from procmine import schema
+from procmine.log.clock import Clock
+from procmine.log.headers import department_choice
 
 __all__ = [
+    "NO_DEPARTMENT",
     "REASONS",
     "REASON_BAD_TIMESTAMP",
     "REASON_DUPLICATE",
@@ -20,6 +24,7 @@ __all__ = [
     "REASON_MISSING_CASE",
     "REASON_MISSING_TIMESTAMP",
     "REPORT_KEY",
+    "LoadFindings",
     "LoadReport",
     "build_report",
     "load_report",
@@ -55,13 +60,22 @@ class LoadReport(dict):
 def load_report(log: pd.DataFrame) -> dict[str, Any]:
     """The load report of a log returned by :func:`procmine.log.read_log`.
 
-    Keys: ``source``, ``format``, ``encoding``, ``delimiter``, ``rows_read``, ``rows_kept``,
-    ``rows_quarantined``, ``quarantined_by_reason`` ({reason: rows}, every reason listed),
-    ``quarantine`` (the original rows with ``reason`` and ``source_row``, 1 = first data row),
-    ``mapping`` ({export header: canonical column}), ``date_format``, ``deadline_format``,
-    ``timezone``, ``cases``, ``missing_department`` / ``missing_resource`` (kept events
-    without one; None when the column is absent), ``missing_values_nulled`` ({column: values
-    turned to null}), ``transfer_history`` (False: step logs only for now).
+    Keys: ``source``, ``format``, ``reader`` (XES: ``"rustxes"`` or ``"xml.etree"``, else
+    None), ``encoding``, ``delimiter``, ``rows_read``, ``rows_kept``, ``rows_quarantined``,
+    ``quarantined_by_reason`` ({reason: rows}, every reason listed), ``quarantine`` (the
+    original rows with ``reason`` and ``source_row``, 1 = first data row), ``mapping`` ({export
+    header: canonical column}), ``date_format``, ``deadline_format``; the log's clock:
+    ``timezone`` (the zone of its stamps), ``timezone_source`` (``"timezone="``, ``"stamps"``,
+    ``"offsets"`` or ``"default"``), ``utc_offsets`` (the distinct offsets seen, ``+HH:MM``),
+    ``clock`` (a sentence: the zone, why, how to set it), ``calendar`` (the
+    :class:`~procmine.calendar.WorkCalendar` to measure the log on); ``department_column``
+    (the export header that became ``org:group``, or None) and ``department_alternatives``
+    (other headers that could have been it); ``cases``, ``missing_department`` /
+    ``missing_resource`` (kept events without one; None when the column is absent),
+    ``missing_values_nulled`` ({column: values turned to null}), ``missing_values_by_value``
+    ({column: {placeholder: values}}, columns with any), ``transfer_history`` (False: step
+    logs only for now), ``warnings`` (plain-language sentences: the clock, a missing department
+    column, the XES reader's messages).
 
     >>> from procmine.log import read_log
     >>> load_report(read_log(pd.DataFrame({"case": ["a"], "activity": ["x"],
@@ -77,16 +91,29 @@ def load_report(log: pd.DataFrame) -> dict[str, Any]:
         ) from None
 
 
+@dataclass
+class LoadFindings:
+    """What assembling a log found, for its report: the header mapping (``chosen``), the parsed
+    time columns, {column: (values turned null, {placeholder: values})}, the log's clock, the
+    number of cases, and the warnings so far."""
+
+    chosen: dict[str, str]
+    parsed: dict[str, tuple[pd.Series, str]]
+    nulled: dict[str, tuple[int, dict[str, int]]]
+    clock: Clock
+    cases: int
+    warnings: list[str] = field(default_factory=list)
+
+
+NO_DEPARTMENT = "no department column: handoff and ping-pong figures are unavailable"
+
+
 def build_report(
     frame: pd.DataFrame,
     info: dict[str, Any],
-    chosen: dict[str, str],
-    parsed: dict[str, tuple[pd.Series, str]],
+    found: LoadFindings,
     reason: np.ndarray,
     log: pd.DataFrame,
-    nulled: dict[str, int],
-    timezone: str,
-    cases: int,
 ) -> LoadReport:
     """The report of loading ``frame`` (as read, ``info`` from its source) into ``log``.
     ``reason``: per row of ``frame``, 0 for kept, else 1 + its index in :data:`REASONS`."""
@@ -101,9 +128,18 @@ def build_report(
             return None
         return int(pa.array(log[column], from_pandas=True).null_count)  # Arrow keeps the count
 
+    department, alternatives = department_choice(frame, found.chosen)
+    warnings = [*found.clock.warnings, *found.warnings]
+    if department is None:
+        hint = f" ({', '.join(map(repr, alternatives))} could be one)" if alternatives else ""
+        warnings.append(
+            f"{NO_DEPARTMENT}{hint}; name yours with mapping={{'your column': 'org:group'}}."
+        )
+    parsed = found.parsed
     return LoadReport(
         source=info.get("source"),
         format=info.get("format"),
+        reader=info.get("reader"),
         encoding=info.get("encoding"),
         delimiter=info.get("delimiter"),
         rows_read=len(frame) + len(malformed),
@@ -111,15 +147,23 @@ def build_report(
         rows_quarantined=len(quarantined) + len(malformed),
         quarantined_by_reason={r: int(counts[i + 1]) for i, r in enumerate(REASONS)},
         quarantine=quarantine,
-        mapping=dict(chosen),
+        mapping=dict(found.chosen),
         date_format=parsed[schema.TIMESTAMP][1],
         deadline_format=parsed[schema.DEADLINE][1] if schema.DEADLINE in parsed else None,
-        timezone=timezone,
-        cases=cases,
+        timezone=found.clock.timezone,
+        timezone_source=found.clock.source,
+        utc_offsets=list(found.clock.offsets),
+        clock=found.clock.note,
+        calendar=found.clock.calendar,
+        department_column=department,
+        department_alternatives=alternatives,
+        cases=found.cases,
         missing_department=lacking(schema.DEPARTMENT),
         missing_resource=lacking(schema.RESOURCE),
-        missing_values_nulled=nulled,
+        missing_values_nulled={c: count for c, (count, _) in found.nulled.items()},
+        missing_values_by_value={c: values for c, (_, values) in found.nulled.items() if values},
         transfer_history=False,
+        warnings=warnings,
     )
 
 

@@ -10,6 +10,7 @@ import gzip
 import io
 import re
 import unicodedata
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,18 @@ import pandas as pd
 import pyarrow as pa
 
 from procmine.log.headers import TEXT_COLUMNS, TIME_COLUMNS, candidate_headers
+from procmine.log.xes import (
+    TIMESTAMP_KEY,
+    XESError,
+    captured_stderr,
+    is_rust_panic,
+    read_xes,
+    xes_stamp_sample,
+)
 
-__all__ = ["detect_encoding", "read_source"]
+__all__ = ["LogReadError", "detect_encoding", "read_source"]
+
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
 
 
 _SMALL_DICTIONARY = 1 << 16  # bytes of a Parquet dictionary page: a column with few values
@@ -56,7 +67,8 @@ def read_source(
     if name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
         return _read_excel(path, sheet, mapping), info | {"format": "xlsx"}
     if name.endswith(".xes"):
-        return _read_xes(path), info | {"format": "xes"}
+        frame, xes_info = _read_xes(path)
+        return frame, info | xes_info | {"format": "xes"}
     if name.endswith((".parquet", ".pq")):
         frame, parquet_info = _read_parquet(path, mapping)
         return frame, info | parquet_info | {"format": "parquet"}
@@ -107,24 +119,93 @@ def _read_excel(
     )
 
 
-def _read_xes(path: Path) -> pd.DataFrame:
+class LogReadError(ValueError):
+    """An export that cannot be read as a log at all (empty, truncated, not the format its name
+    says, no data rows); the message says which file and why."""
+
+
+def _read_xes(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """An XES file, by rustxes when it takes the file (its messages, printed to stderr, become
+    warnings), else by :func:`procmine.log.xes.read_xes` (pure Python). The fast reader fills
+    an event without a timestamp with the file's global default and returns null for a date it
+    cannot read: when it does either, the file is read again in Python, which tells missing
+    from unparseable stamps. rustxes returns stamps converted to UTC without their offsets: a
+    sample of the file's own stamps (``stamp_sample``) tells the log's zone."""
+    try:
+        if not _head_bytes(path, 1 << 10).strip():
+            raise LogReadError(f"{path.name} is empty: there is no XES log in it.")
+        sample = xes_stamp_sample(path)
+    except EOFError:
+        raise LogReadError(
+            f"{path.name} is not a readable XES file: the gzip stream ends early, the file is "
+            "truncated."
+        ) from None
+    except (OSError, zlib.error) as error:
+        raise LogReadError(f"{path.name} cannot be read: {error}.") from None
+    fast = _read_xes_fast(path, sample)
+    if isinstance(fast, tuple):
+        return fast
+    try:
+        frame = read_xes(path)
+    except XESError as error:
+        raise LogReadError(f"{path.name} is not a readable XES file: {error}") from None
+    info: dict[str, Any] = {"reader": "xml.etree"}
+    if fast:
+        info["warnings"] = [
+            f"The fast XES reader (rustxes) did not take the file ({fast}); "
+            "it was read by Python's XML parser instead."
+        ]
+    return frame, info
+
+
+def _read_xes_fast(path: Path, sample: list[str]) -> tuple[pd.DataFrame, dict[str, Any]] | str:
+    """The file read by rustxes, or why it should be read in Python instead ("" when rustxes
+    is not installed)."""
     try:
         import rustxes
-
-        data, _ = rustxes.import_xes(str(path))
-        frame = data.to_pandas()
-        # rustxes converts stamps to UTC and drops the zone: say so before localising.
-        for column in frame.columns:
-            if pd.api.types.is_datetime64_dtype(frame[column].dtype):
-                frame[column] = frame[column].dt.tz_localize("UTC")
-        return frame
     except ImportError:
-        import sys
+        return ""
+    offsets = [bool(_OFFSET.search(text)) for text in sample]
+    if any(offsets) and not all(offsets):
+        return "its stamps mix local times and UTC offsets"
+    messages: list[str] = []
+    try:
+        with captured_stderr(messages):
+            data, attributes = rustxes.import_xes(str(path))
+    except BaseException as error:  # rustxes panics with pyo3's PanicException, a BaseException
+        if not is_rust_panic(error):
+            raise
+        return f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
+    frame = data.to_pandas()
+    stamps = frame.get(TIMESTAMP_KEY)
+    default = _global_default(attributes)
+    if stamps is not None and (
+        stamps.isna().any() or (default is not None and (stamps == default).any())
+    ):
+        return "some events have no timestamp of their own, or one it cannot read"
+    for column in frame.columns:
+        # rustxes converts stamps with an offset to UTC and drops the zone: say so.
+        if pd.api.types.is_datetime64_dtype(frame[column].dtype) and (any(offsets) or not sample):
+            frame[column] = frame[column].dt.tz_localize("UTC")
+    warnings = [f"XES reader: {line.removeprefix('Warning: ')}" for line in messages if line]
+    info = {"reader": "rustxes", "stamp_sample": sample, "warnings": warnings}
+    return frame, info
 
-        sys._pm4py_welcome_shown = True  # type: ignore[attr-defined]
-        import pm4py
 
-        return pm4py.read_xes(str(path))
+def _global_default(attributes: str) -> pd.Timestamp | None:
+    """The file's global default timestamp of events (naive UTC, as rustxes gives stamps)."""
+    import json
+
+    try:
+        declared = json.loads(attributes).get("global_event_attrs") or []
+    except (ValueError, AttributeError):
+        return None
+    for attribute in declared:
+        if attribute.get("key") == TIMESTAMP_KEY:
+            content = (attribute.get("value") or {}).get("content")
+            stamp = pd.to_datetime(content, utc=True, errors="coerce", format="ISO8601")
+            return None if pd.isna(stamp) else stamp.tz_localize(None)
+    return None
 
 
 def _read_parquet(
@@ -214,7 +295,12 @@ def _read_csv(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     import pyarrow.csv as pcsv
 
-    raw = _head_bytes(path)
+    try:
+        raw = _head_bytes(path)
+    except (EOFError, OSError, zlib.error) as error:
+        raise LogReadError(f"{path.name} cannot be read: {error}.") from None
+    if not raw.lstrip(codecs.BOM_UTF8).strip():
+        raise LogReadError(f"{path.name} is empty: no header, no rows.")
     detected = encoding or detect_encoding(raw)
     text = raw.decode(detected, errors="replace").lstrip("\ufeff")
     delimiter = _sniff_delimiter(text, path)

@@ -24,7 +24,30 @@ __all__ = [
 ]
 
 
-MISSING_VALUES: tuple[str, ...] = ("", "EMPTY", "NaN", "nan", "null", "NULL", "-", "None")
+# Placeholders exports write for "no value". In the department and resource columns they become
+# nulls (the event stays); in the case and step columns they make the row quarantined.
+MISSING_VALUES: tuple[str, ...] = (
+    "",
+    "EMPTY",
+    "NaN",
+    "nan",
+    "null",
+    "NULL",
+    "-",
+    "None",
+    "none",
+    "UNDEFINED",
+    "undefined",
+    "MISSING",
+    "missing",
+    "?",
+    "N/A",
+    "n/a",
+    "NA",
+    "unknown",
+    "Unknown",
+    "UNKNOWN",
+)
 
 
 _SPACES = r"[\s\p{Z}\x{200B}\x{FEFF}]+"
@@ -61,28 +84,39 @@ def _flat(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     return array
 
 
-def _clean_values(values: pa.Array, missing: Sequence[str]) -> pa.Array:
-    """NFC, inner whitespace runs collapsed, trimmed; empty and missing tokens become null."""
-    values = pc.cast(values, pa.large_string())
-    values = pc.utf8_normalize(values, form="NFC")
-    values = pc.utf8_trim_whitespace(pc.replace_substring_regex(values, _SPACES, " "))
+def _normalised(values: pa.Array) -> pa.Array:
+    """NFC, inner whitespace runs collapsed, trimmed."""
+    values = pc.utf8_normalize(pc.cast(values, pa.large_string()), form="NFC")
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(values, _SPACES, " "))
+
+
+def _clean_values(values: pa.Array, missing: Sequence[str]) -> tuple[pa.Array, pa.Array]:
+    """(the values normalised, empty and missing tokens null; the values normalised)."""
+    values = _normalised(values)
     tokens = pa.array(
         sorted({unicodedata.normalize("NFC", t).strip() for t in missing} | {""}),
         type=pa.large_string(),
     )
-    return pc.if_else(
+    cleaned = pc.if_else(
         pc.is_in(values, value_set=tokens), pa.scalar(None, pa.large_string()), values
     )
+    return cleaned, values
 
 
 def encode_text(
     values: pd.Series, missing: Sequence[str]
-) -> tuple[pa.Array, np.ndarray, int, bool]:
+) -> tuple[pa.Array, np.ndarray, int, bool, dict[str, int]]:
     """(distinct cleaned values, codes with -1 for null, non-null values turned null, whether
-    the codes number the values in order of first appearance).
+    the codes number the values in order of first appearance, {placeholder: values it turned
+    null}).
 
     Cleaning runs on the distinct raw values only; variants that clean to the same text (NFD vs
     NFC, extra spaces) merge into one code.
+
+    >>> dictionary, codes, nulled, _, by_value = encode_text(
+    ...     pd.Series(["Phòng A", " ? ", "Phòng  A", "?", "N/A"]), MISSING_VALUES)
+    >>> dictionary.to_pylist(), codes.tolist(), nulled, by_value
+    (['Phòng A'], [0, -1, 0, -1, -1], 3, {'?': 2, 'N/A': 1})
     """
     categorical = isinstance(values.dtype, pd.CategoricalDtype)
     if categorical:
@@ -107,7 +141,7 @@ def encode_text(
             (half.indices.fill_null(-1).to_numpy(), remap)
             for half, remap in zip(halves, to_merged, strict=True)
         ]
-    cleaned_values = _clean_values(raw_dictionary, missing)
+    cleaned_values, normalised = _clean_values(raw_dictionary, missing)
     if cleaned_values.null_count == 0 and cleaned_values.equals(raw_dictionary):
         # Cleaning changed nothing: the distinct raw values stay distinct, no second hashing.
         dictionary, clean = cleaned_values, np.arange(len(cleaned_values), dtype=np.int32)
@@ -124,7 +158,31 @@ def encode_text(
         start += len(raw)
     raw_nulls = sum(int(np.count_nonzero(raw < 0)) for raw, _ in pieces)
     nulled = int(np.count_nonzero(codes < 0)) - raw_nulls
-    return dictionary, codes, nulled, not categorical
+    by_value = (
+        _nulled_by_value(raw_dictionary, cleaned_values, normalised, pieces) if nulled else {}
+    )
+    return dictionary, codes, nulled, not categorical, by_value
+
+
+def _nulled_by_value(
+    raw_dictionary: pa.Array,
+    cleaned: pa.Array,
+    normalised: pa.Array,
+    pieces: list[tuple[np.ndarray, np.ndarray]],
+) -> dict[str, int]:
+    """{placeholder (as normalised): rows it turned null}, from the raw codes of each piece
+    (``pieces``: raw codes and their index into ``raw_dictionary``); most frequent first."""
+    turned = pc.and_(pc.is_valid(raw_dictionary), pc.is_null(cleaned))
+    entries = np.flatnonzero(turned.to_numpy(zero_copy_only=False))
+    counts = np.zeros(len(raw_dictionary), dtype=np.int64)
+    for raw, remap in pieces:
+        per_code = np.bincount(raw + 1, minlength=len(remap) + 1)[1:]  # raw null (-1) dropped
+        np.add.at(counts, remap, per_code)
+    found: dict[str, int] = {}
+    for entry in entries:
+        token = normalised[int(entry)].as_py()
+        found[token] = found.get(token, 0) + int(counts[entry])
+    return dict(sorted(found.items(), key=lambda item: (-item[1], item[0])))
 
 
 def materialise(
