@@ -4,11 +4,16 @@ from their DOT text and from the files Graphviz writes."""
 from __future__ import annotations
 
 import html
+import itertools
+import math
 import re
 import shutil
+import struct
+import time
 import unicodedata
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -335,3 +340,367 @@ def test_draw_network_writes_png_and_svg(tmp_path):
     assert isinstance(inline, str) and "<svg" in inline and TU_PHAP in inline
     with pytest.raises(ValueError, match=r"\.svg, \.png or \.pdf"):
         drawing.draw_network(graph, pairs, path=tmp_path / "network.jpg")
+
+
+# ----------------------------------------------------------------------------- large graphs
+# Issue 15: a network of 649 support teams (1,616 arrows) and a map of 398 activities never
+# finished drawing. By default a picture shows the busiest MAX_NODES boxes and at most MAX_ARCS
+# arrows, says what it hides, is at most PAGE inches, and Graphviz is stopped after TIMEOUT.
+
+
+def zipf_weights(count: int) -> np.ndarray:
+    weights = 1.0 / np.arange(1, count + 1) ** 0.9
+    return weights / weights.sum()
+
+
+def synthetic_map(activities: int, arcs: int, seed: int = 15) -> discovery.ProcessMap:
+    """A map of ``activities`` and ``arcs`` as a real log's: busy activities have more arcs and
+    busier ones; a tenth of the activities start cases, a tenth end them."""
+    rng = np.random.default_rng(seed)
+    names = [f"Bước {i:04d} xử lý hồ sơ" for i in range(activities)]
+    rank = {name: i for i, name in enumerate(names)} | {START: 0, END: 0}
+    weights = zipf_weights(activities)
+    ends = max(1, activities // 10)
+    pairs = {(names[i], names[i + 1]) for i in range(0, activities - 1, 2)}
+    while len(pairs) < arcs - 2 * ends:
+        drawn = rng.choice(activities, (arcs, 2), p=weights)
+        pairs.update((names[a], names[b]) for a, b in drawn[: arcs - 2 * ends - len(pairs)])
+    pairs = sorted(pairs)
+    pairs += [(START, names[i]) for i in rng.choice(activities, ends, False, weights)]
+    pairs += [(names[i], END) for i in rng.choice(activities, ends, False, weights)]
+    ranks = np.array([rank[s] + rank[t] for s, t in pairs])
+    frequency = (rng.zipf(1.6, len(pairs)) * 1000 / (1 + ranks) ** 0.8 + 1).astype(int)
+    edges = pd.DataFrame(pairs, columns=["source", "target"]).assign(
+        frequency=frequency,
+        cases=frequency,
+        median_wait_hours=rng.gamma(2, 3, len(pairs)),
+        p90_wait_hours=rng.gamma(4, 3, len(pairs)),
+    )
+    outer = edges["source"].eq(START) | edges["target"].eq(END)
+    edges.loc[outer, ["median_wait_hours", "p90_wait_hours"]] = np.nan
+    events = edges.groupby("target")["frequency"].sum().reindex(names, fill_value=1).to_numpy()
+    nodes = pd.DataFrame(
+        {
+            "activity": names,
+            "cases": events,
+            "events": events,
+            "median_sojourn_hours": rng.gamma(2, 3, activities),
+            "p90_sojourn_hours": rng.gamma(4, 3, activities),
+        }
+    )
+    return discovery.ProcessMap(nodes=nodes, edges=edges)
+
+
+def synthetic_network(
+    departments: int, arrows: int, seed: int = 15
+) -> tuple[nx.DiGraph, pd.DataFrame]:
+    """A handoff network of ``departments`` and ``arrows`` (busy departments have more), and
+    its ping-pong table by pair as pm.ping_pong writes it (a < b, worst first)."""
+    rng = np.random.default_rng(seed)
+    names = [f"Nhóm hỗ trợ {i:03d}" for i in range(departments)]
+    graph = nx.DiGraph()
+    for name in names:
+        graph.add_node(name, working_hours_held=float(rng.gamma(1.5, 200)))
+    weights = zipf_weights(departments)
+    while graph.number_of_edges() < arrows:
+        drawn = rng.choice(departments, (arrows, 2), p=weights)
+        drawn = drawn[drawn[:, 0] != drawn[:, 1]][: arrows - graph.number_of_edges()]
+        for (a, b), count in zip(drawn, rng.zipf(1.7, len(drawn)), strict=True):
+            graph.add_edge(names[a], names[b], handoffs=int(count) * 3)
+    rows = [
+        (a, b, int(rng.integers(0, 30)), float(rng.gamma(2, 20)))
+        for a, b in graph.edges
+        if a < b and graph.has_edge(b, a)
+    ]
+    pairs = pd.DataFrame(
+        rows, columns=["department_a", "department_b", "excess_bounces", "hours_lost"]
+    )
+    worst_first = pairs.sort_values(["excess_bounces", "hours_lost"], ascending=False)
+    return graph, worst_first.reset_index(drop=True)
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG, from its header (the IHDR chunk)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture(scope="module")
+def teams() -> tuple[nx.DiGraph, pd.DataFrame]:
+    return synthetic_network(649, 1_616)
+
+
+@pytest.fixture(scope="module")
+def wide_map() -> discovery.ProcessMap:
+    return synthetic_map(398, 1_600)
+
+
+def largest_picture_px() -> int:
+    return round(max(drawing.PAGE) * 96)  # Graphviz's PNG: 96 px an inch
+
+
+@needs_dot
+def test_a_network_of_649_departments_is_drawn_with_defaults_in_seconds(tmp_path, teams):
+    graph, pairs = teams
+    assert graph.number_of_nodes() == 649 and graph.number_of_edges() == 1_616
+    start = time.perf_counter()
+    png = drawing.draw_network(graph, pairs, path=tmp_path / "teams.png", title="Đội hỗ trợ")
+    svg = drawing.draw_network(graph, pairs, path=tmp_path / "teams.svg", language="en")
+    assert time.perf_counter() - start < 10
+    width, height = png_size(png.read_bytes())
+    assert 0 < width <= largest_picture_px() and 0 < height <= largest_picture_px()
+
+    text = drawing.network_to_dot(graph, pairs)
+    nodes, edges = parse_network_dot(text)
+    assert len(nodes) == drawing.MAX_NODES and 0 < len(edges) <= drawing.MAX_ARCS
+    shown = sum(e["handoffs"] for e in edges.values())
+    total = sum(n for _, _, n in graph.edges(data="handoffs"))
+    assert (
+        f"Hiển thị 40 trên 649 phòng ban và {len(edges)} trên 1,616 mũi tên "
+        f"({shown / total:.1%} số lượt chuyển); đặt departments=1.0, paths=1.0 để hiện tất cả."
+    ) in text
+    assert "Ẩn " not in text  # the counts replace the line on arrows with few handoffs
+    english = html.unescape(svg.read_text(encoding="utf-8"))
+    assert f"40 of 649 departments and {len(edges)} of 1,616 arrows shown" in english
+    assert "pass departments=1.0, paths=1.0 to show all." in english
+    # The five worst pairs stay, in red.
+    worst = {tuple(p) for p in pairs[["department_a", "department_b"]].head(5).to_numpy()}
+    red = {tuple(sorted(k)) for k, e in edges.items() if e["bold"]}
+    assert red == {p for p in worst if graph.has_edge(*p) or graph.has_edge(*p[::-1])}
+    assert len(red) == 5
+
+
+def test_network_thinning_options_replace_the_default_caps(teams):
+    graph, pairs = teams
+    every, edges = parse_network_dot(
+        drawing.network_to_dot(graph, pairs, departments=1.0, paths=1.0, legend=False)
+    )
+    assert len(every) == 649 and len(edges) == 1_616
+    # Only the share of departments: the arrows among them, still at most MAX_ARCS.
+    # The busiest arrow of each of 130 departments is more than MAX_ARCS: those alone.
+    text = drawing.network_to_dot(graph, pairs, departments=0.2)
+    nodes, edges = parse_network_dot(text)
+    assert len(nodes) == math.ceil(0.2 * 649) and drawing.MAX_ARCS < len(edges) < len(nodes)
+    assert f"Hiển thị 130 trên 649 phòng ban và {len(edges)} trên 1,616" in text
+    alone = {n for n in nodes if not any(n in pair for pair in edges)}
+    assert all(not any(u in nodes and v in nodes for u, v in graph.edges(n)) for n in alone)
+    # An explicit paths: its share of the handoffs among the departments drawn, no cap.
+    nodes, edges = parse_network_dot(
+        drawing.network_to_dot(graph, pairs, departments=0.2, paths=1.0)
+    )
+    assert len(edges) == sum(1 for u, v in graph.edges if u in nodes and v in nodes)
+    # Red pairs always stay, beyond the cap on departments.
+    nodes, edges = parse_network_dot(
+        drawing.network_to_dot(graph, pairs, departments=0.001, top_pairs=None)
+    )
+    red = {frozenset(k) for k, e in edges.items() if e["bold"]}
+    excess = pairs[pairs["excess_bounces"] > 0]
+    assert red == {frozenset(p) for p in excess[["department_a", "department_b"]].to_numpy()}
+    assert len(nodes) == len(set().union(*red)) > drawing.MAX_NODES
+    with pytest.raises(ValueError, match="departments must be in"):
+        drawing.network_to_dot(graph, departments=0)
+
+
+@needs_dot
+def test_a_map_of_398_activities_is_drawn_with_defaults_in_seconds(tmp_path, wide_map):
+    start = time.perf_counter()
+    png = drawing.draw_map(wide_map, path=tmp_path / "map.png", title="Thủ tục")
+    svg = drawing.draw_map(wide_map, "performance", path=tmp_path / "map.svg", language="en")
+    assert time.perf_counter() - start < 10
+    width, height = png_size(png.read_bytes())
+    assert 0 < width <= largest_picture_px() and 0 < height <= largest_picture_px()
+
+    edges = drawing.select_edges(wide_map)
+    activities = (set(edges["source"]) | set(edges["target"])) - {START, END}
+    assert len(activities) <= drawing.MAX_NODES and len(edges) <= drawing.MAX_ARCS
+    # The busiest activities (by events) are the ones kept; each is drawn on a path from ▶ and
+    # one to ■ where the arcs among them have one.
+    busiest = set(wide_map.nodes.nlargest(drawing.MAX_NODES, "events")["activity"])
+    assert activities <= busiest
+    among = wide_map.edges[
+        wide_map.edges["source"].isin(busiest | {START, END})
+        & wide_map.edges["target"].isin(busiest | {START, END})
+    ]
+    possible = nx.DiGraph(list(zip(among["source"], among["target"], strict=True)))
+    graph = nx.DiGraph(list(zip(edges["source"], edges["target"], strict=True)))
+    for activity in activities:
+        for source, target in ((START, activity), (activity, END)):
+            assert nx.has_path(graph, source, target) == nx.has_path(possible, source, target)
+    note = (
+        f"Hiển thị {len(activities)} trên 398 hoạt động và {len(edges)} trên 1,600 mũi tên"
+        " (nhiều nhất trước); đặt activities=1.0, paths=1.0 để hiện tất cả."
+    )
+    text = drawing.map_to_dot(wide_map, title="Thủ tục")
+    assert f'label="Thủ tục\\n{note}", labelloc=t' in text
+    english = html.unescape(svg.read_text(encoding="utf-8"))
+    assert f"{len(activities)} of 398 activities and {len(edges)} of 1,600 arcs shown" in english
+    assert "pass activities=1.0, paths=1.0 to show all." in english
+
+
+def test_map_sliders_replace_the_default_caps(wide_map):
+    everything = drawing.select_edges(wide_map, paths=1.0, activities=1.0)
+    assert len(everything) == len(wide_map.edges)
+    assert "Hiển thị" not in drawing.map_to_dot(wide_map, paths=1.0, activities=1.0)
+    # An explicit paths, the activities capped: every arc among the busiest 40.
+    some = drawing.select_edges(wide_map, paths=1.0)
+    kept = set(wide_map.nodes.nlargest(drawing.MAX_NODES, "events")["activity"]) | {START, END}
+    inside = wide_map.edges["source"].isin(kept) & wide_map.edges["target"].isin(kept)
+    assert len(some) == int(inside.sum()) > drawing.MAX_ARCS
+    with pytest.raises(ValueError, match="activities must be in"):
+        drawing.select_edges(wide_map, activities=0)
+
+
+def test_the_default_cap_leaves_room_for_the_arcs_that_connect_every_activity():
+    flat = synthetic_map(398, 1_600, seed=0)
+    flat.edges["frequency"] = flat.edges["frequency"] % 7 + 1  # 0.8 of them: 150 arcs or so
+    share = drawing.MAX_NODES / 398
+    sliders = drawing.select_edges(flat, paths=0.8, activities=share)
+    capped = drawing.select_edges(flat)
+    assert len(sliders) > 100 and len(capped) == drawing.MAX_ARCS
+    # Among the 40 busiest activities, each connected from ▶ and to ■ as the sliders connect it,
+    # with fewer of the busiest arcs.
+    drawn, full = (
+        nx.DiGraph(list(zip(e["source"], e["target"], strict=True))) for e in (capped, sliders)
+    )
+    for activity in set(sliders["source"]) - {START}:
+        for source, target in ((START, activity), (activity, END)):
+            assert nx.has_path(drawn, source, target) == nx.has_path(full, source, target)
+    assert "80 trên 1,600 mũi tên" in drawing.map_to_dot(flat)
+    with pytest.raises(ValueError, match="language must be one of"):
+        drawing.map_to_dot(wide_map, language="fr")
+
+
+@needs_dot
+def test_graphviz_is_stopped_after_the_time_limit_with_the_thinning_options_named(teams):
+    graph, pairs = teams
+    start = time.perf_counter()
+    with pytest.raises(drawing.DrawingTimeoutError) as stopped:
+        drawing.draw_network(graph, pairs, departments=1.0, paths=1.0, timeout=0.5)
+    assert time.perf_counter() - start < 10
+    message = str(stopped.value)
+    assert "649 departments and 1,616 arrows within 0.5 s and was stopped" in message
+    for option in ("departments=", "paths=", "min_handoffs=", "top_pairs=", "timeout="):
+        assert option in message
+    wide = synthetic_map(398, 1_600)
+    with pytest.raises(drawing.DrawingTimeoutError, match="activities= and paths=") as stopped:
+        drawing.draw_map(wide, paths=1.0, activities=1.0, timeout=0.2)
+    assert "398 activities and 1,600 arcs" in str(stopped.value)
+    assert isinstance(stopped.value, RuntimeError)
+
+
+@needs_dot
+def test_render_bounds_the_picture(tmp_path):
+    row = "digraph { rankdir=LR; " + " -> ".join(f"n{i}" for i in range(300)) + " }"
+    png = drawing.render(row, tmp_path / "row.png")
+    assert png_size(png.read_bytes())[0] <= largest_picture_px()
+    free = drawing.render(row, tmp_path / "free.png", size=None)
+    assert png_size(free.read_bytes())[0] > largest_picture_px()
+    a4 = drawing.render(row, tmp_path / "a4.png", size=(11.7, 8.3))
+    assert png_size(a4.read_bytes())[0] <= round(11.7 * 96)
+    with pytest.raises(ValueError, match="size must be"):
+        drawing.render(row, size=(0, 8))
+
+
+def test_dot_text_is_built_in_linear_time():
+    # 4,000 nodes and 16,000 arcs: the caps, and everything (a quadratic pass took hours).
+    pmap = synthetic_map(4_000, 16_000)
+    graph, pairs = synthetic_network(4_000, 16_000)
+    start = time.perf_counter()
+    drawing.map_to_dot(pmap)
+    drawing.network_to_dot(graph, pairs)
+    everything = drawing.map_to_dot(pmap, paths=1.0, activities=1.0)
+    drawing.map_to_dot(pmap, paths=0.8, activities=1.0)  # thousands of activities reconnected
+    drawing.network_to_dot(graph, pairs, paths=1.0, departments=1.0, top_pairs=None)
+    assert time.perf_counter() - start < 20
+    assert everything.count(" -> ") == 16_000
+
+
+# ----------------------------------------------------------------------------- the sample
+
+
+def reference_select_edges(pmap, paths, activities):
+    """select_edges as it was before the caps (issue 15): a networkx search per activity and
+    per threshold, quadratic, the oracle of the paths the linear one must draw."""
+    count = max(1, math.ceil(activities * len(pmap.nodes) - 1e-9))
+    ranked = pmap.nodes.sort_values(["events", "activity"], ascending=[False, True])
+    kept = set(ranked["activity"].head(count)) | {START, END}
+    edges = pmap.edges[pmap.edges["source"].isin(kept) & pmap.edges["target"].isin(kept)]
+    edges = edges.sort_values(["frequency", "source", "target"], ascending=[False, True, True])
+    covered = edges["frequency"].cumsum().shift(fill_value=0)
+    chosen = edges[covered < paths * edges["frequency"].sum()]
+    selected = set(zip(chosen["source"], chosen["target"], strict=True))
+
+    def widest_path(source, target):
+        for threshold in sorted(edges["frequency"].unique(), reverse=True):
+            strong = edges[edges["frequency"] >= threshold]
+            graph = nx.DiGraph()
+            graph.add_edges_from(zip(strong["source"], strong["target"], strict=True))
+            if source in graph and target in graph and nx.has_path(graph, source, target):
+                return list(itertools.pairwise(nx.shortest_path(graph, source, target)))
+        return []
+
+    graph = nx.DiGraph(selected)
+    for activity in pmap.nodes.sort_values("events", ascending=False)["activity"]:
+        if activity not in kept:
+            continue
+        for source, target in ((START, activity), (activity, END)):
+            if source in graph and target in graph and nx.has_path(graph, source, target):
+                continue
+            arcs = widest_path(source, target)
+            selected.update(arcs)
+            graph.add_edges_from(arcs)
+    mask = [(s, t) in selected for s, t in zip(edges["source"], edges["target"], strict=True)]
+    return edges[np.asarray(mask, dtype=bool)].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def sample_events() -> pd.DataFrame:
+    return engines.event_table(datasets.load_sample())
+
+
+@pytest.fixture(scope="module")
+def sample_maps(sample_events) -> dict[str, discovery.ProcessMap]:
+    procedures = sorted(sample_events["procedure"].astype(str).unique())
+    return {p: discovery.discover_map(sample_events, procedure=p) for p in procedures}
+
+
+def test_the_widest_paths_are_the_ones_drawn_before(sample_maps):
+    settings = ((0.8, 1.0), (0.3, 0.6), (0.0, 1.0))
+    for procedure, pmap in sample_maps.items():
+        for paths, activities in settings:
+            pd.testing.assert_frame_equal(
+                drawing.select_edges(pmap, paths, activities),
+                reference_select_edges(pmap, paths, activities),
+                obj=f"{procedure}, paths={paths}, activities={activities}",
+            )
+    for seed in range(2):  # ties everywhere: frequencies 1-3 on a dense small map
+        pmap = synthetic_map(50, 250, seed=seed)
+        pmap.edges["frequency"] = pmap.edges["frequency"] % 3 + 1
+        pd.testing.assert_frame_equal(
+            drawing.select_edges(pmap, 0.6, 1.0), reference_select_edges(pmap, 0.6, 1.0)
+        )
+
+
+def test_the_sample_pictures_are_drawn_as_before(sample_events, sample_maps):
+    """Nothing of the sample is hidden by the caps: its maps and its network by default are
+    byte for byte the pictures of the settings that were the defaults before them."""
+    counts = sample_events["procedure"].astype(str).value_counts()
+    largest = min(counts[counts == counts.max()].index)  # the demo's map (procmine.analysis)
+    for procedure, pmap in sample_maps.items():
+        assert len(pmap.nodes) <= drawing.MAX_NODES
+        for view in ("frequency", "performance"):
+            assert drawing.map_to_dot(pmap, view, title=procedure) == drawing.map_to_dot(
+                pmap, view, paths=0.8, activities=1.0, title=procedure
+            )
+    text = drawing.map_to_dot(sample_maps[largest], "performance", title=largest)
+    assert "Hiển thị" not in text and len(sample_maps[largest].nodes) == 16
+    network = handoffs.handoff_network(sample_events)
+    pairs = handoffs.ping_pong(sample_events, datasets.load_sample_catalog())
+    title = "Chuyển hồ sơ giữa các phòng ban và các cặp đùn đẩy"
+    for language in ("vi", "en"):
+        default = drawing.network_to_dot(network, pairs, title=title, language=language)
+        before = drawing.network_to_dot(
+            network, pairs, title=title, language=language, paths=0.9, departments=1.0
+        )
+        assert default == before
+        assert "Hiển thị" not in default and " shown (" not in default

@@ -43,7 +43,7 @@ from procmine.deadlines import (
     step_allotments,
 )
 from procmine.discovery import discover_map, discover_model, save_model, variants
-from procmine.drawing import draw_map, draw_model, draw_network
+from procmine.drawing import DrawingTimeoutError, draw_map, draw_model, draw_network
 from procmine.engines import event_table, query
 from procmine.handoffs import (
     bounce_table,
@@ -66,6 +66,7 @@ __all__ = [
     "CalendarError",
     "CalendarMismatchError",
     "CatalogError",
+    "DrawingTimeoutError",
     "LogReadError",
     "MissingColumnError",
     "WorkCalendar",
