@@ -92,7 +92,7 @@ def analyze(
             progress(name)
 
     stage("clock")
-    events, calendar = engines.clocked(log, calendar)
+    events, _ = engines.clocked(log, calendar)
     stage("ping_pong")
     pairs = ping_pong(events, catalog, engine=engine)
     stage("bottlenecks")
@@ -105,9 +105,9 @@ def analyze(
     stage("network")
     network = handoff_network(events, engine=engine)
     stage("model")
-    counts = events["procedure"].astype(str).value_counts()
+    counts = events["procedure"].value_counts()  # per code: no text per event
     # The most events; ties go to the first name in code point order.
-    largest = min(counts[counts == counts.max()].index)
+    largest = min(str(name) for name in counts[counts == counts.max()].index)
     return Analysis(
         ping_pong=pairs,
         bottlenecks=ranked,

@@ -49,18 +49,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "handoff": ("source", "target"),
     "procedure": ("procedure",),
 }
-# The columns of the events table these figures read; a frame that has them is used as it is.
-EVENT_COLUMNS = (
-    "idx",
-    "case_id",
-    "activity",
-    "department",
-    "resource",
-    "procedure",
-    "lifecycle",
-    "ts",
-    "wm",
-)
+EVENT_COLUMNS = engines.FIGURE_COLUMNS  # what these figures read of an events table
 
 
 # ------------------------------------------------------------------------------ SQL

@@ -55,10 +55,7 @@ __all__ = [
     "step_allotments",
 ]
 
-# The columns of the events table these figures read (a frame that has them is used as it is).
-EVENT_COLUMNS = (
-    "idx", "case_id", "activity", "department", "resource", "procedure", "lifecycle", "ts", "wm",
-)  # fmt: skip
+EVENT_COLUMNS = engines.FIGURE_COLUMNS  # what these figures read of an events table
 # The columns the deadline SQL reads, beside the unit columns a figure names. DuckDB's scan of a
 # pandas frame copies the codes of every categorical column of the frame, read or not, once per
 # mention of the table (pandas 3's `.cat.codes` copies them: ~10 MB a column at 10 M events;

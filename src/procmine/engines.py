@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import functools
 import os
+import textwrap
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -78,6 +79,11 @@ EVENT_COLUMNS = (
     "idx", "case_id", "activity", "department", "resource", "procedure", "lifecycle", "ts", "wm",
     "side_copy", "in_sequence", "case_no", "sojourn",
 )  # fmt: skip
+
+
+# What the bottleneck and deadline figures read of an events table; a frame that has these is
+# used as it is (the rest, case_no, sojourn and side_copy, complete_events derives).
+FIGURE_COLUMNS = EVENT_COLUMNS[:9]
 
 
 def is_event_table(frame: pd.DataFrame) -> bool:
@@ -234,14 +240,18 @@ def _needs(wanted: frozenset[str] | None, *names: str) -> bool:
     return wanted is None or not wanted.isdisjoint(names)
 
 
+def _builds_sequence(wanted: frozenset[str] | None) -> bool:
+    """Whether a table for ``wanted`` columns gets the department-sequence links."""
+    return _needs(wanted, "department", "in_sequence", *SEQUENCE_LINKS)
+
+
 def _texts(wanted: frozenset[str] | None) -> dict[str, tuple[str, str | None]]:
     """The coded text columns a table for ``wanted`` builds (the department whenever the
     sequence links are built: they are computed from it)."""
-    sequence = _needs(wanted, "department", "in_sequence", *SEQUENCE_LINKS)
     return {
         name: source
         for name, source in _TEXTS.items()
-        if _needs(wanted, name) or (name == "department" and sequence)
+        if _needs(wanted, name) or (name == "department" and _builds_sequence(wanted))
     }
 
 
@@ -313,9 +323,7 @@ def _part_plan(
         name: ((), functools.partial(_coded, log, column, default))
         for name, (column, default) in texts.items()
     }
-    sequence = "department" in texts and _needs(
-        wanted, "department", "in_sequence", *SEQUENCE_LINKS
-    )
+    sequence = _builds_sequence(wanted)
     return {
         "case_no": ((), lambda: case_numbers(source.case_id)),
         "wm": ((), lambda: calendar.working_minutes(source.local)),
@@ -776,8 +784,6 @@ def with_ctes(*ctes: Cte, select: str) -> str:
 
 def _dedented(body: str) -> str:
     """A CTE body as written inside ``AS (...)``: its lines indented by two spaces."""
-    import textwrap
-
     return textwrap.indent(textwrap.dedent(body).strip(), "  ")[2:]
 
 
