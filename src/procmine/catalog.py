@@ -40,8 +40,15 @@ from procmine import schema
 from procmine.log import detect_encoding
 
 REQUIRED = ("procedure", "step", "activity", "department", "deadline_working_days")
-OPTIONAL = ("standard_minutes", "grade", "step_deadline_working_days", "reviewed")
-_TEXT = ("procedure", "activity", "department", "grade")
+OPTIONAL = (
+    "standard_minutes",
+    "grade",
+    "step_deadline_working_days",
+    "reviewed",
+    "depends_on",
+    "document",
+)
+_TEXT = ("procedure", "activity", "department", "grade", "depends_on", "document")
 _NUMBERS = ("deadline_working_days", "standard_minutes", "step_deadline_working_days")
 
 # Header spellings, written here without diacritics: headers are compared after folding
@@ -108,6 +115,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "thoi han buoc ngay lam viec",
     ),
     "reviewed": ("reviewed", "review date", "ngay ra soat", "ra soat", "da ra soat"),
+    # The steps this one needs done first (step numbers, e.g. "2" or "2; 3"): steps that do not
+    # depend on each other may run in parallel.
+    "depends_on": ("depends on", "depends", "phu thuoc", "buoc truoc", "can buoc"),
+    # The document that approved the procedure (a simplification plan names it).
+    "document": ("document", "approved by", "van ban", "quyet dinh", "van ban phe duyet"),
 }
 _STEP_LIST_KEYS = ("steps", "cac buoc", "buoc", "quy trinh")
 
