@@ -50,15 +50,17 @@ def test_sojourn_attribution_matches_plain_python(key):
     for value, units in expected.items():
         minutes = [m for _, m in units]
         row = rows[value]
-        assert row["hours"] == pytest.approx(sum(minutes) / 60, abs=1e-9)
+        assert row["working_hours"] == pytest.approx(sum(minutes) / 60, abs=1e-9)
         assert row["share"] == pytest.approx(sum(minutes) / total, abs=1e-12)
-        assert row["median_hours"] == pytest.approx(np.percentile(minutes, 50) / 60, abs=1e-9)
-        assert row["p90_hours"] == pytest.approx(np.percentile(minutes, 90) / 60, abs=1e-9)
+        assert row["median_working_hours"] == pytest.approx(
+            np.percentile(minutes, 50) / 60, abs=1e-9
+        )
+        assert row["p90_working_hours"] == pytest.approx(np.percentile(minutes, 90) / 60, abs=1e-9)
         assert row["cases"] == len({c for c, _ in units})
         assert row["events"] == len(units)
     assert result["share"].sum() == pytest.approx(1.0, abs=1e-12)
-    assert result["hours"].is_monotonic_decreasing
-    assert "waiting_hours" not in result.columns  # no lifecycle in this log
+    assert result["working_hours"].is_monotonic_decreasing
+    assert "waiting_working_hours" not in result.columns  # no lifecycle in this log
 
 
 def test_small_log_exact_values_and_null_department_row():
@@ -74,7 +76,11 @@ def test_small_log_exact_values_and_null_department_row():
     result = bn.bottlenecks(log, by="department", calendar=WEEKDAYS)
     assert result["department"].isna().tolist() == [True, False, False]
     rows = by_key(result, "department")
-    assert rows[None]["hours"] == 3.5 and rows["B"]["hours"] == 2.0 and rows["A"]["hours"] == 1.0
+    assert (
+        rows[None]["working_hours"] == 3.5
+        and rows["B"]["working_hours"] == 2.0
+        and rows["A"]["working_hours"] == 1.0
+    )
     assert [rows[k]["share"] for k in (None, "B", "A")] == pytest.approx(
         [3.5 / 6.5, 2 / 6.5, 1 / 6.5]
     )
@@ -88,9 +94,9 @@ def test_median_and_p90_interpolate_linearly_between_order_statistics():
         rows += [(f"c{i}", "a", "2024-03-05 13:00"), (f"c{i}", "b", f"2024-03-05 {13 + hours}:00")]
     result = bn.bottlenecks(make_log(rows), by="activity", calendar=WEEKDAYS)
     row = result.set_index("activity").loc["b"]
-    assert row["median_hours"] == pytest.approx(2.5)
-    assert row["p90_hours"] == pytest.approx(3.7)
-    assert row["hours"] == 10.0 and row["cases"] == 4 and row["events"] == 4
+    assert row["median_working_hours"] == pytest.approx(2.5)
+    assert row["p90_working_hours"] == pytest.approx(3.7)
+    assert row["working_hours"] == 10.0 and row["cases"] == 4 and row["events"] == 4
 
 
 def test_working_and_calendar_time_across_a_weekend():
@@ -100,7 +106,7 @@ def test_working_and_calendar_time_across_a_weekend():
     expected = office_minutes(dt.datetime(2024, 3, 8, 16), dt.datetime(2024, 3, 11, 8, 30))
     assert expected == 120.0
     assert table["sojourn_minutes"].tolist()[1] == expected
-    assert table["sojourn_hours"].tolist()[1] == 2.0
+    assert table["sojourn_working_hours"].tolist()[1] == 2.0
     assert table["calendar_hours"].tolist()[1] == 64.5
     assert table["sojourn_minutes"].isna().tolist() == [True, False]
     assert str(table["timestamp"].iloc[1]) == "2024-03-11 08:30:00+07:00"
@@ -129,15 +135,15 @@ def test_start_complete_split_into_waiting_and_processing():
         [np.nan, 60, np.nan, 30, np.nan, np.nan, 60, 90, 0, np.nan, 20, np.nan, 40], nan_ok=True
     )
     result = bn.bottlenecks(log, by="activity", calendar=WEEKDAYS).set_index("activity")
-    assert result.loc["a", "waiting_hours"] == pytest.approx(40 / 60)
-    assert result.loc["a", "processing_hours"] == pytest.approx(180 / 60)
-    assert result.loc["b", "waiting_hours"] == pytest.approx(1.0)
-    assert result.loc["b", "processing_hours"] == pytest.approx(2.0)
-    assert result.loc["c", "waiting_hours"] == pytest.approx(0.25)
-    assert result.loc["c", "processing_hours"] == 0
+    assert result.loc["a", "waiting_working_hours"] == pytest.approx(40 / 60)
+    assert result.loc["a", "processing_working_hours"] == pytest.approx(180 / 60)
+    assert result.loc["b", "waiting_working_hours"] == pytest.approx(1.0)
+    assert result.loc["b", "processing_working_hours"] == pytest.approx(2.0)
+    assert result.loc["c", "waiting_working_hours"] == pytest.approx(0.25)
+    assert result.loc["c", "processing_working_hours"] == 0
     # A sequential case: waiting + processing = its working duration.
     x = bn.bottleneck_cases(log, "procedure", calendar=WEEKDAYS).set_index("case_id").loc["x"]
-    assert x["waiting_hours"] + x["processing_hours"] == x["hours"] == 2.5
+    assert x["waiting_working_hours"] + x["processing_working_hours"] == x["working_hours"] == 2.5
 
 
 def test_procedure_and_cases_behind_each_row():
@@ -145,8 +151,8 @@ def test_procedure_and_cases_behind_each_row():
     ranking = bn.bottlenecks(log, by="procedure", calendar=WEEKDAYS).set_index("procedure")
     for procedure, group in log.groupby(PROC):
         durations = [office_minutes(g[TS].min(), g[TS].max()) for _, g in group.groupby(CASE)]
-        assert ranking.loc[procedure, "hours"] == pytest.approx(sum(durations) / 60)
-        assert ranking.loc[procedure, "median_hours"] == pytest.approx(
+        assert ranking.loc[procedure, "working_hours"] == pytest.approx(sum(durations) / 60)
+        assert ranking.loc[procedure, "median_working_hours"] == pytest.approx(
             np.percentile(durations, 50) / 60
         )
         assert ranking.loc[procedure, "cases"] == len(durations)
@@ -154,17 +160,19 @@ def test_procedure_and_cases_behind_each_row():
     assert ranking["share"].sum() == pytest.approx(1.0)
     ranking = bn.bottlenecks(log, by="department", calendar=WEEKDAYS)
     cases = bn.bottleneck_cases(log, "department", calendar=WEEKDAYS)
-    totals = cases.groupby("department", dropna=False)["hours"].sum()
+    totals = cases.groupby("department", dropna=False)["working_hours"].sum()
     for _, row in ranking.iterrows():
         key = row["department"]
         held = totals[np.nan] if pd.isna(key) else totals[key]
-        assert held == pytest.approx(row["hours"])
+        assert held == pytest.approx(row["working_hours"])
     one = bn.bottleneck_cases(log, "department", "Phòng Nội vụ", calendar=WEEKDAYS)
     expected = defaultdict(float)
     for case, minutes in expected_units(log, DEP)["Phòng Nội vụ"]:
         expected[case] += minutes / 60
-    assert dict(zip(one["case_id"], one["hours"], strict=True)) == pytest.approx(dict(expected))
-    assert one["hours"].is_monotonic_decreasing
+    assert dict(zip(one["case_id"], one["working_hours"], strict=True)) == pytest.approx(
+        dict(expected)
+    )
+    assert one["working_hours"].is_monotonic_decreasing
 
 
 def test_handoff_wait_is_the_handoff_tables_wait():
@@ -191,9 +199,9 @@ def test_handoff_wait_is_the_handoff_tables_wait():
     assert set(rows) == set(waits)
     for pair, units in waits.items():
         minutes = [m for _, m in units]
-        assert rows[pair].hours == pytest.approx(sum(minutes) / 60)
+        assert rows[pair].working_hours == pytest.approx(sum(minutes) / 60)
         assert rows[pair].share == pytest.approx(sum(minutes) / all_minutes)
-        assert rows[pair].p90_hours == pytest.approx(np.percentile(minutes, 90) / 60)
+        assert rows[pair].p90_working_hours == pytest.approx(np.percentile(minutes, 90) / 60)
         assert rows[pair].events == len(units)
         assert rows[pair].cases == len({c for c, _ in units})
 
@@ -212,7 +220,7 @@ def test_case_durations_agree_with_pm4py_business_hours():
     theirs = pm4py.get_all_case_durations(
         log[[CASE, ACT, TS]], business_hours=True, business_hour_slots=slots
     )
-    ours = bn.bottleneck_cases(log, "procedure", calendar=calendar)["hours"] * 3600
+    ours = bn.bottleneck_cases(log, "procedure", calendar=calendar)["working_hours"] * 3600
     assert sorted(ours) == pytest.approx(sorted(theirs), abs=1e-6)
 
 

@@ -262,7 +262,7 @@ def test_step_allotments_from_medians_of_on_time_cases():
     assert table["basis"].tolist() == ["median", "median", "median"]
     assert table["weight"].tolist() == pytest.approx([0.0, 0.25, 0.75])
     assert table["allotment_working_days"].tolist() == pytest.approx([0.0, 0.75, 2.25])
-    assert table["median_hours"].tolist() == pytest.approx([0.0, 2.0, 6.0])
+    assert table["median_working_hours"].tolist() == pytest.approx([0.0, 2.0, 6.0])
     assert table["on_time_cases"].tolist() == [3, 3, 3]
     # A step with its own allotment keeps it; the rest of the deadline is split by median.
     catalog["step_deadline_working_days"] = [0.5, np.nan, np.nan]

@@ -95,16 +95,18 @@ def test_small_map_counts_and_working_hour_waits():
     edges = pmap.edges.set_index(["source", "target"])
     assert edges["frequency"].to_dict() == SMALL_ARCS
     assert edges.loc[("A", "B"), "cases"] == 2
-    assert edges.loc[("A", "B"), "median_wait_hours"] == pytest.approx(0.75)
-    assert edges.loc[("A", "B"), "p90_wait_hours"] == pytest.approx(0.5 + 0.9 * 0.5)
-    assert edges.loc[("B", "C"), "median_wait_hours"] == pytest.approx(2.0)  # of 3.5 and 0.5
-    assert edges.loc[("A", "C"), "median_wait_hours"] == pytest.approx(8.0)
-    assert pd.isna(edges.loc[(d.START, "A"), "median_wait_hours"])
+    assert edges.loc[("A", "B"), "median_wait_working_hours"] == pytest.approx(0.75)
+    assert edges.loc[("A", "B"), "p90_wait_working_hours"] == pytest.approx(0.5 + 0.9 * 0.5)
+    assert edges.loc[("B", "C"), "median_wait_working_hours"] == pytest.approx(
+        2.0
+    )  # of 3.5 and 0.5
+    assert edges.loc[("A", "C"), "median_wait_working_hours"] == pytest.approx(8.0)
+    assert pd.isna(edges.loc[(d.START, "A"), "median_wait_working_hours"])
     nodes = pmap.nodes.set_index("activity")
     assert nodes.loc["B", "events"] == 3 and nodes.loc["B", "cases"] == 2
-    assert nodes.loc["B", "median_sojourn_hours"] == pytest.approx(1.0)  # of 1, 0.5, 2
-    assert nodes.loc["C", "median_sojourn_hours"] == pytest.approx(3.5)  # of 3.5, 0.5, 8
-    assert pd.isna(nodes.loc["A", "median_sojourn_hours"])  # always first
+    assert nodes.loc["B", "median_sojourn_working_hours"] == pytest.approx(1.0)  # of 1, 0.5, 2
+    assert nodes.loc["C", "median_sojourn_working_hours"] == pytest.approx(3.5)  # of 3.5, 0.5, 8
+    assert pd.isna(nodes.loc["A", "median_sojourn_working_hours"])  # always first
 
 
 def test_map_of_one_procedure_and_unknown_procedure():
@@ -121,8 +123,8 @@ def test_variants_small():
     assert found["variant"].tolist() == ["A → B → B → C", "A → B → C", "A → C"]
     assert found["cases"].tolist() == [1, 1, 1]
     assert found["length"].tolist() == [4, 3, 2]
-    assert found["median_duration_hours"].tolist() == pytest.approx([3.0, 4.5, 8.0])
-    assert found["median_duration_days"].tolist() == pytest.approx([3 / 8, 4.5 / 8, 1.0])
+    assert found["median_duration_working_hours"].tolist() == pytest.approx([3.0, 4.5, 8.0])
+    assert found["median_duration_working_days"].tolist() == pytest.approx([3 / 8, 4.5 / 8, 1.0])
     assert found["share"].sum() == pytest.approx(1.0)
 
 
@@ -262,8 +264,8 @@ def test_map_follows_each_case_in_log_order_when_cases_interleave():
         ("D", d.END): 1,
     }
     assert edges["cases"].to_dict() == edges["frequency"].to_dict()  # no arc twice in a case
-    assert edges.loc[("B", "C"), "median_wait_hours"] == pytest.approx(2.0)
-    assert edges.loc[("A", "C"), "p90_wait_hours"] == pytest.approx(8.0)
+    assert edges.loc[("B", "C"), "median_wait_working_hours"] == pytest.approx(2.0)
+    assert edges.loc[("A", "C"), "p90_wait_working_hours"] == pytest.approx(8.0)
     # Ordered by frequency, then source and target.
     assert list(pmap.edges[["source", "target"]].itertuples(index=False, name=None))[:4] == [
         ("C", d.END),
@@ -274,7 +276,11 @@ def test_map_follows_each_case_in_log_order_when_cases_interleave():
     assert (pmap.cases, pmap.events) == (4, 10)
     nodes = pmap.nodes.set_index("activity")
     assert nodes.loc["D", ["cases", "events"]].tolist() == [1, 1]
-    assert nodes.loc[["D"], ["median_sojourn_hours", "p90_sojourn_hours"]].isna().all(axis=None)
+    assert (
+        nodes.loc[["D"], ["median_sojourn_working_hours", "p90_sojourn_working_hours"]]
+        .isna()
+        .all(axis=None)
+    )
 
 
 def test_map_counts_repeated_arcs_once_per_case():
@@ -290,7 +296,9 @@ def test_map_counts_repeated_arcs_once_per_case():
     )
     edges = d.discover_map(log).edges.set_index(["source", "target"])
     assert edges.loc[("A", "B"), ["frequency", "cases"]].tolist() == [3, 2]
-    assert edges.loc[("A", "B"), "median_wait_hours"] == pytest.approx(0.5)  # of 1, 0.5, 0.25
+    assert edges.loc[("A", "B"), "median_wait_working_hours"] == pytest.approx(
+        0.5
+    )  # of 1, 0.5, 0.25
     assert edges.loc[("B", "A"), ["frequency", "cases"]].tolist() == [1, 1]
     nodes = d.discover_map(log).nodes.set_index("activity")
     assert nodes.loc["A", ["events", "cases"]].tolist() == [3, 2]
@@ -315,9 +323,9 @@ def test_map_waits_are_the_sojourns_of_the_events_view_with_side_copies():
         ("S", "B"): 1,
         ("B", d.END): 1,
     }
-    assert pd.isna(edges.loc[("A", "S"), "median_wait_hours"])
-    assert edges.loc[("S", "B"), "median_wait_hours"] == pytest.approx(2.0)
-    assert pd.isna(pmap.nodes.set_index("activity").loc["S", "median_sojourn_hours"])
+    assert pd.isna(edges.loc[("A", "S"), "median_wait_working_hours"])
+    assert edges.loc[("S", "B"), "median_wait_working_hours"] == pytest.approx(2.0)
+    assert pd.isna(pmap.nodes.set_index("activity").loc["S", "median_sojourn_working_hours"])
 
 
 def test_map_cases_and_waits_equal_plain_python_on_a_log_with_many_repeats():
@@ -359,14 +367,18 @@ def test_map_cases_and_waits_equal_plain_python_on_a_log_with_many_repeats():
     assert edges["cases"].to_dict() == {arc: len(found) for arc, found in arc_cases.items()}
     assert (edges["frequency"] > edges["cases"]).sum() >= 5  # arcs repeated within cases
     for arc, values in waits.items():
-        got = edges.loc[arc, ["median_wait_hours", "p90_wait_hours"]].to_numpy(dtype=float)
+        got = edges.loc[arc, ["median_wait_working_hours", "p90_wait_working_hours"]].to_numpy(
+            dtype=float
+        )
         expected = np.percentile(values, [50, 90]) if values else [np.nan, np.nan]
         assert got == pytest.approx(expected, rel=1e-12, nan_ok=True), arc
     nodes = pmap.nodes.set_index("activity")
     assert nodes["cases"].to_dict() == {name: len(found) for name, found in node_cases.items()}
     assert (nodes["events"] > nodes["cases"]).all()  # every activity recurs in some case
     for name, values in sojourns.items():
-        got = nodes.loc[name, ["median_sojourn_hours", "p90_sojourn_hours"]].to_numpy(dtype=float)
+        got = nodes.loc[
+            name, ["median_sojourn_working_hours", "p90_sojourn_working_hours"]
+        ].to_numpy(dtype=float)
         assert got == pytest.approx(np.percentile(values, [50, 90]), rel=1e-12), name
 
 
@@ -415,5 +427,5 @@ def test_every_figure_transpiles_to_spark(name):
         assert "GROUPING SETS ((previous_activity, activity), (activity))" in spark_sql
         # One exact percentile aggregate for both figures; Spark's arrays count from 0.
         assert "PERCENTILE(sojourn, ARRAY(0.5, 0.9))" in spark_sql
-        assert "waits[0] / CAST(60.0 AS DOUBLE) AS median_hours" in spark_sql
-        assert "waits[1] / CAST(60.0 AS DOUBLE) AS p90_hours" in spark_sql
+        assert "waits[0] / CAST(60.0 AS DOUBLE) AS median_working_hours" in spark_sql
+        assert "waits[1] / CAST(60.0 AS DOUBLE) AS p90_working_hours" in spark_sql

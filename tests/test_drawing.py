@@ -172,7 +172,7 @@ def small_network() -> tuple[nx.DiGraph, pd.DataFrame]:
     ]
     pairs = pd.DataFrame(
         [(*sorted((a, b)), excess, hours) for a, b, excess, hours in rows],
-        columns=["department_a", "department_b", "excess_bounces", "hours_lost"],
+        columns=["department_a", "department_b", "excess_bounces", "working_hours_lost"],
     )
     return graph, pairs
 
@@ -229,7 +229,7 @@ def thinning_network() -> tuple[nx.DiGraph, pd.DataFrame]:
             "department_a": ["A", "A", "B"],
             "department_b": ["B", "C", "D"],
             "excess_bounces": [5, 1, 0],
-            "hours_lost": [10.0, 2.0, 0.0],
+            "working_hours_lost": [10.0, 2.0, 0.0],
         }
     )
     return graph, pairs
@@ -373,19 +373,19 @@ def synthetic_map(activities: int, arcs: int, seed: int = 15) -> discovery.Proce
     edges = pd.DataFrame(pairs, columns=["source", "target"]).assign(
         frequency=frequency,
         cases=frequency,
-        median_wait_hours=rng.gamma(2, 3, len(pairs)),
-        p90_wait_hours=rng.gamma(4, 3, len(pairs)),
+        median_wait_working_hours=rng.gamma(2, 3, len(pairs)),
+        p90_wait_working_hours=rng.gamma(4, 3, len(pairs)),
     )
     outer = edges["source"].eq(START) | edges["target"].eq(END)
-    edges.loc[outer, ["median_wait_hours", "p90_wait_hours"]] = np.nan
+    edges.loc[outer, ["median_wait_working_hours", "p90_wait_working_hours"]] = np.nan
     events = edges.groupby("target")["frequency"].sum().reindex(names, fill_value=1).to_numpy()
     nodes = pd.DataFrame(
         {
             "activity": names,
             "cases": events,
             "events": events,
-            "median_sojourn_hours": rng.gamma(2, 3, activities),
-            "p90_sojourn_hours": rng.gamma(4, 3, activities),
+            "median_sojourn_working_hours": rng.gamma(2, 3, activities),
+            "p90_sojourn_working_hours": rng.gamma(4, 3, activities),
         }
     )
     return discovery.ProcessMap(nodes=nodes, edges=edges)
@@ -413,9 +413,9 @@ def synthetic_network(
         if a < b and graph.has_edge(b, a)
     ]
     pairs = pd.DataFrame(
-        rows, columns=["department_a", "department_b", "excess_bounces", "hours_lost"]
+        rows, columns=["department_a", "department_b", "excess_bounces", "working_hours_lost"]
     )
-    worst_first = pairs.sort_values(["excess_bounces", "hours_lost"], ascending=False)
+    worst_first = pairs.sort_values(["excess_bounces", "working_hours_lost"], ascending=False)
     return graph, worst_first.reset_index(drop=True)
 
 

@@ -207,7 +207,7 @@ def test_the_first_m_bounces_in_time_order_are_the_prescribed_ones():
     ]
     assert bounces["minutes_lost"].tolist() == [120.0, 60.0, 390.0]
     ordered = handoffs.ping_pong(log, catalog, by="ordered", calendar=WorkCalendar())
-    assert by_key(ordered, ["source", "target"], "hours_lost") == {
+    assert by_key(ordered, ["source", "target"], "working_hours_lost") == {
         ("A", "B"): 390 / 60,
         ("A", "C"): 1.0,
         ("B", "A"): 0.0,
@@ -301,11 +301,11 @@ def test_pairs_without_bounces_appear_with_zeros_and_sort_by_excess():
         "bounces",
         "excess_bounces",
         "pingpong_cases",
-        "hours_lost",
+        "working_hours_lost",
         "cases",
     ]
     # Reference (most frequent; one case each, smallest first): A,B,C — no bounce prescribed.
-    assert pair.drop(columns="hours_lost").values.tolist() == [
+    assert pair.drop(columns="working_hours_lost").values.tolist() == [
         ["B", "C", 6, 3, 3, 1, 3],
         ["A", "B", 1, 0, 0, 0, 1],
     ]
@@ -515,13 +515,15 @@ def test_handoff_network_nodes_and_edges():
     waits_ab = np.array([60.0, 120.0, 180.0]) / 60
     assert edges[("A", "B")]["handoffs"] == 3
     assert edges[("A", "B")]["cases"] == 3
-    assert edges[("A", "B")]["median_wait_hours"] == pytest.approx(np.quantile(waits_ab, 0.5))
-    assert edges[("A", "B")]["p90_wait_hours"] == pytest.approx(np.quantile(waits_ab, 0.9))
+    assert edges[("A", "B")]["median_wait_working_hours"] == pytest.approx(
+        np.quantile(waits_ab, 0.5)
+    )
+    assert edges[("A", "B")]["p90_wait_working_hours"] == pytest.approx(np.quantile(waits_ab, 0.9))
     assert edges[("B", "A")] == {
         "handoffs": 1,
         "cases": 1,
-        "median_wait_hours": 0.5,
-        "p90_wait_hours": 0.5,
+        "median_wait_working_hours": 0.5,
+        "p90_wait_working_hours": 0.5,
     }
     nodes, edge_frame = handoffs.network_frames(graph)
     assert nodes.columns.tolist() == ["department", "cases", "events", "working_hours_held"]
@@ -530,8 +532,8 @@ def test_handoff_network_nodes_and_edges():
         "target",
         "handoffs",
         "cases",
-        "median_wait_hours",
-        "p90_wait_hours",
+        "median_wait_working_hours",
+        "p90_wait_working_hours",
     ]
     assert len(edge_frame) == 3
 
@@ -550,7 +552,7 @@ def test_wait_quantiles_equal_numpy_and_duckdb():
     events["in_sequence"] = True
     graph = handoffs.handoff_network(events)
     for (a, b), values in waits.items():
-        for p, name in ((0.5, "median_wait_hours"), (0.9, "p90_wait_hours")):
+        for p, name in ((0.5, "median_wait_working_hours"), (0.9, "p90_wait_working_hours")):
             expected = np.quantile(values, p) / 60
             assert graph.edges[a, b][name] == pytest.approx(expected, rel=1e-12)
             frame = pd.DataFrame({"w": values})

@@ -9,9 +9,10 @@ The command line (``procmine demo``) and the report are thin layers over these t
 
 >>> import procmine as pm
 >>> found = pm.analyze(pm.datasets.example_log(), pm.datasets.example_catalog())
->>> found.ping_pong[["department_a", "department_b", "bounces", "excess_bounces", "hours_lost"]]
-    department_a department_b  bounces  excess_bounces  hours_lost
-0  Phòng Tư pháp    Văn phòng        5               2        28.0
+>>> columns = ["department_a", "department_b", "bounces", "excess_bounces", "working_hours_lost"]
+>>> found.ping_pong[columns]
+    department_a department_b  bounces  excess_bounces  working_hours_lost
+0  Phòng Tư pháp    Văn phòng        5               2                28.0
 >>> found.late_without_explanation["case_id"].tolist(), found.largest_procedure
 (['HS2'], 'Cấp phép')
 """

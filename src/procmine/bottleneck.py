@@ -19,10 +19,10 @@ The exact rules (percentiles, pairing of starts and completes) are in ``docs/def
 ...                     "org:group": ["Văn phòng", "Phòng Tư pháp", "Văn phòng"],
 ...                     "time:timestamp": pd.to_datetime(["2024-05-06 08:00", "2024-05-06 10:00",
 ...                                                       "2024-05-07 08:00"])})
->>> pm.bottlenecks(log, by="department")[["department", "hours", "share"]]
-      department  hours  share
-0      Văn phòng    6.0   0.75
-1  Phòng Tư pháp    2.0   0.25
+>>> pm.bottlenecks(log, by="department")[["department", "working_hours", "share"]]
+      department  working_hours  share
+0      Văn phòng            6.0   0.75
+1  Phòng Tư pháp            2.0   0.25
 
 (Mon 10:00 → Tue 08:00 holds 1.5 + 4 + 0.5 working hours in Văn phòng: office hours 07:30–11:30
 and 13:00–17:00.)
@@ -162,17 +162,17 @@ def bottleneck_sql(by: str, split: bool) -> str:
         *total,
         select=f"""
 SELECT {keys},
-  SUM(minutes) / 60.0 AS hours,
+  SUM(minutes) / 60.0 AS working_hours,
   SUM(minutes) / NULLIF({all_minutes}, 0) AS share,
-  MEDIAN(minutes) / 60.0 AS median_hours,
-  QUANTILE_CONT(minutes, 0.9) / 60.0 AS p90_hours,
+  MEDIAN(minutes) / 60.0 AS median_working_hours,
+  QUANTILE_CONT(minutes, 0.9) / 60.0 AS p90_working_hours,
   COUNT(DISTINCT case_no) AS cases,
   CAST(SUM(events) AS BIGINT) AS events,
-  SUM(waiting) / 60.0 AS waiting_hours,
-  SUM(processing) / 60.0 AS processing_hours
+  SUM(waiting) / 60.0 AS waiting_working_hours,
+  SUM(processing) / 60.0 AS processing_working_hours
 FROM {from_units}
 GROUP BY {keys}
-ORDER BY hours DESC, {keys}""",
+ORDER BY working_hours DESC, {keys}""",
     )
 
 
@@ -184,15 +184,16 @@ def bottleneck_cases_sql(by: str, split: bool) -> str:
         (
             "per_case",
             f"""
-  SELECT {keys}, case_no, SUM(minutes) / 60.0 AS hours, CAST(SUM(events) AS BIGINT) AS events,
-    SUM(waiting) / 60.0 AS waiting_hours, SUM(processing) / 60.0 AS processing_hours
+  SELECT {keys}, case_no, SUM(minutes) / 60.0 AS working_hours,
+    CAST(SUM(events) AS BIGINT) AS events, SUM(waiting) / 60.0 AS waiting_working_hours,
+    SUM(processing) / 60.0 AS processing_working_hours
   FROM units
   GROUP BY {keys}, case_no""",
         ),
         select=f"""
-SELECT {keys}, case_id, hours, events, waiting_hours, processing_hours
+SELECT {keys}, case_id, working_hours, events, waiting_working_hours, processing_working_hours
 FROM per_case JOIN case_ids USING (case_no)
-ORDER BY {keys}, hours DESC, case_id""",
+ORDER BY {keys}, working_hours DESC, case_id""",
     )
 
 
@@ -223,16 +224,19 @@ def sojourns(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -> pd.
 
     Returns one row per event, in log order: ``case_id``, ``activity``, ``department``,
     ``resource``, ``procedure``, ``lifecycle``, ``timestamp`` (tz-aware, the calendar's zone),
-    ``sojourn_minutes`` and ``sojourn_hours`` (working time), ``calendar_hours`` (wall-clock time,
-    side by side), and, when the log has start events, ``waiting_minutes``/``waiting_hours`` and
-    ``processing_minutes``/``processing_hours``. A case's first event has no sojourn (null).
+    ``sojourn_minutes`` and ``sojourn_working_hours`` (working time), ``calendar_hours``
+    (wall-clock time, side by side), and, when the log has start events,
+    ``waiting_minutes``/``waiting_working_hours`` and
+    ``processing_minutes``/``processing_working_hours``. A case's first event has no sojourn
+    (null).
 
     >>> import procmine as pm
-    >>> sojourns(pm.datasets.example_log())[["case_id", "activity", "sojourn_hours"]].head(3)
-      case_id   activity  sojourn_hours
-    0     HS1  Tiếp nhận            NaN
-    1     HS1  Thẩm định            2.0
-    2     HS1  Phê duyệt            7.0
+    >>> table = sojourns(pm.datasets.example_log())
+    >>> table[["case_id", "activity", "sojourn_working_hours"]].head(3)
+      case_id   activity  sojourn_working_hours
+    0     HS1  Tiếp nhận                    NaN
+    1     HS1  Thẩm định                    2.0
+    2     HS1  Phê duyệt                    7.0
 
     Notes
     -----
@@ -263,14 +267,14 @@ def sojourns(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -> pd.
             "lifecycle": table["lifecycle"],
             "timestamp": engines.local_time(table["ts"], calendar),
             "sojourn_minutes": table["sojourn"].astype("float64"),
-            "sojourn_hours": table["sojourn"].astype("float64") / 60.0,
+            "sojourn_working_hours": table["sojourn"].astype("float64") / 60.0,
             "calendar_hours": table["calendar_hours"].astype("float64"),
         }
     )
     if split:
         for part in ("waiting", "processing"):
             result[f"{part}_minutes"] = table[part].astype("float64")
-            result[f"{part}_hours"] = table[part].astype("float64") / 60.0
+            result[f"{part}_working_hours"] = table[part].astype("float64") / 60.0
     return result
 
 
@@ -286,7 +290,7 @@ def _bottleneck_query(
         events = with_sequence_links(events)
     table = engines.query(build(by, split), engine, with_case_ids=kind == "cases", events=events)
     if not split:
-        table = table.drop(columns=["waiting_hours", "processing_hours"])
+        table = table.drop(columns=["waiting_working_hours", "processing_working_hours"])
     for column in _KEYS[by]:
         table[column] = table[column].astype("string")
     return table
@@ -304,20 +308,22 @@ def bottlenecks(
     cases (docs/definitions.md: Bottlenecks).
 
     Returns one row per key (``activity``; ``department``; ``source``, ``target``;
-    ``procedure``; ``resource``), largest first: ``hours`` (total working hours held), ``share``
-    (of all working time in the log), ``median_hours`` and ``p90_hours``, ``cases`` and ``events``,
-    and ``waiting_hours``/``processing_hours`` when the log has start/complete lifecycles (not
-    for handoffs). ``catalog`` is accepted for symmetry with the other analyses; the ranking does
-    not depend on it. ``log`` is the canonical log, or the frame of
+    ``procedure``; ``resource``), largest first: ``working_hours`` (total working hours held),
+    ``share`` (of all working time in the log), ``median_working_hours`` and
+    ``p90_working_hours``, ``cases`` and ``events``, and
+    ``waiting_working_hours``/``processing_working_hours`` when the log has start/complete
+    lifecycles (not for handoffs). ``catalog`` is accepted for symmetry with the other analyses;
+    the ranking does not depend on it. ``log`` is the canonical log, or the frame of
     :func:`procmine.engines.event_table` (then used as it is: the clock is read once for several
     figures).
 
     >>> import procmine as pm
     >>> ranked = pm.bottlenecks(pm.datasets.example_log(), by="department")
-    >>> ranked[["department", "hours", "share", "median_hours", "cases", "events"]].round(3)
-          department  hours  share  median_hours  cases  events
-    0      Văn phòng   33.0  0.508          5.25      3       4
-    1  Phòng Tư pháp   32.0  0.492          4.00      3       5
+    >>> columns = ["working_hours", "share", "median_working_hours", "cases", "events"]
+    >>> ranked[["department", *columns]].round(3)
+          department  working_hours  share  median_working_hours  cases  events
+    0      Văn phòng           33.0  0.508                  5.25      3       4
+    1  Phòng Tư pháp           32.0  0.492                  4.00      3       5
 
     Notes
     -----
@@ -326,7 +332,7 @@ def bottlenecks(
     first event holds nothing and is not counted in ``events``. A handoff A → B holds the
     ``wait_minutes`` of :func:`procmine.handoffs.handoff_table` (``events`` counts handoffs). A
     procedure holds each of its cases' working duration (first to last event; ``events`` counts
-    all their events, and a one-event case counts with 0 hours).
+    all their events, and a one-event case counts with 0 working hours).
 
     *Missing departments/officials* form one row whose key is null (the report labels it), so the
     shares of activity, department, resource and procedure rows add up to 1. Handoff shares are of
@@ -350,17 +356,18 @@ def bottleneck_cases(
     engine: Any = None,
 ) -> pd.DataFrame:
     """The cases behind each row of :func:`bottlenecks`: one row per key and case with the working
-    ``hours`` the case spent there and the ``events`` counted (and waiting/processing hours when
-    the log has start/complete pairs), largest first within each key.
+    hours the case spent there (``working_hours``) and the ``events`` counted (and its waiting
+    and processing working hours when the log has start/complete pairs), largest first within each
+    key.
 
     ``key`` keeps one row of the ranking: a name, or a ``(source, target)`` pair for handoffs.
 
     >>> import procmine as pm
     >>> bottleneck_cases(pm.datasets.example_log(), "department", "Phòng Tư pháp")
-          department case_id  hours  events
-    0  Phòng Tư pháp     HS3   24.0       2
-    1  Phòng Tư pháp     HS2    6.0       2
-    2  Phòng Tư pháp     HS1    2.0       1
+          department case_id  working_hours  events
+    0  Phòng Tư pháp     HS3           24.0       2
+    1  Phòng Tư pháp     HS2            6.0       2
+    2  Phòng Tư pháp     HS1            2.0       1
     """
     table = _bottleneck_query("cases", log, by, calendar, engine)
     if key is None:

@@ -276,16 +276,16 @@ PAIR_COLUMNS = [
     "bounces",
     "excess_bounces",
     "pingpong_cases",
-    "hours_lost",
+    "working_hours_lost",
 ]
 BOTTLENECK_COLUMNS = [
     "activity",
     "department",
     "source",
     "target",
-    "hours",
+    "working_hours",
     "share",
-    "median_hours",
-    "p90_hours",
+    "median_working_hours",
+    "p90_working_hours",
     "cases",
 ]

@@ -336,8 +336,8 @@ FROM per_case WHERE NOT on_time AND NOT explained
 ORDER BY overrun_working_days DESC, case_id"""
 
 _ALLOTMENTS_SELECT = """
-SELECT a.procedure, a.activity, a.basis, a.on_time_cases, a.median_minutes / 60.0 AS median_hours,
-  a.weight,
+SELECT a.procedure, a.activity, a.basis, a.on_time_cases,
+  a.median_minutes / 60.0 AS median_working_hours, a.weight,
   COALESCE(a.given_days, GREATEST(p.deadline_working_days - a.given_total, 0.0) * a.weight)
     AS allotment_working_days
 FROM allotments AS a LEFT JOIN procedure_deadlines AS p ON p.procedure = a.procedure
@@ -476,19 +476,19 @@ def step_allotments(
     """Each step's allotment: the working days a step may take within its procedure's deadline.
 
     Returns one row per procedure and activity: ``basis`` (``catalog``, ``median`` or
-    ``equal``), ``on_time_cases`` (on-time cases that have the step), ``median_hours`` (the step's
-    median working time in them), ``weight`` (its part of the deadline the catalog leaves
-    unallotted) and ``allotment_working_days`` (null when the procedure's deadline comes only from
-    the cases' deadline column: it is then the weight times each case's deadline).
+    ``equal``), ``on_time_cases`` (on-time cases that have the step), ``median_working_hours``
+    (the step's median working time in them), ``weight`` (its part of the deadline the catalog
+    leaves unallotted) and ``allotment_working_days`` (null when the procedure's deadline comes
+    only from the cases' deadline column: it is then the weight times each case's deadline).
 
     >>> import procmine as pm
     >>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
     >>> allotted = step_allotments(log, catalog)
-    >>> allotted[["activity", "basis", "median_hours", "allotment_working_days"]]
-        activity   basis  median_hours  allotment_working_days
-    0  Phê duyệt  median           7.0                1.555556
-    1  Thẩm định  median           2.0                0.444444
-    2  Tiếp nhận  median           0.0                0.000000
+    >>> allotted[["activity", "basis", "median_working_hours", "allotment_working_days"]]
+        activity   basis  median_working_hours  allotment_working_days
+    0  Phê duyệt  median                   7.0                1.555556
+    1  Thẩm định  median                   2.0                0.444444
+    2  Tiếp nhận  median                   0.0                0.000000
 
     Notes
     -----
@@ -507,7 +507,7 @@ def step_allotments(
             "activity": "string",
             "basis": "string",
             "on_time_cases": "int64",
-            "median_hours": "float64",
+            "median_working_hours": "float64",
             "weight": "float64",
             "allotment_working_days": "float64",
         }

@@ -100,8 +100,8 @@ MAP_SQL = with_ctes(
     select="""
 SELECT is_node, previous, activity, frequency,
        CAST(CASE WHEN is_node THEN activity_cases ELSE arc_cases END AS BIGINT) AS cases,
-       waits[1] / 60.0 AS median_hours,
-       waits[2] / 60.0 AS p90_hours,
+       waits[1] / 60.0 AS median_working_hours,
+       waits[2] / 60.0 AS p90_working_hours,
        ends
 FROM arcs""",
 )
@@ -159,10 +159,11 @@ def figure_sqls() -> dict[str, str]:
 class ProcessMap:
     """A directly-follows map: ``nodes`` (one row per activity) and ``edges`` (one row per arc).
 
-    ``nodes``: activity, cases, events, median_sojourn_hours, p90_sojourn_hours (working hours
-    since the previous event of the case; the first event of a case has none).
+    ``nodes``: activity, cases, events, median_sojourn_working_hours, p90_sojourn_working_hours
+    (working hours since the previous event of the case; the first event of a case has none).
     ``edges``: source, target, frequency (transitions), cases (cases with the arc at least once),
-    median_wait_hours, p90_wait_hours (working hours; null on ``▶``/``■`` arcs).
+    median_wait_working_hours, p90_wait_working_hours (working hours; null on ``▶``/``■``
+    arcs).
     """
 
     nodes: pd.DataFrame
@@ -286,11 +287,11 @@ def _arcs(grouped: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     if full:
         into["cases"] = inner["cases"].to_numpy()
-        into["median_wait_hours"] = inner["median_hours"].to_numpy()
-        into["p90_wait_hours"] = inner["p90_hours"].to_numpy()
+        into["median_wait_working_hours"] = inner["median_working_hours"].to_numpy()
+        into["p90_wait_working_hours"] = inner["p90_working_hours"].to_numpy()
         out["cases"] = out["frequency"]  # one end per case: as many cases as transitions
-        out["median_wait_hours"] = np.nan
-        out["p90_wait_hours"] = np.nan
+        out["median_wait_working_hours"] = np.nan
+        out["p90_wait_working_hours"] = np.nan
     edges = pd.concat([into, out], ignore_index=True)
     edges = edges.astype({"frequency": "int64"} | ({"cases": "int64"} if full else {}))
     edges = edges.sort_values(
@@ -303,8 +304,12 @@ def _arcs(grouped: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             "activity": by_activity["activity"].astype(str).to_numpy(),
             "cases": by_activity["cases"].astype("int64").to_numpy(),
             "events": by_activity["frequency"].astype("int64").to_numpy(),
-            "median_sojourn_hours": by_activity["median_hours"].astype("float64").to_numpy(),
-            "p90_sojourn_hours": by_activity["p90_hours"].astype("float64").to_numpy(),
+            "median_sojourn_working_hours": by_activity["median_working_hours"]
+            .astype("float64")
+            .to_numpy(),
+            "p90_sojourn_working_hours": by_activity["p90_working_hours"]
+            .astype("float64")
+            .to_numpy(),
         }
     )
     nodes = nodes.sort_values(
@@ -334,18 +339,18 @@ def discover_map(
     ...     "concept:name": ["Nhận", "Thẩm định", "Ký", "Nhận", "Ký", "Nhận", "Thẩm định", "Ký"],
     ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=8, freq="h")})
     >>> pmap = pm.discover_map(log)
-    >>> pmap.edges
-          source     target  frequency  cases  median_wait_hours  p90_wait_hours
-    0         Ký          ■          3      3                NaN             NaN
-    1          ▶       Nhận          3      3                NaN             NaN
-    2       Nhận  Thẩm định          2      2                1.0             1.0
-    3  Thẩm định         Ký          2      2                1.0             1.0
-    4       Nhận         Ký          1      1                0.5             0.5
-    >>> pmap.nodes[["activity", "cases", "events", "median_sojourn_hours"]]
-        activity  cases  events  median_sojourn_hours
-    0         Ký      3       3                   1.0
-    1       Nhận      3       3                   NaN
-    2  Thẩm định      2       2                   1.0
+    >>> print(pmap.edges.to_string())
+          source     target  frequency  cases  median_wait_working_hours  p90_wait_working_hours
+    0         Ký          ■          3      3                        NaN                     NaN
+    1          ▶       Nhận          3      3                        NaN                     NaN
+    2       Nhận  Thẩm định          2      2                        1.0                     1.0
+    3  Thẩm định         Ký          2      2                        1.0                     1.0
+    4       Nhận         Ký          1      1                        0.5                     0.5
+    >>> pmap.nodes[["activity", "cases", "events", "median_sojourn_working_hours"]]
+        activity  cases  events  median_sojourn_working_hours
+    0         Ký      3       3                           1.0
+    1       Nhận      3       3                           NaN
+    2  Thẩm định      2       2                           1.0
     """
     events = procedure_events(log, procedure, calendar, TABLE_COLUMNS)
     grouped = engines.query(MAP_SQL, engine, events=_compact(events, engine))
@@ -370,9 +375,9 @@ def variants(
     """The variants of a procedure (or the whole log), most frequent first.
 
     Columns: ``variant`` (the activities in order joined by ``" → "``), ``length`` (number of
-    events), ``cases``, ``share`` (of the cases; sums to 1), ``median_duration_hours`` and
-    ``median_duration_days`` (working time from a case's first to its last event; a working day is
-    ``calendar.minutes_per_day``). Ties in ``cases`` are ordered by variant.
+    events), ``cases``, ``share`` (of the cases; sums to 1), ``median_duration_working_hours``
+    and ``median_duration_working_days`` (working time from a case's first to its last event; a
+    working day is ``calendar.minutes_per_day``). Ties in ``cases`` are ordered by variant.
 
     The log of :func:`discover_map`:
 
@@ -380,10 +385,11 @@ def variants(
     >>> log = pd.DataFrame({"case:concept:name": list("aaabbccc"),
     ...     "concept:name": ["Nhận", "Thẩm định", "Ký", "Nhận", "Ký", "Nhận", "Thẩm định", "Ký"],
     ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=8, freq="h")})
-    >>> pm.variants(log)[["variant", "length", "cases", "share", "median_duration_hours"]]
-                     variant  length  cases     share  median_duration_hours
-    0  Nhận → Thẩm định → Ký       3      2  0.666667                    2.0
-    1              Nhận → Ký       2      1  0.333333                    0.5
+    >>> columns = ["variant", "length", "cases", "share", "median_duration_working_hours"]
+    >>> print(pm.variants(log)[columns].to_string())
+                     variant  length  cases     share  median_duration_working_hours
+    0  Nhận → Thẩm định → Ký       3      2  0.666667                            2.0
+    1              Nhận → Ký       2      1  0.333333                            0.5
     """
     events = procedure_events(log, procedure, calendar)
     calendar = engines.same_clock(events, calendar)
@@ -396,8 +402,8 @@ def variants(
             "length": found["sequence"].str.count(_SEP) + 1,
             "cases": cases,
             "share": cases / cases.sum(),
-            "median_duration_hours": minutes / 60.0,
-            "median_duration_days": minutes / calendar.minutes_per_day,
+            "median_duration_working_hours": minutes / 60.0,
+            "median_duration_working_days": minutes / calendar.minutes_per_day,
         }
     )
 

@@ -499,10 +499,10 @@ def _map_lines(
         edge_text = edges["frequency"].map(lambda n: f"{n:,}")
         node_palette, edge_palette = BLUES, GREYS
     else:
-        node_value = nodes["median_sojourn_hours"].astype(float).fillna(0.0)
-        node_text = nodes["median_sojourn_hours"].map(hours_label)
-        edge_value = edges["median_wait_hours"].astype(float).fillna(0.0)
-        edge_text = edges["median_wait_hours"].map(hours_label)
+        node_value = nodes["median_sojourn_working_hours"].astype(float).fillna(0.0)
+        node_text = nodes["median_sojourn_working_hours"].map(hours_label)
+        edge_value = edges["median_wait_working_hours"].astype(float).fillna(0.0)
+        edge_text = edges["median_wait_working_hours"].map(hours_label)
         node_palette, edge_palette = REDS, REDS
     node_top = max(float(node_value.max()) if len(node_value) else 0.0, 1e-12)
     edge_top = max(float(edge_value.max()) if len(edge_value) else 0.0, 1e-12)
@@ -764,7 +764,7 @@ def _excess_pairs(
     bounces and hours lost; and the excess bounces of the whole table."""
     if ping_pong is None:
         return {}, 0
-    needed = ["department_a", "department_b", "excess_bounces", "hours_lost"]
+    needed = ["department_a", "department_b", "excess_bounces", "working_hours_lost"]
     missing = [c for c in needed if c not in ping_pong.columns]
     if missing:
         raise ValueError(
@@ -774,7 +774,7 @@ def _excess_pairs(
         )
     chosen = ping_pong[ping_pong["excess_bounces"] >= max(min_excess_bounces, 1)]
     chosen = chosen.sort_values(
-        ["excess_bounces", "hours_lost"], ascending=False, kind="stable"
+        ["excess_bounces", "working_hours_lost"], ascending=False, kind="stable"
     ).head(len(chosen) if top_pairs is None else top_pairs)
     pairs = {
         _pair_key(a, b): (int(excess), float(hours))
@@ -782,7 +782,7 @@ def _excess_pairs(
             chosen["department_a"],
             chosen["department_b"],
             chosen["excess_bounces"],
-            chosen["hours_lost"],
+            chosen["working_hours_lost"],
             strict=True,
         )
     }

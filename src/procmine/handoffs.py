@@ -231,7 +231,7 @@ SELECT {keys},
        CAST(COALESCE(b.bounce_count, 0) AS BIGINT) AS bounces,
        CAST(COALESCE(b.excess_count, 0) AS BIGINT) AS excess_bounces,
        CAST(COALESCE(b.excess_cases, 0) AS BIGINT) AS pingpong_cases,
-       CAST(COALESCE(b.excess_minutes, 0) AS DOUBLE) / 60.0 AS hours_lost,
+       CAST(COALESCE(b.excess_minutes, 0) AS DOUBLE) / 60.0 AS working_hours_lost,
        CAST(h.case_count AS BIGINT) AS cases
 FROM pair_handoffs AS h
 LEFT JOIN pair_bounces AS b USING ({groups}){" JOIN case_ids USING (case_no)" if by_case else ""}
@@ -263,17 +263,18 @@ NETWORK_SQL = with_ctes(
     ),
     select="""
 SELECT TRUE AS is_node, department AS source, NULL AS target, cases, events AS count,
-       working_hours_held AS hours, NULL AS p90_hours
+       working_hours_held AS working_hours, NULL AS p90_working_hours
 FROM nodes
 UNION ALL
 SELECT FALSE AS is_node, source, target, cases, handoffs AS count,
-       waits[1] / 60.0 AS hours, waits[2] / 60.0 AS p90_hours
+       waits[1] / 60.0 AS working_hours, waits[2] / 60.0 AS p90_working_hours
 FROM edges
 ORDER BY is_node DESC, source, target""",
 )
 """The handoff network: per department (is_node) cases, events (``count``) and the working hours
-held (``hours``: sum of its events' sojourns); per ordered pair cases, handoffs (``count``), the
-median (``hours``) and 90th-percentile (``p90_hours``) wait in working hours."""
+held (``working_hours``: sum of its events' sojourns); per ordered pair cases, handoffs
+(``count``), the median (``working_hours``) and 90th-percentile (``p90_working_hours``) wait in
+working hours."""
 
 
 def figure_sqls() -> dict[str, str]:
@@ -405,7 +406,7 @@ def ping_pong(
     - handoffs: handoffs in either direction (``"ordered"``: source → target);
     - bounces, excess_bounces: see the module docstring (``docs/definitions.md``);
     - pingpong_cases: cases with at least one excess bounce on the pair;
-    - hours_lost: working hours lost to the excess bounces (round trips A → B → A);
+    - working_hours_lost: working hours lost to the excess bounces (round trips A → B → A);
     - cases: cases with at least one handoff on the pair.
 
     Rows are sorted by excess_bounces, then bounces, then handoffs, largest first.
@@ -423,9 +424,9 @@ def ping_pong(
     ...     "org:group": ["Văn phòng", "Tư pháp"] * 3 + ["Văn phòng", "Văn phòng", "Tư pháp"],
     ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=9, freq="h")})
     >>> pairs = pm.ping_pong(log)
-    >>> pairs[["department_a", "department_b", "handoffs", "excess_bounces", "hours_lost"]]
-      department_a department_b  handoffs  excess_bounces  hours_lost
-    0      Tư pháp    Văn phòng         5               2         4.0
+    >>> pairs[["department_a", "department_b", "handoffs", "excess_bounces", "working_hours_lost"]]
+      department_a department_b  handoffs  excess_bounces  working_hours_lost
+    0      Tư pháp    Văn phòng         5               2                 4.0
     >>> pairs.attrs["reference"]
     'most frequent sequence'
 
@@ -497,8 +498,9 @@ def handoff_network(log: pd.DataFrame, calendar: Any = None, engine: Any = None)
 
     Nodes are departments with attributes ``cases``, ``events`` and ``working_hours_held`` (the
     sum of its events' sojourns: working time since the previous event of the case, in hours).
-    Edges are handoffs A → B with attributes ``handoffs``, ``cases``, ``median_wait_hours`` and
-    ``p90_wait_hours`` (the handoff wait: working hours from the last event in A to the first in
+    Edges are handoffs A → B with attributes ``handoffs``, ``cases``,
+    ``median_wait_working_hours`` and ``p90_wait_working_hours`` (the handoff wait: working hours
+    from the last event in A to the first in
     B). Quantiles interpolate linearly between order statistics — position (n − 1)·p over the
     sorted waits, numpy's default and DuckDB's ``quantile_cont``.
 
@@ -510,7 +512,7 @@ def handoff_network(log: pd.DataFrame, calendar: Any = None, engine: Any = None)
     ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=9, freq="h")})
     >>> graph = pm.handoff_network(log)
     >>> graph.edges["Văn phòng", "Tư pháp"]
-    {'handoffs': 4, 'cases': 3, 'median_wait_hours': 1.0, 'p90_wait_hours': 1.0}
+    {'handoffs': 4, 'cases': 3, 'median_wait_working_hours': 1.0, 'p90_wait_working_hours': 1.0}
     >>> graph.nodes["Tư pháp"]
     {'cases': 3, 'events': 4, 'working_hours_held': 3.0}
 
@@ -527,11 +529,15 @@ def handoff_network(log: pd.DataFrame, calendar: Any = None, engine: Any = None)
     rows = engines.query(NETWORK_SQL, engine, events=_events(log, calendar))
     is_node = rows["is_node"].astype(bool).to_numpy()
     nodes = rows[is_node].rename(
-        columns={"source": "department", "count": "events", "hours": "working_hours_held"}
+        columns={"source": "department", "count": "events", "working_hours": "working_hours_held"}
     )[["department", "cases", "events", "working_hours_held"]]
-    edges = rows[~is_node].rename(
-        columns={"count": "handoffs", "hours": "median_wait_hours", "p90_hours": "p90_wait_hours"}
-    )[["source", "target", "handoffs", "cases", "median_wait_hours", "p90_wait_hours"]]
+    waits = {
+        "working_hours": "median_wait_working_hours",
+        "p90_working_hours": "p90_wait_working_hours",
+    }
+    edges = rows[~is_node].rename(columns={"count": "handoffs", **waits})[
+        ["source", "target", "handoffs", "cases", *waits.values()]
+    ]
     graph = nx.DiGraph()
     graph.add_nodes_from((row.pop("department"), row) for row in nodes.to_dict("records"))
     graph.add_edges_from(
