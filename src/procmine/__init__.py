@@ -9,8 +9,8 @@ The verbs analysts call live here, flat, in the manner of pm4py's simplified int
 
 Each verb is a plain function over pandas DataFrames; the modules behind them follow the flow
 (docs/CONTRACTS.md): ``log`` → ``calendar`` → ``catalog`` → ``sequences`` → ``engines`` →
-``handoffs`` / ``bottleneck`` / ``deadlines`` / ``discovery`` / ``conformance`` → ``drawing`` →
-``analysis`` → ``cli``.
+``handoffs`` / ``bottleneck`` / ``deadlines`` / ``discovery`` / ``conformance`` → ``cost`` →
+``whatif`` → ``candidates`` → ``portfolios`` → ``plan`` → ``drawing`` → ``analysis`` → ``cli``.
 
 procmine is free software under the GNU AGPL v3 or later, like pm4py on which it builds.
 """
@@ -20,21 +20,26 @@ from procmine import (
     bottleneck,
     catalog,
     conformance,
+    cost,
     datasets,
     deadlines,
     discovery,
     drawing,
     engines,
     handoffs,
+    plan,
+    portfolios,
     schema,
     sequences,
     vocabulary,
+    whatif,
 )
 from procmine.analysis import analyze, write_analysis
 from procmine.bottleneck import bottleneck_cases, bottlenecks, sojourns
 from procmine.calendar import CalendarError, CalendarMismatchError, WorkCalendar, as_calendar
 from procmine.catalog import CatalogError, read_catalog, validate_catalog, write_catalog
 from procmine.conformance import conformance_to_model, deviation_summary
+from procmine.cost import Costs, CostsError, compliance_cost, read_costs, step_costs
 from procmine.deadlines import (
     late_without_explanation,
     on_time,
@@ -56,7 +61,10 @@ from procmine.handoffs import (
     reference_sequences,
 )
 from procmine.log import LogReadError, load_report, read_log
+from procmine.plan import plan_table, write_plan
+from procmine.portfolios import Portfolio, PortfolioError, portfolio
 from procmine.schema import MissingColumnError
+from procmine.whatif import MeasureError, apply_measures, what_if
 
 check_conformance = conformance.conformance
 
@@ -66,13 +74,19 @@ __all__ = [
     "CalendarError",
     "CalendarMismatchError",
     "CatalogError",
+    "Costs",
+    "CostsError",
     "DrawingTimeoutError",
     "LogReadError",
+    "MeasureError",
     "MissingColumnError",
+    "Portfolio",
+    "PortfolioError",
     "WorkCalendar",
     "__version__",
     "analysis",
     "analyze",
+    "apply_measures",
     "as_calendar",
     "bottleneck",
     "bottleneck_cases",
@@ -80,8 +94,10 @@ __all__ = [
     "bounce_table",
     "catalog",
     "check_conformance",
+    "compliance_cost",
     "conformance",
     "conformance_to_model",
+    "cost",
     "datasets",
     "deadlines",
     "department_runs",
@@ -105,8 +121,13 @@ __all__ = [
     "on_time",
     "on_time_rate",
     "ping_pong",
+    "plan",
+    "plan_table",
+    "portfolio",
+    "portfolios",
     "query",
     "read_catalog",
+    "read_costs",
     "read_log",
     "reference_sequences",
     "save_model",
@@ -115,9 +136,13 @@ __all__ = [
     "slow_units",
     "sojourns",
     "step_allotments",
+    "step_costs",
     "validate_catalog",
     "variants",
     "vocabulary",
+    "what_if",
+    "whatif",
     "write_analysis",
     "write_catalog",
+    "write_plan",
 ]
