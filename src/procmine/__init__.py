@@ -18,6 +18,7 @@ procmine is free software under the GNU AGPL v3 or later, like pm4py on which it
 from procmine import (
     analysis,
     bottleneck,
+    candidates,
     catalog,
     conformance,
     cost,
@@ -37,6 +38,7 @@ from procmine import (
 from procmine.analysis import analyze, write_analysis
 from procmine.bottleneck import bottleneck_cases, bottlenecks, sojourns
 from procmine.calendar import CalendarError, CalendarMismatchError, WorkCalendar, as_calendar
+from procmine.candidates import simplification_candidates
 from procmine.catalog import CatalogError, read_catalog, validate_catalog, write_catalog
 from procmine.conformance import conformance_to_model, deviation_summary
 from procmine.cost import Costs, CostsError, compliance_cost, read_costs, step_costs
@@ -92,6 +94,7 @@ __all__ = [
     "bottleneck_cases",
     "bottlenecks",
     "bounce_table",
+    "candidates",
     "catalog",
     "check_conformance",
     "compliance_cost",
@@ -133,6 +136,7 @@ __all__ = [
     "save_model",
     "schema",
     "sequences",
+    "simplification_candidates",
     "slow_units",
     "sojourns",
     "step_allotments",

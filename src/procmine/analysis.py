@@ -19,6 +19,7 @@ The command line (``procmine demo``) and the report are thin layers over these t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,18 +30,26 @@ import pandas as pd
 
 from procmine import engines
 from procmine.bottleneck import bottlenecks
+from procmine.candidates import simplification_candidates
 from procmine.conformance import conformance, deviation_summary
+from procmine.cost import compliance_cost, read_costs
 from procmine.deadlines import late_without_explanation
 from procmine.discovery import ProcessMap, ProcessModel, discover_map, discover_model, save_model
 from procmine.handoffs import handoff_network, ping_pong
+from procmine.plan import write_plan
+from procmine.portfolios import Portfolio, portfolio
 
 __all__ = [
     "BOTTLENECK_KEYS",
+    "SIMPLIFY_STAGES",
     "STAGES",
     "Analysis",
+    "Simplification",
     "analyze",
     "figure_frames",
+    "simplify",
     "write_analysis",
+    "write_simplification",
 ]
 
 BOTTLENECK_KEYS = ("activity", "department", "handoff")
@@ -170,3 +179,95 @@ def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
             )
         )
     return [Path(path) for path in written]
+
+
+# ------------------------------------------------------------------ simplification (issue 16)
+SIMPLIFY_STAGES = {
+    "cost": "Costing every procedure (compliance cost, prescribed and observed)",
+    "candidates": "Finding simplification candidates and replaying each on the cases",
+    "portfolio": "Choosing the measures that meet the targets",
+}
+
+
+@dataclass
+class Simplification:
+    """What :func:`simplify` finds: the compliance cost by procedure, the ranked candidates
+    (each replayed alone) and the portfolio chosen among them against the targets."""
+
+    cost: pd.DataFrame
+    candidates: pd.DataFrame
+    portfolio: Portfolio
+
+
+def simplify(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame,
+    costs: Any = None,
+    *,
+    targets: dict[str, float] | None = None,
+    calendar: Any = None,
+    progress: Callable[[str], None] | None = None,
+) -> Simplification:
+    """From a log and its catalog to the portfolio: cost, candidates, portfolio, in one call
+    (what ``procmine simplify`` and the demo run). ``costs`` is a :class:`procmine.cost.Costs`
+    or a path to a ``costs.yaml`` (default ``datasets/costs.yaml``); ``progress`` is called
+    with each stage's key of :data:`SIMPLIFY_STAGES` as it begins.
+
+    >>> import procmine as pm
+    >>> found = pm.analysis.simplify(pm.datasets.example_log(), pm.datasets.example_catalog())
+    >>> found.cost[["procedure", "cases", "in_catalog"]].values.tolist()
+    [['Cấp phép', 3, True]]
+    >>> found.portfolio.summary["target"].tolist()
+    ['simplified_share', 'cost_cut', 'reviewed_share']
+    """
+    costs = costs if costs is not None and not isinstance(costs, str | Path) else read_costs(costs)
+    if progress is not None:
+        progress("cost")
+    cost = compliance_cost(log, catalog, costs, by="procedure", calendar=calendar)
+    if progress is not None:
+        progress("candidates")
+    candidates = simplification_candidates(log, catalog, costs, calendar=calendar)
+    if progress is not None:
+        progress("portfolio")
+    return Simplification(cost, candidates, portfolio(candidates, targets, costs))
+
+
+def write_simplification(found: Simplification, out: str | Path, lang: str = "vi") -> list[Path]:
+    """Write a simplification into folder ``out``: the compliance cost by procedure, the
+    candidates and the portfolio's measures and summary as CSV and XLSX (lists and mappings as
+    text), and the simplification plan (``plan.docx`` with its table as XLSX and CSV). Returns
+    the paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    frames = {
+        "compliance_cost": found.cost,
+        "candidates": found.candidates,
+        "portfolio_measures": found.portfolio.measures,
+        "portfolio_summary": found.portfolio.summary,
+        "portfolio_sensitivity": found.portfolio.sensitivity,
+    }
+    written: list[Path] = []
+    for name, frame in frames.items():
+        flat = _flat(frame)
+        flat.to_csv(out / f"{name}.csv", index=False, encoding="utf-8-sig")
+        flat.to_excel(out / f"{name}.xlsx", index=False)
+        written += [out / f"{name}.csv", out / f"{name}.xlsx"]
+    return written + write_plan(found.portfolio, out / "plan.docx", lang=lang)
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its lists, tuples and mappings as text a spreadsheet can hold."""
+
+    def text(value: Any) -> Any:
+        if isinstance(value, dict):
+            return json.dumps(value, ensure_ascii=False, default=str)
+        if isinstance(value, list | tuple | set | frozenset):
+            return "; ".join(map(str, value))
+        return value
+
+    flat = frame.copy()
+    flat.attrs = {}
+    for column in flat.columns:
+        if pd.api.types.is_object_dtype(flat[column]):
+            flat[column] = flat[column].map(text)
+    return flat

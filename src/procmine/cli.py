@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from procmine.analysis import Analysis
+    from procmine.analysis import Analysis, Simplification
 
 app = typer.Typer(
     add_completion=False,
@@ -221,11 +221,15 @@ def demo(
         "reports/demo"
     ),
 ) -> None:
-    """Analyse the bundled sample and write its figures, maps and network picture.
+    """Analyse the bundled sample and write its figures, maps, network picture and plan.
 
     Prints the load report, the worst ping-pong pairs, the bottlenecks, the late cases without
     an explanation and the conformance by procedure; writes them as CSV with the maps and model
     of the largest procedure and the department handoff network with its ping-pong pairs.
+
+    Then costs every procedure, finds the simplification candidates, chooses the portfolio that
+    meets the reform targets (20 % of procedures simplified, 20 % of their compliance cost cut),
+    prints it against the targets and writes the simplification plan under `simplification/`.
     """
     import procmine as pm
 
@@ -245,7 +249,100 @@ def demo(
     )
     for path in written:
         console.print(f"  {path}")
+    found_plan = run_simplification(log, pm.datasets.load_sample_catalog(), None)
+    print_simplification(found_plan)
+    written = pm.analysis.write_simplification(found_plan, out / "simplification")
+    console.print("Compliance cost, candidates, portfolio and the simplification plan:")
+    for path in written:
+        console.print(f"  {path}")
     console.print(f"[green]Figures written to {out}/[/green]")
+
+
+@app.command()
+def simplify(
+    source: Annotated[str, typer.Argument(help="Export file (CSV/XLSX/XES/Parquet) or SQL URL.")],
+    catalog: Annotated[
+        Path, typer.Option("--catalog", help="The approved-procedure catalog (CSV, XLSX, YAML).")
+    ],
+    costs: Annotated[
+        Path | None,
+        typer.Option(
+            help="A costs.yaml (salaries, grades, targets, thresholds); default: "
+            "datasets/costs.yaml."
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the plan and its tables.")] = Path(
+        "simplification"
+    ),
+    lang: Annotated[str, typer.Option(help="Language of the plan: vi or en.")] = "vi",
+    table: Annotated[str | None, typer.Option(help="Table name, for a SQL URL.")] = None,
+    timezone: TimezoneOption = None,
+    country: CountryOption = None,
+    mapping: MappingOption = None,
+) -> None:
+    """Cost the procedures, rank the simplification candidates, choose the portfolio that meets
+    the targets and write the simplification plan.
+
+    Writes the compliance cost by procedure, the candidates (each with its evidence and its
+    replayed saving), the portfolio's measures, its summary against the targets and its
+    sensitivity as CSV and XLSX, and the plan as DOCX (with its table as XLSX and CSV); prints
+    the summary against the targets.
+    """
+    import procmine as pm
+
+    try:
+        log = pm.read_log(source, table=table, **log_options(timezone, country, mapping))
+        approved = pm.read_catalog(catalog)
+        chosen_costs = pm.read_costs(costs)
+    except (KeyError, ValueError, OSError) as error:
+        console.print(f"[red]Cannot use the input:[/red] {escape(str(error))}")
+        raise typer.Exit(code=2) from error
+    found = run_simplification(log, approved, chosen_costs)
+    print_simplification(found)
+    for path in pm.analysis.write_simplification(found, out, lang=lang):
+        console.print(f"  {path}")
+    console.print(f"[green]Plan written to {out}/[/green]")
+
+
+def run_simplification(log: pd.DataFrame, catalog: pd.DataFrame, costs: Any) -> Simplification:
+    """:func:`procmine.analysis.simplify` with a progress bar over its stages."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    import procmine as pm
+
+    stages = list(pm.analysis.SIMPLIFY_STAGES)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=len(stages))
+
+        def progress(stage: str) -> None:
+            bar.update(
+                task, completed=stages.index(stage), description=pm.analysis.SIMPLIFY_STAGES[stage]
+            )
+
+        found = pm.analysis.simplify(log, catalog, costs, progress=progress)
+        bar.update(task, completed=len(stages))
+    return found
+
+
+def print_simplification(found: Simplification) -> None:
+    """The portfolio against the targets, its measures and what a reader must know."""
+    from procmine.portfolios import readable_summary
+
+    chosen = found.portfolio
+    console.print(f"[bold]{escape(chosen.headline())}[/bold]")
+    print_frame(
+        readable_summary(chosen.summary),
+        "The portfolio against the targets — danh mục phương án so với chỉ tiêu",
+        limit=None,
+    )
+    print_frame(
+        chosen.measures[[c for c in MEASURE_COLUMNS if c in chosen.measures.columns]],
+        "The measures chosen — các phương án đơn giản hóa được chọn",
+        limit=15,
+    )
+    for note in chosen.notes:
+        console.print(f"[dim]note:[/dim] {escape(note)}")
 
 
 def print_analysis(found: Analysis) -> None:
@@ -288,4 +385,12 @@ BOTTLENECK_COLUMNS = [
     "median_working_hours",
     "p90_working_hours",
     "cases",
+]
+MEASURE_COLUMNS = [
+    "measure_id",
+    "procedure",
+    "title",
+    "measure_saving_yearly",
+    "working_days_saved",
+    "effort_person_days",
 ]

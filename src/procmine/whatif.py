@@ -659,10 +659,12 @@ def what_if(
     >>> bool(found["saving_yearly"].iloc[0] > 0)
     True
     """
-    checked = check_measures(measures, catalog)
-    if not checked:
+    if not len(measures):
         return _empty_result()
     _require_log(log)
+    # Activities are checked against the cases too: a step the procedure does not prescribe
+    # (drop_extra_step) is only in the log.
+    checked = check_measures(measures, catalog, log)
     if isinstance(boot, bool) or not isinstance(boot, numbers.Integral) or boot < 0:
         raise ValueError(f"boot must be a whole number of resamples >= 0; got {boot!r}.")
     calendar = engines.own_clock(log) if calendar is None else as_calendar(calendar)
