@@ -81,6 +81,13 @@ def test_demo_prints_the_figures_and_writes_maps(tmp_path: Path):
     assert "Phòng Kinh tế" in network and "Thanh tra huyện" in network
     worst = pairs.iloc[0]
     assert f"{worst['excess_bounces']:,} lượt vượt" in network
+    # The portfolio against the targets, and the plan (issue 16).
+    assert "The portfolio against the targets" in result.output
+    plan = tmp_path / "simplification"
+    for name in ("compliance_cost.csv", "candidates.xlsx", "portfolio_summary.csv", "plan.docx"):
+        assert (plan / name).stat().st_size > 500, name
+    summary = pd.read_csv(plan / "portfolio_summary.csv")
+    assert summary.set_index("target").loc[["simplified_share", "cost_cut"], "met"].all()
 
 
 def test_validate_prints_the_clock_and_the_department_column(tmp_path: Path):
@@ -154,3 +161,39 @@ def test_validate_exits_2_on_broken_xes_and_empty_csv(tmp_path: Path):
         assert "Cannot use" in result.output and "Traceback" not in result.output, name
         assert "panicked" not in result.output
     assert "no data rows" in " ".join(result.output.split())
+
+
+def _example_files(folder: Path) -> tuple[Path, Path]:
+    log = datasets.example_log()
+    log.to_csv(folder / "log.csv", index=False)
+    datasets.example_catalog().to_csv(folder / "catalog.csv", index=False)
+    return folder / "log.csv", folder / "catalog.csv"
+
+
+def test_simplify_writes_the_plan_and_prints_the_targets(tmp_path: Path):
+    log, catalog = _example_files(tmp_path)
+    out = tmp_path / "plan"
+    result = runner.invoke(
+        app, ["simplify", str(log), "--catalog", str(catalog), "--out", str(out), "--lang", "en"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "simplified_share" in result.output and "cost_cut" in result.output
+    cost = pd.read_csv(out / "compliance_cost.csv")
+    assert cost["procedure"].tolist() == ["Cấp phép"]
+    assert (out / "plan.docx").read_bytes()[:2] == b"PK"  # a Word document is a zip
+    assert {"plan.xlsx", "plan.csv", "candidates.csv", "portfolio_measures.csv"} <= {
+        path.name for path in out.iterdir()
+    }
+
+
+def test_simplify_refuses_a_bad_costs_file_plainly(tmp_path: Path):
+    log, catalog = _example_files(tmp_path)
+    costs = tmp_path / "costs.yaml"
+    text = datasets.sample_path("costs.yaml").read_text(encoding="utf-8")
+    costs.write_text(text.replace("cost_cut:", "cost_cut: 1.5 #", 1), encoding="utf-8")
+    result = runner.invoke(
+        app, ["simplify", str(log), "--catalog", str(catalog), "--costs", str(costs)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "cost_cut" in result.output and "costs.yaml" in result.output
+    assert "Traceback" not in result.output

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import pickle
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -484,37 +483,3 @@ def test_a_grade_the_catalog_uses_and_the_costs_lack_is_an_error(tmp_path: Path)
 def test_by_must_be_one_of_the_views() -> None:
     with pytest.raises(ValueError, match="by must be one of"):
         compliance_cost(hand_log(), hand_catalog(), by="official")  # type: ignore[arg-type]
-
-
-# ------------------------------------------------------------------- Spark
-@pytest.fixture(scope="module")
-def spark() -> Any:
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs Java: no `java` on PATH")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("procmine-cost-tests")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("by", _BY)
-def test_spark_gives_the_duckdb_figure(spark: Any, round_costs: Costs, by: str) -> None:
-    expected = compliance_cost(hand_log(), hand_catalog(), round_costs, by=by)
-    found = compliance_cost(hand_log(), hand_catalog(), round_costs, by=by, engine=spark)
-    pd.testing.assert_frame_equal(found, expected, check_exact=False, rtol=1e-9)
-    assert found.attrs == expected.attrs  # the step costs too (medians of the pairs)

@@ -242,6 +242,12 @@ FIGURES: dict[str, Figure] = {
         log, catalog, engine=engine
     ),
     "check_conformance": _conformance,
+    **{
+        f"compliance_cost[{by}]": lambda log, catalog, engine, by=by: pm.compliance_cost(
+            log, catalog, by=by, engine=engine
+        )
+        for by in ("procedure", "step", "case", "department")
+    },
 }
 
 
