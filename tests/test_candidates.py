@@ -1,6 +1,7 @@
 """Simplification candidates (issue 16, item 2): each rule fires at its threshold and not just
-past it, with evidence figures computed here by hand; on the sample, the planted ping-pong pairs
-are found, ids are stable and every change is one the what-if applies."""
+past it, with evidence figures computed here by hand; on the sample, every planted opportunity
+is found and no other, ids are stable, every change is one the what-if applies, and the
+portfolio meets the targets."""
 
 from __future__ import annotations
 
@@ -519,3 +520,60 @@ def test_every_change_is_accepted_by_the_replay(sample, sample_candidates):
         batch = sample_candidates[rounds == number]
         apply_measures(log, catalog, batch.to_dict("records"))  # raises on a bad change
     assert sample_candidates["saving_yearly"].notna().all()
+
+
+# ------------------------------------------------------- the sample's planted opportunities
+@pytest.fixture(scope="module")
+def planted():
+    return pm.datasets.load_sample_truth()["planted"]["opportunities"]
+
+
+def is_planted(row, opportunity) -> bool:
+    """Whether a candidate is the planted opportunity: its procedure and what it changes."""
+    change = row["change"]
+    if row["procedure"] != opportunity["procedure"]:
+        return False
+    if "pair" in opportunity:
+        return sorted(change["pair"]) == sorted(opportunity["pair"])
+    if "activities" in opportunity:
+        return list(change["activities"]) == opportunity["activities"]
+    if "deadline_working_days" in opportunity:  # the new deadline is shorter
+        return change["deadline_working_days"] < opportunity["deadline_working_days"]
+    return change["activity"] == opportunity["activity"]
+
+
+def test_every_planted_opportunity_is_found(sample_candidates, planted):
+    assert list(planted) == list(MEASURE_TYPES)
+    for kind, opportunities in planted.items():
+        rows = sample_candidates[sample_candidates["measure"] == kind].to_dict("records")
+        for opportunity in opportunities:
+            assert sum(is_planted(row, opportunity) for row in rows) == 1, (kind, opportunity)
+
+
+def test_only_the_planted_procedures_get_a_candidate_of_each_type(sample_candidates, planted):
+    """A procedure planted without a type yields no candidate of that type: the sample's
+    ordinary procedures give no rule a reason to fire."""
+    for kind in MEASURE_TYPES:
+        rows = sample_candidates[sample_candidates["measure"] == kind]
+        assert set(rows["procedure"]) == {o["procedure"] for o in planted[kind]}, kind
+        assert len(rows) == len(planted[kind]), kind
+    # end_pingpong: the procedures where the ping-pong pairs were planted, one pair each.
+    assert len(planted["end_pingpong"]) == 6
+    assert {tuple(o["pair"]) for o in planted["end_pingpong"]} == {
+        tuple(pair) for pair in pm.datasets.load_sample_truth()["planted"]["pingpong_pairs"]
+    }
+
+
+def test_the_sample_portfolio_meets_the_targets_with_pingpong_procedures(
+    sample_candidates, planted
+):
+    chosen = pm.portfolio(sample_candidates)
+    summary = chosen.summary.set_index("target")
+    assert chosen.status == "optimal"
+    assert summary.loc["simplified_share", "achieved"] >= 0.2
+    assert summary.loc["cost_cut", "achieved"] >= 0.2
+    assert summary.loc[["simplified_share", "cost_cut", "reviewed_share"], "met"].all()
+    assert summary.loc["reviewed_share", "achieved"] == pytest.approx(13 / 25)
+    # The least-effort portfolio takes measures on procedures with planted ping-pong.
+    pingpong = {o["procedure"] for o in planted["end_pingpong"]}
+    assert pingpong & set(chosen.measures["procedure"])

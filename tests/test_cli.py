@@ -20,7 +20,7 @@ def test_version_names_the_licence():
 def test_validate_prints_the_load_report_of_the_sample():
     result = runner.invoke(app, ["validate", str(datasets.sample_path("sample_log.csv.gz"))])
     assert result.exit_code == 0, result.output
-    assert "14,112" in result.output  # rows read and kept
+    assert "14,250" in result.output  # rows read and kept
     assert "Mã hồ sơ" in result.output and "case:concept:name" in result.output
 
 
@@ -84,8 +84,9 @@ def test_demo_prints_the_figures_and_writes_maps(tmp_path: Path):
     # The portfolio against the targets, and the plan (issue 16).
     assert "The portfolio against the targets" in result.output
     plan = tmp_path / "simplification"
-    for name in ("compliance_cost.csv", "candidates.xlsx", "portfolio_summary.csv", "plan.docx"):
+    for name in ("compliance_cost.csv", "candidates.xlsx", "plan.docx"):
         assert (plan / name).stat().st_size > 500, name
+    assert (plan / "portfolio_summary.csv").stat().st_size > 200  # a header and three targets
     summary = pd.read_csv(plan / "portfolio_summary.csv")
     assert summary.set_index("target").loc[["simplified_share", "cost_cut"], "met"].all()
 

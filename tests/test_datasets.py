@@ -400,3 +400,37 @@ def test_gzip_export_is_reproducible(tmp_path: Path) -> None:
 def test_sample_path_explains_a_missing_file() -> None:
     with pytest.raises(FileNotFoundError, match="procmine generate"):
         datasets.sample_path("no_such_file.csv")
+
+
+def test_planted_opportunities_are_where_the_catalog_says(sample: datasets.Generated) -> None:
+    """Each planted opportunity names steps of its procedure as the catalog approves them."""
+    catalog, planted = sample.catalog, sample.truth["planted"]["opportunities"]
+    steps = {
+        p: rows.set_index("activity") for p, rows in catalog.astype(object).groupby("procedure")
+    }
+    assert len(planted["end_pingpong"]) == 6
+    for kind, [opportunity] in ((k, v) for k, v in planted.items() if k != "end_pingpong"):
+        rows = steps[opportunity["procedure"]]
+        if kind == "parallel":  # consecutive steps of two departments, the later not needing
+            first, second = (rows.loc[a] for a in opportunity["activities"])
+            assert second["step"] == first["step"] + 1
+            assert first["department"] != second["department"]
+            assert str(first["step"]) not in second["depends_on"].split("; ")
+        elif kind == "merge_steps":
+            first, second = (rows.loc[a] for a in opportunity["activities"])
+            assert second["step"] == first["step"] + 1
+            assert second["department"] == first["department"]
+        elif kind == "shorten_deadline":
+            assert (rows["deadline_working_days"] == opportunity["deadline_working_days"]).all()
+        elif kind == "drop_extra_step":
+            assert opportunity["activity"] not in rows.index
+            assert opportunity["after"] in rows.index
+        else:
+            assert opportunity["activity"] in rows.index
+    # Elsewhere every step but the first needs the one before it.
+    ordinary = catalog[catalog["procedure"] != planted["parallel"][0]["procedure"]]
+    later = ordinary[ordinary["step"] > 1]
+    assert (later["depends_on"] == (later["step"] - 1).astype(str)).all()
+    assert ordinary.loc[ordinary["step"] == 1, "depends_on"].isna().all()
+    reviewed = catalog.groupby("procedure")["reviewed"].first().notna()
+    assert reviewed.sum() == 13 and catalog["document"].notna().all()

@@ -693,7 +693,7 @@ def test_the_sample_pictures_are_drawn_as_before(sample_events, sample_maps):
                 pmap, view, paths=0.8, activities=1.0, title=procedure
             )
     text = drawing.map_to_dot(sample_maps[largest], "performance", title=largest)
-    assert "Hiển thị" not in text and len(sample_maps[largest].nodes) == 16
+    assert "Hiển thị" not in text and len(sample_maps[largest].nodes) == 17
     network = handoffs.handoff_network(sample_events)
     pairs = handoffs.ping_pong(sample_events, datasets.load_sample_catalog())
     title = "Chuyển hồ sơ giữa các phòng ban và các cặp đùn đẩy"

@@ -28,7 +28,7 @@ def test_readme_python_example_runs(tmp_path: Path):
     finally:
         os.chdir(cwd)
     assert (tmp_path / "map.svg").stat().st_size > 1000
-    assert len(namespace["log"]) == 14_112
+    assert len(namespace["log"]) == 14_250
     # The Spark example, in the same session: the same table as on DuckDB.
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:

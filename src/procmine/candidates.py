@@ -47,7 +47,7 @@ from procmine.catalog import approved_paths, deadline_tables, with_catalog_proce
 from procmine.cost import compliance_cost, read_costs
 from procmine.deadlines import on_time
 from procmine.handoffs import bounce_table, department_runs
-from procmine.whatif import what_if
+from procmine.whatif import Replayer
 
 __all__ = [
     "COLUMNS",
@@ -859,8 +859,9 @@ def simplification_candidates(
     saving_yearly, then working_days_saved.
 
     ``result.attrs``: "universe" (per procedure: procedure, reviewed, observed_yearly,
-    prescribed_yearly, in_catalog), "costs", "replay" (:class:`Replay`: joint savings of a set of
-    one procedure's measures) and "notes" (what was not looked for, in words).
+    prescribed_yearly, in_catalog; document where the catalog has it), "costs", "replay"
+    (:class:`Replay`: joint savings of a set of one procedure's measures) and "notes" (what was
+    not looked for, in words).
 
     The example's ping-pong (case HS2), with ``min_excess_bounces`` lowered to 2:
 
@@ -888,7 +889,9 @@ giờ làm việc'
     replayed = costs.replace(
         runs_per_year=runs.astype(float).to_dict() | dict(costs.runs_per_year or {})
     )
-    saved = _savings(log, catalog, table, replayed, calendar)
+    # One replayer for every replay: each procedure's events and figures before are read once.
+    replayer = Replayer(log, catalog, replayed, calendar=calendar)
+    saved = _savings(replayer, table)
     table = table.merge(saved, on="measure_id", how="left", validate="one_to_one")
     # Ranked on whole VND: a time-only measure's replayed saving is 0 up to rounding noise,
     # and those rank by the working days they save.
@@ -904,24 +907,24 @@ giờ làm việc'
     result.attrs = {
         "universe": _universe(costed, catalog),
         "costs": costs,
-        "replay": Replay(log, catalog, measures.to_dict("records"), replayed, calendar),
+        "replay": Replay(
+            log, catalog, measures.to_dict("records"), replayed, calendar, replayer=replayer
+        ),
         "notes": notes,
     }
     return result
 
 
-def _savings(
-    log: pd.DataFrame, catalog: pd.DataFrame, table: pd.DataFrame, costs: Any, calendar: Any
-) -> pd.DataFrame:
+def _savings(replayer: Replayer, table: pd.DataFrame) -> pd.DataFrame:
     """Each measure's saving, replayed alone: measures of different procedures replay
-    independently, so one what-if call takes one measure of each procedure (round r: the r-th
-    of each)."""
+    independently, so one what-if takes one measure of each procedure (round r: the r-th of
+    each), as :func:`procmine.whatif.what_if` on the log would."""
     rounds = table.groupby("procedure", sort=False).cumcount()
     parts = [pd.DataFrame({"measure_id": pd.Series(dtype=object)} | dict.fromkeys(SAVINGS, 0.0))]
     for number in range(int(rounds.max()) + 1 if len(table) else 0):
         batch = table[(rounds == number).to_numpy()]
         measures = batch[["measure_id", "procedure", "change"]].to_dict("records")
-        replayed = what_if(log, catalog, measures, costs, calendar=calendar)
+        replayed = replayer.what_if(measures)
         parts.append(
             batch[["measure_id", "procedure"]]
             .merge(replayed, on="procedure", how="left")
@@ -951,12 +954,16 @@ def universe(
 
 
 def _universe(costed: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
-    """The universe from the compliance cost by procedure and the catalog's review dates."""
+    """The universe from the compliance cost by procedure and the catalog's review dates (and
+    its approving ``document``, where the catalog has the column)."""
     reviewed = catalog.get("reviewed", pd.Series(pd.NA, index=catalog.index)).notna()
     reviewed = reviewed.groupby(catalog["procedure"].astype(str)).any()
     rows = costed[["procedure", "observed_yearly", "prescribed_yearly", "in_catalog"]]
     rows = rows.astype({"procedure": str, "in_catalog": bool})
     rows.insert(1, "reviewed", rows["procedure"].map(reviewed).fillna(False).astype(bool))
+    if "document" in catalog.columns:  # the plan names the decision to amend
+        named = catalog["document"].astype("string").groupby(catalog["procedure"].astype(str))
+        rows["document"] = rows["procedure"].map(named.first()).astype(object)
     rows = rows.sort_values(["in_catalog", "procedure"], ascending=[False, True], kind="stable")
     return rows.reset_index(drop=True)
 
@@ -976,8 +983,13 @@ class Replay:
         measures: Iterable[Mapping[str, Any]],
         costs: Any,
         calendar: Any,
+        *,
+        replayer: Replayer | None = None,
     ) -> None:
         self.log, self.catalog, self.costs, self.calendar = log, catalog, costs, calendar
+        # A replayer reads each procedure once for all its sets (what_if would read it again
+        # for each); one given must be of this log, catalog, costs and calendar.
+        self.replayer = replayer or Replayer(log, catalog, costs, calendar=calendar)
         self.measures = {measure["measure_id"]: dict(measure) for measure in measures}
         self._cache: dict[tuple[str, ...], dict[str, float]] = {}
 
@@ -990,6 +1002,30 @@ class Replay:
     def saving(self, procedure: str, measure_ids: Iterable[str]) -> dict[str, float]:
         """saving_yearly (VND), working_days_saved (mean per case) and on_time_rate_after of
         ``measure_ids`` (all of ``procedure``) applied together."""
+        ids = self._ids(procedure, measure_ids)
+        if ids not in self._cache:
+            self._cache[ids] = self._replayed(procedure, ids)
+        return dict(self._cache[ids])
+
+    def prefetch(self, sets: Iterable[tuple[str, Iterable[str]]]) -> None:
+        """Replay many (procedure, measure_ids) sets ahead of :meth:`saving`, which then reads
+        them: sets of different procedures replay independently, so one what-if per round
+        takes one set of each procedure, and a replay's fixed cost is paid once a round."""
+        pending: dict[str, list[tuple[str, ...]]] = {}
+        for procedure, measure_ids in sets:
+            ids = self._ids(procedure, measure_ids)
+            waiting = pending.setdefault(procedure, [])
+            if ids and ids not in self._cache and ids not in waiting:
+                waiting.append(ids)
+        for number in range(max(map(len, pending.values()), default=0)):
+            batch = [(p, queued[number]) for p, queued in pending.items() if number < len(queued)]
+            chosen = [self.measures[i] for _, ids in batch for i in ids]
+            replayed = self.replayer.what_if(chosen, boot=0).set_index("procedure")
+            for procedure, ids in batch:
+                self._cache[ids] = _joint(replayed.loc[procedure])
+
+    def _ids(self, procedure: str, measure_ids: Iterable[str]) -> tuple[str, ...]:
+        """The measure ids as a sorted tuple, checked to be candidates of the procedure."""
         ids = tuple(sorted(set(measure_ids)))
         unknown = [i for i in ids if i not in self.measures]
         others = [
@@ -1000,9 +1036,7 @@ class Replay:
                 f"measure ids {unknown or others} are not candidates of {procedure!r}; "
                 "pass ids from the candidates table's measure_id of that procedure."
             )
-        if ids not in self._cache:
-            self._cache[ids] = self._replayed(procedure, ids)
-        return dict(self._cache[ids])
+        return ids
 
     def _replayed(self, procedure: str, ids: tuple[str, ...]) -> dict[str, float]:
         if not ids:
@@ -1012,12 +1046,14 @@ class Replay:
             return {"saving_yearly": 0.0, "working_days_saved": 0.0, "on_time_rate_after": rate}
         chosen = [self.measures[i] for i in ids]
         # No intervals: a portfolio asks for many sets and reads the point figures only.
-        replayed = what_if(
-            self.log, self.catalog, chosen, self.costs, calendar=self.calendar, boot=0
-        )
-        row = replayed.set_index("procedure").loc[procedure]
-        return {
-            "saving_yearly": float(row["saving_yearly"]),
-            "working_days_saved": float(row["working_days_before"] - row["working_days_after"]),
-            "on_time_rate_after": float(row["on_time_rate_after"]),
-        }
+        replayed = self.replayer.what_if(chosen, boot=0)
+        return _joint(replayed.set_index("procedure").loc[procedure])
+
+
+def _joint(row: pd.Series) -> dict[str, float]:
+    """What :meth:`Replay.saving` returns, from a procedure's row of what-if."""
+    return {
+        "saving_yearly": float(row["saving_yearly"]),
+        "working_days_saved": float(row["working_days_before"] - row["working_days_after"]),
+        "on_time_rate_after": float(row["on_time_rate_after"]),
+    }

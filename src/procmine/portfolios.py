@@ -375,7 +375,7 @@ def build_options(
 ) -> tuple[pd.DataFrame, list[str]]:
     """Every option (a set of one procedure's non-conflicting candidates) with its saving, in
     catalog order; notes for the procedures whose options are only the nested sets."""
-    frames, notes = [], []
+    frames, notes, chosen = [], [], []
     for procedure, group in table.groupby("procedure", sort=False, observed=True):
         activities = list(group["activity_set"])
         if len(group) <= MAX_SUBSET_CANDIDATES:
@@ -393,6 +393,14 @@ def build_options(
                 f"procedure {procedure} has {len(group)} candidates: its options are the "
                 f"{len(sets)} nested sets by saving per person-day, not every subset"
             )
+        chosen.append((procedure, group, members, how))
+    if replay is not None and hasattr(replay, "prefetch"):  # every joint set, replayed in rounds
+        replay.prefetch(
+            (procedure, tuple(group["measure_id"].astype(str).to_numpy()[row]))
+            for procedure, group, members, _ in chosen
+            for row in members[members.sum(axis=1) > 1]
+        )
+    for procedure, group, members, how in chosen:
         frames.append(procedure_options(procedure, group, members, replay).assign(enumeration=how))
     options = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     options = options.reindex(columns=OPTION_COLUMNS)

@@ -57,7 +57,7 @@ import functools
 import math
 import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -65,7 +65,7 @@ import pandas as pd
 
 from procmine import engines, schema
 from procmine.calendar import as_calendar
-from procmine.catalog import approved_paths, with_catalog_procedure
+from procmine.catalog import approved_paths, deadline_tables, with_catalog_procedure
 from procmine.cost import compliance_cost, read_costs, step_costs
 from procmine.deadlines import on_time
 from procmine.handoffs import bounce_table
@@ -74,6 +74,7 @@ __all__ = [
     "CHANGE_KINDS",
     "WHAT_IF_COLUMNS",
     "MeasureError",
+    "Replayer",
     "apply_measures",
     "check_measures",
     "what_if",
@@ -135,11 +136,18 @@ def check_measures(
 'skip_step'; use one of remove_step, end_pingpong, merge_steps, parallel, delegate, \
 cap_waiting, set_deadline.
     """
+    return _checked_against(measures, catalog, None if log is None else _log_names(log, catalog))
+
+
+def _checked_against(
+    measures: Any, catalog: pd.DataFrame, log_names: pd.DataFrame | None
+) -> list[dict[str, Any]]:
+    """:func:`check_measures` with the log's names (:func:`_log_names`) given."""
     schema.require_columns(catalog, ("procedure", "step", "activity"), what="the catalog")
     names = _catalog_names(catalog)
     procedures = frozenset(names["procedure"])
-    if log is not None:
-        names = pd.concat([names, _log_names(log, catalog)], ignore_index=True)
+    if log_names is not None:
+        names = pd.concat([names, log_names], ignore_index=True)
     return [
         _checked(number, measure, procedures, names)
         for number, measure in enumerate(_as_list(measures), start=1)
@@ -334,6 +342,19 @@ def apply_measures(
     calendar = engines.own_clock(log) if calendar is None else as_calendar(calendar)
     events = with_catalog_procedure(engines.event_table(log, calendar), catalog)
     checked = check_measures(measures, catalog, events)
+    return _replayed(log, events, catalog, checked, costs, calendar)
+
+
+def _replayed(
+    log: pd.DataFrame,
+    events: pd.DataFrame,
+    catalog: pd.DataFrame,
+    checked: list[dict[str, Any]],
+    costs: Any,
+    calendar: Any,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`apply_measures` of checked measures, on the log's events table (as the catalog
+    reads it) built by the caller."""
     replay = _Replay(events=events, catalog=catalog.copy(), observed_catalog=catalog, costs=costs)
     for measure in checked:
         _CHANGES[measure["change"]["kind"]](replay, measure["procedure"], measure["change"])
@@ -359,6 +380,9 @@ class _Replay:
     catalog: pd.DataFrame
     observed_catalog: pd.DataFrame
     costs: Any
+    known_bounces: pd.DataFrame | None = None  # the events' bounce table, when already made
+    # Per procedure, what end_pingpong reads of the observed events (kept across replays).
+    trips: dict[str, tuple] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.held = np.nan_to_num(self.events["sojourn"].to_numpy(dtype="float64"), nan=0.0)
@@ -373,7 +397,22 @@ class _Replay:
     @functools.cached_property
     def bounces(self) -> pd.DataFrame:
         """The observed log's bounces (one table for every end_pingpong measure)."""
+        if self.known_bounces is not None:
+            return self.known_bounces
         return bounce_table(self.events, self.observed_catalog)
+
+    def subset(self, rows: np.ndarray) -> _Replay:
+        """The replay of the events at ``rows`` (whole cases): what :func:`_edited_log` reads."""
+        part = _Replay(
+            events=self.events.iloc[rows],
+            catalog=self.catalog,
+            observed_catalog=self.observed_catalog,
+            costs=self.costs,
+            known_bounces=self.known_bounces,
+        )
+        part.held, part.left = self.held[rows], self.left[rows]
+        part.removed, part.case_no = self.removed[rows], self.case_no[rows]
+        return part
 
     def rows(self, procedure: str, activity: str | None = None) -> np.ndarray:
         """Which events are of the procedure (and the activity)."""
@@ -468,6 +507,22 @@ def _round_trip_extras(replay: _Replay, procedure: str, pair: tuple[str, str]) -
         & bounces["source"].isin(pair)
         & bounces["target"].isin(pair)  # source ≠ target: a bounce is on two departments
     ]
+    if procedure not in replay.trips:  # the observed runs: the same for every pair
+        replay.trips[procedure] = _runs_and_extras(replay, procedure)
+    rows, case_no, run, extra, ids = replay.trips[procedure]
+    # The runs j + 1 and j + 2 of each chosen bounce, as (case, run) keys.
+    case_of = ids["case_no"].to_numpy()[pd.Index(ids["case_id"]).get_indexer(chosen["case_id"])]
+    width = int(run.max(initial=0)) + 3
+    start = case_of.astype(np.int64) * width + chosen["position"].to_numpy(dtype=np.int64)
+    keys = np.concatenate([start + 1, start + 2])
+    found = np.zeros(len(replay.events), dtype=bool)
+    found[rows] = extra & np.isin(case_no.astype(np.int64) * width + run, keys)
+    return found
+
+
+def _runs_and_extras(replay: _Replay, procedure: str) -> tuple:
+    """The procedure's event rows, their cases, each one's department run and whether it is
+    extra (see :func:`apply_measures`), and the events' case ids."""
     events = replay.events
     rows = np.flatnonzero(replay.rows(procedure))
     case_no, sub = replay.case_no[rows], events.iloc[rows]
@@ -481,15 +536,7 @@ def _round_trip_extras(replay: _Replay, procedure: str, pair: tuple[str, str]) -
     approved = approved_paths(replay.observed_catalog)
     on_path = sub["activity"].isin(approved.loc[approved["procedure"] == procedure, "activity"])
     extra = (~on_path.to_numpy() | (before > 0)) & sub["in_sequence"].to_numpy(dtype=bool)
-    # The runs j + 1 and j + 2 of each chosen bounce, as (case, run) keys.
-    ids = engines.case_ids(events)
-    case_of = ids["case_no"].to_numpy()[pd.Index(ids["case_id"]).get_indexer(chosen["case_id"])]
-    width = int(run.max(initial=0)) + 3
-    start = case_of.astype(np.int64) * width + chosen["position"].to_numpy(dtype=np.int64)
-    keys = np.concatenate([start + 1, start + 2])
-    found = np.zeros(len(events), dtype=bool)
-    found[rows] = extra & np.isin(case_no.astype(np.int64) * width + run, keys)
-    return found
+    return rows, case_no, run, extra, engines.case_ids(events)
 
 
 def _step_minutes(replay: _Replay, procedure: str, activities: tuple[str, str]) -> list[float]:
@@ -662,25 +709,9 @@ def what_if(
     if not len(measures):
         return _empty_result()
     _require_log(log)
-    # Activities are checked against the cases too: a step the procedure does not prescribe
-    # (drop_extra_step) is only in the log.
-    checked = check_measures(measures, catalog, log)
-    if isinstance(boot, bool) or not isinstance(boot, numbers.Integral) or boot < 0:
-        raise ValueError(f"boot must be a whole number of resamples >= 0; got {boot!r}.")
     calendar = engines.own_clock(log) if calendar is None else as_calendar(calendar)
-    touched = list(dict.fromkeys(measure["procedure"] for measure in checked))
     costs = read_costs() if costs is None else costs
-    costs = _with_observed_runs(log, catalog, costs, touched, calendar)
-    part = _cases_of(log, touched)
-    edited, catalog2 = apply_measures(part, catalog, checked, costs, calendar=calendar)
-    before = _figures(part, catalog, costs, calendar)
-    after = _figures(edited, catalog2, costs, calendar)
-    rng = np.random.default_rng(seed)
-    rows = [_compared(procedure, before, after, int(boot), rng) for procedure in touched]
-    result = pd.DataFrame(rows, columns=list(WHAT_IF_COLUMNS)).astype(_DTYPES)
-    dropped = _dropped_by_procedure(edited, before[1])
-    result.attrs = {"dropped_cases": dropped, "notes": _notes(result, dropped)}
-    return result
+    return Replayer(log, catalog, costs, calendar=calendar).what_if(measures, boot=boot, seed=seed)
 
 
 _DTYPES = {column: "float64" for column in WHAT_IF_COLUMNS} | {"procedure": str, "cases": "int64"}
@@ -706,29 +737,292 @@ def _with_observed_runs(
     return costs.replace(runs_per_year=configured)
 
 
-def _cases_of(log: pd.DataFrame, procedures: list[str]) -> pd.DataFrame:
-    """The log's events of the procedures (a log without a procedure column is one procedure,
-    the catalog's: all of it)."""
-    if schema.PROCEDURE not in log.columns:
-        return log
-    chosen = log[log[schema.PROCEDURE].isin(procedures).to_numpy()]
-    chosen.attrs = log.attrs  # the log's own clock comes with it
-    return chosen
-
-
 def _figures(
-    log: pd.DataFrame, catalog: pd.DataFrame, costs: Any, calendar: Any
+    events: pd.DataFrame,
+    catalog: pd.DataFrame,
+    costs: Any,
+    calendar: Any,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The figures the what-if compares: compliance cost by procedure, and per case its
-    procedure, observed cost, working days and on-time flag."""
-    events = engines.event_table(log, calendar)  # read the clock once for the three figures
-    by_procedure = compliance_cost(events, catalog, costs, by="procedure", calendar=calendar)
+    """The figures the what-if compares, from a log's events table (the clock read once for
+    the three): compliance cost by procedure, and per case (:func:`_case_figures`)."""
+    cost = compliance_cost(events, catalog, costs, by="procedure", calendar=calendar)
+    return cost.astype({"procedure": str}), _case_figures(events, catalog, costs, calendar)
+
+
+def _case_figures(
+    events: pd.DataFrame, catalog: pd.DataFrame, costs: Any, calendar: Any
+) -> pd.DataFrame:
+    """Per case: case_id, procedure, working_days, on_time, observed_cost."""
     by_case = compliance_cost(events, catalog, costs, by="case", calendar=calendar)
     deadlines = on_time(events, catalog, calendar=calendar)
     cases = deadlines[["case_id", "procedure", "working_days", "on_time"]].merge(
         by_case[["case_id", "observed_cost"]].astype({"case_id": str}), on="case_id", how="left"
     )
-    return by_procedure.astype({"procedure": str}), cases.astype({"procedure": str})
+    return cases.astype({"procedure": str})
+
+
+# ------------------------------------------------------------------------- replays of one log
+@dataclass
+class _Edit:
+    """One procedure's measures applied: its edited cases (the ones they change, or all when
+    ``whole``), the catalog after them (and the measures before), the ids of the cases that lost
+    every event."""
+
+    procedure: str
+    log: pd.DataFrame
+    catalog: pd.DataFrame
+    whole: bool
+    gone: list[str]
+
+
+@dataclass
+class _Observed:
+    """One procedure of the observed log, as every replay of it reads it: the positions of its
+    events in the log, its events table (as the catalog reads it), its figures before any
+    measure, its activities and departments, and (once asked for) its bounce table."""
+
+    rows: np.ndarray
+    events: pd.DataFrame
+    before: tuple[pd.DataFrame, pd.DataFrame]
+    names: pd.DataFrame
+    bounces: pd.DataFrame | None = None
+    step_costs: pd.DataFrame | None = None
+    trips: dict[str, tuple] = field(default_factory=dict)
+
+
+class Replayer:
+    """What-if replays of one log: :func:`what_if`'s figures for measure after measure, each
+    procedure's events table and figures before read once, not once a replay.
+
+    Measures of different procedures replay independently (each changes its own procedure's
+    cases and catalog rows), so each procedure replays on its own cases; and when the measures
+    leave the procedure's deadlines as they were, the log has no start events there (no
+    working time taken from the log) and its runs a year are fixed, only the cases the measures
+    change — an event removed or moved, or an activity whose step costs otherwise under the new
+    catalog — are recomputed: every other case's figures are the ones before.
+    The procedure's cost a run after is then the mean of its cases', as compliance_cost takes
+    it. ``Replayer(log, catalog, costs).what_if(measures)`` equals ``what_if(log, catalog,
+    measures, costs)``.
+
+    >>> import procmine as pm
+    >>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+    >>> replayer = Replayer(log, catalog, read_costs())
+    >>> found = replayer.what_if([{"procedure": "Cấp phép", "change": {
+    ...     "kind": "end_pingpong", "pair": ["Văn phòng", "Phòng Tư pháp"]}}], boot=0)
+    >>> round(float(found["working_days_after"].iloc[0]), 6)
+    2.479167
+    """
+
+    def __init__(
+        self, log: pd.DataFrame, catalog: pd.DataFrame, costs: Any, *, calendar: Any = None
+    ) -> None:
+        _require_log(log)
+        self.log, self.catalog, self.costs = log, catalog, costs
+        self.calendar = engines.own_clock(log) if calendar is None else as_calendar(calendar)
+        self._positions: dict[str, np.ndarray] | None = None
+        self._observed: dict[str, _Observed] = {}
+
+    def __deepcopy__(self, memo: dict) -> Replayer:
+        return self  # holds the log; never changed by a replay
+
+    def positions(self, procedure: str) -> np.ndarray:
+        """The positions of the procedure's events in the log, in log order (all of a log
+        without a procedure column: it is the catalog's one procedure)."""
+        if schema.PROCEDURE not in self.log.columns:
+            return np.arange(len(self.log))
+        if self._positions is None:
+            codes, names = pd.factorize(self.log[schema.PROCEDURE])
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+            self._positions = {
+                str(name): order[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)
+            }
+        return self._positions.get(procedure, np.array([], dtype=np.intp))
+
+    def part(self, rows: np.ndarray) -> pd.DataFrame:
+        """The log's rows at ``rows`` (positions), with the log's attrs (its own clock)."""
+        part = self.log.iloc[rows]
+        part.attrs = self.log.attrs
+        return part
+
+    def observed(self, procedure: str) -> _Observed:
+        """The procedure as observed (read once; its runs a year must be in ``costs``)."""
+        if procedure not in self._observed:
+            rows = self.positions(procedure)
+            events = engines.event_table(self.part(rows), self.calendar)
+            before = _figures(events, self.catalog, self.costs, self.calendar)
+            own = with_catalog_procedure(events, self.catalog)
+            self._observed[procedure] = _Observed(
+                rows=rows,
+                events=own,
+                before=(_own_row(before[0], procedure), before[1]),
+                names=_log_names(own, self.catalog),
+            )
+        return self._observed[procedure]
+
+    def what_if(self, measures: Any, *, boot: int = 200, seed: int = 0) -> pd.DataFrame:
+        """:func:`what_if` of ``measures`` on this log (same columns, rows, attrs)."""
+        if not len(measures):
+            return _empty_result()
+        named = [m.get("procedure") for m in _as_list(measures) if isinstance(m, Mapping)]
+        known = set(self.catalog["procedure"].dropna().astype(str))
+        named = [p for p in dict.fromkeys(named) if isinstance(p, str) and p in known]
+        self._fix_runs(named)
+        seen = {procedure: self.observed(procedure) for procedure in named}
+        names = [item.names for item in seen.values()]
+        checked = _checked_against(
+            measures, self.catalog, pd.concat(names, ignore_index=True) if names else None
+        )
+        if isinstance(boot, bool) or not isinstance(boot, numbers.Integral) or boot < 0:
+            raise ValueError(f"boot must be a whole number of resamples >= 0; got {boot!r}.")
+        touched = list(dict.fromkeys(measure["procedure"] for measure in checked))
+        edits: list[_Edit] = []
+        for procedure in touched:  # each on the catalog as the measures before left it
+            own = [measure for measure in checked if measure["procedure"] == procedure]
+            catalog = edits[-1].catalog if edits else self.catalog
+            edits.append(self._edit(procedure, own, catalog))
+        after = self._after(edits)
+        rng = np.random.default_rng(seed)
+        rows = [_compared(p, seen[p].before, after[p], int(boot), rng) for p in touched]
+        gone = [case for edit in edits for case in edit.gone]
+        result = pd.DataFrame(rows, columns=list(WHAT_IF_COLUMNS)).astype(_DTYPES)
+        before = pd.concat([seen[p].before[1] for p in touched], ignore_index=True)
+        dropped = _dropped_by_procedure(gone, before.sort_values("case_id", kind="stable"))
+        result.attrs = {"dropped_cases": dropped, "notes": _notes(result, dropped)}
+        return result
+
+    def _fix_runs(self, procedures: list[str]) -> None:
+        """Runs a year of ``procedures`` fixed at the whole log's, as :func:`what_if` does."""
+        missing = [p for p in procedures if p not in (self.costs.runs_per_year or {})]
+        if missing:
+            self.costs = _with_observed_runs(
+                self.log, self.catalog, self.costs, missing, self.calendar
+            )
+
+    def _edit(self, procedure: str, checked: list[dict[str, Any]], catalog: pd.DataFrame) -> _Edit:
+        """The procedure's measures applied: its cases they change (all of them when its
+        figures must be recomputed whole), edited, and the catalog after them."""
+        seen = self.observed(procedure)
+        if seen.bounces is None and any(m["change"]["kind"] == "end_pingpong" for m in checked):
+            seen.bounces = bounce_table(seen.events, self.catalog)
+        replay = _Replay(
+            events=seen.events,
+            catalog=catalog.copy(),
+            observed_catalog=self.catalog,
+            costs=self.costs,
+            known_bounces=seen.bounces,
+            trips=seen.trips,
+        )
+        for measure in checked:
+            _CHANGES[measure["change"]["kind"]](replay, procedure, measure["change"])
+        catalog2 = replay.catalog.reset_index(drop=True)
+        repriced = self._repriced(procedure, seen, catalog2)
+        if repriced is None:
+            edited = _edited_log(self.part(seen.rows), replay, self.calendar)
+        else:
+            taken = np.where(replay.removed, replay.held, replay.held - replay.left)
+            changed = np.zeros(int(replay.case_no.max(initial=-1)) + 1, dtype=bool)
+            changed[replay.case_no[replay.removed | (taken > 0) | repriced]] = True
+            rows = np.flatnonzero(changed[replay.case_no])
+            edited = _edited_log(self.part(seen.rows[rows]), replay.subset(rows), self.calendar)
+        gone = list(edited.attrs[WHATIF_ATTR]["dropped_cases"])
+        return _Edit(procedure, edited, catalog2, repriced is None, gone)
+
+    def _after(self, edits: list[_Edit]) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+        """Per procedure, its figures after (compliance cost row, cases): one pass of the
+        figures over every procedure's edited cases (a case's figures are its own), the cases
+        left alone taken from before."""
+        if not edits:
+            return {}
+        union = pd.concat([edit.log for edit in edits], ignore_index=True)
+        union.attrs = self.log.attrs
+        cost, cases = _figures(
+            engines.event_table(union, self.calendar), edits[-1].catalog, self.costs, self.calendar
+        )
+        found = {}
+        for edit in edits:
+            mine = cases[(cases["procedure"] == edit.procedure).to_numpy()]
+            before = self.observed(edit.procedure).before
+            composed = None if edit.whole else _composed(edit.procedure, before, mine, edit.gone)
+            # Recomputed whole, or every case gone (the figure is then the approved path's, as
+            # compliance_cost gives it for a procedure without cases): the union's row.
+            found[edit.procedure] = composed or (_own_row(cost, edit.procedure), mine)
+        return found
+
+    def _repriced(
+        self, procedure: str, seen: _Observed, catalog2: pd.DataFrame
+    ) -> np.ndarray | None:
+        """Which of the procedure's events cost otherwise under ``catalog2`` (their cases are
+        recomputed), or None when every case must be: the log times steps from its start
+        events, the runs a year are not fixed, or the procedure's deadlines changed (see the
+        class docstring)."""
+        runs = (self.costs.runs_per_year or {}).get(procedure)
+        if runs is None or not math.isfinite(runs):
+            return None
+        if _equals(seen.events["lifecycle"], "start").any():
+            return None
+        unchanged = np.zeros(len(seen.events), dtype=bool)
+        if _catalog_rows(self.catalog, procedure).equals(_catalog_rows(catalog2, procedure)):
+            return unchanged
+        if "deadline_working_days" not in catalog2.columns:
+            return None
+        for before, after in zip(
+            deadline_tables(self.catalog), deadline_tables(catalog2), strict=True
+        ):
+            if not _catalog_rows(before, procedure).equals(_catalog_rows(after, procedure)):
+                return None
+        if seen.step_costs is None:
+            seen.step_costs = step_costs(seen.events, self.catalog, self.costs)
+        now = step_costs(seen.events, catalog2, self.costs)
+        keys = ["procedure", "activity"]
+        both = seen.step_costs[[*keys, "cost"]].merge(
+            now[[*keys, "cost"]], on=keys, how="outer", suffixes=("", "_now")
+        )
+        differ = ~(both["cost"] == both["cost_now"]).fillna(False).to_numpy(dtype=bool)
+        activities = both.loc[differ & (both["procedure"] == procedure), "activity"]
+        return seen.events["activity"].isin(activities.astype(str)).to_numpy(dtype=bool)
+
+
+def _catalog_rows(catalog: pd.DataFrame, procedure: str) -> pd.DataFrame:
+    return catalog[(catalog["procedure"].astype(str) == procedure).to_numpy()].reset_index(
+        drop=True
+    )
+
+
+def _own_row(cost: pd.DataFrame, procedure: str) -> pd.DataFrame:
+    """The compliance cost's row of the procedure (a figure on one procedure's cases lists every
+    catalog procedure)."""
+    return cost[cost["procedure"] == procedure].head(1)
+
+
+def _composed(
+    procedure: str,
+    before: tuple[pd.DataFrame, pd.DataFrame],
+    changed: pd.DataFrame,
+    gone: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The procedure's figures after, from the cases the measures changed (``changed``, their
+    figures recomputed; ``gone``, the ones that left) and the others' figures before; None when
+    no case remains."""
+    cost_before, cases_before = before
+    mine = cases_before[cases_before["procedure"] == procedure]
+    recomputed = set(changed["case_id"]) | set(gone)
+    cases = pd.concat([mine[~mine["case_id"].isin(recomputed)], changed], ignore_index=True)
+    if not len(cases):
+        return None
+    # compliance_cost's observed cost a run is the mean of the cases' (each with the direct
+    # cost): the mean before, moved by what the changed cases now cost more or less and less
+    # the cases gone — exactly the cost before when no case's cost changed.
+    was = mine.set_index("case_id")["observed_cost"]
+    delta = float(np.sum(changed["observed_cost"].to_numpy() - was.reindex(changed["case_id"])))
+    row = cost_before.copy()
+    if len(cases) == len(mine):
+        row["observed_cost"] = row["observed_cost"] + delta / len(cases)
+    else:
+        total = row["observed_cost"] * len(mine) - float(was.reindex(gone).sum()) + delta
+        row["observed_cost"] = total / len(cases)
+    row["observed_yearly"] = row["observed_cost"] * row["runs_per_year"]
+    return row, cases
 
 
 def _compared(
@@ -816,15 +1110,16 @@ def _bootstrap(
 
 def _means(values: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """Per resample (row of ``draws``), the mean of the drawn values present (NaN when none)."""
-    drawn = values[draws]
-    present = ~np.isnan(drawn)
     with np.errstate(divide="ignore", invalid="ignore"):
+        if not np.isnan(values).any():  # every value present: the same sums, no mask to make
+            return values[draws].sum(axis=1) / draws.shape[1]
+        drawn = values[draws]
+        present = ~np.isnan(drawn)
         return np.where(present, drawn, 0.0).sum(axis=1) / present.sum(axis=1)
 
 
-def _dropped_by_procedure(edited: pd.DataFrame, cases: pd.DataFrame) -> dict[str, list[str]]:
-    """The cases that lost every event, by procedure."""
-    dropped = edited.attrs.get(WHATIF_ATTR, {}).get("dropped_cases", [])
+def _dropped_by_procedure(dropped: list[str], cases: pd.DataFrame) -> dict[str, list[str]]:
+    """The cases that lost every event (their ids), by procedure (in the order of ``cases``)."""
     found = cases[cases["case_id"].isin(dropped)]
     return {p: list(ids) for p, ids in found.groupby("procedure", sort=False)["case_id"]}
 

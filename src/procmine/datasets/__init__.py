@@ -16,7 +16,10 @@ What is planted (see ``datasets/README.md``):
 - **deviations** of every type of CONTRACTS.md: skipped, repeated (rework), swapped steps, steps
   done by the wrong department, activities not in the procedure;
 - a few events **without a department**, and **late cases**, some with an explanation step
-  (named by :data:`procmine.vocabulary.EXPLANATIONS`).
+  (named by :data:`procmine.vocabulary.EXPLANATIONS`);
+- one **simplification opportunity** of each measure type of ``pm.simplification_candidates``
+  (:data:`OPPORTUNITIES`; ``end_pingpong`` wherever a planted pair hands over), recorded in the
+  truth's ``planted.opportunities``; ordinary procedures give no rule a reason to fire.
 
 The **counts** of the truth come from :func:`reference_counts`, a deliberately separate, plainly
 written per-case implementation of the definitions (the oracle the analyses are tested
@@ -37,6 +40,7 @@ from procmine.datasets.district import (
     BOTTLENECK_ACTIVITY,
     BOTTLENECK_DEPARTMENT,
     DEPARTMENTS,
+    OPPORTUNITIES,
     PINGPONG_PAIRS,
     sample_catalog,
 )
@@ -59,6 +63,7 @@ __all__ = [
     "BOTTLENECK_DEPARTMENT",
     "DATASETS_DIR",
     "DEPARTMENTS",
+    "OPPORTUNITIES",
     "PINGPONG_PAIRS",
     "SAMPLE_FILES",
     "Generated",

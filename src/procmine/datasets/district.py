@@ -4,7 +4,7 @@ A district People's Committee (UBND huyện): thirteen departments (:data:`DEPAR
 grades of its officials (:data:`GRADES`), the officials themselves (:func:`roster`, the same
 whatever the seed), and 25 internal procedures (:data:`PROCEDURES`), whose catalog is
 :func:`sample_catalog`. What the generator plants by name lives here too: the bottleneck step
-and department and the ping-pong pairs.
+and department, the ping-pong pairs and the simplification opportunities (:data:`OPPORTUNITIES`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ __all__ = [
     "BOTTLENECK_PROCEDURE",
     "DEPARTMENTS",
     "GRADES",
+    "HABIT_ACTIVITY",
+    "OPPORTUNITIES",
     "PINGPONG_PAIRS",
     "PROCEDURES",
+    "SIGNING_ACTIVITY",
     "Step",
     "roster",
     "sample_catalog",
@@ -55,9 +58,10 @@ VT, CV, CVC, TRP, PCT, CT = (
     "Chủ tịch",
 )
 GRADES = (VT, CV, CVC, TRP, PCT, CT)
-# Officials per grade in every department; only the Office holds the committee's leaders.
+# Officials per grade in every department; the Office also holds the committee's leaders, and
+# two clerks (it receives, registers and issues every document of the committee).
 _STAFF = {VT: 1, CV: 4, CVC: 2, TRP: 1}
-_LEADERS = {PCT: 2, CT: 1}
+_OFFICE = {VT: 2, PCT: 2, CT: 1}
 
 # Name pools of the officials, drawn family, middle, given.
 FAMILY_NAMES = (
@@ -81,7 +85,7 @@ def roster() -> tuple[np.ndarray, dict[tuple[str, str], tuple[int, int]]]:
     names: list[str] = []
     blocks = {}
     for department in DEPARTMENTS:
-        staff = {**_STAFF, **(_LEADERS if department == VP else {})}
+        staff = {**_STAFF, **(_OFFICE if department == VP else {})}
         for grade, count in staff.items():
             first = len(names)
             blocks[(department, grade)] = (first, count)
@@ -106,6 +110,42 @@ BOTTLENECK_ACTIVITY = "Kiểm tra hiện trạng sử dụng đất"
 BOTTLENECK_DEPARTMENT = VP
 PINGPONG_PAIRS = tuple(sorted(tuple(sorted(p)) for p in ((TC, QL), (TN, VP), (LD, TC))))
 
+# The simplification opportunities planted, one of each measure type of the candidates
+# (``end_pingpong`` is planted wherever a pair of PINGPONG_PAIRS hands over on an approved
+# path). The bottleneck step is both: the site inspection holds cases for days (cut_waiting)
+# and never sends a dossier back (remove_check), while every other check returns a few percent.
+SIGNING_ACTIVITY = "Ký văn bản trả lời"
+HABIT_ACTIVITY = "In, sao lưu hồ sơ giấy"
+OPPORTUNITIES: dict[str, dict] = {
+    "remove_check": {"procedure": BOTTLENECK_PROCEDURE, "activity": BOTTLENECK_ACTIVITY},
+    # The clerk who receives an incoming document registers it too.
+    "merge_steps": {
+        "procedure": "Tiếp nhận và xử lý văn bản đến",
+        "activities": ["Tiếp nhận văn bản đến", "Vào sổ văn bản đến"],
+    },
+    # Two consultations one after the other, though neither needs the other's answer.
+    "parallel": {
+        "procedure": "Thẩm định kế hoạch sử dụng đất hằng năm",
+        "activities": ["Phòng Quản lý đô thị cho ý kiến", "Phòng Kinh tế cho ý kiến"],
+    },
+    "delegate_signing": {
+        "procedure": "Xử lý đơn phản ánh, kiến nghị",
+        "activity": SIGNING_ACTIVITY,
+    },
+    "cut_waiting": {"procedure": BOTTLENECK_PROCEDURE, "activity": BOTTLENECK_ACTIVITY},
+    # A deadline set long ago, far above what the cases take.
+    "shorten_deadline": {
+        "procedure": "Nâng bậc lương thường xuyên cho cán bộ, công chức",
+        "deadline_working_days": 30.0,
+    },
+    # A paper copy of the electronic dossier, printed and filed after the appraisal.
+    "drop_extra_step": {
+        "procedure": "Cấp giấy phép xây dựng công trình",
+        "activity": HABIT_ACTIVITY,
+        "after": "Thẩm định hồ sơ xây dựng",
+    },
+}
+
 # --- the procedures as approved -----------------------------------------------------------
 # Each step: (activity, department, standard minutes, grade, typical sojourn in working days).
 # The typical sojourn (waiting + work since the previous event) drives the generator only; the
@@ -121,11 +161,13 @@ def _submit(department: str, hold: float = 0.4) -> Step:
     return ("Trình ký", department, 30, TRP, hold)
 
 
-def _approve(name: str = "Phê duyệt", grade: str = PCT, hold: float = 1.2) -> Step:
+# Leaders sign within a working day or so: no ordinary signature holds a procedure up (only the
+# planted one); the Office then numbers, seals and sends the document out.
+def _approve(name: str = "Phê duyệt", grade: str = PCT, hold: float = 0.8) -> Step:
     return (name, VP, 20, grade, hold)
 
 
-def _issue(name: str = "Ban hành văn bản", hold: float = 0.6) -> Step:
+def _issue(name: str = "Ban hành văn bản", hold: float = 0.8) -> Step:
     return (name, VP, 20, VT, hold)
 
 
@@ -139,7 +181,7 @@ PROCEDURES: tuple[tuple[str, float, str | None, tuple[Step, ...]], ...] = (
             _intake(VP, "Tiếp nhận văn bản đến"),
             ("Vào sổ văn bản đến", VP, 5, VT, 0.2),
             ("Trình lãnh đạo cho ý kiến chỉ đạo", VP, 15, TRP, 0.5),
-            ("Cho ý kiến chỉ đạo", VP, 10, PCT, 0.9),
+            ("Cho ý kiến chỉ đạo", VP, 10, PCT, 0.5),
             ("Chuyển văn bản đến đơn vị xử lý", VP, 5, VT, 0.4),
         ),
     ),
@@ -150,7 +192,7 @@ PROCEDURES: tuple[tuple[str, float, str | None, tuple[Step, ...]], ...] = (
         (
             _intake(VP),
             ("Kiểm tra tính hợp lệ của hồ sơ", TN, 60, CV, 0.6),
-            (BOTTLENECK_ACTIVITY, TN, 240, CVC, 8.0),
+            (BOTTLENECK_ACTIVITY, TN, 480, CVC, 8.0),  # a working day on site
             ("Xin ý kiến Phòng Quản lý đô thị", TN, 30, CV, 0.3),
             ("Cho ý kiến về quy hoạch", QL, 90, CVC, 1.2),
             ("Tổng hợp, hoàn thiện hồ sơ", TN, 60, CV, 0.4),
@@ -174,7 +216,7 @@ PROCEDURES: tuple[tuple[str, float, str | None, tuple[Step, ...]], ...] = (
     (
         "Thẩm định quyết toán vốn đầu tư dự án hoàn thành",
         4,
-        None,
+        "2025-02-14",
         (
             _intake(BQL, "Lập hồ sơ quyết toán"),
             ("Tiếp nhận hồ sơ", TC, 15, VT, 0.5),
@@ -233,7 +275,7 @@ PROCEDURES: tuple[tuple[str, float, str | None, tuple[Step, ...]], ...] = (
         "2024-04-02",
         (
             _intake(VP),
-            ("Thẩm định dự thảo", TP, 300, CVC, 2.0),
+            ("Thẩm định dự thảo", TP, 300, CVC, 1.6),
             ("Ban hành báo cáo thẩm định", TP, 30, TRP, 0.4),
             ("Tổng hợp, trình lãnh đạo", VP, 30, CV, 0.5),
             _approve("Ký ban hành"),
@@ -243,7 +285,7 @@ PROCEDURES: tuple[tuple[str, float, str | None, tuple[Step, ...]], ...] = (
     (
         "Tuyển dụng viên chức",
         2,
-        None,
+        "2025-04-22",
         (
             _intake(NV, "Tiếp nhận hồ sơ dự tuyển"),
             ("Kiểm tra điều kiện dự tuyển", NV, 120, CV, 1.0),
@@ -283,10 +325,10 @@ PROCEDURES: tuple[tuple[str, float, str | None, tuple[Step, ...]], ...] = (
     (
         "Giải quyết khiếu nại lần đầu",
         2,
-        None,
+        "2025-03-11",
         (
             _intake(VP, "Tiếp nhận đơn khiếu nại"),
-            ("Xác minh nội dung khiếu nại", TTR, 480, CVC, 3.0),
+            ("Xác minh nội dung khiếu nại", TTR, 480, CVC, 1.6),
             ("Xin ý kiến Phòng Tư pháp", TTR, 20, CV, 0.3),
             ("Cho ý kiến pháp lý", TP, 90, CVC, 1.0),
             ("Dự thảo quyết định giải quyết khiếu nại", TTR, 120, CVC, 0.8),
@@ -301,9 +343,10 @@ PROCEDURES: tuple[tuple[str, float, str | None, tuple[Step, ...]], ...] = (
         None,
         (
             _intake(VP, "Tiếp nhận đơn"),
-            ("Phân loại, xử lý đơn", TTR, 60, CV, 1.0),
+            ("Phân loại, xử lý đơn", TTR, 60, CV, 1.4),
             _submit(TTR),
-            _approve("Ký văn bản trả lời"),
+            # Planted (delegate_signing): the Vice-Chairman signs every reply and holds it.
+            _approve(SIGNING_ACTIVITY, hold=2.4),
             _issue("Ban hành văn bản trả lời"),
         ),
     ),
@@ -379,7 +422,7 @@ PROCEDURES: tuple[tuple[str, float, str | None, tuple[Step, ...]], ...] = (
         "2024-10-07",
         (
             _intake(GD),
-            ("Kiểm tra thực tế tại trường", GD, 240, CVC, 2.0),
+            ("Kiểm tra thực tế tại trường", GD, 240, CVC, 1.5),
             ("Lập biên bản đánh giá", GD, 60, CV, 0.5),
             _submit(GD),
             _approve("Ký quyết định công nhận"),
@@ -445,7 +488,7 @@ PROCEDURES: tuple[tuple[str, float, str | None, tuple[Step, ...]], ...] = (
         None,
         (
             _intake(TN),
-            ("Thẩm định kế hoạch sử dụng đất", TN, 300, CVC, 2.0),
+            ("Thẩm định kế hoạch sử dụng đất", TN, 300, CVC, 1.6),
             ("Phòng Quản lý đô thị cho ý kiến", QL, 60, TRP, 1.0),
             ("Phòng Kinh tế cho ý kiến", KT, 60, TRP, 1.0),
             ("Tổng hợp, hoàn thiện kế hoạch", TN, 120, CV, 0.6),
@@ -460,7 +503,7 @@ PROCEDURES: tuple[tuple[str, float, str | None, tuple[Step, ...]], ...] = (
         None,
         (
             _intake(NV),
-            ("Thẩm định đề án", NV, 240, CVC, 1.5),
+            ("Thẩm định đề án", NV, 240, CVC, 1.2),
             ("Xin ý kiến Phòng Tư pháp", NV, 20, CV, 0.3),
             ("Cho ý kiến pháp lý", TP, 60, CVC, 1.0),
             ("Hoàn thiện đề án", NV, 90, CV, 0.5),
@@ -477,29 +520,62 @@ _ROUND_DEADLINES = (2, 3, 5, 7, 10, 12, 15, 20, 25, 30, 45, 60)
 _DEADLINE_SLACK = 1.6
 
 
-def _deadline(steps: tuple[Step, ...]) -> float:
+def _deadline(procedure: str, steps: tuple[Step, ...]) -> float:
+    planted = OPPORTUNITIES["shorten_deadline"]
+    if procedure == planted["procedure"]:
+        return float(planted["deadline_working_days"])
     need = _DEADLINE_SLACK * sum(hold for *_, hold in steps[1:])
     return float(next((d for d in _ROUND_DEADLINES if d >= need), math.ceil(need)))
 
 
-def sample_catalog() -> pd.DataFrame:
-    """The approved-procedure catalog of the sample district (25 procedures, 4–9 steps each).
+def _depends_on(procedure: str, number: int, steps: tuple[Step, ...]) -> str | None:
+    """The steps step ``number`` needs done first: the one before it, but for the planted
+    consultations, which both need only the step before the first and are both needed next."""
+    if number == 1:
+        return None
+    activities = [activity for activity, *_ in steps]
+    planted = OPPORTUNITIES["parallel"]
+    if procedure == planted["procedure"]:
+        first, second = (activities.index(a) + 1 for a in planted["activities"])
+        if number == second:
+            return str(first - 1)
+        if number == second + 1:
+            return f"{first}; {second}"
+    return str(number - 1)
 
-    >>> sample_catalog()["procedure"].nunique()
-    25
+
+def _document(index: int) -> str:
+    """The decision that approved the ``index``-th procedure, about a month apart in 2022–2023,
+    numbered as a district numbers its decisions (from 1 each year, a dozen a working day): a
+    plausible text, not a real decision."""
+    day = pd.Timestamp("2022-01-10") + pd.offsets.BDay(21 * index)
+    number = 12 * day.day_of_year + index % 7
+    return f"Quyết định số {number}/QĐ-UBND ngày {day.day}/{day.month}/{day.year}"
+
+
+def sample_catalog() -> pd.DataFrame:
+    """The approved-procedure catalog of the sample district (25 procedures, 4–9 steps each),
+    with the steps each step needs done first (``depends_on``) and the approving ``document``.
+
+    >>> catalog = sample_catalog()
+    >>> catalog["procedure"].nunique(), catalog.loc[1, "depends_on"]
+    (25, '1')
     """
+    documents = [_document(index) for index in range(len(PROCEDURES))]
     rows = [
         {
             "procedure": procedure,
             "step": number,
             "activity": activity,
             "department": department,
-            "deadline_working_days": _deadline(steps),
+            "deadline_working_days": _deadline(procedure, steps),
             "standard_minutes": float(minutes),
             "grade": grade,
             "reviewed": reviewed,
+            "depends_on": _depends_on(procedure, number, steps),
+            "document": documents[index],
         }
-        for procedure, _, reviewed, steps in PROCEDURES
+        for index, (procedure, _, reviewed, steps) in enumerate(PROCEDURES)
         for number, (activity, department, minutes, grade, _) in enumerate(steps, start=1)
     ]
     return read_catalog(pd.DataFrame(rows))

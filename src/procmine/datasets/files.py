@@ -173,7 +173,7 @@ def load_sample() -> pd.DataFrame:
     """The committed sample log (2,000 cases), loaded from its agency export by ``read_log``.
 
     >>> len(load_sample())
-    14112
+    14250
     """
     from procmine.log import read_log
 

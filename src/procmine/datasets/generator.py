@@ -10,6 +10,7 @@ working minutes, readings are accumulated per case and mapped back with
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ from procmine.datasets.district import (
     CV,
     DEPARTMENTS,
     GRADES,
+    HABIT_ACTIVITY,
+    OPPORTUNITIES,
     PINGPONG_PAIRS,
     PROCEDURES,
     TRP,
@@ -34,7 +37,7 @@ from procmine.datasets.district import (
     sample_catalog,
 )
 from procmine.datasets.oracle import reference_counts
-from procmine.vocabulary import EXPLANATIONS
+from procmine.vocabulary import EXPLANATIONS, matches
 
 __all__ = [
     "EXTRA_ACTIVITY",
@@ -65,9 +68,15 @@ _PINGPONG_SHARE = 0.35  # of the cases of a procedure with a planted pair in its
 _LATE_SHARE = 0.10
 _EXPLAINED_SHARE = 0.55  # of the cases slowed down to be late
 _MISSING_DEPARTMENT_SHARE = 0.006  # of the events of cases that are not planted ping-pong
+# A check sends a few dossiers back: returned, supplemented, checked again, all in the checking
+# department (the dossier goes back to whoever submitted it) — but for the planted check.
+_CHECK_NAMES = ("Kiểm tra", "Xác minh", "Rà soát", "Đối chiếu")  # as costs.yaml names checks
+_CHECK_RETURN_SHARE = 0.06
+_HABIT_SHARE = 0.4  # of the cases of the procedure with the planted unprescribed step
 _SOJOURN_SIGMA = 0.45  # lognormal spread of one event's sojourn around its typical value
 # Typical sojourns (working days) of the events the generator adds.
 _RETURN_DAYS, _RESUBMIT_DAYS, _EXPLANATION_DAYS, _EXTRA_DAYS = 1.0, 1.5, 0.5, 0.5
+_HABIT_DAYS = 0.3
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,10 @@ class _Steps:
     hold: np.ndarray  # typical sojourn, working minutes
     is_last: np.ndarray
     pingpong: np.ndarray  # the step hands over across a planted pair
+    check: np.ndarray  # a check that sends a few dossiers back
+    planted_check: np.ndarray  # the planted check, which never does
+    habit: np.ndarray  # the planted unprescribed step follows this one in some cases
+    merged: np.ndarray  # the second of the planted pair one official does (its first: s - 1)
 
     def code(self, activity: str) -> int:
         return self.activities.index(activity)
@@ -126,11 +139,14 @@ class _Rows:
     wrong: np.ndarray
     round_trips: np.ndarray
     explanation: np.ndarray
+    check_returns: np.ndarray
+    habit: np.ndarray
 
 
 @dataclass(frozen=True)
 class _Events:
-    """Per event: its row, step and case, and which part of its row's block it is."""
+    """Per event: its row, step and case, and which part of its row's block it is (a return
+    or resubmission of a ping-pong round trip or of a check's return)."""
 
     row: np.ndarray
     step: np.ndarray
@@ -140,6 +156,8 @@ class _Events:
     is_trip: np.ndarray
     is_return: np.ndarray
     is_resubmit: np.ndarray
+    is_handback: np.ndarray  # a ping-pong return, by the next step's department
+    is_habit: np.ndarray
 
 
 def generate(
@@ -178,6 +196,7 @@ def generate(
     hold = _typical_sojourns(steps, events, day)
     case_first, timestamps = _clock(rng, calendar, cases, events, hold)
     names, resource = _officials(rng, department, grade)
+    resource = _one_official(steps, events, department, resource, n_cases)
     # Missing departments, never in a planted ping-pong case.
     kept = ~cases.pingpong[events.case]
     department[(rng.random(len(events.case)) < _MISSING_DEPARTMENT_SHARE) & kept] = -1
@@ -204,7 +223,7 @@ def _flat_steps(day: float) -> _Steps:
     lengths = np.array([len(steps) for *_, steps in PROCEDURES])
     first = np.cumsum(lengths) - lengths
     all_steps = [step for *_, steps in PROCEDURES for step in steps]
-    added = (*EXPLANATIONS, *RETURN_ACTIVITIES, RESUBMIT_ACTIVITY, EXTRA_ACTIVITY)
+    added = (*EXPLANATIONS, *RETURN_ACTIVITIES, RESUBMIT_ACTIVITY, EXTRA_ACTIVITY, HABIT_ACTIVITY)
     activities = list(dict.fromkeys([a for a, *_ in all_steps] + list(added)))
     act_id = {a: i for i, a in enumerate(activities)}
     dept_id = {d: i for i, d in enumerate(DEPARTMENTS)}
@@ -221,6 +240,8 @@ def _flat_steps(day: float) -> _Steps:
             for d, n, last in zip(department, next_department, is_last, strict=True)
         ]
     )
+    procedure = np.repeat(np.arange(len(PROCEDURES)), lengths)
+    names = [a for a, *_ in all_steps]
     return _Steps(
         procedures=[p for p, *_ in PROCEDURES],
         lengths=lengths,
@@ -233,7 +254,22 @@ def _flat_steps(day: float) -> _Steps:
         hold=np.array([h for *_, h in all_steps]) * day,
         is_last=is_last,
         pingpong=pingpong,
+        check=np.array(matches(names, _CHECK_NAMES)),
+        planted_check=_planted(procedure, names, "remove_check"),
+        habit=_planted(procedure, names, "drop_extra_step", "after"),
+        merged=_planted(procedure, names, "merge_steps", "activities", 1),
     )
+
+
+def _planted(
+    procedure: np.ndarray, names: list[str], kind: str, key: str = "activity", item: int = -1
+) -> np.ndarray:
+    """Which approved steps are the planted opportunity ``kind``'s step (its ``key``, or
+    the ``item``-th of a list there)."""
+    planted = OPPORTUNITIES[kind]
+    activity = planted[key] if item < 0 else planted[key][item]
+    own = np.array([p == planted["procedure"] for p, *_ in PROCEDURES])[procedure]
+    return own & (np.array(names, dtype=object) == activity)
 
 
 def _working_window(calendar: WorkCalendar, start: str, end: str) -> tuple[int, int]:
@@ -265,13 +301,17 @@ def _draw_cases(
     # Deviations target a middle step (2 .. n-2), so the intake stays first and the last two
     # steps keep their order.
     target = 1 + (rng.random(n_cases) * (length - 3)).astype(np.int64)
+    kind = np.where(pingpong, _KINDS.index("pingpong"), other)
+    # The planted check is never done twice (a redo is work sent back): rework the next step.
+    redo = kind == _KINDS.index("repeated")
+    target = target + (redo & steps.planted_check[steps.first[procedure] + target])
     # Readings strictly after w0: a reading at a day boundary maps back to the previous day's end.
     arrival = np.sort(rng.integers(window[0] + 1, window[1] + 1, n_cases))
     return _Cases(
         procedure=procedure,
         length=length,
         pingpong=pingpong,
-        kind=np.where(pingpong, _KINDS.index("pingpong"), other),
+        kind=kind,
         explained=explained,
         pace=pace,
         target=target,
@@ -299,33 +339,69 @@ def _lay_out_rows(rng: np.random.Generator, steps: _Steps, cases: _Cases) -> _Ro
         0,
     )
     explanation = (steps.is_last[step] & cases.explained[row_case]).astype(np.int64)
+    # A check done in its own department sends a few dossiers back; the planted check none.
+    checked = steps.check[step] & ~steps.planted_check[step] & (repeats > 0) & ~wrong
+    check_returns = _sent_back(rng, step, checked)
+    habit = (steps.habit[step] & (repeats > 0) & (rng.random(n_rows) < _HABIT_SHARE)).astype(
+        np.int64
+    )
     # A swapped case does its target step after the next one.
     order = np.arange(n_rows)
     swap = np.flatnonzero(at_target & (kind == _KINDS.index("swapped")))
     order[swap], order[swap + 1] = swap + 1, swap
-    return _Rows(
-        row_case,
-        *(a[order] for a in (step, repeats, extra, wrong, round_trips, explanation)),
-    )
+    columns = (step, repeats, extra, wrong, round_trips, explanation, check_returns, habit)
+    return _Rows(row_case, *(a[order] for a in columns))
+
+
+def _sent_back(rng: np.random.Generator, step: np.ndarray, checked: np.ndarray) -> np.ndarray:
+    """Which rows' checks send the dossier back: of each check step's rows, a random
+    :data:`_CHECK_RETURN_SHARE` of them (rounded, at least one) — a set share, so that no
+    ordinary check of a small procedure happens to return nothing."""
+    rows = np.flatnonzero(checked)
+    order = np.lexsort((rng.random(len(rows)), step[rows]))
+    rows, at = rows[order], step[rows[order]]
+    first = np.r_[True, at[1:] != at[:-1]]
+    start = np.flatnonzero(first)
+    size = np.diff(np.r_[start, len(rows)])
+    group = np.cumsum(first) - 1
+    rank = np.arange(len(rows)) - start[group]
+    chosen = rank < np.maximum(1, np.rint(_CHECK_RETURN_SHARE * size))[group]
+    returns = np.zeros(len(step), dtype=np.int64)
+    returns[rows[chosen]] = 1
+    return returns
 
 
 def _expand_rows(rows: _Rows) -> _Events:
-    """Events per row: [explanation] [step × repeats] [(return, resubmit) × round trips] [extra]."""
-    block = rows.explanation + rows.repeats + 2 * rows.round_trips + rows.extra
-    n_events = int(block.sum())
-    row = np.repeat(np.arange(len(block)), block)
-    k = np.arange(n_events) - np.repeat(np.cumsum(block) - block, block) - rows.explanation[row]
-    k_trip = k - rows.repeats[row]
-    is_trip = (k_trip >= 0) & (k_trip < 2 * rows.round_trips[row])
+    """Events per row, in parts: [explanation] [step × repeats] [(return, resubmit, step) ×
+    check returns] [(return, resubmit) × round trips] [extra] [habit]."""
+    parts = np.stack(
+        [
+            rows.explanation,
+            rows.repeats,
+            3 * rows.check_returns,
+            2 * rows.round_trips,
+            rows.extra,
+            rows.habit,
+        ],
+        axis=1,
+    )
+    # One segment per (row, part), in order; each event is one of its segment's.
+    counts = parts.ravel()
+    segment = np.repeat(np.arange(len(counts)), counts)
+    row, part = np.divmod(segment, parts.shape[1])
+    k = np.arange(len(segment)) - (np.cumsum(counts) - counts)[segment]  # place in its part
+    checking, trip = part == 2, part == 3
     return _Events(
         row=row,
         step=rows.step[row],
         case=rows.case[row],
-        is_explanation=k < 0,
-        is_step=(k >= 0) & (k < rows.repeats[row]),
-        is_trip=is_trip,
-        is_return=is_trip & (k_trip % 2 == 0),
-        is_resubmit=is_trip & (k_trip % 2 == 1),
+        is_explanation=part == 0,
+        is_step=(part == 1) | (checking & (k % 3 == 2)),
+        is_trip=trip,
+        is_return=((checking & (k % 3 == 0)) | (trip & (k % 2 == 0))),
+        is_resubmit=((checking & (k % 3 == 1)) | (trip & (k % 2 == 1))),
+        is_handback=trip & (k % 2 == 0),
+        is_habit=part == 5,  # part 4, the extra step, is the default activity
     )
 
 
@@ -334,6 +410,7 @@ def _event_activities(rng: np.random.Generator, steps: _Steps, events: _Events) 
     activity = np.full(len(events.row), steps.code(EXTRA_ACTIVITY))
     activity[events.is_step] = steps.activity[events.step[events.is_step]]
     activity[events.is_resubmit] = steps.code(RESUBMIT_ACTIVITY)
+    activity[events.is_habit] = steps.code(HABIT_ACTIVITY)
     for mask, names in (
         (events.is_return, RETURN_ACTIVITIES),
         (events.is_explanation, EXPLANATIONS),
@@ -346,10 +423,10 @@ def _event_activities(rng: np.random.Generator, steps: _Steps, events: _Events) 
 def _event_departments(
     rng: np.random.Generator, steps: _Steps, rows: _Rows, events: _Events
 ) -> np.ndarray:
-    """Department codes: the returning department is the next step's; every other event is its
+    """Department codes: a ping-pong return's is the next step's; every other event is its
     own step's, but for the misplaced steps of wrong-department cases."""
     department = np.where(
-        events.is_return, steps.next_department[events.step], steps.department[events.step]
+        events.is_handback, steps.next_department[events.step], steps.department[events.step]
     )
     misplaced = events.is_step & rows.wrong[events.row]
     shift = 1 + rng.integers(len(DEPARTMENTS) - 1, size=int(misplaced.sum()))
@@ -360,12 +437,19 @@ def _event_departments(
 def _typical_sojourns(steps: _Steps, events: _Events, day: float) -> np.ndarray:
     """Each event's typical sojourn in working minutes, by what the event is."""
     return np.select(
-        [events.is_step, events.is_return, events.is_resubmit, events.is_explanation],
+        [
+            events.is_step,
+            events.is_return,
+            events.is_resubmit,
+            events.is_explanation,
+            events.is_habit,
+        ],
         [
             steps.hold[events.step],
             _RETURN_DAYS * day,
             _RESUBMIT_DAYS * day,
             _EXPLANATION_DAYS * day,
+            _HABIT_DAYS * day,
         ],
         _EXTRA_DAYS * day,
     )
@@ -407,6 +491,19 @@ def _officials(
     return names, resource
 
 
+def _one_official(
+    steps: _Steps, events: _Events, department: np.ndarray, resource: np.ndarray, n_cases: int
+) -> np.ndarray:
+    """The planted merge: in each case, whoever does the pair's first step (in its own
+    department) does the second too."""
+    own = events.is_step & (department == steps.department[events.step])
+    first = own & np.append(steps.merged[1:], False)[events.step]
+    official = np.full(n_cases, -1)
+    official[events.case[first]] = resource[first]
+    second = own & steps.merged[events.step] & (official[events.case] >= 0)
+    return np.where(second, official[events.case], resource)
+
+
 def _case_ids(timestamps: pd.Series, case_first: np.ndarray) -> pd.Series:
     """HS-<year of arrival>-<number within the year>, numbered in arrival order."""
     year = timestamps.dt.year.to_numpy()[case_first]
@@ -423,6 +520,27 @@ def _strings(vocabulary: Iterable[str], codes: np.ndarray) -> pd.Series:
     values = pa.array(list(vocabulary), type=pa.string())
     taken = values.take(pa.array(codes, mask=codes < 0))
     return pd.Series(taken, dtype="str")
+
+
+def _opportunities() -> dict[str, list[dict[str, Any]]]:
+    """The simplification opportunities planted, by measure type: ``end_pingpong`` wherever a
+    planted pair hands over on an approved path (one entry per procedure and pair), then one
+    of each other type (:data:`OPPORTUNITIES`)."""
+    pairs = {frozenset(pair) for pair in PINGPONG_PAIRS}
+    pingpong = [
+        {"procedure": procedure, "pair": list(pair)}
+        for procedure, _, _, path in PROCEDURES
+        for pair in sorted(
+            {
+                tuple(sorted((a, b)))
+                for (_, a, *_), (_, b, *_) in itertools.pairwise(path)
+                if a != b and frozenset((a, b)) in pairs
+            }
+        )
+    ]
+    return {"end_pingpong": pingpong} | {
+        kind: [dict(planted)] for kind, planted in OPPORTUNITIES.items()
+    }
 
 
 def _truth(
@@ -452,6 +570,7 @@ def _truth(
             "bottleneck_department": BOTTLENECK_DEPARTMENT,
             "pingpong_pairs": [list(p) for p in PINGPONG_PAIRS],
             "pingpong_cases": pingpong_cases,
+            "opportunities": _opportunities(),
         },
     }
     if counted:
