@@ -115,6 +115,16 @@ def test_end_pingpong_fires_at_its_threshold_with_the_hand_counted_evidence(cost
     assert pairs["excess_bounces"].sum() == evidence["excess_bounces"]
 
 
+def test_end_pingpong_needs_its_share_of_the_procedures_cases(costs):
+    # Two of the three cases ping-pong: a share of 2/3 fires, a share above it does not.
+    log, catalog = make_log(PINGPONG_LOG), make_catalog(PATH)
+    at = with_thresholds(costs, "end_pingpong", min_excess_bounces=3, min_case_share=0.66)
+    above = with_thresholds(costs, "end_pingpong", min_excess_bounces=3, min_case_share=0.67)
+    rows = found(log, catalog, at, "end_pingpong")
+    assert len(rows) == 1 and rows.iloc[0]["evidence"]["case_share"] == pytest.approx(2 / 3)
+    assert found(log, catalog, above, "end_pingpong").empty
+
+
 def test_end_pingpong_not_below_its_threshold(costs):
     log, catalog = make_log(PINGPONG_LOG), make_catalog(PATH)
     rows = found(

@@ -5,7 +5,8 @@ in ``costs.measure(type)`` (``datasets/costs.yaml``); each candidate's saving is
 replay of that measure alone (:func:`procmine.whatif.what_if`):
 
 - ``end_pingpong``: a department pair with at least ``min_excess_bounces`` excess bounces in
-  the procedure (``pm.bounce_table``); the change ends the excess round trips.
+  the procedure (``pm.bounce_table``), in at least ``min_case_share`` of its cases (a count alone
+  grows with the log); the change ends the excess round trips.
 - ``remove_check``: an approved step whose activity starts with a check name
   (``costs.check_activities``) after which a return or redo — the next event is a return activity
   (``costs.return_activities``) or an activity the case already did — follows in at most
@@ -369,7 +370,8 @@ def _approved_stats(facts: Facts) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- the rules
 def _end_pingpong(facts: Facts, costs: Any) -> list[dict[str, Any]]:
-    least = costs.measure("end_pingpong")["min_excess_bounces"]
+    settings = costs.measure("end_pingpong")
+    least, share = settings["min_excess_bounces"], settings["min_case_share"]
     keys = ["procedure", "department_a", "department_b"]
     pairs = facts.bounces.groupby(keys).agg(
         excess_bounces=("case_id", "size"),
@@ -377,6 +379,8 @@ def _end_pingpong(facts: Facts, costs: Any) -> list[dict[str, Any]]:
         minutes_lost=("minutes_lost", "sum"),
     )
     pairs = pairs[pairs["excess_bounces"] >= least].reset_index()
+    pairs = pairs.merge(facts.procedures, on="procedure", suffixes=("", "_procedure"))
+    pairs = pairs[pairs["pingpong_cases"] >= share * pairs["cases"]]
     bounced = facts.bounces[[*keys, "case_id"]].astype({"case_id": str}).drop_duplicates()
     case_ids = bounced.sort_values([*keys, "case_id"]).groupby(keys)["case_id"].agg(tuple)
     extra = facts.trips[facts.trips["extra"]].astype({"activity": str})
@@ -392,7 +396,9 @@ def _end_pingpong(facts: Facts, costs: Any) -> list[dict[str, Any]]:
             "pingpong_cases": pair.pingpong_cases,
             "working_hours_lost": pair.minutes_lost / 60,
             "extra_events": extra_events.get(key, 0),
+            "case_share": pair.pingpong_cases / pair.cases,
             "min_excess_bounces": least,
+            "min_case_share": share,
         }
         text = (
             f"{number_vi(pair.excess_bounces)} lần chuyển qua lại vượt quy trình giữa {a} và {b} "

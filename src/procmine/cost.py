@@ -65,7 +65,7 @@ __all__ = [
 # The measure types of the simplification candidates and the thresholds each one's rule reads
 # (docs/cost.md, Measures); every type also has effort_person_days and risk.
 MEASURE_TYPES: dict[str, tuple[str, ...]] = {
-    "end_pingpong": ("min_excess_bounces",),
+    "end_pingpong": ("min_excess_bounces", "min_case_share"),
     "remove_check": ("max_return_share",),
     "merge_steps": ("min_same_official_share", "smaller_share"),
     "parallel": (),
