@@ -43,3 +43,21 @@ def test_write_analysis_writes_tables_maps_model_and_network(small, tmp_path: Pa
     assert all(path.stat().st_size > 0 for path in written)
     again = pd.read_csv(tmp_path / "ping_pong_pairs.csv")
     assert again["excess_bounces"].tolist() == found.ping_pong["excess_bounces"].tolist()
+
+
+def test_simplify_reports_its_stages_and_each_replay():
+    # The example's ping-pong (HS2) is a candidate once its thresholds are lowered.
+    costs = pm.read_costs()
+    pingpong = {**costs.measure("end_pingpong"), "min_excess_bounces": 2}
+    costs = costs.replace(measures={**costs.measures, "end_pingpong": pingpong})
+    stages, replays = [], []
+    found = pm.analysis.simplify(
+        pm.datasets.example_log(),
+        pm.datasets.example_catalog(),
+        costs,
+        progress=stages.append,
+        replayed=lambda done, total: replays.append((done, total)),
+    )
+    assert stages == list(pm.analysis.SIMPLIFY_STAGES)
+    assert len(found.candidates) >= 1
+    assert replays[-1] == (len(found.candidates), len(found.candidates))

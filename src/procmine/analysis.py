@@ -207,11 +207,13 @@ def simplify(
     targets: dict[str, float] | None = None,
     calendar: Any = None,
     progress: Callable[[str], None] | None = None,
+    replayed: Callable[[int, int], None] | None = None,
 ) -> Simplification:
     """From a log and its catalog to the portfolio: cost, candidates, portfolio, in one call
     (what ``procmine simplify`` and the demo run). ``costs`` is a :class:`procmine.cost.Costs`
     or a path to a ``costs.yaml`` (default ``datasets/costs.yaml``); ``progress`` is called
-    with each stage's key of :data:`SIMPLIFY_STAGES` as it begins.
+    with each stage's key of :data:`SIMPLIFY_STAGES` as it begins, ``replayed`` with the
+    candidates replayed so far and their total (the long part).
 
     >>> import procmine as pm
     >>> found = pm.analysis.simplify(pm.datasets.example_log(), pm.datasets.example_catalog())
@@ -226,7 +228,9 @@ def simplify(
     cost = compliance_cost(log, catalog, costs, by="procedure", calendar=calendar)
     if progress is not None:
         progress("candidates")
-    candidates = simplification_candidates(log, catalog, costs, calendar=calendar)
+    candidates = simplification_candidates(
+        log, catalog, costs, calendar=calendar, progress=replayed
+    )
     if progress is not None:
         progress("portfolio")
     return Simplification(cost, candidates, portfolio(candidates, targets, costs))

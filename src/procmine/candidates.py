@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -851,7 +851,12 @@ def _notes(found: Facts) -> list[str]:
 
 
 def simplification_candidates(
-    log: pd.DataFrame, catalog: pd.DataFrame, costs: Any = None, *, calendar: Any = None
+    log: pd.DataFrame,
+    catalog: pd.DataFrame,
+    costs: Any = None,
+    *,
+    calendar: Any = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Ranked simplification candidates of the catalog's procedures: one row per concrete
     measure, its evidence and its saving (docs/CONTRACTS.md, ``candidates.py``).
@@ -897,7 +902,7 @@ giờ làm việc'
     )
     # One replayer for every replay: each procedure's events and figures before are read once.
     replayer = Replayer(log, catalog, replayed, calendar=calendar)
-    saved = _savings(replayer, table)
+    saved = _savings(replayer, table, progress)
     table = table.merge(saved, on="measure_id", how="left", validate="one_to_one")
     # Ranked on whole VND: a time-only measure's replayed saving is 0 up to rounding noise,
     # and those rank by the working days they save.
@@ -921,10 +926,15 @@ giờ làm việc'
     return result
 
 
-def _savings(replayer: Replayer, table: pd.DataFrame) -> pd.DataFrame:
+def _savings(
+    replayer: Replayer,
+    table: pd.DataFrame,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
     """Each measure's saving, replayed alone: measures of different procedures replay
     independently, so one what-if takes one measure of each procedure (round r: the r-th of
-    each), as :func:`procmine.whatif.what_if` on the log would."""
+    each), as :func:`procmine.whatif.what_if` on the log would. ``progress`` is told the
+    measures replayed so far and their total after each round."""
     rounds = table.groupby("procedure", sort=False).cumcount()
     parts = [pd.DataFrame({"measure_id": pd.Series(dtype=object)} | dict.fromkeys(SAVINGS, 0.0))]
     for number in range(int(rounds.max()) + 1 if len(table) else 0):
@@ -938,6 +948,8 @@ def _savings(replayer: Replayer, table: pd.DataFrame) -> pd.DataFrame:
                 working_days_saved=lambda t: t["working_days_before"] - t["working_days_after"]
             )[["measure_id", *SAVINGS]]
         )
+        if progress is not None:
+            progress(int((rounds <= number).sum()), len(table))
     return pd.concat(parts, ignore_index=True).astype({key: "float64" for key in SAVINGS})
 
 

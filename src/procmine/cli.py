@@ -305,24 +305,25 @@ def simplify(
 
 
 def run_simplification(log: pd.DataFrame, catalog: pd.DataFrame, costs: Any) -> Simplification:
-    """:func:`procmine.analysis.simplify` with a progress bar over its stages."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    """:func:`procmine.analysis.simplify` with a progress bar: its stages, then the candidates
+    replayed one by one on the cases (the long part)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     import procmine as pm
 
-    stages = list(pm.analysis.SIMPLIFY_STAGES)
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    stages = pm.analysis.SIMPLIFY_STAGES
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("", total=len(stages))
+        task = bar.add_task("", total=None)
 
         def progress(stage: str) -> None:
-            bar.update(
-                task, completed=stages.index(stage), description=pm.analysis.SIMPLIFY_STAGES[stage]
-            )
+            bar.update(task, description=stages[stage], completed=0, total=None)
 
-        found = pm.analysis.simplify(log, catalog, costs, progress=progress)
-        bar.update(task, completed=len(stages))
-    return found
+        def replayed(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return pm.analysis.simplify(log, catalog, costs, progress=progress, replayed=replayed)
 
 
 def print_simplification(found: Simplification) -> None:
