@@ -29,14 +29,13 @@ table), counting procmine's table but not pm4py's preparation, and against every
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import resource
 import subprocess
 import sys
 
-from timing import best_of, repeats  # benchmarks/timing.py
+from timing import best_of, repeats, reset_peak, status_mb  # benchmarks/timing.py
 
 sys._pm4py_welcome_shown = True  # the banner belongs in the README, not in benchmark output
 
@@ -49,21 +48,6 @@ FIGURES = (
     "on_time",
     "late_without_explanation",
 )
-
-
-def _status_mb(field: str) -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _reset_peak() -> None:
-    """Reset the kernel's peak RSS (VmHWM) so the analyses' peak is not the generator's."""
-    gc.collect()
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
 
 
 def _peak_mb() -> float:
@@ -87,16 +71,16 @@ def _child_procmine(events: int, seed: int) -> dict:
     result: dict = {
         "events": len(log),
         "cases": int(log["case:concept:name"].nunique()),
-        "rss_after_log_mb": _status_mb("VmRSS"),
+        "rss_after_log_mb": status_mb("VmRSS"),
     }
     # Imports and DuckDB's start-up happen before the clock starts, as for pm4py.
     engines.query("SELECT 1 AS warm_up")
-    _reset_peak()
+    reset_peak()
     calendar = WorkCalendar()
     repeat = repeats(events)
     result["repeat"] = repeat
     result["event_table"], frame = best_of(repeat, lambda: engines.event_table(log, calendar))
-    stage_peaks = {"event_table": _status_mb("VmHWM")}
+    stage_peaks = {"event_table": status_mb("VmHWM")}
 
     calls = {
         "handoff_network": lambda: handoffs.handoff_network(frame, calendar),
@@ -111,11 +95,11 @@ def _child_procmine(events: int, seed: int) -> dict:
     }
     rows = {}
     for name in FIGURES:
-        _reset_peak()  # each figure's own peak (the log and the events table held)
+        reset_peak()  # each figure's own peak (the log and the events table held)
         result[name], out = best_of(repeat, calls[name])
         rows[name] = out.number_of_edges() if name == "handoff_network" else len(out)
         del out
-        stage_peaks[name] = _status_mb("VmHWM")
+        stage_peaks[name] = status_mb("VmHWM")
     result["rows"] = rows
     result["stage_peak_mb"] = stage_peaks
     result["events_table_mb"] = frame.memory_usage(deep=True).sum() / 2**20
@@ -160,8 +144,8 @@ def _child_pm4py(events: int, seed: int) -> dict:
     # Its preparation is timed, as procmine's events table is: both start from the same log.
     result["prepare"], log = best_of(repeat, lambda: _pm4py_input(generated.log))
     result["events"] = len(log)
-    result["rss_after_log_mb"] = _status_mb("VmRSS")
-    _reset_peak()
+    result["rss_after_log_mb"] = status_mb("VmRSS")
+    reset_peak()
     result["handover"], _ = best_of(
         repeat, lambda: pm4py.discover_handover_of_work_network(log, resource_key="org:group")
     )
@@ -169,7 +153,7 @@ def _child_pm4py(events: int, seed: int) -> dict:
         repeat, lambda: pm4py.discover_subcontracting_network(log, resource_key="org:group")
     )
     result["peak_mb"] = _peak_mb()
-    result["analysis_peak_mb"] = _status_mb("VmHWM")
+    result["analysis_peak_mb"] = status_mb("VmHWM")
     # For the record: the two networks on the log's own string columns, without the conversion.
     unconverted = generated.log[list(log.columns)].dropna(subset=["org:group"])
     result["unconverted"], _ = best_of(

@@ -42,7 +42,6 @@ no working clock, no defaults and no catalog procedures without cases.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import resource
@@ -50,7 +49,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from timing import best_of, repeats  # benchmarks/timing.py
+from timing import best_of, repeats, reset_peak, status_mb  # benchmarks/timing.py
 
 REFERENCE = ("event_table", 'ping_pong(by="pair")', 'bottlenecks(by="activity")', "on_time")
 STAGES = (
@@ -62,20 +61,6 @@ STAGES = (
 )
 GOAL = ("simplification_candidates", "what_if (one measure)", "portfolio (joint replays)")
 PEER = "pandas cost by procedure (baseline)"
-
-
-def _status_mb(field: str) -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _reset_peak() -> None:
-    gc.collect()
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
 
 
 def _tag(events: int) -> str:
@@ -118,7 +103,7 @@ def _child(events: int, folder: Path, repeat: int | None, costs_path: str | None
     result: dict = {
         "events": len(log),
         "cases": int(log["case:concept:name"].nunique()),
-        "rss_after_log_mb": _status_mb("VmRSS"),
+        "rss_after_log_mb": status_mb("VmRSS"),
     }
     engines.query("SELECT 1 AS warm_up")  # DuckDB's start-up is not a figure's
     calendar, costs = WorkCalendar(), read_costs(costs_path)
@@ -126,9 +111,9 @@ def _child(events: int, folder: Path, repeat: int | None, costs_path: str | None
     result["repeat"], seconds, peaks, rows = repeat, {}, {}, {}
 
     def stage(name: str, call, count=len):
-        _reset_peak()
+        reset_peak()
         seconds[name], out = best_of(repeat, call)
-        peaks[name] = _status_mb("VmHWM")
+        peaks[name] = status_mb("VmHWM")
         rows[name] = count(out)
         print(f"  … {name} {seconds[name]:.2f} s", file=sys.stderr, flush=True)  # progress
         return out

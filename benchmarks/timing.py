@@ -1,10 +1,12 @@
-"""How the benchmarks time a call: the best of a few runs on this shared machine.
+"""How the benchmarks time a call and read its memory: the best of a few runs on this shared
+machine, and the process's peak resident memory (VmHWM), reset between stages.
 
 Imported by the ``bench_*.py`` scripts, which run from this folder (``python benchmarks/...``).
 """
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,3 +27,19 @@ def best_of(repeat: int, call: Callable[[], Any]) -> tuple[float, Any]:
         out = call()
         best = min(best, time.perf_counter() - started)
     return best, out
+
+
+def status_mb(field: str) -> float:
+    """A memory field of /proc/self/status in MB (``VmRSS`` now, ``VmHWM`` the peak)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak() -> None:
+    """Reset the kernel's peak RSS (VmHWM), so the next stage's peak is its own."""
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
