@@ -44,7 +44,12 @@ import numpy as np
 import pandas as pd
 
 from procmine import engines, schema, sequences, vocabulary
-from procmine.catalog import approved_paths, deadline_tables, with_catalog_procedure
+from procmine.catalog import (
+    approved_paths,
+    deadline_tables,
+    depends_on_steps,
+    with_catalog_procedure,
+)
 from procmine.cost import compliance_cost, read_costs
 from procmine.deadlines import on_time
 from procmine.handoffs import bounce_table, department_runs
@@ -199,20 +204,13 @@ def approved_steps(catalog: pd.DataFrame) -> pd.DataFrame:
     )
     paths["grade"] = paths["grade"].astype("string") if "grade" in extra else pd.NA
     depends = paths["depends_on"] if "depends_on" in extra else pd.Series(pd.NA, paths.index)
-    paths["depends_on"] = [_step_numbers(text) for text in depends]
+    named = depends_on_steps(depends).groupby(level=0).agg(frozenset)
+    paths["depends_on"] = [named.get(row) for row in paths.index]  # None: not stated
     by_procedure = paths.groupby("procedure", sort=False)
     paths["position"] = by_procedure.cumcount()
     for column in ("activity", "department", "step", "depends_on"):
         paths[f"next_{column}"] = by_procedure[column].shift(-1)
     return paths
-
-
-def _step_numbers(text: Any) -> frozenset[int] | None:
-    """The step numbers a ``depends_on`` cell names ("2; 3" → {2, 3}); None when blank."""
-    if not isinstance(text, str) or not text.strip():
-        return None
-    parts = [part.strip() for part in text.replace(",", ";").split(";")]
-    return frozenset(int(float(part)) for part in parts if part)
 
 
 def _steps(events: pd.DataFrame, approved: pd.DataFrame) -> pd.DataFrame:

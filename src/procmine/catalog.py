@@ -587,6 +587,19 @@ def approved_events(catalog: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def depends_on_steps(texts: pd.Series) -> pd.Series:
+    """The step numbers ``depends_on`` cells name ("2; 3" or "2, 3"), one row per number,
+    indexed by its cell's row; blank cells and parts that are not numbers name none. The one
+    reading of the column, for the rules that look for steps to run in parallel and for the
+    replay that renumbers them.
+
+    >>> depends_on_steps(pd.Series(["1", "1; 2", None])).tolist()
+    [1, 1, 2]
+    """
+    parts = texts.astype("string").str.split(r"[;,]", regex=True).explode().str.strip()
+    return pd.to_numeric(parts, errors="coerce").dropna().astype("int64")
+
+
 def with_catalog_procedure(events: pd.DataFrame, catalog: pd.DataFrame | None) -> pd.DataFrame:
     """The events (a table with a ``procedure`` column) as a catalog reads them: a log without a
     procedure column (every event's procedure :data:`procmine.schema.DEFAULT_PROCEDURE`) and a

@@ -65,7 +65,12 @@ import pandas as pd
 
 from procmine import engines, schema
 from procmine.calendar import as_calendar
-from procmine.catalog import approved_paths, deadline_tables, with_catalog_procedure
+from procmine.catalog import (
+    approved_paths,
+    deadline_tables,
+    depends_on_steps,
+    with_catalog_procedure,
+)
 from procmine.cost import compliance_cost, read_costs, step_costs
 from procmine.deadlines import on_time
 from procmine.handoffs import bounce_table
@@ -602,19 +607,13 @@ def _without_step(catalog: pd.DataFrame, procedure: str, activity: str) -> pd.Da
     return kept
 
 
-def _step_numbers(texts: pd.Series) -> pd.Series:
-    """The step numbers ``depends_on`` texts name ("2; 3"), one per row, indexed by the text's."""
-    parts = texts.astype("string").str.split(r"[;,]", regex=True).explode().str.strip()
-    return pd.to_numeric(parts, errors="coerce").dropna().astype("int64")
-
-
 def _renumbered_dependencies(
     texts: pd.Series, removed: pd.DataFrame, renumbered: dict[int, int]
 ) -> pd.Series:
     """``depends_on`` texts after removing the ``removed`` steps (step, depends_on) and
     renumbering the others: a removed step named is replaced by the steps it named."""
-    named = _step_numbers(texts).rename("named").rename_axis("row").reset_index()
-    inherited = _step_numbers(removed["depends_on"]).rename("inherited")
+    named = depends_on_steps(texts).rename("named").rename_axis("row").reset_index()
+    inherited = depends_on_steps(removed["depends_on"]).rename("inherited")
     named_by = removed["step"].astype("int64").loc[inherited.index].to_numpy()
     inherited = pd.DataFrame({"named": named_by, "inherited": inherited.to_numpy()})
     through = named.merge(inherited, on="named", how="left")
