@@ -32,7 +32,7 @@ from procmine import engines
 from procmine.bottleneck import bottlenecks
 from procmine.candidates import simplification_candidates
 from procmine.conformance import conformance, deviation_summary
-from procmine.cost import compliance_cost, read_costs
+from procmine.cost import read_costs
 from procmine.deadlines import late_without_explanation
 from procmine.discovery import ProcessMap, ProcessModel, discover_map, discover_model, save_model
 from procmine.handoffs import handoff_network, ping_pong
@@ -183,8 +183,7 @@ def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
 
 # ------------------------------------------------------------------ simplification (issue 16)
 SIMPLIFY_STAGES = {
-    "cost": "Costing every procedure (compliance cost, prescribed and observed)",
-    "candidates": "Finding simplification candidates and replaying each on the cases",
+    "candidates": "Costing the procedures, finding simplification candidates, replaying each",
     "portfolio": "Choosing the measures that meet the targets",
 }
 
@@ -224,15 +223,14 @@ def simplify(
     """
     costs = costs if costs is not None and not isinstance(costs, str | Path) else read_costs(costs)
     if progress is not None:
-        progress("cost")
-    cost = compliance_cost(log, catalog, costs, by="procedure", calendar=calendar)
-    if progress is not None:
         progress("candidates")
     candidates = simplification_candidates(
         log, catalog, costs, calendar=calendar, progress=replayed
     )
     if progress is not None:
         progress("portfolio")
+    # The candidates were measured against the compliance cost; it is not computed again.
+    cost = candidates.attrs["cost"]
     return Simplification(cost, candidates, portfolio(candidates, targets, costs))
 
 

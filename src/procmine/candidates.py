@@ -867,7 +867,8 @@ def simplification_candidates(
     The saving of each row is the what-if replay of that measure alone; rows are ranked by
     saving_yearly, then working_days_saved.
 
-    ``result.attrs``: "universe" (per procedure: procedure, reviewed, observed_yearly,
+    ``result.attrs``: "cost" (:func:`procmine.cost.compliance_cost` by procedure, the costs the
+    savings are measured against), "universe" (per procedure: procedure, reviewed, observed_yearly,
     prescribed_yearly, in_catalog; document where the catalog has it), "costs", "replay"
     (:class:`Replay`: joint savings of a set of one procedure's measures) and "notes" (what was
     not looked for, in words).
@@ -914,6 +915,7 @@ giờ làm việc'
     result = table[list(COLUMNS)].reset_index(drop=True)
     measures = table[["measure_id", "procedure", "change", "on_time_rate_before"]]
     result.attrs = {
+        "cost": costed,
         "universe": _universe(costed, catalog),
         "costs": costs,
         "replay": Replay(
