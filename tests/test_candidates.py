@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 import procmine as pm
-from procmine import candidates
 from procmine.candidates import MEASURE_TYPES, candidate_measures, simplification_candidates
 from procmine.cost import read_costs
 from procmine.whatif import apply_measures, check_measures, what_if
@@ -449,11 +448,6 @@ def test_ids_text_and_columns(costs):
     assert (table["cases"] == table["case_ids"].map(len)).all()
     effort = {kind: costs.measure(kind)["effort_person_days"] for kind in MEASURE_TYPES}
     assert (table["effort_person_days"] == table["measure"].map(effort)).all()
-
-
-def test_number_vi():
-    assert candidates.number_vi(9851.2) == "9.851"
-    assert candidates.number_vi(1234567.891, 2) == "1.234.567,89"
 
 
 # ------------------------------------------------------------------------ the savings

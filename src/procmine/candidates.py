@@ -52,6 +52,7 @@ from procmine.catalog import (
 )
 from procmine.cost import compliance_cost, read_costs
 from procmine.deadlines import on_time
+from procmine.formats import format_number, format_percent
 from procmine.handoffs import bounce_table, department_runs
 from procmine.whatif import Replayer
 
@@ -291,21 +292,8 @@ def _trip_events(events: pd.DataFrame, bounces: pd.DataFrame, steps: pd.DataFram
 
 
 # ----------------------------------------------------------------------------- the words
-def number_vi(value: float, decimals: int = 0) -> str:
-    """A number as Vietnamese text writes it: "." between thousands, "," before decimals.
-
-    >>> number_vi(9851.2), number_vi(0.25, 2)
-    ('9.851', '0,25')
-    """
-    return f"{value:,.{decimals}f}".translate(str.maketrans(",.", ".,"))
-
-
-def _percent(share: float) -> str:
-    return f"{number_vi(100 * share, 1)}%"
-
-
 def _hours(minutes: float) -> str:
-    return number_vi(minutes / 60, 0 if abs(minutes) >= 600 else 1)
+    return format_number(minutes / 60, digits=0 if abs(minutes) >= 600 else 1)
 
 
 def _quoted(activity: str) -> str:
@@ -399,9 +387,9 @@ def _end_pingpong(facts: Facts, costs: Any) -> list[dict[str, Any]]:
             "min_case_share": share,
         }
         text = (
-            f"{number_vi(pair.excess_bounces)} lần chuyển qua lại vượt quy trình giữa {a} và {b} "
-            f"trong {number_vi(pair.pingpong_cases)} hồ sơ, mất {_hours(pair.minutes_lost)} giờ "
-            "làm việc"
+            f"{format_number(pair.excess_bounces)} lần chuyển qua lại vượt quy trình giữa {a} "
+            f"và {b} trong {format_number(pair.pingpong_cases)} hồ sơ, mất "
+            f"{_hours(pair.minutes_lost)} giờ làm việc"
         )
         found.append(
             _candidate(
@@ -441,13 +429,14 @@ def _remove_check(facts: Facts, costs: Any) -> list[dict[str, Any]]:
             "max_return_share": most,
         }
         returned = (
-            f"{number_vi(step.returned_cases)} trong {number_vi(step.cases)} hồ sơ"
+            f"{format_number(step.returned_cases)} trong {format_number(step.cases)} hồ sơ"
             if step.returned_cases
-            else f"không hồ sơ nào trong {number_vi(step.cases)} hồ sơ"
+            else f"không hồ sơ nào trong {format_number(step.cases)} hồ sơ"
         )
         text = (
             f"Sau bước {_quoted(step.activity)} ({step.department}), {returned} "
-            f"({_percent(share)}) bị trả lại hoặc phải làm lại (ngưỡng {_percent(most)})"
+            f"({format_percent(share)}) bị trả lại hoặc phải làm lại "
+            f"(ngưỡng {format_percent(most)})"
         )
         found.append(
             _candidate(
@@ -512,8 +501,8 @@ def _merge_steps(facts: Facts, costs: Any) -> list[dict[str, Any]]:
         }
         text = (
             f"Hai bước liền nhau {_quoted(first)} và {_quoted(second)} cùng do {pair.department} "
-            f"thực hiện; {number_vi(pair.same_cases)} trong {number_vi(pair.cases)} hồ sơ "
-            f"({_percent(share)}) do cùng một cán bộ làm cả hai bước"
+            f"thực hiện; {format_number(pair.same_cases)} trong {format_number(pair.cases)} hồ sơ "
+            f"({format_percent(share)}) do cùng một cán bộ làm cả hai bước"
         )
         found.append(
             _candidate(
@@ -558,7 +547,7 @@ def _parallel(facts: Facts, costs: Any) -> list[dict[str, Any]]:
         text = (
             f"Theo quy trình, bước {_quoted(second)} ({pair.next_department}) không cần kết quả "
             f"của bước {_quoted(first)} ({pair.department}) (chỉ cần bước {needs}); "
-            f"{number_vi(pair.cases)} hồ sơ làm hai bước nối tiếp nhau, làm song song rút ngắn "
+            f"{format_number(pair.cases)} hồ sơ làm hai bước nối tiếp nhau, làm song song rút ngắn "
             f"trung bình {_hours(overlap)} giờ làm việc mỗi hồ sơ"
         )
         found.append(
@@ -601,9 +590,10 @@ def _delegate_signing(facts: Facts, costs: Any) -> list[dict[str, Any]]:
             "cap_working_hours": cap / 60,
         }
         text = (
-            f"Bước {_quoted(step.activity)} do {step.grade} thực hiện chiếm {_percent(step.share)} "
+            f"Bước {_quoted(step.activity)} do {step.grade} thực hiện chiếm "
+            f"{format_percent(step.share)} "
             f"thời gian làm việc của thủ tục ({_hours(step.total_sojourn)} giờ làm việc trong "
-            f"{number_vi(step.cases)} hồ sơ; ngưỡng {_percent(least)})"
+            f"{format_number(step.cases)} hồ sơ; ngưỡng {format_percent(least)})"
         )
         change = {"kind": "delegate", "activity": step.activity, "to_grade": target}
         found.append(
@@ -645,9 +635,10 @@ def _cut_waiting(facts: Facts, costs: Any) -> list[dict[str, Any]]:
         }
         text = (
             f"Thời gian lưu trung vị tại bước {_quoted(step.activity)} là "
-            f"{_hours(step.median_sojourn)} giờ làm việc, gấp {number_vi(evidence['ratio'], 1)} "
+            f"{_hours(step.median_sojourn)} giờ làm việc, gấp "
+            f"{format_number(evidence['ratio'], digits=1)} "
             f"lần trung vị của thủ tục ({_hours(cap)} giờ); "
-            f"{number_vi(evidence['cases_over_cap'])} hồ sơ chờ lâu hơn mức này, tổng cộng "
+            f"{format_number(evidence['cases_over_cap'])} hồ sơ chờ lâu hơn mức này, tổng cộng "
             f"{_hours(waited)} giờ làm việc vượt mức"
         )
         found.append(
@@ -693,9 +684,10 @@ def _shorten_deadline(facts: Facts, costs: Any) -> list[dict[str, Any]]:
             "on_time_rate": row.on_time_rate,
         }
         text = (
-            f"90% hồ sơ (trên {number_vi(row.cases)} hồ sơ) hoàn thành trong "
-            f"{number_vi(row.p90, 1)} ngày làm việc, chỉ bằng {_percent(row.p90 / old)} thời hạn "
-            f"{_days(old)} ngày làm việc (ngưỡng {_percent(most)})"
+            f"90% hồ sơ (trên {format_number(row.cases)} hồ sơ) hoàn thành trong "
+            f"{format_number(row.p90, digits=1)} ngày làm việc, chỉ bằng "
+            f"{format_percent(row.p90 / old)} thời hạn "
+            f"{_days(old)} ngày làm việc (ngưỡng {format_percent(most)})"
         )
         title = f"Rút ngắn thời hạn giải quyết từ {_days(old)} xuống {new} ngày làm việc"
         found.append(
@@ -712,7 +704,7 @@ def _shorten_deadline(facts: Facts, costs: Any) -> list[dict[str, Any]]:
 
 
 def _days(days: float) -> str:
-    return number_vi(days, 0 if float(days).is_integer() else 1)
+    return format_number(days, digits=0 if float(days).is_integer() else 1)
 
 
 def _drop_extra_step(facts: Facts, costs: Any) -> list[dict[str, Any]]:
@@ -737,8 +729,8 @@ def _drop_extra_step(facts: Facts, costs: Any) -> list[dict[str, Any]]:
         }
         text = (
             f"Bước {_quoted(step.activity)} không có trong quy trình được phê duyệt nhưng được "
-            f"thực hiện {number_vi(step.events)} lần trong {number_vi(step.cases)} trên "
-            f"{number_vi(step.cases_procedure)} hồ sơ ({_percent(share)})"
+            f"thực hiện {format_number(step.events)} lần trong {format_number(step.cases)} trên "
+            f"{format_number(step.cases_procedure)} hồ sơ ({format_percent(share)})"
         )
         found.append(
             _candidate(

@@ -33,6 +33,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from procmine.formats import LANGUAGES, MISSING, format_number, format_percent, format_vnd
+
 __all__ = [
     "FONT",
     "MARGINS_MM",
@@ -49,7 +51,6 @@ FONT = "Times New Roman"  # Decree 30/2020/NĐ-CP, Appendix I; fonts-liberation2
 BODY_PT, TABLE_PT = 14, 13  # the decree allows 13–14 pt
 PAGE_MM = (210, 297)  # A4
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}  # the decree's lower bounds
-MISSING = "—"
 
 # The table's columns (stable keys) and their headers in each language.
 COLUMNS = {
@@ -72,7 +73,6 @@ COLUMNS = {
     "risk": ("Rủi ro", "Risk"),
 }
 VND_COLUMNS = ("cost_before", "cost_after", "saving", "procedure_saving")
-LANGUAGES = ("vi", "en")
 
 WORDS: dict[str, dict[str, str]] = {
     "vi": {
@@ -186,44 +186,6 @@ CHANGES = {
         "set_deadline": "Shorten the deadline to {deadline_working_days} working days",
     },
 }
-
-
-def format_number(value: Any, lang: str = "vi", digits: int = 0) -> str:
-    """``value`` with ``digits`` decimals, grouped in thousands the way ``lang`` writes numbers
-    (Vietnamese: ``1.234,5``; English: ``1,234.5``); a missing value is a dash.
-
-    >>> format_number(1234.5, digits=1), format_number(1234.5, "en", 1), format_number(None)
-    ('1.234,5', '1,234.5', '—')
-    """
-    words_for(lang)
-    if value is None or pd.isna(value):
-        return MISSING
-    text = f"{float(value):,.{digits}f}"
-    if text.startswith("-") and float(text.replace(",", "")) == 0:
-        text = text[1:]  # -0.4 rounds to 0, not to "-0"
-    # Vietnamese swaps the separators: the thousands dot, the decimal comma.
-    return text.translate(str.maketrans(",.", ".,")) if lang == "vi" else text
-
-
-def format_vnd(value: Any, lang: str = "vi") -> str:
-    """An amount in whole Vietnamese đồng, as ``lang`` writes it.
-
-    >>> format_vnd(2_340_000), format_vnd(2_340_000, "en")
-    ('2.340.000 đồng', '2,340,000 VND')
-    """
-    number = format_number(value, lang)
-    return number if number == MISSING else f"{number} {'đồng' if lang == 'vi' else 'VND'}"
-
-
-def format_percent(share: Any, lang: str = "vi", digits: int = 1) -> str:
-    """A share (0.2 = 20 %) as a percentage with ``digits`` decimals, as ``lang`` writes it.
-
-    >>> format_percent(0.2), format_percent(0.05, "en", 0), format_percent(float("nan"))
-    ('20,0%', '5%', '—')
-    """
-    if share is None or pd.isna(share):
-        return format_number(share, lang)
-    return f"{format_number(100 * float(share), lang, digits)}%"
 
 
 def words_for(lang: str) -> dict[str, str]:
