@@ -72,28 +72,19 @@ def test_ping_pong_deviations_and_lateness_equal_the_oracle(p1, p2, cases):
         with pytest.raises(pm.MissingColumnError, match="No event has a department"):
             pm.ping_pong(log, catalog)
         assert oracle["pairs"] == []
-        pairs = pd.DataFrame(
-            columns=[
-                "department_a",
-                "department_b",
-                "handoffs",
-                "bounces",
-                "excess_bounces",
-                "pingpong_cases",
-            ]
-        )
+        pairs, ours = None, {}
     else:
         pairs = pm.ping_pong(log, catalog)
+        ours = {
+            (r.department_a, r.department_b): (
+                r.handoffs,
+                r.bounces,
+                r.excess_bounces,
+                r.pingpong_cases,
+            )
+            for r in pairs.itertuples()
+        }
     columns = ["department_a", "department_b", "handoffs", "bounces", "excess_bounces"]
-    ours = {
-        (r.department_a, r.department_b): (
-            r.handoffs,
-            r.bounces,
-            r.excess_bounces,
-            r.pingpong_cases,
-        )
-        for r in pairs.itertuples()
-    }
     expected = {
         (r["department_a"], r["department_b"]): (
             r["handoffs"],
@@ -103,7 +94,7 @@ def test_ping_pong_deviations_and_lateness_equal_the_oracle(p1, p2, cases):
         )
         for r in oracle["pairs"]
     }
-    assert ours == expected, pairs[columns]
+    assert ours == expected, None if pairs is None else pairs[columns]
 
     found = pm.conformance.deviations(log, catalog)
     counted = found.groupby(["procedure", "type"], observed=True).size().to_dict()
