@@ -492,6 +492,17 @@ def test_universe_lists_the_catalog_then_log_only_procedures(costs):
     assert any("Ngoài danh mục" in note for note in table.attrs["notes"])
 
 
+def test_the_example_universe_and_the_cost_the_candidates_were_measured_against(costs):
+    log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+    table = simplification_candidates(log, catalog, costs)
+    universe = table.attrs["universe"]
+    assert universe[["procedure", "reviewed", "in_catalog"]].values.tolist() == [
+        ["Cấp phép", False, True]
+    ]
+    expected = pm.compliance_cost(log, catalog, costs, by="procedure")
+    pd.testing.assert_frame_equal(table.attrs["cost"], expected)
+
+
 # ------------------------------------------------------------------------------ the sample
 @pytest.fixture(scope="module")
 def sample():

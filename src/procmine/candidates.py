@@ -945,24 +945,6 @@ def _savings(
     return pd.concat(parts, ignore_index=True).astype({key: "float64" for key in SAVINGS})
 
 
-def universe(
-    log: pd.DataFrame, catalog: pd.DataFrame, costs: Any = None, *, calendar: Any = None
-) -> pd.DataFrame:
-    """The procedures the targets count: one row per catalog procedure (procedure, reviewed,
-    observed_yearly, prescribed_yearly, in_catalog True), then the log's procedures missing
-    from the catalog (in_catalog False: listed, never counted).
-
-    >>> import procmine as pm
-    >>> universe(pm.datasets.example_log(), pm.datasets.example_catalog())[
-    ...     ["procedure", "reviewed", "in_catalog"]]
-      procedure  reviewed  in_catalog
-    0  Cấp phép     False        True
-    """
-    costs = read_costs() if costs is None else costs
-    costed = compliance_cost(log, catalog, costs, by="procedure", calendar=calendar)
-    return _universe(costed, catalog)
-
-
 def _universe(costed: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
     """The universe from the compliance cost by procedure and the catalog's review dates (and
     its approving ``document``, where the catalog has the column)."""
