@@ -1,5 +1,6 @@
 """The command line, run as a user would (typer's runner, same process)."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -89,6 +90,33 @@ def test_demo_prints_the_figures_and_writes_maps(tmp_path: Path):
     assert (plan / "portfolio_summary.csv").stat().st_size > 200  # a header and three targets
     summary = pd.read_csv(plan / "portfolio_summary.csv")
     assert summary.set_index("target").loc[["simplified_share", "cost_cut"], "met"].all()
+    # The leadership report (issue 17), in Vietnamese, as HTML and PDF.
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="vi">' in html and "Danh sách đơn vị, cá nhân xử lý hồ sơ trễ hạn" in html
+    assert (tmp_path / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    headline = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert headline["cases"] == 2000 and headline["reference"] == "catalog"
+
+
+def test_analyze_a_foreign_log_without_a_catalog(tmp_path: Path, shared_datasets: Path):
+    source = shared_datasets / "receipt.csv.gz"
+    result = runner.invoke(
+        app, ["analyze", str(source), "--lang", "en", "--out", str(tmp_path), "--no-pdf"]
+    )
+    assert result.exit_code == 0, result.output
+    cases = pd.read_csv(source)["case:concept:name"].nunique()
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["cases"] == cases
+    assert summary["reference"] == "most frequent sequence"
+    assert summary["timezone"].startswith("Europe/")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in html and "most frequent one" in html
+
+
+def test_analyze_says_what_is_wrong_with_the_input(tmp_path: Path):
+    result = runner.invoke(app, ["analyze", str(tmp_path / "missing.csv"), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "Cannot use the input" in result.output
 
 
 def test_validate_prints_the_clock_and_the_department_column(tmp_path: Path):

@@ -16,6 +16,7 @@ import sqlglot
 
 import procmine as pm
 from independent import (
+    ACT,
     CASE,
     DEP,
     PROC,
@@ -342,3 +343,257 @@ def test_sample_planted_bottlenecks_and_late_cases():
         assert int((~result["on_time"].fillna(True)).sum()) == truth["counts"]["late_cases"]
         if "late_with_explanation" in planted:
             assert listed == set(planted["late_without_explanation"])
+
+
+# ------------------------------------------------------------------- open cases, the month
+CATALOG_OPEN = pd.DataFrame(
+    {
+        "procedure": ["P"] * 3,
+        "step": [1, 2, 3],
+        "activity": ["Tiếp nhận", "Thẩm định", "Trả kết quả"],
+        "department": ["A", "B", "A"],
+        "deadline_working_days": [3.0] * 3,
+    }
+)
+
+
+def open_log() -> pd.DataFrame:
+    """Six cases over March and April 2024 (deadline 3 working days, Mon–Fri, no holidays):
+    e early, d on its due day, l late, x received in March and completed late in April (carried
+    over), v open and overdue, o open and not overdue at the log's last timestamp (9/4 10:00)."""
+    rows = [
+        ("e", "Tiếp nhận", "2024-03-04 08:00", "A", "an"),
+        ("e", "Thẩm định", "2024-03-04 10:00", "B", "bình"),
+        ("e", "Trả kết quả", "2024-03-05 10:00", "A", "an"),
+        ("d", "Tiếp nhận", "2024-03-04 08:00", "A", "an"),
+        ("d", "Thẩm định", "2024-03-06 10:00", "B", "bình"),
+        ("d", "Trả kết quả", "2024-03-07 08:00", "A", "an"),
+        ("l", "Tiếp nhận", "2024-03-04 08:00", "A", "an"),
+        ("l", "Thẩm định", "2024-03-07 10:00", "B", "bình"),
+        ("l", "Trả kết quả", "2024-03-08 09:00", "A", "an"),
+        ("x", "Tiếp nhận", "2024-03-28 09:00", "A", "an"),
+        ("x", "Thẩm định", "2024-03-29 09:00", "B", "bình"),
+        ("x", "Trả kết quả", "2024-04-02 10:00", "A", "an"),
+        ("v", "Tiếp nhận", "2024-03-25 08:00", "A", "an"),
+        ("v", "Thẩm định", "2024-03-26 08:00", "C", "chi"),
+        ("o", "Tiếp nhận", "2024-04-08 08:00", "A", "an"),
+        ("o", "Thẩm định", "2024-04-09 10:00", "B", "bình"),
+    ]
+    log = make_log(rows)
+    log[PROC] = "P"
+    return log
+
+
+def add_office_minutes(start: dt.datetime, minutes: float) -> dt.datetime:
+    """The earliest instant ``minutes`` office minutes after ``start`` (Mon–Fri), stepping over
+    office intervals day by day: independent of the working clock."""
+    day, left = start.date(), minutes
+    while True:
+        if day.weekday() < 5:
+            midnight = dt.datetime.combine(day, dt.time())
+            for begin, end in ((7 * 60 + 30, 11 * 60 + 30), (13 * 60, 17 * 60)):
+                low = max(midnight + dt.timedelta(minutes=begin), start)
+                high = midnight + dt.timedelta(minutes=end)
+                if high > low:
+                    if (high - low).total_seconds() / 60 >= left:
+                        return low + dt.timedelta(minutes=left)
+                    left -= (high - low).total_seconds() / 60
+        day += dt.timedelta(days=1)
+
+
+def independent_cases(log: pd.DataFrame, at: dt.datetime, closing: set[str]) -> pd.DataFrame:
+    """Per case, from plain pandas over the events known at ``at``: received, completed (None
+    while open), due, open, overdue, on time, early (at least the due day's office minutes left
+    at completion)."""
+    known = log[log[TS] <= at]
+    rows = []
+    for case, group in known.groupby(CASE, sort=True):
+        received, last = group[TS].iloc[0].to_pydatetime(), group[TS].iloc[-1].to_pydatetime()
+        is_open = group[ACT].iloc[-1] not in closing
+        due = add_office_minutes(received, 3 * 480)
+        completed = None if is_open else last
+        due_day = dt.datetime.combine(due.date(), dt.time())
+        on_time = None if is_open else completed <= due
+        early = None if is_open else office_minutes(completed, due) >= office_minutes(due_day, due)
+        rows.append(
+            {"case_id": case, "received": received, "completed": completed, "due": due,
+             "open": is_open, "overdue": is_open and at > due, "on_time": on_time,
+             "early": early and on_time, "units": set(group[DEP])}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def independent_month(cases: pd.DataFrame, start: dt.datetime, end: dt.datetime, at) -> dict:
+    """The monthly list's counts over ``cases`` (rows of :func:`independent_cases`)."""
+    on_hand = cases[(cases["received"] < end) & cases["completed"].map(
+        lambda c: pd.isna(c) or c >= start)]  # fmt: skip
+    done = on_hand[on_hand["completed"].map(lambda c: not pd.isna(c) and c < end)]
+    pending = on_hand.drop(done.index)
+    as_of = min(end, at)
+    return {
+        "carried_over": int((on_hand["received"] < start).sum()),
+        "received": int((on_hand["received"] >= start).sum()),
+        "done": len(done),
+        "pending": len(pending),
+        "pending_overdue": int((pending["due"] < as_of).sum()),
+        "early_cases": int(done["early"].sum()),
+        "on_time_cases": int((done["on_time"] & ~done["early"].astype(bool)).sum()),
+        "late_cases": int((~done["on_time"].astype(bool)).sum()),
+    }
+
+
+AT = dt.datetime(2024, 4, 9, 10)  # the open log's last timestamp
+MONTHS = {
+    "2024-03": (dt.datetime(2024, 3, 1), dt.datetime(2024, 4, 1)),
+    "2024-04": (dt.datetime(2024, 4, 1), dt.datetime(2024, 5, 1)),
+}
+
+
+def test_open_cases_overdue_and_early_against_pandas():
+    log = open_log()
+    found = dl.on_time(log, CATALOG_OPEN, calendar=WEEKDAYS).set_index("case_id")
+    expected = independent_cases(log, AT, {"Trả kết quả"}).set_index("case_id")
+    assert found["open"].to_dict() == expected["open"].to_dict() == {
+        "d": False, "e": False, "l": False, "o": True, "v": True, "x": False
+    }  # fmt: skip
+    assert found["overdue"].to_dict() == expected["overdue"].to_dict()
+    assert found.loc[["v"], "overdue"].tolist() == [True]
+    assert not found.loc["o", "overdue"]
+    for column in ("on_time", "early"):
+        assert found[column].to_dict() == {
+            case: (pd.NA if value is None else bool(value))
+            for case, value in expected[column].items()
+        } or found[column].isna().equals(expected[column].isna())
+    assert found["on_time"].astype(object).where(found["open"].eq(False)).dropna().to_dict() == {
+        "d": True, "e": True, "l": False, "x": False
+    }  # fmt: skip
+    assert found["early"].dropna().to_dict() == {"d": False, "e": True, "l": False, "x": False}
+    for case in expected.index:
+        assert found.loc[case, "due"].tz_localize(None) == expected.loc[case, "due"]
+    assert found["completed"].isna().to_dict() == expected["completed"].isna().to_dict()
+    # While open, the working days run to the last event, the overrun to the moment of the
+    # report (overdue by so many working days).
+    v_last = dt.datetime(2024, 3, 26, 8)
+    assert (
+        found.loc["v", "working_days"] == office_minutes(dt.datetime(2024, 3, 25, 8), v_last) / 480
+    )
+    assert (
+        found.loc["v", "overrun_working_days"] == office_minutes(expected.loc["v", "due"], AT) / 480
+    )
+    assert found.loc["o", "overrun_working_days"] == 0.0
+    assert pd.isna(found.loc["v", "department_held_overrun"])
+    assert found.attrs["closing_steps"] == "catalog"
+    assert found.attrs["at"] == pd.Timestamp(AT, tz="Asia/Ho_Chi_Minh")
+    assert found.attrs["procedures_without_closing_steps"] == []
+
+
+def test_open_cases_are_not_rated():
+    log = open_log()
+    rates = dl.on_time_rate(log, CATALOG_OPEN, calendar=WEEKDAYS)
+    assert rates[["cases", "judged", "on_time", "late"]].values.tolist() == [[4, 4, 2, 2]]
+    by_unit = dl.on_time_rate(log, CATALOG_OPEN, by="department", calendar=WEEKDAYS)
+    assert by_unit["department"].tolist() == ["A", "B"]  # C took part in the open case only
+    late = dl.late_without_explanation(log, CATALOG_OPEN, calendar=WEEKDAYS)
+    assert late["case_id"].tolist() == ["l", "x"] or sorted(late["case_id"]) == ["l", "x"]
+    allotted = dl.step_allotments(log, CATALOG_OPEN, calendar=WEEKDAYS)
+    assert allotted["on_time_cases"].tolist() == [2, 2, 2]  # e and d only
+
+
+def test_the_moment_of_the_report_cuts_the_log():
+    log = open_log()
+    at = dt.datetime(2024, 3, 31, 23, 59, 59, 999999)
+    found = dl.on_time(log, CATALOG_OPEN, calendar=WEEKDAYS, at="2024-03-31")
+    expected = independent_cases(log, at, {"Trả kết quả"})
+    assert found["case_id"].tolist() == expected["case_id"].tolist() == ["d", "e", "l", "v", "x"]
+    assert found["open"].tolist() == expected["open"].tolist() == [False, False, False, True, True]
+    assert found["overdue"].tolist() == expected["overdue"].tolist()
+    assert found.set_index("case_id").loc["x", "overdue"] == False  # noqa: E712 (due 2/4 09:00)
+    with pytest.raises(ValueError, match="not a date"):
+        dl.on_time(log, CATALOG_OPEN, calendar=WEEKDAYS, at="31 thg 3")
+
+
+def test_closing_activities_and_no_closing_step_at_all():
+    log = open_log()
+    # No catalog, no closing activity: every case is complete at its last event.
+    log[schema.DEADLINE] = 3.0
+    found = dl.on_time(log, calendar=WEEKDAYS)
+    assert not found["open"].any() and found["on_time"].notna().all()
+    assert found.attrs["closing_steps"] == "none"
+    assert found.attrs["procedures_without_closing_steps"] == ["P"]
+    # A configured closing activity, matched by the vocabulary's rule (prefix + punctuation).
+    log.loc[log[ACT].eq("Trả kết quả"), ACT] = "Kết thúc hồ sơ: trả kết quả"
+    found = dl.on_time(log, calendar=WEEKDAYS, closing_activities=["kết thúc hồ sơ"])
+    assert found.loc[found["open"], "case_id"].tolist() == ["o", "v"]
+    assert found.attrs["closing_steps"] == "closing_activities"
+    status = dl.case_status(log, CATALOG_OPEN, closing_activities=["Kết thúc hồ sơ"])
+    assert status.attrs["closing_steps"] == "catalog and closing_activities"
+    assert status.loc[status["open"], "case_id"].tolist() == ["o", "v"]
+
+
+def test_the_monthly_list_against_pandas():
+    log = open_log()
+    cases = independent_cases(log, AT, {"Trả kết quả"})
+    agency = dl.slow_units(log, CATALOG_OPEN, by="agency", calendar=WEEKDAYS).set_index("month")
+    for month, (start, end) in MONTHS.items():
+        expected = independent_month(cases, start, end, AT)
+        assert agency.loc[month, list(expected)].to_dict() == expected, month
+    assert agency.loc["2024-03", ["carried_over", "received", "done", "pending"]].tolist() == [
+        0, 5, 3, 2
+    ]  # fmt: skip
+    assert agency.loc["2024-04", ["carried_over", "received", "done", "pending"]].tolist() == [
+        2, 1, 1, 2
+    ]  # fmt: skip
+    assert agency.loc["2024-03", ["early_share", "on_time_share", "late_share"]].tolist() == (
+        pytest.approx([1 / 3, 1 / 3, 1 / 3])
+    )
+    units = dl.slow_units(log, CATALOG_OPEN, calendar=WEEKDAYS)
+    for (month, unit), row in units.set_index(["month", "department"]).iterrows():
+        mine = cases[cases["units"].map(lambda taken, unit=unit: unit in taken)]
+        expected = independent_month(mine, *MONTHS[month], AT)
+        assert row[list(expected)].to_dict() == expected, (month, unit)
+    # Worst first: B held l's overrun (Thẩm định), A held x's (Trả kết quả); then the
+    # overdue pending case: A and C hold v, A before C by late cases, B before C likewise.
+    assert units[["month", "department", "late_cases_held"]].values.tolist() == [
+        ["2024-03", "B", 1], ["2024-03", "A", 0], ["2024-03", "C", 0],
+        ["2024-04", "A", 1], ["2024-04", "B", 0], ["2024-04", "C", 0],
+    ]  # fmt: skip
+    held = dl.on_time(log, CATALOG_OPEN, calendar=WEEKDAYS).set_index("case_id")
+    assert held.loc[["l", "x"], "department_held_overrun"].tolist() == ["B", "A"]
+    # Carried over + received = done + pending, in every row.
+    for table in (units, agency):
+        assert (
+            (table["carried_over"] + table["received"]).eq(table["done"] + table["pending"]).all()
+        )
+    april = dl.slow_units(log, CATALOG_OPEN, month="2024-04", calendar=WEEKDAYS)
+    assert april["rank"].tolist() == [1, 2, 3]
+
+
+def test_the_committed_sample_has_no_open_case_and_its_list_adds_up():
+    from procmine import datasets
+
+    events = engines.event_table(datasets.load_sample())
+    catalog = datasets.load_sample_catalog()
+    assert not dl.case_status(events, catalog)["open"].any()
+    agency = dl.slow_units(events, catalog, by="agency").set_index("month")
+    rates = dl.on_time_rate(events, catalog, by="month").set_index("month")
+    assert agency.loc[~agency.index.isin(rates.index), "done"].eq(0).all()
+    agency = agency.loc[rates.index]
+    assert agency["cases"].tolist() == rates["judged"].tolist()
+    assert (agency["early_cases"] + agency["on_time_cases"]).tolist() == rates["on_time"].tolist()
+    assert agency["late_cases"].tolist() == rates["late"].tolist()
+    assert (
+        (agency["carried_over"] + agency["received"]).eq(agency["done"] + agency["pending"]).all()
+    )
+    assert agency["pending"].iloc[-1] == 0
+
+
+def test_vocabulary_reads_the_sample_config():
+    from procmine import datasets, vocabulary
+
+    names = vocabulary.from_config(datasets.sample_path("config.yaml"))
+    assert names == {
+        "explanation_activities": vocabulary.EXPLANATIONS,
+        "closing_activities": vocabulary.CLOSINGS,
+    }
+    with pytest.raises(ValueError, match="closing_activities"):
+        vocabulary.from_config({"closing_activities": "Kết thúc"})

@@ -103,7 +103,7 @@ def test_ping_pong_deviations_and_lateness_equal_the_oracle(p1, p2, cases):
             assert counted.get((procedure, kind), 0) == n, (procedure, kind)
 
     judged = pm.on_time(log, catalog)
-    late = judged[~judged["on_time"].astype(bool)]
+    late = judged[judged["on_time"].eq(False)]
     assert len(late) == oracle["late_cases"]
     without = set(pm.late_without_explanation(log, catalog)["case_id"])
     assert without == set(oracle["late_cases_by_explanation"]["without"])

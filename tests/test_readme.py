@@ -28,6 +28,7 @@ def test_readme_python_example_runs(tmp_path: Path):
     finally:
         os.chdir(cwd)
     assert (tmp_path / "map.svg").stat().st_size > 1000
+    assert (tmp_path / "report" / "report.html").stat().st_size > 10_000
     assert len(namespace["log"]) == 14_250
     # The Spark example, in the same session: the same table as on DuckDB.
     pytest.importorskip("pyspark")

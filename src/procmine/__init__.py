@@ -10,7 +10,8 @@ The verbs analysts call live here, flat, in the manner of pm4py's simplified int
 Each verb is a plain function over pandas DataFrames; the modules behind them follow the flow
 (docs/CONTRACTS.md): ``log`` → ``calendar`` → ``catalog`` → ``sequences`` → ``engines`` →
 ``handoffs`` / ``bottleneck`` / ``deadlines`` / ``discovery`` / ``conformance`` → ``cost`` →
-``whatif`` → ``candidates`` → ``portfolios`` → ``plan`` → ``drawing`` → ``analysis`` → ``cli``.
+``whatif`` → ``candidates`` → ``portfolios`` → ``plan`` → ``drawing`` → ``analysis`` →
+``reports`` → ``cli``.
 
 procmine is free software under the GNU AGPL v3 or later, like pm4py on which it builds.
 """
@@ -30,7 +31,9 @@ from procmine import (
     handoffs,
     plan,
     portfolios,
+    reports,
     schema,
+    scope,
     sequences,
     vocabulary,
     whatif,
@@ -43,6 +46,7 @@ from procmine.catalog import CatalogError, read_catalog, validate_catalog, write
 from procmine.conformance import conformance_to_model, deviation_summary
 from procmine.cost import Costs, CostsError, compliance_cost, read_costs, step_costs
 from procmine.deadlines import (
+    case_status,
     late_without_explanation,
     on_time,
     on_time_rate,
@@ -65,7 +69,9 @@ from procmine.handoffs import (
 from procmine.log import LogReadError, load_report, read_log
 from procmine.plan import plan_table, write_plan
 from procmine.portfolios import Portfolio, PortfolioError, portfolio
+from procmine.reports import report
 from procmine.schema import MissingColumnError
+from procmine.scope import filter_log
 from procmine.whatif import MeasureError, apply_measures, what_if
 
 check_conformance = conformance.conformance
@@ -95,6 +101,7 @@ __all__ = [
     "bottlenecks",
     "bounce_table",
     "candidates",
+    "case_status",
     "catalog",
     "check_conformance",
     "compliance_cost",
@@ -114,6 +121,7 @@ __all__ = [
     "drawing",
     "engines",
     "event_table",
+    "filter_log",
     "handoff_network",
     "handoff_table",
     "handoffs",
@@ -133,8 +141,11 @@ __all__ = [
     "read_costs",
     "read_log",
     "reference_sequences",
+    "report",
+    "reports",
     "save_model",
     "schema",
+    "scope",
     "sequences",
     "simplification_candidates",
     "slow_units",

@@ -20,7 +20,7 @@ The command line (``procmine demo``) and the report are thin layers over these t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,14 +28,14 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from procmine import engines
+from procmine import engines, vocabulary
 from procmine.bottleneck import bottlenecks
 from procmine.candidates import simplification_candidates
-from procmine.conformance import conformance, deviation_summary
+from procmine.conformance import DEVIATION_TYPES, conformance, deviation_summary
 from procmine.cost import read_costs
-from procmine.deadlines import late_without_explanation
+from procmine.deadlines import has_deadlines, late_without_explanation
 from procmine.discovery import ProcessMap, ProcessModel, discover_map, discover_model, save_model
-from procmine.handoffs import handoff_network, ping_pong
+from procmine.handoffs import handoff_network, has_departments, ping_pong
 from procmine.plan import write_plan
 from procmine.portfolios import Portfolio, portfolio
 
@@ -47,12 +47,17 @@ __all__ = [
     "Simplification",
     "analyze",
     "figure_frames",
+    "flat_frame",
     "simplify",
     "write_analysis",
     "write_simplification",
+    "xlsx_frame",
 ]
 
 BOTTLENECK_KEYS = ("activity", "department", "handoff")
+# The columns of late_without_explanation, for the empty table of a log without deadlines.
+LATE_COLUMNS = ["case_id", "procedure", "completed", "overrun_working_days",
+                "department_held_overrun"]  # fmt: skip
 # The stages of analyze, in order, with what a progress display says of each.
 STAGES = {
     "clock": "Reading the working clock",
@@ -83,18 +88,29 @@ class Analysis:
 
 def analyze(
     log: pd.DataFrame,
-    catalog: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
     *,
     calendar: Any = None,
     engine: Any = None,
     progress: Callable[[str], None] | None = None,
+    names: Mapping[str, Iterable[str]] | None = None,
+    at: Any = None,
 ) -> Analysis:
     """The first figures of a log against its catalog, on one events table.
 
+    ``names`` are the activity-name lists of a config (:func:`procmine.vocabulary.from_config`:
+    ``explanation_activities``, ``closing_activities``; default: their defaults). Without
+    deadlines (no catalog and no deadline column) the late cases are an empty table. ``at`` is
+    the moment of the analysis (default: the log's last timestamp; see
+    :func:`procmine.deadlines.case_status`).
+
     ``progress`` is called with each stage's key of :data:`STAGES` as the stage begins (the
     command line shows :data:`STAGES`' words for it). ``conformance`` is the deviation summary
-    by procedure, the most deviations first; the map and the model are those of the procedure
-    with the most events.
+    by procedure, the most deviations first (empty without a catalog: deviations are counted
+    against approved procedures); the map and the model are those of the procedure with the
+    most events. Without a catalog the reference of ping-pong is each procedure's most frequent
+    department sequence; without departments the ping-pong table and the network are empty and
+    the bottlenecks are by activity only.
     """
 
     def stage(name: str) -> None:
@@ -103,17 +119,28 @@ def analyze(
 
     stage("clock")
     events, _ = engines.clocked(log, calendar)
+    departments = has_departments(events)  # else no handoff: the figures that need one are empty
     stage("ping_pong")
-    pairs = ping_pong(events, catalog, engine=engine)
+    pairs = ping_pong(events, catalog, engine=engine) if departments else _no_pairs()
     stage("bottlenecks")
-    ranked = {by: bottlenecks(events, by=by, engine=engine) for by in BOTTLENECK_KEYS}
+    keys = BOTTLENECK_KEYS if departments else ("activity",)
+    ranked = {by: bottlenecks(events, by=by, engine=engine) for by in keys}
     stage("deadlines")
-    late = late_without_explanation(events, catalog, engine=engine)
+    names = vocabulary.from_config(names)
+    late = late_without_explanation(
+        events, catalog, engine=engine, explanation_activities=names["explanation_activities"],
+        closing_activities=names["closing_activities"], at=at,
+    ) if has_deadlines(events, catalog) else pd.DataFrame(columns=LATE_COLUMNS)  # fmt: skip
     stage("conformance")
-    checked = conformance(events, catalog, engine=engine)
-    summary = deviation_summary(checked, by="procedure")
+    if catalog is None:  # deviations are counted against approved procedures only
+        columns = ["procedure", *DEVIATION_TYPES, "total", "cases", "cases_checked"]
+        summary = pd.DataFrame({c: pd.Series(dtype="int64") for c in columns}).assign(
+            procedure=pd.Series(dtype="string"), mean_fitness=pd.Series(dtype="float64")
+        )
+    else:
+        summary = deviation_summary(conformance(events, catalog, engine=engine), by="procedure")
     stage("network")
-    network = handoff_network(events, engine=engine)
+    network = handoff_network(events, engine=engine) if departments else nx.DiGraph()
     stage("model")
     counts = events["procedure"].value_counts()  # per code: no text per event
     # The most events; ties go to the first name in code point order.
@@ -129,6 +156,13 @@ def analyze(
         model=discover_model(events, procedure=largest, noise=0.2, engine=engine),
         load_report=log.attrs.get("procmine_load_report", {}),
     )
+
+
+def _no_pairs() -> pd.DataFrame:
+    """The ping-pong table of a log without departments: no pair."""
+    columns = ["department_a", "department_b", "handoffs", "bounces", "excess_bounces",
+               "pingpong_cases", "working_hours_lost", "cases"]  # fmt: skip
+    return pd.DataFrame(columns=columns)
 
 
 # The figures' files, by the name the demo and the report write them under.
@@ -169,7 +203,7 @@ def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
         *save_model(analysis.model, maps, name="model").values(),
     ]
     network_title = "Chuyển hồ sơ giữa các phòng ban và các cặp đùn đẩy"
-    for suffix in ("svg", "png"):
+    for suffix in ("svg", "png") if analysis.network.number_of_nodes() else ():
         written.append(
             pm.draw_network(
                 analysis.network,
@@ -250,14 +284,39 @@ def write_simplification(found: Simplification, out: str | Path, lang: str = "vi
     }
     written: list[Path] = []
     for name, frame in frames.items():
-        flat = _flat(frame)
-        flat.to_csv(out / f"{name}.csv", index=False, encoding="utf-8-sig")
-        flat.to_excel(out / f"{name}.xlsx", index=False)
+        flat_frame(frame).to_csv(out / f"{name}.csv", index=False, encoding="utf-8-sig")
+        xlsx_frame(frame).to_excel(out / f"{name}.xlsx", index=False)
         written += [out / f"{name}.csv", out / f"{name}.xlsx"]
     return written + write_plan(found.portfolio, out / "plan.docx", lang=lang)
 
 
-def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+# Excel holds at most 32,767 characters in a cell; a longer text (a list of case ids) is cut there
+# with a note, and the CSV beside the workbook keeps it whole.
+XLSX_CELL = 32_767
+CUT_NOTE = " … (cut: Excel's cell limit; the CSV file has it whole)"
+
+
+def xlsx_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The flat frame (:func:`flat_frame`) with every text within Excel's cell limit, cut with a
+    note that says so (never silently), and date-times without their zone (Excel has none).
+
+    >>> xlsx_frame(pd.DataFrame({"ids": [["a"] * 20_000]}))["ids"].str.len().item() <= XLSX_CELL
+    True
+    """
+    flat = flat_frame(frame)
+    for column in flat.columns:
+        if isinstance(flat[column].dtype, pd.DatetimeTZDtype):
+            flat[column] = flat[column].dt.tz_localize(None)
+        elif not pd.api.types.is_numeric_dtype(flat[column]):
+            values = flat[column].astype(object)
+            long = values.map(lambda v: isinstance(v, str) and len(v) > XLSX_CELL).astype(bool)
+            if long.any():
+                cut = values[long].str.slice(0, XLSX_CELL - len(CUT_NOTE)) + CUT_NOTE
+                flat[column] = values.where(~long, cut)
+    return flat
+
+
+def flat_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with its lists, tuples and mappings as text a spreadsheet can hold."""
 
     def text(value: Any) -> Any:

@@ -220,42 +220,144 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path(
         "reports/demo"
     ),
+    lang: Annotated[
+        str, typer.Option(help="Language of the report and the plan: vi or en.")
+    ] = "vi",
+    pdf: Annotated[bool, typer.Option(help="Also print the report to PDF (WeasyPrint).")] = True,
 ) -> None:
-    """Analyse the bundled sample and write its figures, maps, network picture and plan.
+    """Analyse the bundled sample and write the leadership report with its figures, maps and
+    simplification plan.
 
     Prints the load report, the worst ping-pong pairs, the bottlenecks, the late cases without
-    an explanation and the conformance by procedure; writes them as CSV with the maps and model
-    of the largest procedure and the department handoff network with its ping-pong pairs.
-
-    Then costs every procedure, finds the simplification candidates, chooses the portfolio that
-    meets the reform targets (20 % of procedures simplified, 20 % of their compliance cost cut),
-    prints it against the targets and writes the simplification plan under `simplification/`.
+    an explanation, the conformance by procedure and the portfolio of simplification measures
+    against the reform targets (20 % of procedures simplified, 20 % of their compliance cost
+    cut); writes report.html and report.pdf, summary.json, the tables (CSV, XLSX), the maps and
+    model of the largest procedure, the department handoff network and, under
+    `simplification/`, the simplification plan (DOCX).
     """
     import procmine as pm
 
     log = pm.read_log(pm.datasets.sample_path("sample_log.csv.gz"))
     print_load_report(pm.load_report(log))
-    with console.status("") as status:
+    built = run_report(log, pm.datasets.load_sample_catalog(), None, out, lang=lang, pdf=pdf)
+    print_analysis(built.analysis)
+    print_simplification(built.simplification)
+    print_summary(built.summary)
+    print_written(built.files)
+    console.print(f"[green]Report written to {out}/report.html[/green]"
+                  + (f" and {out}/report.pdf" if pdf else ""))  # fmt: skip
+
+
+@app.command()
+def analyze(
+    source: Annotated[str, typer.Argument(help="Export file (CSV/XLSX/XES/Parquet) or SQL URL.")],
+    out: Annotated[Path, typer.Option(help="Folder for the report and its tables.")] = Path(
+        "report"
+    ),
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            help="The approved-procedure catalog (CSV, XLSX, YAML). Without one, each "
+            "procedure's most frequent path is its reference."
+        ),
+    ] = None,
+    costs: Annotated[
+        Path | None, typer.Option(help="A costs.yaml; default: datasets/costs.yaml.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="A config.yaml: the working calendar, explanation and closing activities."
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of the report: vi or en.")] = "vi",
+    month: Annotated[
+        str | None,
+        typer.Option(
+            help="The month to report, e.g. 2024-11 (compared with the month before); "
+            "default: the last month a case was received in."
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--from", help="Keep the cases completed from this date (or still open)."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--to", help="… up to this date or month (2024-11): the report's moment."),
+    ] = None,
+    procedure: Annotated[
+        list[str] | None, typer.Option(help="Keep this procedure's cases. Repeatable.")
+    ] = None,
+    department: Annotated[
+        list[str] | None,
+        typer.Option(help="Keep the cases this department took part in. Repeatable."),
+    ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="duckdb (default), spark (a local session) or spark://HOST:7077."),
+    ] = None,
+    pseudonymise_officials: Annotated[
+        bool, typer.Option(help="Replace officials' names by stable codes in the lists.")
+    ] = False,
+    pdf: Annotated[bool, typer.Option(help="Also print the report to PDF (WeasyPrint).")] = True,
+    table: Annotated[str | None, typer.Option(help="Table name, for a SQL URL.")] = None,
+    timezone: TimezoneOption = None,
+    country: CountryOption = None,
+    mapping: MappingOption = None,
+) -> None:
+    """Analyse a log and write the leadership report: report.html (one self-contained page),
+    report.pdf (A4), summary.json (the headline figures), the tables (XLSX with the reader's
+    words, CSV with stable names) and the model of the largest procedure (BPMN, PNML)."""
+    import procmine as pm
+
+    scope = {"since": since, "until": until, "procedures": procedure, "departments": department}
+    try:
+        log = pm.read_log(source, table=table, **log_options(timezone, country, mapping))
+        approved = pm.read_catalog(catalog) if catalog is not None else None
+        chosen_costs = pm.read_costs(costs) if approved is not None else None
+        pm.reports.check_options(log, approved, config=config, lang=lang, month=month, **scope)
+        engine_session = pm.engines.engine_named(engine)
+    except (KeyError, ValueError, OSError) as error:
+        console.print(f"[red]Cannot use the input:[/red] {escape(str(error))}")
+        raise typer.Exit(code=2) from error
+    built = run_report(log, approved, chosen_costs, out, config=config, lang=lang, month=month,
+                       pdf=pdf, engine=engine_session,
+                       pseudonymise_officials=pseudonymise_officials, **scope)  # fmt: skip
+    print_summary(built.summary)
+    print_written(built.files)
+    console.print(f"[green]Report written to {out}/report.html[/green]")
+
+
+def run_report(log: pd.DataFrame, catalog: Any, costs: Any, out: Path, **options: Any) -> Any:
+    """:func:`procmine.reports.report` with a progress bar naming each stage."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    import procmine as pm
+
+    stages = pm.reports.REPORT_STAGES
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=None)
 
         def progress(stage: str) -> None:
-            status.update(f"{pm.analysis.STAGES[stage]}…")
+            bar.update(task, description=stages[stage])
 
-        found = pm.analyze(log, pm.datasets.load_sample_catalog(), progress=progress)
-    print_analysis(found)
-    with console.status(f"Drawing the maps and the model of {found.largest_procedure}…"):
-        written = pm.write_analysis(found, out)
-    console.print(
-        f"Tables, maps and model of the largest procedure, [bold]{found.largest_procedure}[/bold]:"
-    )
-    for path in written:
+        return pm.report(log, catalog, costs=costs, out=out, progress=progress, **options)
+
+
+def print_written(paths: list[Path]) -> None:
+    """The files a command wrote, one a line."""
+    console.print("Written:")
+    for path in paths:
         console.print(f"  {path}")
-    found_plan = run_simplification(log, pm.datasets.load_sample_catalog(), None)
-    print_simplification(found_plan)
-    written = pm.analysis.write_simplification(found_plan, out / "simplification")
-    console.print("Compliance cost, candidates, portfolio and the simplification plan:")
-    for path in written:
-        console.print(f"  {path}")
-    console.print(f"[green]Figures written to {out}/[/green]")
+
+
+def print_summary(summary: dict) -> None:
+    """The headline figures of a report, under their stable keys."""
+    shown = {key: value for key, value in summary.items() if not isinstance(value, dict)}
+    print_frame(pd.DataFrame({"figure": list(shown), "value": list(shown.values())}),
+                "Headline figures (summary.json)", limit=None)  # fmt: skip
 
 
 @app.command()

@@ -8,10 +8,13 @@ when it has an explanation step (:mod:`procmine.vocabulary`). Every figure is on
 (DuckDB dialect, transpiled by SQLGlot for Spark) composed with :func:`procmine.engines.with_ctes`
 from the CTEs below, each written once, over the events table:
 
-- :func:`on_time`: each case against its deadline;
+- :func:`case_status`: which cases are **open** at the moment of the report (their last event is
+  not a closing step: the catalog's last step, or a configured closing activity);
+- :func:`on_time`: each case against its deadline (open, overdue, on time, early);
 - :func:`step_allotments`: the working days each step may take within its procedure's deadline;
-- :func:`on_time_rate`, :func:`slow_units`: the on-time share by procedure, department or month,
-  and the monthly list of units processing late;
+- :func:`on_time_rate`, :func:`slow_units`: the on-time share of completed cases by procedure,
+  department or month, and the monthly list (carried over, received, done, pending; early, on
+  time, late) of units, worst first;
 - :func:`late_without_explanation`: the late cases that carry no explanation step.
 
 The exact rules (due dates, allotments, explanation matching) are in ``docs/definitions.md``.
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -47,7 +51,10 @@ from procmine.catalog import deadline_tables, with_catalog_procedure
 from procmine.engines import Cte, with_ctes
 
 __all__ = [
+    "case_status",
+    "closing_tables",
     "figure_sqls",
+    "has_deadlines",
     "late_without_explanation",
     "on_time",
     "on_time_rate",
@@ -60,7 +67,7 @@ EVENT_COLUMNS = engines.FIGURE_COLUMNS  # what these figures read of an events t
 # pandas frame copies the codes of every categorical column of the frame, read or not, once per
 # mention of the table (pandas 3's `.cat.codes` copies them: ~10 MB a column at 10 M events;
 # on_time mentions `events` six times), so these figures are given only what they read.
-_READ_COLUMNS = ("case_no", "activity", "procedure", "ts", "wm", "sojourn", "side_copy")
+_READ_COLUMNS = ("idx", "case_no", "activity", "procedure", "ts", "wm", "sojourn", "side_copy")
 # Working-clock readings are float minutes; a completion this close to the due reading is on time.
 _EPSILON_MINUTES = 1e-6
 _HELD_UNITS = ("department", "resource")
@@ -68,20 +75,18 @@ _HELD_UNITS = ("department", "resource")
 
 # ------------------------------------------------------------------------------ SQL
 def judged(minutes_per_day: float) -> tuple[Cte, ...]:
-    """CTEs ending in ``judged``: per case received, completed, the due reading, working days,
-    on time and overrun.
+    """CTEs ending in ``judged``: per case received, completed (null while open), the due
+    reading, working days, on time, early, overdue and overrun.
 
     The case ids come from the ``case_ids`` table (one row per case), not from the events: an
-    aggregate carrying each case's id text held ~100 MB more at 10 M events.
+    aggregate carrying each case's id text held ~100 MB more at 10 M events. They read the
+    tables ``closing_procedures``, ``closing_steps`` (see :func:`status`) and ``moment`` (one
+    row: ``at_wm``, the reading of the moment of the report).
 
     >>> [name for name, _ in judged(480)]
-    ['cases', 'numbered_deadlines', 'due', 'timely', 'judged']
+    ['cases', 'status', 'numbered_deadlines', 'due', 'timely', 'judged']
     """
     mpd = float(minutes_per_day)
-    cases = """
-  SELECT case_no, MIN(procedure) AS procedure, MIN(ts) AS received, MAX(ts) AS completed,
-    MIN(wm) AS received_wm, MAX(wm) AS completed_wm
-  FROM events GROUP BY case_no"""
     numbered_deadlines = """
   SELECT i.case_no, d.due_wm, d.deadline_days
   FROM case_deadlines AS d JOIN case_ids AS i ON i.case_id = d.case_id"""
@@ -89,27 +94,70 @@ def judged(minutes_per_day: float) -> tuple[Cte, ...]:
   SELECT c.*,
     COALESCE(d.due_wm,
              c.received_wm + COALESCE(d.deadline_days, p.deadline_working_days) * {mpd}) AS due_wm
-  FROM cases AS c
+  FROM status AS c
   LEFT JOIN numbered_deadlines AS d ON d.case_no = c.case_no
   LEFT JOIN procedure_deadlines AS p ON p.procedure = c.procedure"""
-    # The one test of "on time" (null without a due reading); the overrun follows from it.
+    # The one test of "on time" (null without a due reading, and for an open case); the overrun
+    # follows from it. An open case past its due reading at the moment of the report is overdue.
     timely = f"""
-  SELECT *,
-    CASE WHEN due_wm IS NOT NULL THEN completed_wm <= due_wm + {_EPSILON_MINUTES} END AS on_time
-  FROM due"""
+  SELECT d.*, m.at_wm,
+    CASE WHEN d.due_wm IS NOT NULL AND NOT d.open
+      THEN d.completed_wm <= d.due_wm + {_EPSILON_MINUTES} END AS on_time,
+    COALESCE(d.open AND m.at_wm > d.due_wm + {_EPSILON_MINUTES}, FALSE) AS overdue
+  FROM due AS d CROSS JOIN moment AS m"""
+    # Early: completed by the start of the due date's day, whose reading is a whole number of
+    # working days since the clock's origin (the origin is a midnight): the largest multiple of
+    # the day below the due reading.
     judged = f"""
   SELECT *,
-    (completed_wm - received_wm) / {mpd} AS working_days,
     (due_wm - received_wm) / {mpd} AS deadline_working_days,
-    CASE WHEN on_time THEN 0.0 ELSE (completed_wm - due_wm) / {mpd} END AS overrun_working_days
+    CASE WHEN on_time IS NOT NULL THEN on_time AND completed_wm
+      <= {mpd} * (CEIL((due_wm - {_EPSILON_MINUTES}) / {mpd}) - 1) + {_EPSILON_MINUTES}
+    END AS early,
+    CASE WHEN due_wm IS NULL THEN NULL
+         WHEN on_time THEN 0.0
+         WHEN open THEN GREATEST(at_wm - due_wm, 0.0) / {mpd}
+         ELSE (completed_wm - due_wm) / {mpd} END AS overrun_working_days
   FROM timely"""
     return (
-        ("cases", cases),
+        *status(mpd),
         ("numbered_deadlines", numbered_deadlines),
         ("due", due),
         ("timely", timely),
         ("judged", judged),
     )
+
+
+def status(minutes_per_day: float) -> tuple[Cte, ...]:
+    """CTEs ending in ``status``: per case its procedure, received (first event), last event,
+    whether it is **open**, completed (its last event; null while open) and ``working_days``
+    (from the first event to the last, open or not).
+
+    A case is open when its procedure's closing steps are known (the procedure is in the table
+    ``closing_procedures``) and its last event in log order, side copies aside, is none of them
+    (``closing_steps``: procedure, activity); see :func:`closing_tables`.
+
+    >>> [name for name, _ in status(480)]
+    ['cases', 'status']
+    """
+    mpd = float(minutes_per_day)
+    cases = """
+  SELECT case_no, MIN(procedure) AS procedure, MIN(ts) AS received, MAX(ts) AS last_ts,
+    MIN(wm) AS received_wm, MAX(wm) AS last_wm,
+    ARG_MAX(CASE WHEN NOT side_copy THEN activity END, idx) AS last_activity
+  FROM events GROUP BY case_no"""
+    status = f"""
+  SELECT *,
+    (last_wm - received_wm) / {mpd} AS working_days,
+    CASE WHEN NOT open THEN last_ts END AS completed,
+    CASE WHEN NOT open THEN last_wm END AS completed_wm
+  FROM (
+    SELECT c.*, k.procedure IS NOT NULL AND s.activity IS NULL AS open
+    FROM cases AS c
+    LEFT JOIN closing_procedures AS k ON k.procedure = c.procedure
+    LEFT JOIN closing_steps AS s ON s.procedure = c.procedure AND s.activity = c.last_activity
+  ) AS closed"""
+    return (("cases", cases), ("status", status))
 
 
 def allotments() -> tuple[Cte, ...]:
@@ -239,7 +287,8 @@ def per_case(minutes_per_day: float, units: tuple[str, ...] = _HELD_UNITS) -> tu
     )
     per_case = f"""
   SELECT j.case_no, i.case_id, j.procedure, j.received, j.completed, j.due_wm,
-    j.working_days, j.deadline_working_days, j.on_time, j.overrun_working_days,
+    j.working_days, j.deadline_working_days, j.open, j.overdue, j.on_time, j.early,
+    j.overrun_working_days,
     {held_columns},
     x.case_no IS NOT NULL AS explained,
     STRFTIME(j.completed, '%Y-%m') AS month
@@ -258,9 +307,12 @@ def per_case(minutes_per_day: float, units: tuple[str, ...] = _HELD_UNITS) -> tu
 
 _ON_TIME_SELECT = """
 SELECT case_id, procedure, received, completed, due_wm, working_days,
-  deadline_working_days, on_time, overrun_working_days, department_held_overrun,
-  resource_held_overrun, explained
+  deadline_working_days, open, overdue, on_time, early, overrun_working_days,
+  department_held_overrun, resource_held_overrun, explained
 FROM per_case ORDER BY case_id"""
+
+# The cases the on-time figures count: completed ones (an open case is not judged yet).
+CLOSED = ("closed_cases", "\n  SELECT * FROM per_case WHERE NOT open")
 
 
 def _took_part(unit: str) -> Cte:
@@ -285,48 +337,111 @@ FROM {source} GROUP BY {key} ORDER BY {key}"""
 
 
 def rate_sql(by: str, minutes_per_day: float) -> str:
-    """The SQL of :func:`on_time_rate` for one ``by``: a case counts for its procedure, the month
-    it completed in, or every department that took part in it."""
+    """The SQL of :func:`on_time_rate` for one ``by``: a completed case counts for its
+    procedure, the month it completed in, or every department that took part in it."""
     if by == "department":
         took_part = _took_part("department")
         unit_cases = (
             "unit_cases",
             """
   SELECT t.unit AS department, c.on_time
-  FROM took_part AS t JOIN per_case AS c ON c.case_no = t.case_no""",
+  FROM took_part AS t JOIN closed_cases AS c ON c.case_no = t.case_no""",
         )
         return with_ctes(
             *per_case(minutes_per_day, ()),
+            CLOSED,
             took_part,
             unit_cases,
             select=_rate_select("department", "unit_cases"),
         )
-    return with_ctes(*per_case(minutes_per_day, ()), select=_rate_select(by, "per_case"))
+    return with_ctes(
+        *per_case(minutes_per_day, ()), CLOSED, select=_rate_select(by, "closed_cases")
+    )
+
+
+MONTH_CASES = (
+    "month_cases",
+    """
+  SELECT m.month, m.month_start, m.month_end, m.as_of_wm, c.case_no, c.received, c.completed,
+    c.due_wm, c.on_time, c.early, c.overrun_working_days, c.department_held_overrun,
+    c.resource_held_overrun
+  FROM months AS m
+  JOIN per_case AS c
+    ON c.received < m.month_end AND (c.completed IS NULL OR c.completed >= m.month_start)""",
+)
+"""Each month (the table ``months``: month, month_start, month_end, as_of_wm) and each case on
+hand in it: received before its end and not completed before its start."""
+
+
+def month_figures(held: str) -> str:
+    """The counts of the monthly list over ``month_cases`` (as ``x``): carried over, received,
+    done, pending (and overdue among them), judged, early, on time, late, and the late cases
+    for which ``held`` is true with their overruns."""
+    done = "x.completed < x.month_end"
+    pending = "(x.completed IS NULL OR x.completed >= x.month_end)"
+    return f"""
+    COUNT(CASE WHEN x.received < x.month_start THEN 1 END) AS carried_over,
+    COUNT(CASE WHEN x.received >= x.month_start THEN 1 END) AS received,
+    COUNT(CASE WHEN {done} THEN 1 END) AS done,
+    COUNT(CASE WHEN {pending} THEN 1 END) AS pending,
+    COUNT(CASE WHEN {pending} AND x.due_wm < x.as_of_wm - {_EPSILON_MINUTES} THEN 1 END)
+      AS pending_overdue,
+    COUNT(CASE WHEN {done} THEN x.on_time END) AS cases,
+    COUNT(CASE WHEN {done} AND x.early THEN 1 END) AS early_cases,
+    COUNT(CASE WHEN {done} AND x.on_time AND NOT x.early THEN 1 END) AS on_time_cases,
+    COUNT(CASE WHEN {done} AND NOT x.on_time THEN 1 END) AS late_cases,
+    COUNT(CASE WHEN {done} AND NOT x.on_time AND {held} THEN 1 END) AS late_cases_held,
+    COALESCE(SUM(CASE WHEN {done} AND NOT x.on_time AND {held} THEN x.overrun_working_days END),
+             0.0) AS overrun_working_days"""
+
+
+def _shares(unit: str | None) -> str:
+    """The monthly list's columns in the order shown, shares of the judged cases done."""
+    share = "/ NULLIF(CAST(cases AS DOUBLE), 0)"
+    return f"""{unit + ", " if unit else ""}carried_over, received, done, pending, pending_overdue,
+  cases, early_cases, early_cases {share} AS early_share,
+  on_time_cases, on_time_cases {share} AS on_time_share,
+  late_cases, late_cases {share} AS late_share, late_cases_held, overrun_working_days"""
 
 
 def slow_units_sql(unit: str, minutes_per_day: float) -> str:
-    """The SQL of :func:`slow_units` for one ``unit`` (department or resource)."""
-    held = f"{unit}_held_overrun"
+    """The SQL of :func:`slow_units` for one ``unit`` (department or resource; ``agency``: the
+    whole agency, one row per month)."""
+    if unit == "agency":
+        return with_ctes(
+            *per_case(minutes_per_day, ()),
+            MONTH_CASES,
+            ("per_unit", f"SELECT x.month,{month_figures('TRUE')}\n  FROM month_cases AS x\n"
+                         "  GROUP BY x.month"),
+            select=f"SELECT month, {_shares(None)}\nFROM per_unit ORDER BY month",
+        )  # fmt: skip
     per_unit = f"""
-  SELECT c.month, t.unit AS {unit}, COUNT(c.on_time) AS cases,
-    COUNT(CASE WHEN NOT c.on_time THEN 1 END) AS late_cases,
-    COUNT(CASE WHEN c.{held} = t.unit THEN 1 END) AS late_cases_held,
-    COALESCE(SUM(CASE WHEN c.{held} = t.unit THEN c.overrun_working_days END), 0.0)
-      AS overrun_working_days
-  FROM took_part AS t JOIN per_case AS c ON c.case_no = t.case_no
-  GROUP BY c.month, t.unit"""
+  SELECT x.month, t.unit AS {unit},{month_figures(f"x.{unit}_held_overrun = t.unit")}
+  FROM took_part AS t JOIN month_cases AS x ON x.case_no = t.case_no
+  GROUP BY x.month, t.unit"""
     return with_ctes(
         *per_case(minutes_per_day, (unit,)),
         _took_part(unit),
+        MONTH_CASES,
         ("per_unit", per_unit),
         select=f"""
 SELECT month,
   ROW_NUMBER() OVER (PARTITION BY month ORDER BY late_cases_held DESC, overrun_working_days DESC,
-    late_cases DESC, {unit}) AS rank,
-  {unit}, late_cases_held, late_cases, cases,
-  late_cases / CAST(cases AS DOUBLE) AS late_share, overrun_working_days
-FROM per_unit WHERE late_cases > 0
+    late_cases DESC, pending_overdue DESC, {unit}) AS rank,
+  {_shares(unit)}
+FROM per_unit
 ORDER BY month, rank""",
+    )
+
+
+def case_status_sql(minutes_per_day: float = 480) -> str:
+    """The SQL of :func:`case_status`."""
+    return with_ctes(
+        *status(minutes_per_day),
+        select="""
+SELECT i.case_id, s.procedure, s.received, s.completed, s.last_activity, s.open, s.working_days
+FROM status AS s JOIN case_ids AS i ON i.case_no = s.case_no
+ORDER BY i.case_id""",
     )
 
 
@@ -363,24 +478,38 @@ def figure_sqls(minutes_per_day: float = 480) -> dict[str, str]:
     """Every figure's SQL text of this module, by name (for review and for the Spark check).
 
     >>> sorted(figure_sqls())[:2]
-    ['late_without_explanation', 'on_time']
+    ['case_status', 'late_without_explanation']
     """
     texts = {
+        "case_status": case_status_sql(minutes_per_day),
         "on_time": on_time_sql(minutes_per_day),
         "step_allotments": allotments_sql(minutes_per_day),
         "late_without_explanation": late_without_explanation_sql(minutes_per_day),
     }
     for by in _RATE_KEYS:
         texts[f"on_time_rate[{by}]"] = rate_sql(by, minutes_per_day)
-    for unit in ("department", "resource"):
+    for unit in _LIST_UNITS:
         texts[f"slow_units[{unit}]"] = slow_units_sql(unit, minutes_per_day)
     return texts
 
 
 _RATE_KEYS = ("procedure", "department", "month")
+_LIST_UNITS = ("department", "resource", "agency")
 
 
 # ------------------------------------------------------------------------------ figures
+@dataclass(frozen=True)
+class _Asked:
+    """What a deadline figure was asked for besides the log and the catalog."""
+
+    calendar: Any = None
+    engine: Any = None
+    deadline_column: str | None = schema.DEADLINE
+    explanation_activities: Iterable[str] = ()
+    at: Any = None
+    closing_activities: Iterable[str] = vocabulary.CLOSINGS
+
+
 def on_time(
     log: pd.DataFrame,
     catalog: pd.DataFrame | None = None,
@@ -389,16 +518,21 @@ def on_time(
     engine: Any = None,
     deadline_column: str | None = schema.DEADLINE,
     explanation_activities: Iterable[str] = vocabulary.EXPLANATIONS,
+    at: Any = None,
+    closing_activities: Iterable[str] = vocabulary.CLOSINGS,
 ) -> pd.DataFrame:
-    """Each case against its deadline (docs/definitions.md: Deadlines).
+    """Each case against its deadline (docs/definitions.md: Deadlines, Open cases).
 
     Returns one row per case: ``case_id``, ``procedure``, ``received`` (first event),
-    ``completed`` (last event), ``working_days`` taken, ``deadline_working_days``, ``due``,
-    ``on_time``, ``overrun_working_days`` (0 when on time), ``department_held_overrun`` and
+    ``completed`` (last event; null while open), ``working_days`` taken (first to last
+    event, open or not), ``deadline_working_days``, ``due``, ``open``, ``overdue`` (open and
+    past its due date at ``at``), ``on_time`` (null while open or without a deadline),
+    ``early`` (completed before the due date's day), ``overrun_working_days`` (0 when on time;
+    while open, the time past the due date at ``at``), ``department_held_overrun`` and
     ``resource_held_overrun`` (late cases), ``explained`` (has an explanation step).
-    Cases without a deadline have null ``on_time``. ``log`` may be the frame of
-    :func:`procmine.engines.event_table` (used as it is, on its own clock); it carries the
-    log's ``case:deadline`` as ``deadline``.
+    ``attrs``: ``at``, ``closing_steps`` and ``procedures_without_closing_steps`` (see
+    :func:`case_status`). ``log`` may be the frame of :func:`procmine.engines.event_table`
+    (used as it is, on its own clock); it carries the log's ``case:deadline`` as ``deadline``.
 
     >>> import procmine as pm
     >>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
@@ -417,7 +551,11 @@ def on_time(
     due instant (a date at 00:00 means by the end of that day), a number is working days — else
     the catalog's ``deadline_working_days`` of the case's procedure. The due date is
     ``calendar.add_working_days(received, N)``: received's clock reading plus N working days.
-    Every case in the log is taken as completed at its last event.
+
+    *Open* while its last event is not a closing step (:func:`case_status`); the figures that
+    rate cases (on-time rates, slow units, allotments, late without explanation) count
+    completed cases only. ``at`` (default: the log's last timestamp; a date means the end of
+    that day) is the moment of the report: events after it are not known yet.
 
     *On time* when the completion's clock reading is at most the due reading: a case finished
     exactly at the deadline is on time, and so is one finished after office hours on the due day
@@ -435,11 +573,11 @@ def on_time(
     non-letter, non-digit character (:func:`procmine.vocabulary.matches`). Defaults:
     :data:`procmine.vocabulary.EXPLANATIONS`.
     """
-    table, calendar = _per_case_query(
-        on_time_sql, log, catalog, calendar, engine, deadline_column, explanation_activities,
-        _HELD_UNITS,
-    )  # fmt: skip
-    return _on_time_frame(table, calendar)
+    asked = _Asked(
+        calendar, engine, deadline_column, explanation_activities, at, closing_activities
+    )
+    table, calendar, notes = _per_case_query(on_time_sql, log, catalog, asked, _HELD_UNITS)
+    return _noted(_on_time_frame(table, calendar), notes)
 
 
 def _on_time_frame(table: pd.DataFrame, calendar: Any) -> pd.DataFrame:
@@ -456,7 +594,10 @@ def _on_time_frame(table: pd.DataFrame, calendar: Any) -> pd.DataFrame:
             "working_days": table["working_days"].astype("float64"),
             "deadline_working_days": table["deadline_working_days"].astype("float64"),
             "due": calendar.from_working_minutes(table["due_wm"].astype("float64")),
+            "open": table["open"].astype(bool),
+            "overdue": table["overdue"].astype(bool),
             "on_time": table["on_time"].astype("boolean"),
+            "early": table["early"].astype("boolean"),
             "overrun_working_days": table["overrun_working_days"].astype("float64"),
             "department_held_overrun": table["department_held_overrun"].astype("string"),
             "resource_held_overrun": table["resource_held_overrun"].astype("string"),
@@ -472,6 +613,8 @@ def step_allotments(
     calendar: Any = None,
     engine: Any = None,
     deadline_column: str | None = schema.DEADLINE,
+    at: Any = None,
+    closing_activities: Iterable[str] = vocabulary.CLOSINGS,
 ) -> pd.DataFrame:
     """Each step's allotment: the working days a step may take within its procedure's deadline.
 
@@ -498,10 +641,12 @@ def step_allotments(
     (``median``): a step's working time in a case is the sum of its events' sojourns there, and the
     median is over the on-time cases that have the step. Where those medians are all 0 or there is
     no on-time case, the rest is split equally (``equal``). The steps are the catalog's for a
-    procedure the catalog lists, else the activities seen in its on-time cases.
+    procedure the catalog lists, else the activities seen in its on-time cases. Open cases
+    (:func:`case_status`) are not on time: they take no part.
     """
-    table, _ = _per_case_query(allotments_sql, log, catalog, calendar, engine, deadline_column, ())
-    return table.astype(
+    asked = _Asked(calendar, engine, deadline_column, (), at, closing_activities)
+    table, _, notes = _per_case_query(allotments_sql, log, catalog, asked)
+    table = table.astype(
         {
             "procedure": "string",
             "activity": "string",
@@ -512,27 +657,88 @@ def step_allotments(
             "allotment_working_days": "float64",
         }
     )
+    return _noted(table, notes)
 
 
 def _per_case_query(
     sql_of: Callable[[float], str],
     log: pd.DataFrame,
     catalog: pd.DataFrame | None,
-    calendar: Any,
-    engine: Any,
-    deadline_column: str | None,
-    explanation_activities: Iterable[str],
+    asked: _Asked,
     units: tuple[str, ...] = (),
-) -> tuple[pd.DataFrame, Any]:
+) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """A deadline figure's rows — ``sql_of(minutes_per_day)`` over the deadline tables, reading
-    the unit columns ``units`` of the events besides — and the clock it was measured with."""
-    events, calendar = engines.clocked(log, calendar, EVENT_COLUMNS)
-    events = with_catalog_procedure(events, catalog)
-    tables = _deadline_tables(
-        log, catalog, calendar, deadline_column, explanation_activities, events, units
+    the unit columns ``units`` of the events besides — the clock it was measured with, and the
+    notes for its ``attrs`` (the moment, where the closing steps came from)."""
+    events, calendar = engines.clocked(log, asked.calendar, EVENT_COLUMNS)
+    events = engines.complete_events(with_catalog_procedure(events, catalog))
+    events, tables, notes = _status_tables(
+        events, catalog, asked.at, asked.closing_activities, calendar
+    )
+    tables |= _deadline_tables(
+        log, catalog, calendar, asked.deadline_column, asked.explanation_activities, events, units
     )
     sql = sql_of(calendar.minutes_per_day)
-    return engines.query(sql, engine, **tables), calendar
+    return engines.query(sql, asked.engine, **tables), calendar, notes
+
+
+def _noted(frame: pd.DataFrame, notes: dict[str, Any]) -> pd.DataFrame:
+    """``frame`` with the notes of its figure in ``attrs``."""
+    frame.attrs.update(notes)
+    return frame
+
+
+def case_status(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    *,
+    at: Any = None,
+    closing_activities: Iterable[str] = vocabulary.CLOSINGS,
+    calendar: Any = None,
+    engine: Any = None,
+) -> pd.DataFrame:
+    """Which cases are open at ``at``: one row per case, ``case_id``, ``procedure``,
+    ``received`` (first event), ``completed`` (last event; null while open), ``last_activity``,
+    ``open`` and ``working_days`` (first event to last, as in :func:`on_time`). Needs no
+    deadline.
+
+    A case is **open** when its last event (log order) is not a closing step of its procedure:
+    the activities at the last step number of the procedure in the catalog, and the log's
+    activities that match ``closing_activities`` (the rule of
+    :func:`procmine.vocabulary.matches`). A procedure with neither has no open case: its cases
+    count as complete at their last event, and ``attrs["procedures_without_closing_steps"]``
+    lists it (``attrs["closing_steps"]`` says where the closing steps came from: ``catalog``,
+    ``closing_activities``, both joined by " and ", or ``none``). ``at`` (default: the log's
+    last timestamp; a date means the end of that day) is the moment: events after it are not
+    known yet (``attrs["at"]``).
+
+    >>> import procmine as pm
+    >>> log = pm.datasets.example_log()
+    >>> log = log[~((log["case:concept:name"] == "HS3") & (log["concept:name"] == "Phê duyệt"))]
+    >>> case_status(log, pm.datasets.example_catalog())[["case_id", "last_activity", "open"]]
+      case_id          last_activity   open
+    0     HS1              Phê duyệt  False
+    1     HS2              Phê duyệt  False
+    2     HS3  Giải trình lý do chậm   True
+    """
+    events, calendar = engines.clocked(log, calendar, EVENT_COLUMNS)
+    events = engines.complete_events(with_catalog_procedure(events, catalog))
+    events, tables, notes = _status_tables(events, catalog, at, closing_activities, calendar)
+    tables["events"] = events[["idx", "case_no", "activity", "procedure", "ts", "wm", "side_copy"]]
+    tables["case_ids"] = engines.case_ids(events)
+    table = engines.query(case_status_sql(calendar.minutes_per_day), engine, **tables)
+    found = pd.DataFrame(
+        {
+            "case_id": table["case_id"].astype("string"),
+            "procedure": table["procedure"].astype("string"),
+            "received": engines.local_time(table["received"], calendar),
+            "completed": engines.local_time(table["completed"], calendar),
+            "last_activity": table["last_activity"].astype("string"),
+            "open": table["open"].astype(bool),
+            "working_days": table["working_days"].astype("float64"),
+        }
+    )
+    return _noted(found, notes)
 
 
 def on_time_rate(
@@ -543,13 +749,17 @@ def on_time_rate(
     calendar: Any = None,
     engine: Any = None,
     deadline_column: str | None = schema.DEADLINE,
+    at: Any = None,
+    closing_activities: Iterable[str] = vocabulary.CLOSINGS,
 ) -> pd.DataFrame:
-    """The share of cases completed on time, by procedure, department or month of completion.
+    """The share of completed cases done on time, by procedure, department or month of
+    completion.
 
-    Returns ``cases``, ``judged`` (cases with a deadline), ``on_time``, ``late`` and
-    ``on_time_rate`` (on time ÷ judged). A case counts for every department that did at least
-    one of its events (a side copy is no part of a case); ``month`` is the month of its
-    completion (``"YYYY-MM"``).
+    Returns ``cases`` (completed), ``judged`` (with a deadline), ``on_time`` (early ones
+    included), ``late`` and ``on_time_rate`` (on time ÷ judged). A case counts for every
+    department that did at least one of its events (a side copy is no part of a case);
+    ``month`` is the month of its completion (``"YYYY-MM"``). Open cases are not counted
+    (:func:`case_status`; ``at`` and ``closing_activities`` as there).
 
     >>> import procmine as pm
     >>> on_time_rate(pm.datasets.example_log(), pm.datasets.example_catalog())
@@ -558,54 +768,60 @@ def on_time_rate(
     """
     schema.check_choice("by", by, _RATE_KEYS)
     units = ("department",) if by == "department" else ()
-    table, _ = _per_case_query(
-        lambda mpd: rate_sql(by, mpd), log, catalog, calendar, engine, deadline_column, (), units
-    )
-    return table.astype({by: "string", "on_time_rate": "float64"})
+    asked = _Asked(calendar, engine, deadline_column, (), at, closing_activities)
+    table, _, notes = _per_case_query(lambda mpd: rate_sql(by, mpd), log, catalog, asked, units)
+    return _noted(table.astype({by: "string", "on_time_rate": "float64"}), notes)
 
 
 def slow_units(
     log: pd.DataFrame,
     catalog: pd.DataFrame | None = None,
-    by: Literal["department", "resource"] = "department",
+    by: Literal["department", "resource", "agency"] = "department",
     month: str | None = None,
     *,
     calendar: Any = None,
     engine: Any = None,
     deadline_column: str | None = schema.DEADLINE,
+    at: Any = None,
+    closing_activities: Iterable[str] = vocabulary.CLOSINGS,
 ) -> pd.DataFrame:
-    """The monthly ranking of units (or officials) that process late: the public list.
+    """The monthly list of units (or officials) and how they process cases, worst first: the
+    public list, shaped like the national service index's tables.
 
-    Per month of completion (``"YYYY-MM"``; ``month`` keeps one) and unit that took part in at
-    least one late case: ``rank`` within the month, ``late_cases_held`` (late cases whose
-    overrun it held, see :func:`on_time`), ``late_cases`` and ``cases`` it took part in (cases
-    with a deadline), ``late_share`` (late ÷ cases) and ``overrun_working_days`` (the overruns of
-    the late cases it held). Ranked by late cases held, then overrun, then late cases. A unit
-    takes part in a case by doing one of its events; a side copy (for coordination or
-    information) moves no responsibility and makes no unit part of the case.
+    Per month (``"YYYY-MM"``, from the first receipt to ``at``; ``month`` keeps one) and unit
+    that took part in a case on hand in it (``by="agency"``: one row per month for the whole
+    agency, without ``rank``): ``rank`` within the month, ``carried_over`` (open at the
+    month's start), ``received`` (in the month), ``done`` (completed in it), ``pending`` (open
+    at its end, or at ``at``), ``pending_overdue`` (of those, past their due date then);
+    among the cases done with a deadline (``cases``): ``early_cases`` (completed before the
+    due date's day), ``on_time_cases`` (on the due date's day, by the due time) and
+    ``late_cases``, disjoint, each with its share of ``cases``; ``late_cases_held`` (late cases
+    whose overrun it held, see :func:`on_time`) and ``overrun_working_days`` (their overruns).
+    Carried over + received = done + pending. Ranked by late cases held, then overrun, late
+    cases, pending overdue. A unit takes part in a case by doing one of its events; a side copy
+    (for coordination or information) makes no unit part of it. Open cases as in
+    :func:`case_status`.
 
     >>> import procmine as pm
     >>> listed = slow_units(pm.datasets.example_log(), pm.datasets.example_catalog())
-    >>> listed[["month", "rank", "department", "late_cases_held", "overrun_working_days"]]
-         month  rank     department  late_cases_held  overrun_working_days
-    0  2024-05     1      Văn phòng                1                  1.75
-    1  2024-05     2  Phòng Tư pháp                1                  1.25
+    >>> listed[["month", "department", "done", "early_cases", "late_cases", "late_cases_held"]]
+         month     department  done  early_cases  late_cases  late_cases_held
+    0  2024-05      Văn phòng     3            1           2                1
+    1  2024-05  Phòng Tư pháp     3            1           2                1
     """
-    schema.check_choice("by", by, ("department", "resource"))
-    table, _ = _per_case_query(
-        lambda mpd: slow_units_sql(by, mpd),
-        log,
-        catalog,
-        calendar,
-        engine,
-        deadline_column,
-        (),
-        (by,),
+    schema.check_choice("by", by, _LIST_UNITS)
+    units = () if by == "agency" else (by,)
+    asked = _Asked(calendar, engine, deadline_column, (), at, closing_activities)
+    table, _, notes = _per_case_query(
+        lambda mpd: slow_units_sql(by, mpd), log, catalog, asked, units
     )
-    table = table.astype({"month": "string", by: "string", "late_share": "float64"})
+    shares = {f"{kind}_share": "float64" for kind in ("early", "on_time", "late")}
+    table = table.astype(
+        {"month": "string", **({} if by == "agency" else {by: "string"}), **shares}
+    )
     if month is not None:
         table = table[table["month"] == str(month)[:7]].reset_index(drop=True)
-    return table
+    return _noted(table, notes)
 
 
 def late_without_explanation(
@@ -616,10 +832,13 @@ def late_without_explanation(
     engine: Any = None,
     deadline_column: str | None = schema.DEADLINE,
     explanation_activities: Iterable[str] = vocabulary.EXPLANATIONS,
+    at: Any = None,
+    closing_activities: Iterable[str] = vocabulary.CLOSINGS,
 ) -> pd.DataFrame:
     """Late cases that carry no explanation step (apology, reason, new date): ``case_id``,
     ``procedure``, ``completed``, ``overrun_working_days``, ``department_held_overrun``,
-    largest overrun first. Matching of explanation names as in :func:`on_time`.
+    largest overrun first. Matching of explanation names as in :func:`on_time`; completed cases
+    only (an open case past its due date is overdue: :func:`on_time`).
 
     >>> import procmine as pm
     >>> late = late_without_explanation(pm.datasets.example_log(), pm.datasets.example_catalog())
@@ -627,25 +846,161 @@ def late_without_explanation(
       case_id  overrun_working_days department_held_overrun
     0     HS2                  1.75               Văn phòng
     """
-    table, calendar = _per_case_query(
-        late_without_explanation_sql,
-        log,
-        catalog,
-        calendar,
-        engine,
-        deadline_column,
-        explanation_activities,
-        ("department",),
+    asked = _Asked(
+        calendar, engine, deadline_column, explanation_activities, at, closing_activities
     )
-    return table.assign(
+    table, calendar, notes = _per_case_query(
+        late_without_explanation_sql, log, catalog, asked, ("department",)
+    )
+    table = table.assign(
         case_id=table["case_id"].astype("string"),
         procedure=table["procedure"].astype("string"),
         completed=engines.local_time(table["completed"], calendar),
         department_held_overrun=table["department_held_overrun"].astype("string"),
     )
+    return _noted(table, notes)
 
 
 # ------------------------------------------------------------------------------ tables
+def closing_tables(
+    catalog: pd.DataFrame | None,
+    procedures: Iterable[str],
+    activities: Iterable[str],
+    closing_activities: Iterable[str] = vocabulary.CLOSINGS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The closing steps as the open-case test reads them, for a log's distinct ``procedures``
+    and ``activities``: ``closing_procedures`` (procedure: those whose closing steps are
+    known) and ``closing_steps`` (procedure, activity).
+
+    The catalog's closing steps of a procedure are the activities at its highest step number;
+    ``closing_activities`` close a case of any procedure, matched on the log's activity names
+    by :func:`procmine.vocabulary.matches`.
+
+    >>> import procmine as pm
+    >>> known, steps = closing_tables(pm.datasets.example_catalog(), ["Cấp phép", "Khác"],
+    ...                               ["Phê duyệt", "Kết thúc hồ sơ"], ["Kết thúc"])
+    >>> known["procedure"].tolist(), steps.values.tolist()
+    (['Cấp phép', 'Khác'], [['Cấp phép', 'Phê duyệt'], ['Cấp phép', 'Kết thúc hồ sơ'], \
+['Khác', 'Kết thúc hồ sơ']])
+    """
+    procedures = [str(p) for p in procedures]
+    names = [n for n in closing_activities if vocabulary.normal_name(str(n))]
+    pairs: list[pd.DataFrame] = []
+    known: list[str] = []
+    if catalog is not None:
+        schema.require_columns(catalog, ("procedure", "step", "activity"), what="the catalog")
+        rows = catalog[["procedure", "step", "activity"]].dropna()
+        rows = rows.assign(
+            procedure=rows["procedure"].astype(str),
+            activity=rows["activity"].astype(str),
+            step=pd.to_numeric(rows["step"], errors="raise"),
+        )
+        last = rows["step"] == rows.groupby("procedure")["step"].transform("max")
+        pairs.append(rows.loc[last, ["procedure", "activity"]])
+        known += rows["procedure"].tolist()
+    if names:
+        distinct = pd.Series(list(dict.fromkeys(activities)), dtype=object)
+        hits = vocabulary.matches(distinct, names)
+        closing = [a for a, hit in zip(distinct, hits, strict=True) if hit]
+        pairs += [pd.DataFrame({"procedure": p, "activity": closing}) for p in procedures]
+        known += procedures
+    steps = pd.concat(
+        [pd.DataFrame({"procedure": [], "activity": []}, dtype=str), *pairs], ignore_index=True
+    )
+    return (
+        pd.DataFrame({"procedure": list(dict.fromkeys(known))}, dtype=str),
+        steps.drop_duplicates().astype(str).reset_index(drop=True),
+    )
+
+
+def report_moment(events: pd.DataFrame, at: Any, calendar: Any) -> tuple[pd.Timestamp, float]:
+    """The moment of a report as the events table reads it: its local wall-clock time (naive,
+    as ``ts``) and its clock reading. ``at=None`` is the events' last timestamp; a date
+    (00:00) means the end of that day.
+
+    >>> import procmine as pm
+    >>> events = pm.event_table(pm.datasets.example_log())
+    >>> report_moment(events, "2024-05-07", pm.WorkCalendar())[0]
+    Timestamp('2024-05-07 23:59:59.999999')
+    """
+    if at is None:
+        if not len(events):
+            return pd.NaT, float("nan")
+        return pd.Timestamp(events["ts"].max()), float(events["wm"].max())
+    try:
+        stamp = calendar.localize(pd.Series([pd.Timestamp(at)]))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"at={at!r} is not a date or a date-time ({error}).") from None
+    if stamp[0] == stamp[0].normalize():
+        stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    return pd.Timestamp(calendar.wall_time(stamp)[0]), float(calendar.working_minutes(stamp)[0])
+
+
+def month_table(first: pd.Timestamp, at: pd.Timestamp, at_wm: float, calendar: Any) -> pd.DataFrame:
+    """The months from the one of ``first`` to the one of ``at`` (naive local times): ``month``
+    (``YYYY-MM``), ``month_start``, ``month_end`` (the next month's start) and ``as_of_wm``,
+    the reading at the month's end, or at ``at`` for the month that holds it.
+
+    >>> import procmine as pm
+    >>> month_table(pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-10"), 0.0,
+    ...             pm.WorkCalendar())[["month", "as_of_wm"]].values.tolist()
+    [['2024-01', 2908320.0], ['2024-02', 0.0]]
+    """
+    if pd.isna(first) or pd.isna(at):
+        starts = pd.DatetimeIndex([], dtype="datetime64[us]")
+    else:
+        starts = pd.date_range(first.to_period("M").start_time, at, freq="MS", unit="us")
+    ends = starts + pd.offsets.MonthBegin(1)
+    readings = calendar.working_minutes(calendar.localize(pd.Series(ends)))
+    return pd.DataFrame(
+        {
+            "month": starts.strftime("%Y-%m").astype(str),
+            "month_start": starts,
+            "month_end": ends,
+            "as_of_wm": np.where(ends > at, at_wm, readings).astype("float64"),
+        }
+    )
+
+
+def _status_tables(
+    events: pd.DataFrame,
+    catalog: pd.DataFrame | None,
+    at: Any,
+    closing: Iterable[str],
+    calendar: Any,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[str, Any]]:
+    """The events known at ``at``, the tables the open-case test and the monthly list read
+    (``moment``, ``months``, ``closing_procedures``, ``closing_steps``) and the notes for the
+    figure's ``attrs``."""
+    at_ts, at_wm = report_moment(events, at, calendar)
+    if at is not None:
+        events = events[events["ts"] <= at_ts]
+    closing = tuple(closing)
+    procedures = engines.distinct(events["procedure"])
+    known, steps = closing_tables(
+        catalog, procedures, engines.distinct(events["activity"]), closing
+    )
+    named = any(vocabulary.normal_name(str(name)) for name in closing)
+    sources = [
+        source
+        for source, given in (("catalog", catalog is not None), ("closing_activities", named))
+        if given
+    ]
+    notes = {
+        "at": engines.local_time(pd.Series([at_ts]), calendar)[0],
+        "closing_steps": " and ".join(sources) or "none",
+        "procedures_without_closing_steps": sorted(set(procedures) - set(known["procedure"])),
+    }
+    first = pd.Timestamp(events["ts"].min()) if len(events) else pd.NaT
+    tables = {
+        "moment": pd.DataFrame({"at_wm": [at_wm]}),
+        "months": month_table(first, at_ts, at_wm, calendar),
+        "closing_procedures": known,
+        "closing_steps": steps,
+    }
+    return events, tables, notes
+
+
 def _explanation_activities(activities: pd.Series, names: Iterable[str]) -> pd.DataFrame:
     """The log's activity names that count as an explanation step, by the one rule of
     :func:`procmine.vocabulary.matches`, over the distinct names (a few hundred at most)."""
@@ -700,6 +1055,22 @@ def _case_deadlines(log: pd.DataFrame, calendar: Any, column: str | None) -> pd.
     return frame.assign(due_wm=calendar.working_minutes(local), deadline_days=np.nan)
 
 
+def has_deadlines(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    deadline_column: str | None = schema.DEADLINE,
+) -> bool:
+    """Whether the deadline figures can judge any case: a catalog (its deadlines), or a deadline
+    column in the log (or the ``deadline`` its events table carries).
+
+    >>> import procmine as pm
+    >>> has_deadlines(pm.datasets.example_log()), has_deadlines(pm.datasets.example_log(),
+    ...                                                         pm.datasets.example_catalog())
+    (False, True)
+    """
+    return catalog is not None or _deadline_source(log, deadline_column)[1] is not None
+
+
 def _deadline_tables(
     log: pd.DataFrame,
     catalog: pd.DataFrame | None,
@@ -712,7 +1083,7 @@ def _deadline_tables(
     """The tables of the deadline SQL; ``units`` are the unit columns (department, resource)
     the query reads from the events."""
     deadlines, steps = deadline_tables(catalog)
-    if catalog is None and _deadline_source(log, deadline_column)[1] is None:
+    if not has_deadlines(log, catalog, deadline_column):
         raise ValueError(
             "on-time figures need deadlines: pass a catalog (deadline_working_days per "
             f"procedure) or a log with a deadline column ({deadline_column!r} not found)."

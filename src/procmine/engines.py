@@ -86,6 +86,51 @@ EVENT_COLUMNS = (
 FIGURE_COLUMNS = EVENT_COLUMNS[:9]
 
 
+ENGINES = ("duckdb", "spark")  # by name, for the command line; "spark://HOST:7077" too
+
+
+def engine_named(name: str | None) -> Any:
+    """The engine a name means: ``None`` or ``"duckdb"`` is embedded DuckDB (``None`` to the
+    figures); ``"spark"`` a local Spark session and ``"spark://HOST:PORT"`` one on that
+    standalone master (:func:`spark_session`).
+
+    >>> engine_named("duckdb") is None
+    True
+    """
+    if name is None or name == "duckdb":
+        return None
+    if name == "spark":
+        return spark_session()
+    if name.startswith("spark://"):
+        return spark_session(name)
+    raise ValueError(f"engine must be one of {list(ENGINES)} or spark://HOST:PORT; got {name!r}.")
+
+
+def spark_session(master: str = "local[*]", **config: str) -> Any:
+    """A Spark session for the figures (``pip install "procmine[spark]"``, Java 17+): its SQL
+    clock in UTC (the figures pass local readings), the driver on the loopback address, no web
+    UI, Arrow transfers; ``config`` adds or overrides settings (``spark.sql.shuffle.partitions``
+    …)."""
+    from pyspark.sql import SparkSession
+
+    settings = {
+        "spark.sql.session.timeZone": "UTC",
+        # Loopback only: the driver fetches larger results from itself at this address.
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        **config,
+    }
+    builder = SparkSession.builder.master(master).appName("procmine")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
 def is_event_table(frame: pd.DataFrame) -> bool:
     """Whether ``frame`` already is an events table (so the clock need not be read again)."""
     return all(column in frame.columns for column in EVENT_COLUMNS)

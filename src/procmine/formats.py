@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["LANGUAGES", "MISSING", "format_number", "format_percent", "format_vnd"]
+__all__ = ["LANGUAGES", "MISSING", "format_date", "format_number", "format_percent", "format_vnd"]
 
 LANGUAGES = ("vi", "en")
 MISSING = "—"  # how a missing value is written
@@ -42,6 +42,23 @@ def format_vnd(value: Any, lang: str = "vi") -> str:
     """
     number = format_number(value, lang)
     return number if number == MISSING else f"{number} {'đồng' if lang == 'vi' else 'VND'}"
+
+
+def format_date(value: Any, lang: str = "vi", time: bool = False) -> str:
+    """A date (or date-time with ``time=True``) as ``lang`` writes it: ``dd/mm/yyyy`` in
+    Vietnamese, ``yyyy-mm-dd`` in English; a missing value is a dash. The stamp's own wall-clock
+    time is written (a log's stamps are in its clock's zone).
+
+    >>> stamp = pd.Timestamp("2024-11-05 14:30", tz="Asia/Ho_Chi_Minh")
+    >>> format_date(stamp), format_date(stamp, "en", time=True), format_date(pd.NaT)
+    ('05/11/2024', '2024-11-05 14:30', '—')
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {list(LANGUAGES)}; got {lang!r}.")
+    if value is None or pd.isna(value):
+        return MISSING
+    pattern = "%d/%m/%Y" if lang == "vi" else "%Y-%m-%d"
+    return pd.Timestamp(value).strftime(pattern + (" %H:%M" if time else ""))
 
 
 def format_percent(share: Any, lang: str = "vi", digits: int = 1) -> str:

@@ -715,6 +715,19 @@ def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
     return with_sequence_links(built)
 
 
+def has_departments(log: pd.DataFrame) -> bool:
+    """Whether any event of ``log`` (or of its events table) has a department: the handoff and
+    ping-pong figures need one.
+
+    >>> import procmine as pm
+    >>> log = pm.datasets.example_log()
+    >>> has_departments(log), has_departments(log.drop(columns="org:group"))
+    (True, False)
+    """
+    column = "department" if engines.is_event_table(log) else schema.DEPARTMENT
+    return column in log.columns and _has_departments(log[column])
+
+
 def _has_departments(department: pd.Series) -> bool:
     """Whether any event has a department (a coded column: read from its categories, which hold
     only the values present)."""

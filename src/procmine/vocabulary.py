@@ -1,9 +1,11 @@
 """Activity names that mean something to a figure, and the one rule that matches them.
 
 Some steps carry meaning beyond their place in the path: an **explanation** of a late case
-(giải trình, xin gia hạn, văn bản xin lỗi), and later a return or a closing. Each meaning is a
-list of names users can configure, and every figure and every check that asks "is this an
-explanation step?" asks :func:`matches` with that list, so the rule exists once.
+(giải trình, xin gia hạn, văn bản xin lỗi), a **closing** step that completes a case beside the
+catalog's last step (none by default), and later a return. Each meaning is a list of names users
+can configure (:func:`from_config` reads them from ``config.yaml``), and every figure and every
+check that asks "is this an explanation step?" asks :func:`matches` with that list, so the rule
+exists once.
 
 The rule: both sides NFC-normalised, trimmed and case-folded, an activity matches a name when it
 equals it or starts with it followed by a character that is not a letter or digit ("Giải trình
@@ -16,9 +18,11 @@ lý do chậm" and "Giải trình: quá hạn" match "Giải trình"; "Giải tr
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
-__all__ = ["EXPLANATIONS", "matches", "normal_name"]
+__all__ = ["CLOSINGS", "EXPLANATIONS", "NAME_LISTS", "from_config", "matches", "normal_name"]
 
 # Explanation steps of a late case (docs/definitions.md, Deadlines): the defaults, which the
 # sample's generator also writes.
@@ -28,6 +32,47 @@ EXPLANATIONS: tuple[str, ...] = (
     "Xin gia hạn",
     "Văn bản xin lỗi",
 )
+
+# Activities that close a case whatever its procedure (docs/definitions.md, Open cases), beside
+# the last step of its approved path in the catalog: none by default.
+CLOSINGS: tuple[str, ...] = ()
+
+# The name lists a config file may set (``datasets/config.yaml``), with their defaults.
+NAME_LISTS: dict[str, tuple[str, ...]] = {
+    "explanation_activities": EXPLANATIONS,
+    "closing_activities": CLOSINGS,
+}
+
+
+def from_config(config: str | Path | Mapping[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    """The activity-name lists of a config (a YAML file such as ``datasets/config.yaml``, or its
+    dict): each of :data:`NAME_LISTS`, the default where the config does not set it. Other
+    settings (the calendar) are left to their readers.
+
+    >>> from_config({"closing_activities": ["Kết thúc hồ sơ"]})["closing_activities"]
+    ('Kết thúc hồ sơ',)
+    >>> from_config(None)["explanation_activities"] == EXPLANATIONS
+    True
+    """
+    data: Any = config
+    if isinstance(config, str | Path):
+        import yaml
+
+        path = Path(config)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {str(path)!r}")
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = {} if data is None else data
+    if not isinstance(data, Mapping):
+        raise ValueError(f"a config is a mapping of settings, found {data!r}")
+    found = {}
+    for key, default in NAME_LISTS.items():
+        names = data.get(key, default)
+        names = [] if names is None else names
+        if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+            raise ValueError(f"config {key!r}: expected a list of activity names, found {names!r}")
+        found[key] = tuple(names)
+    return found
 
 
 def normal_name(name: str) -> str:

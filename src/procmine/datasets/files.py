@@ -19,7 +19,7 @@ from procmine import schema
 from procmine.calendar import WorkCalendar, as_calendar
 from procmine.catalog import read_catalog, write_catalog
 from procmine.datasets.generator import generate
-from procmine.vocabulary import EXPLANATIONS
+from procmine.vocabulary import CLOSINGS, EXPLANATIONS
 
 __all__ = [
     "AGENCY_HEADERS",
@@ -144,10 +144,12 @@ def write_sample(
     config = {
         "calendar": calendar.to_config(),
         "explanation_activities": list(EXPLANATIONS),
+        "closing_activities": list(CLOSINGS),
     }
     paths["config"].write_text(
-        "# procmine settings for the sample: the working clock and the names of explanation\n"
-        "# steps of late cases (docs/calendar.md, docs/definitions.md). Edit for your agency.\n"
+        "# procmine settings for the sample: the working clock, the names of explanation\n"
+        "# steps of late cases and of closing steps beyond each procedure's last approved step\n"
+        "# (docs/calendar.md, docs/definitions.md). Edit for your agency.\n"
         + yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
         encoding="utf-8",
     )

@@ -75,6 +75,8 @@ def reference_counts(
         sequence = _collapse(department for _, department, _, _ in events)
         _count_pairs(pairs, sequence, reference["bounces"])
         _count_deviations(deviations[procedure], events, reference)
+        if events[-1][0] not in reference["closing"]:
+            continue  # open: its last event is not the last approved step; not judged yet
         duration = events[-1][3] - events[0][3]
         if duration <= reference["deadline"] * calendar.minutes_per_day:
             on_time += 1
@@ -103,6 +105,7 @@ def _approved_paths(catalog: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "department": dict(zip(rows["activity"], rows["department"], strict=True)),
             "bounces": _bounces(_collapse(rows["department"])),
             "deadline": float(rows["deadline_working_days"].iloc[0]),
+            "closing": set(rows.loc[rows["step"] == rows["step"].max(), "activity"]),
         }
     return approved
 

@@ -1,0 +1,117 @@
+"""The leadership report end to end — ``procmine analyze`` — at 1 M events, each stage timed.
+
+    flock /tmp/procmine-heavy.lock .venv/bin/python benchmarks/bench_report.py \\
+        --events 1000000 --logs /tmp/procmine-bench
+
+Issue 17's benchmark. The log is ``procmine.datasets.generate(n_cases, seed=7, truth=False)``
+written once to ``--logs`` as ``log_<N>M.parquet`` with ``catalog_<N>M.pkl`` (bench_simplify.py
+``--write-logs`` writes them; this script writes them when they are missing). One run (a report
+is what an analyst runs once), in a fresh process:
+
+- loading: ``pm.read_log`` of the Parquet file, beside the nearest peer, ``pandas.read_parquet``
+  (pm4py has no Parquet reader of its own; it reads with pandas);
+- ``pm.report(log, catalog, pdf=False)``: each stage of :data:`procmine.reports.REPORT_STAGES`
+  as its progress callback reports it (figures, deadlines, simplification, pages, writing);
+- the PDF on its own (WeasyPrint; its cost does not grow with the log: the pages show rankings
+  and the top rows of each list);
+- the command line, ``procmine analyze`` with ``--no-pdf``, end to end in a subprocess.
+
+Each stage prints its seconds, events per second and the process's peak RSS (VmHWM, reset before
+the stage). pm4py computes none of the report's figures as one call, so no ratio is printed for
+them; its reading is the peer of loading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from timing import reset_peak, status_mb  # benchmarks/timing.py
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tag(events: int) -> str:
+    return f"{events // 1_000_000}M" if events >= 1_000_000 else f"{events // 1000}k"
+
+
+def _logs(events: int, folder: Path) -> tuple[Path, Path]:
+    """The benchmark's log and catalog, written once (about ``events`` events, seed 7)."""
+    import procmine as pm
+
+    log_path = folder / f"log_{_tag(events)}.parquet"
+    catalog_path = folder / f"catalog_{_tag(events)}.pkl"
+    if not log_path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        made = pm.datasets.generate(max(1, round(events / 7.03)), seed=7, truth=False)
+        made.log.to_parquet(log_path)
+        made.catalog.to_pickle(catalog_path)
+    return log_path, catalog_path
+
+
+def _timed(name: str, events: int, call, rows: list) -> object:
+    reset_peak()
+    started = time.perf_counter()
+    out = call()
+    seconds = time.perf_counter() - started
+    rows.append((name, seconds, events / seconds if seconds else float("nan"), status_mb("VmHWM")))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--logs", type=Path, default=Path("/tmp/procmine-bench"))
+    args = parser.parse_args()
+
+    import pandas as pd
+
+    import procmine as pm
+
+    log_path, catalog_path = _logs(args.events, args.logs)
+    rows: list = []
+    n = len(pd.read_parquet(log_path, columns=["case:concept:name"]))
+    _timed("pandas.read_parquet (peer)", n, lambda: pd.read_parquet(log_path), rows)
+    log = _timed("pm.read_log (Parquet)", n, lambda: pm.read_log(log_path), rows)
+    catalog = pd.read_pickle(catalog_path)
+    out = Path(tempfile.mkdtemp(prefix="procmine-report-"))
+    marks: list[tuple[str, float, float]] = []
+
+    def progress(stage: str) -> None:
+        marks.append((stage, time.perf_counter(), status_mb("VmHWM")))
+        reset_peak()
+
+    reset_peak()
+    started = time.perf_counter()
+    built = pm.report(log, catalog, out=out, pdf=False, progress=progress)
+    finished, peak = time.perf_counter(), status_mb("VmHWM")
+    ends = [(t, p) for _, t, p in marks[1:]] + [(finished, peak)]
+    for (stage, begun, _), (ended, stage_peak) in zip(marks, ends, strict=True):
+        seconds = ended - begun
+        rows.append((f"report: {stage}", seconds, n / seconds, stage_peak))
+    whole = finished - started
+    rows.append(("report, all stages (no PDF)", whole, n / whole, max(p for *_, p in ends)))
+    html = (out / "report.html").read_text(encoding="utf-8")
+    _timed("PDF (WeasyPrint)", n, lambda: pm.reports.write_pdf(html, out / "report.pdf"), rows)
+    procmine = Path(sys.executable).with_name("procmine")
+    command = [str(procmine), "analyze", str(log_path), "--no-pdf", "--out", str(out / "cli")]
+    catalog_csv = out / "catalog.csv"
+    pm.write_catalog(catalog, catalog_csv)
+    command += ["--catalog", str(catalog_csv)]
+    run = lambda: subprocess.run(command, check=True, capture_output=True, cwd=ROOT)  # noqa: E731
+    _timed("procmine analyze --no-pdf (subprocess, end to end)", n, run, rows)
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rows[-1] = (*rows[-1][:3], child_mb)  # the command's own peak, not this process's
+    print(f"\n{n:,} events, {built.summary['cases']:,} cases; report in {out}\n")
+    print("| stage | seconds | events/s | peak MB |\n|---|---:|---:|---:|")
+    for name, seconds, rate, peak_mb in rows:
+        print(f"| {name} | {seconds:.2f} | {rate:,.0f} | {peak_mb:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()

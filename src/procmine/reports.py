@@ -1,0 +1,689 @@
+"""The leadership report: what a department head reads in ten minutes, in a browser or printed.
+
+:func:`report` analyses a log and writes ``report.html`` (one self-contained file: inline CSS,
+pictures as data, a Content-Security-Policy that forbids every outside request), ``report.pdf``
+from the same HTML (A4, print CSS, WeasyPrint), the tables as XLSX (the reader's words) and CSV
+(stable column names), the model of the largest procedure (BPMN, PNML) and ``summary.json``, the
+headline figures under stable keys. :func:`build_report` computes the pages without writing;
+:func:`render_html` turns them into the page. The module is plural because the package's verb
+``pm.report`` would hide it. Every name from the log is escaped by Jinja2's autoescape; no
+template evaluates log content.
+
+>>> import procmine as pm
+>>> built = pm.reports.build_report(pm.datasets.example_log(), pm.datasets.example_catalog(),
+...                                 lang="en")
+>>> built.summary["cases"], built.summary["pingpong_cases"], built.summary["on_time_rate"]
+(3, 1, 0.3333333333333333)
+>>> [page.key for page in built.pages][:3]
+['headline', 'on_time', 'monthly_list']
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from procmine import engines, vocabulary
+from procmine.analysis import (
+    Analysis,
+    Simplification,
+    analyze,
+    figure_frames,
+    simplify,
+    write_analysis,
+    write_simplification,
+    xlsx_frame,
+)
+from procmine.calendar import WorkCalendar
+from procmine.charts import on_time_chart, targets_chart
+from procmine.deadlines import case_status, has_deadlines, on_time, on_time_rate, slow_units
+from procmine.formats import LANGUAGES, format_date, format_number, format_percent
+from procmine.handoffs import has_departments, ping_pong
+from procmine.labels import label, readable
+from procmine.portfolios import STATUS_OPTIMAL
+from procmine.report_words import WORDS
+from procmine.scope import filter_log
+
+__all__ = [
+    "REPORT_STAGES",
+    "Page",
+    "Picture",
+    "Report",
+    "Table",
+    "build_report",
+    "check_options",
+    "headline_figures",
+    "render_html",
+    "report",
+    "write_pdf",
+    "write_report",
+]
+
+REPORT_STAGES = {
+    "figures": "Reading the log and computing the figures",
+    "deadlines": "Checking deadlines month by month",
+    "simplification": "Costing the procedures and choosing the portfolio",
+    "pages": "Drawing the charts, the network and the maps",
+    "writing": "Writing the report (HTML, PDF, tables, models)",
+}
+TOP = 10  # rows of a ranking shown on a page
+LATE_ROWS = 50  # rows of the list of late cases without an explanation
+
+
+@dataclass
+class Table:
+    """A table of a page: its title, the figure as computed, and a note under it."""
+
+    title: str
+    frame: pd.DataFrame
+    note: str = ""
+
+    def shown(self, lang: str) -> pd.DataFrame:
+        """The table as the reader sees it (:func:`procmine.labels.readable`)."""
+        return readable(self.frame, lang)
+
+
+@dataclass
+class Picture:
+    """A picture of a page, as SVG text, shown as an image (so it can run no script)."""
+
+    title: str
+    svg: str
+
+    @property
+    def source(self) -> str:
+        """The picture as a ``data:`` address, for an ``<img>`` of a self-contained page."""
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
+
+
+@dataclass
+class Page:
+    """One page of the report: the question it answers, what it shows, what a reader must know."""
+
+    key: str
+    title: str
+    lead: str
+    blocks: list[Table | Picture] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """The report built by :func:`build_report`: its pages, the headline figures
+    (``summary``, written as ``summary.json``), the figures' tables by file name, and the model
+    of the largest procedure."""
+
+    lang: str
+    title: str
+    subtitle: str
+    summary: dict[str, Any]
+    pages: list[Page]
+    tables: dict[str, pd.DataFrame]
+    analysis: Analysis | None = None
+    simplification: Simplification | None = None
+    files: list[Path] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------ figures
+def _pingpong_by_case(events: pd.DataFrame, catalog, engine: Any) -> pd.DataFrame | None:
+    """Ping-pong per case and pair (None when the log has no department at all)."""
+    return ping_pong(events, catalog, by="case", engine=engine) if has_departments(events) else None
+
+
+def _case_figures(events: pd.DataFrame, catalog, by_case: pd.DataFrame | None,
+                  asked: dict[str, Any]) -> pd.DataFrame:  # fmt: skip
+    """One row per case: its procedure, received, completed (null while open), month of
+    completion, open, on time and overdue (null without deadlines), working days, events, and
+    whether it is a ping-pong case (an excess bounce on some pair)."""
+    if has_deadlines(events, catalog):
+        cases = on_time(events, catalog, **asked)
+    else:
+        asked = {k: v for k, v in asked.items() if k != "explanation_activities"}
+        cases = case_status(events, catalog, **asked)
+        unknown = pd.array([pd.NA] * len(cases), dtype="boolean")
+        cases = cases.assign(on_time=unknown, overdue=unknown)
+    counts = events.groupby("case_id", observed=True).size().rename("events")
+    cases = cases.merge(counts, left_on="case_id", right_index=True, how="left")
+    if by_case is None:
+        cases["pingpong"], cases["working_hours_lost"] = pd.NA, 0.0
+    else:
+        bounced = by_case.loc[by_case["excess_bounces"] > 0, "case_id"]
+        lost = by_case.groupby("case_id")["working_hours_lost"].sum()
+        cases["pingpong"] = cases["case_id"].isin(bounced)
+        cases["working_hours_lost"] = cases["case_id"].map(lost).fillna(0.0)
+    cases["month"] = cases["completed"].dt.strftime("%Y-%m")
+    return cases
+
+
+def headline_figures(cases: pd.DataFrame) -> dict[str, Any]:
+    """The headline figures of a set of cases (rows of the per-case figures): cases, events,
+    procedures, on-time rate and late cases (of the completed cases with a deadline), open and
+    overdue cases, median working days (of the completed cases), ping-pong cases and their
+    share, working hours lost to ping-pong (docs/definitions.md, The report's headline).
+
+    >>> cases = pd.DataFrame({"case_id": ["a", "b"], "procedure": ["P", "P"], "events": [3, 5],
+    ...                       "on_time": pd.array([True, False]), "working_days": [1.0, 3.0],
+    ...                       "open": False, "overdue": False,
+    ...                       "pingpong": [False, True], "working_hours_lost": [0.0, 6.5]})
+    >>> figures = headline_figures(cases)
+    >>> figures["on_time_rate"], figures["median_working_days"], figures["pingpong_share"]
+    (0.5, 2.0, 0.5)
+    """
+    judged = cases["on_time"].dropna().astype(bool)
+    done = cases.loc[~cases["open"].astype(bool), "working_days"]
+    known = cases["pingpong"].notna().all() if len(cases) else True
+    pingpong = int(cases["pingpong"].fillna(False).astype(bool).sum()) if known else None
+    return {
+        "cases": len(cases),
+        "events": int(cases["events"].sum()),
+        "procedures": int(cases["procedure"].nunique()),
+        "on_time_rate": float(judged.mean()) if len(judged) else None,
+        "late_cases": int((~judged).sum()),
+        "open_cases": int(cases["open"].sum()),
+        "overdue_cases": int(cases["overdue"].fillna(False).astype(bool).sum()),
+        "median_working_days": float(done.median()) if len(done) else None,
+        "pingpong_cases": pingpong,
+        "pingpong_share": pingpong / len(cases) if pingpong is not None and len(cases) else None,
+        "working_hours_lost": float(cases["working_hours_lost"].sum()),
+    }
+
+
+def _previous_month(month: str) -> str:
+    return (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
+
+
+def _months(cases: pd.DataFrame, month: str | None) -> tuple[str | None, str | None]:
+    """The report's month — given, else the last month a case was received in (the export's
+    period; later stamps are the tail of cases received in it) — and the one before it."""
+    if month is None:
+        if not len(cases):
+            return None, None
+        month = cases["received"].max().strftime("%Y-%m")
+    month = pd.Period(str(month), freq="M").strftime("%Y-%m")
+    return month, _previous_month(month)
+
+
+# ------------------------------------------------------------------------------ pages
+def _headline_page(cases: pd.DataFrame, month: str | None, words: dict, lang: str) -> Page:
+    whole = headline_figures(cases)
+    keys = ["cases", "events", "procedures", "on_time_rate", "late_cases", "open_cases",
+            "overdue_cases", "median_working_days", "pingpong_cases",
+            "working_hours_lost"]  # fmt: skip
+    rows = {"figure": [words["figure_" + key] for key in keys]}
+    rows[words["whole_period"]] = [_figure_text(key, whole[key], lang) for key in keys]
+    page = Page("headline", words["headline_title"], words["headline_lead"])
+    if month is not None:
+        this = headline_figures(cases[cases["month"] == month])
+        before = headline_figures(cases[cases["month"] == _previous_month(month)])
+        rows[_month_text(month, lang)] = [_figure_text(k, this[k], lang) for k in keys]
+        rows[_month_text(_previous_month(month), lang)] = [
+            _figure_text(k, before[k], lang) for k in keys
+        ]
+        rows[words["change"]] = [_change_text(k, this[k], before[k], lang) for k in keys]
+        page.notes.append(words["month_rule"])
+    page.blocks.append(Table(words["headline_table"], pd.DataFrame(rows)))
+    return page
+
+
+def _figure_text(key: str, value: Any, lang: str) -> str:
+    if key.endswith("_rate") or key.endswith("_share"):
+        return format_percent(value, lang)
+    digits = 1 if key in ("median_working_days", "working_hours_lost") else 0
+    return format_number(value, lang, digits)
+
+
+def _change_text(key: str, now: Any, before: Any, lang: str) -> str:
+    if now is None or before is None:
+        return format_number(None, lang)
+    difference = now - before
+    sign = "+" if difference > 0 else ""
+    if key.endswith("_rate") or key.endswith("_share"):
+        points = format_number(100 * difference, lang, 1)
+        return f"{sign}{points} {'điểm %' if lang == 'vi' else 'points'}"
+    return sign + _figure_text(key, difference, lang)
+
+
+def _month_text(month: str, lang: str) -> str:
+    period = pd.Period(month, freq="M")
+    return f"{period.month:02d}/{period.year}" if lang == "vi" else month
+
+
+def _on_time_page(events, catalog, asked: dict, words: dict, lang: str) -> Page:
+    page = Page("on_time", words["on_time_title"], words["on_time_lead"])
+    if not has_deadlines(events, catalog):
+        page.notes.append(words["no_deadlines"])
+        return page
+    by_month = on_time_rate(events, catalog, by="month", **asked)
+    by_month = by_month[by_month["judged"] > 0]
+    if not len(by_month):
+        page.notes.append(words["no_deadlines"])
+        return page
+    page.blocks.append(Picture(words["on_time_chart"], on_time_chart(by_month, lang)))
+    by_unit = on_time_rate(events, catalog, by="department", **asked)
+    by_unit = by_unit.sort_values(["on_time_rate", "judged"], ascending=[True, False])
+    page.blocks.append(Table(words["on_time_by_unit"], by_unit.reset_index(drop=True)))
+    return page
+
+
+# The monthly list as the national service index shows it: the unit, its cases on hand, and
+# the cases done early, on time and late, as counts and shares.
+MONTHLY_COLUMNS = ["carried_over", "received", "done", "pending", "pending_overdue",
+                   "early_cases", "early_share", "on_time_cases", "on_time_share",
+                   "late_cases", "late_share", "late_cases_held"]  # fmt: skip
+OFFICIAL_ROWS = 20  # officials listed on the page (all of them in the workbook)
+
+
+def _monthly_list_page(events, catalog, asked: dict, month, words: dict, lang: str,
+                       pseudonyms: Callable[[pd.Series], pd.Series] | None) -> Page:  # fmt: skip
+    page = Page("monthly_list", words["monthly_title"], words["monthly_lead"])
+    if month is None or not has_deadlines(events, catalog):
+        page.notes.append(words["no_deadlines"])
+        return page
+    agency = slow_units(events, catalog, by="agency", month=month, **asked)
+    for by in ("department", "resource"):
+        listed = slow_units(events, catalog, by=by, month=month, **asked)
+        if by == "resource":
+            if pseudonyms is not None:
+                listed = listed.assign(resource=pseudonyms(listed["resource"]))
+            flagged = (listed["late_cases"] > 0) | (listed["pending_overdue"] > 0)
+            listed = listed[flagged].head(OFFICIAL_ROWS)
+        else:
+            listed = pd.concat([listed, agency.assign(department=words["agency"])])
+        title = words[f"monthly_by_{by}"].format(month=_month_text(month, lang))
+        page.blocks.append(Table(title, listed[[by, *MONTHLY_COLUMNS]]))
+    page.notes += [words["monthly_rule"], words["monthly_officials"].format(n=OFFICIAL_ROWS)]
+    if pseudonyms is not None:
+        page.notes.append(words["pseudonymised"])
+    return page
+
+
+def _late_page(found: Analysis, cases: pd.DataFrame, words: dict, lang: str) -> Page:
+    page = Page("late_without_explanation", words["late_title"], words["late_lead"])
+    if not cases["on_time"].notna().any():
+        page.notes.append(words["no_deadlines"])
+        return page
+    late = found.late_without_explanation
+    page.notes.append(words["late_count"].format(n=format_number(len(late), lang)))
+    page.blocks.append(Table(words["late_table"], late.head(LATE_ROWS)))
+    overdue = cases[cases["overdue"].fillna(False).astype(bool)]
+    overdue = overdue.sort_values("overrun_working_days", ascending=False)
+    columns = ["case_id", "procedure", "received", "due", "overrun_working_days"]
+    overdue = overdue[columns].rename(columns={"received": "received_on"}).head(LATE_ROWS)
+    page.notes.append(words["overdue_count"].format(n=format_number(len(overdue), lang)))
+    if len(overdue):
+        page.blocks.append(Table(words["overdue_table"], overdue))
+    return page
+
+
+def _example_cases(pairs: pd.DataFrame, by_case: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """Each pair's ping-pong cases that lost the most working hours, ``n`` of them: the evidence
+    to open."""
+    bounced = by_case[by_case["excess_bounces"] > 0].sort_values(
+        ["working_hours_lost", "case_id"], ascending=[False, True])  # fmt: skip
+    examples = bounced.groupby(["department_a", "department_b"], observed=True)["case_id"].agg(
+        lambda ids: ", ".join(map(str, ids.head(n))))  # fmt: skip
+    keys = pd.MultiIndex.from_frame(pairs[["department_a", "department_b"]])
+    shown = pairs.drop(columns="cases").assign(example_cases=examples.reindex(keys).to_numpy())
+    return shown
+
+
+def _pingpong_page(found: Analysis, by_case, words: dict, lang: str) -> Page:
+    import procmine as pm  # the pictures' verbs, wherever their module keeps them
+
+    page = Page("ping_pong", words["pingpong_title"], words["pingpong_lead"])
+    pairs = found.ping_pong
+    if by_case is None:
+        page.notes.append(words["no_departments"])
+        return page
+    if pairs.attrs.get("reference") != "catalog":
+        page.notes.append(words["reference_most_frequent"])
+    network = pm.draw_network(found.network, pairs, title=words["network_title"], language=lang)
+    page.blocks.append(Picture(words["network_title"], network))
+    shown = _example_cases(pairs.head(TOP), by_case)
+    page.blocks.append(Table(words["pingpong_table"], shown))
+    return page
+
+
+def _bottleneck_page(found: Analysis, words: dict, lang: str) -> Page:
+    page = Page("bottlenecks", words["bottleneck_title"], words["bottleneck_lead"])
+    for by, frame in found.bottlenecks.items():
+        shown = frame.head(TOP).drop(columns="events")
+        page.blocks.append(Table(words[f"bottleneck_by_{by}"], shown))
+    return page
+
+
+def _procedures_page(found: Analysis, cases: pd.DataFrame, cost: pd.DataFrame | None,
+                     words: dict, lang: str) -> Page:  # fmt: skip
+    import procmine as pm
+
+    page = Page("procedures", words["procedures_title"], words["procedures_lead"])
+    per = cases.groupby("procedure").agg(
+        cases=("case_id", "size"),
+        on_time_rate=("on_time", lambda s: s.dropna().astype(float).mean()),
+        median_working_days=("working_days", "median"),
+    )
+    conformance = found.conformance.set_index("procedure")[["total", "mean_fitness"]]
+    table = per.join(conformance, how="left")
+    if cost is not None:
+        table = table.join(cost.set_index("procedure")[["observed_yearly", "extra_share"]])
+    table = table.sort_values("cases", ascending=False).reset_index()
+    page.blocks.append(Table(words["procedures_table"], table))
+    title = words["map_title"].format(procedure=found.largest_procedure)
+    picture = pm.draw_map(found.map, view="performance", title=found.largest_procedure,
+                          language=lang)  # fmt: skip
+    page.blocks.append(Picture(title, picture))
+    return page
+
+
+def _portfolio_page(found: Simplification | None, words: dict, lang: str) -> Page:
+    page = Page("portfolio", words["portfolio_title"], words["portfolio_lead"])
+    if found is None:
+        page.notes.append(words["no_catalog_portfolio"])
+        return page
+    chosen = found.portfolio
+    page.blocks.append(Picture(words["portfolio_chart"], targets_chart(chosen.summary, lang)))
+    names = chosen.summary["target"].map(lambda target: words.get("target_" + target, target))
+    lower = chosen.sensitivity.set_index("target")["achieved"]
+    summary = chosen.summary.assign(target_name=names, if_lower=chosen.summary["target"].map(lower))
+    columns = ["target_name", "achieved", "required", "met", "if_lower"]
+    page.blocks.append(Table(words["portfolio_summary"], summary[columns]))
+    columns = ["procedure", "title", "measure_saving_yearly", "working_days_saved",
+               "effort_person_days", "evidence_text"]  # fmt: skip
+    measures = chosen.measures[[c for c in columns if c in chosen.measures.columns]]
+    page.blocks.append(Table(words["portfolio_measures"], measures))
+    reached = chosen.status == STATUS_OPTIMAL
+    page.notes.append(words["status_optimal" if reached else "status_unreachable"])
+    if lang == "en":  # the portfolio's own notes are written in English
+        page.notes += [str(note) for note in chosen.notes]
+    return page
+
+
+def _calendar_text(calendar: WorkCalendar, words: dict) -> str:
+    """The working calendar in the reader's words: office hours, weekend, holidays."""
+    hours = ", ".join(f"{start}–{end}" for start, end in calendar.office_hours)
+    weekend = ", ".join(words["weekdays"][day] for day in calendar.weekend)
+    holidays = (words["holidays_of"].format(country=calendar.country) if calendar.country
+                else words["no_holidays"])  # fmt: skip
+    return words["calendar_text"].format(hours=hours, minutes=calendar.minutes_per_day,
+                                         weekend=weekend, holidays=holidays)  # fmt: skip
+
+
+def _methods_page(calendar: Any, catalog, found: Analysis, words: dict, lang: str) -> Page:
+    page = Page("methods", words["methods_title"], words["methods_lead"])
+    loaded = found.load_report or {}
+    facts = {
+        words["method_reference"]: words["reference_catalog"] if catalog is not None
+        else words["reference_most_frequent"],
+        words["method_department"]: str(loaded.get("department_column", "org:group")),
+        words["method_timezone"]: str(calendar.timezone),
+        words["method_calendar"]: _calendar_text(calendar, words),
+        words["method_rows"]: words["rows_text"].format(
+            read=format_number(loaded.get("rows_read"), lang),
+            kept=format_number(loaded.get("rows_kept"), lang),
+            quarantined=format_number(loaded.get("rows_quarantined"), lang)),
+    }  # fmt: skip
+    frame = pd.DataFrame({"figure": list(facts), "value": list(facts.values())})
+    page.blocks.append(Table(words["methods_facts"], frame))
+    definitions = pd.DataFrame(words["definitions"], columns=["figure", "value"])
+    page.blocks.append(Table(words["methods_definitions"], definitions))
+    return page
+
+
+# ------------------------------------------------------------------------------ the report
+def build_report(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    *,
+    costs: Any = None,
+    config: str | Path | dict | None = None,
+    lang: str = "vi",
+    month: str | None = None,
+    since: Any = None,
+    until: Any = None,
+    procedures: Any = None,
+    departments: Any = None,
+    pseudonymise_officials: bool = False,
+    calendar: Any = None,
+    engine: Any = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Compute the report's pages and headline figures without writing anything (see
+    :func:`report`)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {list(LANGUAGES)}; got {lang!r}.")
+    words, stage = WORDS[lang], progress or (lambda name: None)
+    configured, names = _config(config)
+    calendar = calendar if calendar is not None else configured
+    stage("figures")
+    if any(v is not None for v in (since, until, procedures, departments)):
+        closing = names["closing_activities"]
+        log = filter_log(log, since, until, procedures, departments, catalog=catalog,
+                         closing_activities=closing, calendar=calendar)  # fmt: skip
+    events, calendar = engines.clocked(log, calendar)
+    asked = {"engine": engine, "at": until, **names}
+    found = analyze(events, catalog, engine=engine, names=names, at=until)
+    found.load_report = log.attrs.get("procmine_load_report", {})
+    stage("deadlines")
+    by_case = _pingpong_by_case(events, catalog, engine)
+    cases = _case_figures(events, catalog, by_case, asked)
+    month, _ = _months(cases, month)
+    stage("simplification")
+    simplified = simplify(log, catalog, costs, calendar=calendar) if catalog is not None else None
+    stage("pages")
+    asked.pop("explanation_activities")
+    pseudonyms = _pseudonyms if pseudonymise_officials else None
+    pages = [
+        _headline_page(cases, month, words, lang),
+        _on_time_page(events, catalog, asked, words, lang),
+        _monthly_list_page(events, catalog, asked, month, words, lang, pseudonyms),
+        _late_page(found, cases, words, lang),
+        _pingpong_page(found, by_case, words, lang),
+        _bottleneck_page(found, words, lang),
+        _procedures_page(found, cases, simplified.cost if simplified else None, words, lang),
+        _portfolio_page(simplified, words, lang),
+        _methods_page(calendar, catalog, found, words, lang),
+    ]
+    summary = _summary(cases, month, found, simplified, calendar, catalog)
+    span = (format_date(events["ts"].min(), lang), format_date(events["ts"].max(), lang))
+    subtitle = words["subtitle"].format(start=span[0], end=span[1])
+    tables = _tables(found, cases, simplified, _monthly_lists(events, catalog, asked))
+    return Report(lang, words["title"], subtitle, summary, pages, tables, found, simplified)
+
+
+def _monthly_lists(events, catalog, asked: dict) -> dict[str, pd.DataFrame]:
+    """The monthly list of every month, by unit and by official, for the workbook."""
+    if not has_deadlines(events, catalog):
+        return {}
+    return {f"monthly_list_{by}": slow_units(events, catalog, by=by, **asked)
+            for by in ("agency", "department", "resource")}  # fmt: skip
+
+
+def check_options(log: pd.DataFrame, catalog: pd.DataFrame | None = None, *,
+                  config: Any = None, lang: str = "vi", month: str | None = None,
+                  **scope: Any) -> None:  # fmt: skip
+    """Raise a ``ValueError`` naming what is wrong with a report's options before any figure is
+    computed: the language, the month, the config, the period and scope (unknown names).
+
+    >>> import procmine as pm
+    >>> check_options(pm.datasets.example_log(), month="2024-13")
+    Traceback (most recent call last):
+    ...
+    ValueError: month must be a month such as 2024-11; got '2024-13'.
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {list(LANGUAGES)}; got {lang!r}.")
+    if month is not None:
+        try:
+            pd.Period(str(month), freq="M")
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"month must be a month such as 2024-11; got {month!r}.") from error
+    calendar, names = _config(config)
+    if any(value is not None for value in scope.values()):
+        filter_log(log, catalog=catalog, calendar=calendar,
+                   closing_activities=names["closing_activities"], **scope)  # fmt: skip
+
+
+def _config(config: str | Path | dict | None) -> tuple[Any, dict[str, tuple[str, ...]]]:
+    """The calendar of a config (None when it sets none) and its activity-name lists."""
+    import yaml
+
+    data = config
+    if isinstance(config, str | Path):
+        data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+    data = data or {}
+    calendar = WorkCalendar.from_config(data["calendar"]) if "calendar" in data else None
+    return calendar, vocabulary.from_config(data)
+
+
+def _pseudonyms(names: pd.Series) -> pd.Series:
+    """Stable codes for officials' names (the same name, the same code, in every report)."""
+    import hashlib
+
+    def code(name: Any) -> Any:
+        if name is None or pd.isna(name):
+            return name
+        return "CB-" + hashlib.sha256(str(name).encode()).hexdigest()[:6].upper()
+
+    return names.map(code)
+
+
+def _summary(cases, month, found: Analysis, simplified, calendar, catalog) -> dict[str, Any]:
+    """The headline figures under stable keys (``summary.json``)."""
+    summary = headline_figures(cases)
+    summary["departments"] = int(found.network.number_of_nodes())
+    summary["late_without_explanation"] = len(found.late_without_explanation)
+    summary["reference"] = "catalog" if catalog is not None else "most frequent sequence"
+    summary["timezone"] = str(calendar.timezone)
+    summary["month"] = month
+    if month is not None:
+        summary["month_figures"] = headline_figures(cases[cases["month"] == month])
+        previous = cases[cases["month"] == _previous_month(month)]
+        summary["previous_month_figures"] = headline_figures(previous)
+    if simplified is not None:
+        rows = simplified.portfolio.summary.set_index("target")
+        summary["observed_yearly_cost"] = float(simplified.cost["observed_yearly"].sum())
+        summary["portfolio"] = {
+            "status": simplified.portfolio.status,
+            "measures": len(simplified.portfolio.measures),
+            **{f"{t}_achieved": float(rows.loc[t, "achieved"]) for t in rows.index},
+            **{f"{t}_met": bool(rows.loc[t, "met"]) for t in rows.index},
+        }
+    return summary
+
+
+def _tables(found: Analysis, cases: pd.DataFrame, simplified,
+            monthly: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """The figures in the report's workbook, by sheet name."""
+    tables = dict(figure_frames(found))
+    tables["cases"] = cases
+    tables.update(monthly)
+    if simplified is not None:
+        tables["compliance_cost"] = simplified.cost
+        tables["portfolio_measures"] = simplified.portfolio.measures
+        # "target" names a department in the handoffs' tables; here it is a target's key.
+        summary = simplified.portfolio.summary.rename(columns={"target": "target_key"})
+        tables["portfolio_summary"] = summary
+    return tables
+
+
+def render_html(built: Report) -> str:
+    """The report as one self-contained HTML page (inline CSS, pictures as data, no script)."""
+    from importlib import resources
+
+    import jinja2
+
+    folder = resources.files("procmine") / "templates"
+    environment = jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: (folder / name).read_text(encoding="utf-8")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    template = environment.get_template("report.html.j2")
+    css = (folder / "report.css").read_text(encoding="utf-8")
+    return template.render(report=built, words=WORDS[built.lang], css=css,
+                           Table=Table, Picture=Picture)  # fmt: skip
+
+
+def write_report(built: Report, out: str | Path, *, pdf: bool = True) -> list[Path]:
+    """Write a built report into folder ``out``: ``report.html``, ``report.pdf`` (unless
+    ``pdf=False``), ``summary.json``, ``tables.xlsx`` (a sheet per table, the reader's words),
+    the figures as CSV with the maps and models (:func:`procmine.analysis.write_analysis`), the
+    simplification plan and its tables under ``simplification/``
+    (:func:`procmine.analysis.write_simplification`) and ``cases.csv`` (the figures per case
+    behind the headline). Returns the paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = write_analysis(built.analysis, out) if built.analysis is not None else []
+    if built.simplification is not None:
+        written += write_simplification(built.simplification, out / "simplification",
+                                        lang=built.lang)  # fmt: skip
+    built.tables["cases"].to_csv(out / "cases.csv", index=False, encoding="utf-8-sig")
+    text = json.dumps(built.summary, ensure_ascii=False, indent=2, default=str)
+    (out / "summary.json").write_text(text + "\n", encoding="utf-8")
+    with pd.ExcelWriter(out / "tables.xlsx") as workbook:
+        for name, frame in built.tables.items():
+            if name == "cases":  # one row per case: cases.csv holds it (a sheet would be slow)
+                continue
+            flat = xlsx_frame(frame).rename(columns=lambda c: label(str(c), built.lang))
+            flat.to_excel(workbook, sheet_name=name[:31], index=False)
+    html = render_html(built)
+    (out / "report.html").write_text(html, encoding="utf-8")
+    written += [out / name for name in ("cases.csv", "summary.json", "tables.xlsx", "report.html")]
+    if pdf:
+        written.append(write_pdf(html, out / "report.pdf"))
+    return written
+
+
+def write_pdf(html: str, path: str | Path) -> Path:
+    """The report's HTML printed to an A4 PDF by WeasyPrint (its print CSS)."""
+    import weasyprint
+
+    path = Path(path)
+    weasyprint.HTML(string=html).write_pdf(path)
+    return path
+
+
+def report(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    *,
+    costs: Any = None,
+    config: str | Path | dict | None = None,
+    lang: str = "vi",
+    out: str | Path = "report",
+    pdf: bool = True,
+    **options: Any,
+) -> Report:
+    """Analyse a log and write the leadership report into folder ``out``: ``report.html``,
+    ``report.pdf`` (unless ``pdf=False``), ``summary.json``, ``tables.xlsx``, the figures as CSV
+    with the maps and model, and (with a catalog) the simplification plan. Returns the
+    :class:`Report` with the paths written in ``files``.
+
+    ``costs``: a ``costs.yaml`` (default ``datasets/costs.yaml``); ``config``: a ``config.yaml``
+    (its working calendar, explanation and closing activities); ``lang``: ``"vi"`` or ``"en"``.
+    Keyword ``options`` of :func:`build_report`: ``month`` (``"2024-11"``: the month the
+    headline compares with the month before and the monthly list shows; default the last month
+    a case was received in), the period and scope ``since``, ``until``, ``procedures``,
+    ``departments`` (:func:`procmine.scope.filter_log`; the figures are as of ``until``),
+    ``pseudonymise_officials``, ``calendar``, ``engine`` and ``progress`` (called with each
+    stage's key of :data:`REPORT_STAGES` as it begins).
+
+    >>> import tempfile
+    >>> import procmine as pm
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     built = pm.report(pm.datasets.example_log(), pm.datasets.example_catalog(),
+    ...                       out=folder, pdf=False)
+    ...     sorted(path.name for path in built.files if path.suffix in (".html", ".json"))
+    ['report.html', 'summary.json']
+    """
+    built = build_report(log, catalog, costs=costs, config=config, lang=lang, **options)
+    if options.get("progress") is not None:
+        options["progress"]("writing")
+    built.files = write_report(built, out, pdf=pdf)
+    return built

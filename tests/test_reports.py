@@ -1,0 +1,236 @@
+"""The leadership report (issue 17): its figures against independent computations, a page a
+browser can open offline, every label in the reader's language, log content escaped."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import procmine as pm
+from procmine.labels import COLUMNS
+from procmine.report_words import WORDS
+
+SUMMARY_KEYS = {
+    "cases", "events", "procedures", "departments", "on_time_rate", "late_cases",
+    "median_working_days", "pingpong_cases", "pingpong_share", "working_hours_lost",
+    "late_without_explanation", "reference", "timezone", "month",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory) -> tuple[pm.reports.Report, Path]:
+    out = tmp_path_factory.mktemp("report")
+    log = pm.read_log(pm.datasets.sample_path("sample_log.csv.gz"))
+    built = pm.report(log, pm.datasets.load_sample_catalog(), out=out, pdf=False)
+    return built, out
+
+
+def _pingpong_cases_by_hand(log: pd.DataFrame, catalog: pd.DataFrame) -> set[str]:
+    """Cases with a bounce beyond their procedure's approved path, counted case by case."""
+
+    def bounces(departments: list) -> Counter:
+        runs = [d for i, d in enumerate(departments) if i == 0 or d != departments[i - 1]]
+        return Counter((runs[j], runs[j + 1]) for j in range(len(runs) - 2)
+                       if runs[j] == runs[j + 2])  # fmt: skip
+
+    approved = {
+        procedure: bounces(steps.sort_values("step")["department"].tolist())
+        for procedure, steps in catalog.groupby("procedure")
+    }
+    found = set()
+    for case, events in log.sort_values("time:timestamp", kind="stable").groupby(
+        "case:concept:name"
+    ):
+        departments = events["org:group"].dropna().tolist()
+        observed = bounces(departments)
+        if observed - approved.get(events["case:procedure"].iloc[0], Counter()):
+            found.add(str(case))
+    return found
+
+
+def test_headline_figures_equal_an_independent_count(sample_report):
+    built, _ = sample_report
+    log = pm.read_log(pm.datasets.sample_path("sample_log.csv.gz"))
+    catalog = pm.datasets.load_sample_catalog()
+    summary = built.summary
+    assert summary["cases"] == log["case:concept:name"].nunique()
+    assert summary["events"] == len(log)
+    assert summary["procedures"] == log["case:procedure"].nunique()
+    assert summary["pingpong_cases"] == len(_pingpong_cases_by_hand(log, catalog))
+    oracle = pm.datasets.oracle.reference_counts(log, catalog)
+    judged = oracle["on_time_cases"] + oracle["late_cases"]
+    assert summary["on_time_rate"] == pytest.approx(oracle["on_time_cases"] / judged)
+    assert summary["late_without_explanation"] == len(
+        oracle["late_cases_by_explanation"]["without"]
+    )
+
+
+def test_summary_json_has_the_stable_keys(sample_report):
+    built, out = sample_report
+    written = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert set(written) >= SUMMARY_KEYS
+    assert written["cases"] == built.summary["cases"] == 2000
+    assert written["portfolio"]["cost_cut_met"] is True
+    assert written["month"] == "2025-06"  # the last month a case was received in
+
+
+def test_the_month_compares_with_the_month_before(sample_report):
+    built, out = sample_report
+    cases = pd.read_csv(out / "cases.csv")
+    for key, month in (("month_figures", "2025-06"), ("previous_month_figures", "2025-05")):
+        completed = cases[cases["month"] == month]
+        assert built.summary[key]["cases"] == len(completed)
+        rate = completed["on_time"].dropna().astype(bool).mean()
+        assert built.summary[key]["on_time_rate"] == pytest.approx(rate)
+
+
+class _Page(HTMLParser):
+    """What a browser would fetch and show: every address, the header cells, the scripts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addresses: list[str] = []
+        self.headers: list[str] = []
+        self.scripts = 0
+        self._in_header = False
+
+    def handle_starttag(self, tag, attrs):
+        self.scripts += tag == "script"
+        self.addresses += [value for name, value in attrs if name in ("src", "href") and value]
+        self._in_header = tag == "th"
+
+    def handle_endtag(self, tag):
+        self._in_header = self._in_header and tag != "th"
+
+    def handle_data(self, data):
+        if self._in_header:
+            self.headers.append(data)
+
+
+def test_the_page_is_self_contained_and_says_no_column_name(sample_report):
+    _, out = sample_report
+    html = (out / "report.html").read_text(encoding="utf-8")
+    page = _Page()
+    page.feed(html)
+    assert page.scripts == 0
+    assert page.addresses and all(a.startswith(("data:", "#")) for a in page.addresses)
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    assert not [h for h in page.headers if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h.strip())]
+    assert COLUMNS["excess_bounces"][0] in page.headers
+    for page_key in ("headline", "on_time", "monthly_list", "late_without_explanation",
+                     "ping_pong", "bottlenecks", "procedures", "portfolio", "methods"):  # fmt: skip
+        assert f'id="{page_key}"' in html
+
+
+def test_vietnamese_numbers_and_dates(sample_report):
+    built, _ = sample_report
+    headline = built.pages[0].blocks[0].shown("vi")
+    rate = headline.iloc[3, 1]  # on-time rate, whole period
+    assert rate == pm.formats.format_percent(built.summary["on_time_rate"], "vi")
+    assert "," in rate and "." not in rate
+    late = built.pages[3].blocks[0].shown("vi")
+    assert late[COLUMNS["completed"][0]].str.fullmatch(r"\d\d/\d\d/\d{4}").all()
+
+
+def test_both_languages_have_every_word():
+    assert set(WORDS["vi"]) == set(WORDS["en"])
+    assert len(WORDS["vi"]["definitions"]) == len(WORDS["en"]["definitions"])
+
+
+def test_log_content_is_escaped(tmp_path):
+    log = pm.datasets.example_log()
+    evil = "<script>alert(1)</script>"
+    log["org:group"] = log["org:group"].replace("Văn phòng", evil)
+    catalog = pm.datasets.example_catalog()
+    catalog["department"] = catalog["department"].replace("Văn phòng", evil)
+    pm.report(log, catalog, out=tmp_path, pdf=False, lang="en")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert evil not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_officials_can_be_pseudonymised(tmp_path):
+    log = pm.read_log(pm.datasets.sample_path("sample_log.csv.gz"))
+    built = pm.reports.build_report(log, pm.datasets.load_sample_catalog(),
+                                    pseudonymise_officials=True)  # fmt: skip
+    officials = built.pages[2].blocks[1].frame["resource"]
+    assert len(officials) and officials.str.fullmatch(r"CB-[0-9A-F]{6}").all()
+    assert not set(officials) & set(log["org:resource"].dropna())
+
+
+def test_without_a_catalog_the_report_says_what_it_used(tmp_path):
+    log = pm.datasets.example_log()
+    built = pm.report(log, out=tmp_path, pdf=False, lang="en")
+    assert built.summary["reference"] == "most frequent sequence"
+    notes = [note for page in built.pages for note in page.notes]
+    assert WORDS["en"]["reference_most_frequent"] in notes
+    assert WORDS["en"]["no_catalog_portfolio"] in notes
+
+
+def test_the_worked_example_of_the_definitions():
+    built = pm.reports.build_report(pm.datasets.example_log(), pm.datasets.example_catalog())
+    summary = built.summary
+    assert (summary["cases"], summary["late_cases"], summary["late_without_explanation"]) == (
+        3,
+        2,
+        1,
+    )
+    assert summary["on_time_rate"] == pytest.approx(1 / 3)
+    assert summary["median_working_days"] == pytest.approx(3.25)
+    assert (summary["pingpong_cases"], summary["working_hours_lost"]) == (1, 28.0)
+    assert summary["month"] == "2024-05" and summary["previous_month_figures"]["cases"] == 0
+    assert summary["previous_month_figures"]["on_time_rate"] is None
+
+
+def test_open_cases_are_counted_and_listed_as_overdue():
+    log = pm.datasets.example_log()
+    # HS2 without its last step is open, and long past its due date at the log's last stamp.
+    last = log[log["case:concept:name"] == "HS2"].index[-1]
+    built = pm.reports.build_report(log.drop(index=last), pm.datasets.example_catalog())
+    assert (built.summary["open_cases"], built.summary["overdue_cases"]) == (1, 1)
+    assert built.summary["late_cases"] == 1  # HS3 only: an open case is not judged
+    late_page = next(page for page in built.pages if page.key == "late_without_explanation")
+    overdue = late_page.blocks[-1].frame
+    assert overdue["case_id"].tolist() == ["HS2"]
+
+
+PUBLIC_LOGS = ["receipt.csv.gz", "bpic2012.xes.gz", "helpdesk.xes.gz",
+               "roadtraffic100traces.xes.gz", "running-example.xes"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PUBLIC_LOGS)
+def test_any_public_log_gets_a_report_that_says_what_is_missing(name, shared_datasets, tmp_path):
+    log = pm.read_log(shared_datasets / name)
+    built = pm.report(log, out=tmp_path, pdf=False, lang="en")
+    assert built.summary["cases"] == log["case:concept:name"].nunique()
+    assert built.summary["events"] == len(log)
+    notes = {note for page in built.pages for note in page.notes}
+    deadlines = pm.deadlines.has_deadlines(log)
+    assert (WORDS["en"]["no_deadlines"] in notes) is not deadlines
+    assert (built.summary["on_time_rate"] is None) is not deadlines
+    if pm.handoffs.has_departments(log):
+        assert built.summary["pingpong_cases"] is not None
+    else:
+        assert built.summary["pingpong_cases"] is None
+        assert WORDS["en"]["no_departments"] in notes
+    page = _Page()
+    page.feed((tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert page.scripts == 0 and all(a.startswith(("data:", "#")) for a in page.addresses)
+
+
+def test_every_column_a_reader_sees_has_its_words(sample_report):
+    built, _ = sample_report
+    shown = [block.frame for page in built.pages for block in page.blocks
+             if isinstance(block, pm.reports.Table)]  # fmt: skip
+    for frame in [*built.tables.values(), *shown]:
+        for lang in ("vi", "en"):
+            names = [pm.labels.label(str(column), lang) for column in frame.columns]
+            assert len(set(names)) == len(names), names  # no two columns read alike
+        unnamed = [c for c in frame.columns if c not in COLUMNS and "_" in str(c)]
+        assert not unnamed, unnamed
