@@ -20,6 +20,7 @@ import pytest
 import procmine as pm
 from procmine import datasets, discovery, drawing, engines, handoffs
 from procmine.calendar import WorkCalendar
+from procmine.formats import format_percent
 
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None, reason="Graphviz 'dot' is not installed"
@@ -92,7 +93,8 @@ def test_draw_map_writes_vietnamese_labels_in_nfc(tmp_path):
         assert name in text and decomposed not in text
         assert "Tiếp nhận" in text
     # Waits 1 h and 9 h (Mon 08:00 → Tue 09:00: 3.5 + 4 + 1.5 working hours): median 5 h.
-    assert ">5.0 h<" in (tmp_path / "performance.svg").read_text(encoding="utf-8")
+    # Numbers as Vietnamese writes them: the decimal comma (5,0 h), the thousands dot.
+    assert ">5,0 h<" in (tmp_path / "performance.svg").read_text(encoding="utf-8")
 
 
 @needs_dot
@@ -133,7 +135,7 @@ def parse_network_dot(text: str) -> tuple[dict, dict]:
         else:
             count, figures = label.strip('"'), None
         edges[(_unescape(m[1]), _unescape(m[2]))] = {
-            "handoffs": int(count.replace(",", "")),
+            "handoffs": int(count.replace(",", "").replace(".", "")),  # 1.207 in Vietnamese
             "bold": m[4] is not None,
             "figures": figures,
         }
@@ -185,7 +187,7 @@ def test_network_dot_has_every_department_every_edge_and_exactly_the_excess_pair
     assert set(nodes) == {nfc(n) for n in graph.nodes}
     assert unicodedata.normalize("NFD", TU_PHAP) not in text and TU_PHAP in text
     assert r'"Phòng \"Một cửa\"" [label="Phòng \"Một cửa\"\n30 min"' in text
-    assert nodes[TU_PHAP] == "Phòng Tư pháp\n30.0 h"
+    assert nodes[TU_PHAP] == "Phòng Tư pháp\n30,0 h"
     assert nodes["Văn phòng"] == "Văn phòng\n120 h"  # whole hours from 100 up
 
     assert {k: e["handoffs"] for k, e in edges.items()} == {
@@ -203,7 +205,7 @@ def test_network_dot_has_every_department_every_edge_and_exactly_the_excess_pair
     assert {k for k, e in edges.items() if e["bold"]} == expected
     # The pair's figures once, on department_a → department_b.
     figures = {k: e["figures"] for k, e in edges.items() if e["figures"]}
-    assert figures == {(TU_PHAP, "Văn phòng"): "3 lượt vượt, mất 12.5 h"}
+    assert figures == {(TU_PHAP, "Văn phòng"): "3 lượt vượt, mất 12,5 h"}
     assert edges[("Văn phòng", MOT_CUA)]["handoffs"] == 1_207  # label "1,207"
 
     english = drawing.network_to_dot(graph, pairs, paths=1.0, language="en", legend=False)
@@ -248,7 +250,7 @@ def test_network_thinning_keeps_the_busiest_edges_every_department_and_the_red_p
         ("A", "C"),
         ("C", "A"),
     }
-    assert "Ẩn 1 mũi tên ít lượt (2 lượt chuyển, 1.0% tổng số)." in text
+    assert "Ẩn 1 mũi tên ít lượt (2 lượt chuyển, 1,0% tổng số)." in text
     assert "Chỉ tô" not in text
 
     # The worst pair only: C → A (1 handoff) is hidden too, A → C stays as C's busiest edge.
@@ -257,7 +259,7 @@ def test_network_thinning_keeps_the_busiest_edges_every_department_and_the_red_p
     assert set(edges) == {("A", "B"), ("B", "A"), ("A", "C"), ("B", "D")}
     assert {k for k, e in edges.items() if e["bold"]} == {("A", "B"), ("B", "A")}
     assert "Chỉ tô 1 cặp nặng nhất (5 trên 6 lượt vượt)." in text
-    assert "Ẩn 2 mũi tên ít lượt (3 lượt chuyển, 1.5% tổng số)." in text
+    assert "Ẩn 2 mũi tên ít lượt (3 lượt chuyển, 1,5% tổng số)." in text
 
     same = drawing.network_to_dot(graph, pairs, min_excess_bounces=2, paths=0.5, top_pairs=None)
     assert {k for k, e in parse_network_dot(same)[1].items() if e["bold"]} == {
@@ -333,7 +335,7 @@ def test_draw_network_writes_png_and_svg(tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
     svg = drawing.draw_network(graph, pairs, path=tmp_path / "maps" / "network.svg")
     text = html.unescape(svg.read_text(encoding="utf-8"))
-    for name in ("Văn phòng", TU_PHAP, MOT_CUA, "Phòng Y tế", "3 lượt vượt, mất 12.5 h"):
+    for name in ("Văn phòng", TU_PHAP, MOT_CUA, "Phòng Y tế", "3 lượt vượt, mất 12,5 h"):
         assert name in text, name
     assert unicodedata.normalize("NFD", TU_PHAP) not in text
     inline = drawing.draw_network(graph, pairs, layout="circo")
@@ -456,8 +458,9 @@ def test_a_network_of_649_departments_is_drawn_with_defaults_in_seconds(tmp_path
     shown = sum(e["handoffs"] for e in edges.values())
     total = sum(n for _, _, n in graph.edges(data="handoffs"))
     assert (
-        f"Hiển thị 40 trên 649 phòng ban và {len(edges)} trên 1,616 mũi tên "
-        f"({shown / total:.1%} số lượt chuyển); đặt departments=1.0, paths=1.0 để hiện tất cả."
+        f"Hiển thị 40 trên 649 phòng ban và {len(edges)} trên 1.616 mũi tên "
+        f"({format_percent(shown / total)} số lượt chuyển); đặt departments=1.0, paths=1.0 để "
+        "hiện tất cả."
     ) in text
     assert "Ẩn " not in text  # the counts replace the line on arrows with few handoffs
     english = html.unescape(svg.read_text(encoding="utf-8"))
@@ -481,7 +484,7 @@ def test_network_thinning_options_replace_the_default_caps(teams):
     text = drawing.network_to_dot(graph, pairs, departments=0.2)
     nodes, edges = parse_network_dot(text)
     assert len(nodes) == math.ceil(0.2 * 649) and drawing.MAX_ARCS < len(edges) < len(nodes)
-    assert f"Hiển thị 130 trên 649 phòng ban và {len(edges)} trên 1,616" in text
+    assert f"Hiển thị 130 trên 649 phòng ban và {len(edges)} trên 1.616" in text
     alone = {n for n in nodes if not any(n in pair for pair in edges)}
     assert all(not any(u in nodes and v in nodes for u, v in graph.edges(n)) for n in alone)
     # An explicit paths: its share of the handoffs among the departments drawn, no cap.
@@ -527,7 +530,7 @@ def test_a_map_of_398_activities_is_drawn_with_defaults_in_seconds(tmp_path, wid
         for source, target in ((START, activity), (activity, END)):
             assert nx.has_path(graph, source, target) == nx.has_path(possible, source, target)
     note = (
-        f"Hiển thị {len(activities)} trên 398 hoạt động và {len(edges)} trên 1,600 mũi tên"
+        f"Hiển thị {len(activities)} trên 398 hoạt động và {len(edges)} trên 1.600 mũi tên"
         " (nhiều nhất trước); đặt activities=1.0, paths=1.0 để hiện tất cả."
     )
     text = drawing.map_to_dot(wide_map, title="Thủ tục")
@@ -565,7 +568,7 @@ def test_the_default_cap_leaves_room_for_the_arcs_that_connect_every_activity():
     for activity in set(sliders["source"]) - {START}:
         for source, target in ((START, activity), (activity, END)):
             assert nx.has_path(drawn, source, target) == nx.has_path(full, source, target)
-    assert "80 trên 1,600 mũi tên" in drawing.map_to_dot(flat)
+    assert "80 trên 1.600 mũi tên" in drawing.map_to_dot(flat)
     with pytest.raises(ValueError, match="language must be one of"):
         drawing.map_to_dot(wide_map, language="fr")
 

@@ -22,6 +22,7 @@ import html
 import itertools
 import math
 import shutil
+import string
 import subprocess
 import textwrap
 import unicodedata
@@ -35,10 +36,11 @@ import numpy as np
 import pandas as pd
 
 from procmine.discovery import END, START, ProcessMap, ProcessModel, quiet_pm4py
+from procmine.formats import format_number
 
 __all__ = [
     "BLUES", "FONT", "FORMATS", "GREYS", "LAYOUTS", "MAP_PATHS", "MAX_ARCS", "MAX_NODES",
-    "NETWORK_PATHS", "PAGE", "REDS", "TIMEOUT", "DrawingTimeoutError",
+    "NETWORK_PATHS", "NUMBERS", "PAGE", "REDS", "TIMEOUT", "DrawingTimeoutError",
     "draw_map", "draw_model", "draw_network", "hours_label", "map_to_dot", "network_to_dot",
     "quote", "render", "require_dot", "select_edges", "shade", "wrap_label",
 ]  # fmt: skip
@@ -96,17 +98,38 @@ def require_dot() -> str:
     return dot
 
 
-def hours_label(value: float) -> str:
-    """Working hours as a label: whole hours from 100 up, tenths from 1, minutes below.
+def hours_label(value: float, language: str = "en") -> str:
+    """Working hours as a label: whole hours from 100 up, tenths from 1, minutes below, the
+    numbers written as ``language`` writes them (:func:`procmine.formats.format_number`).
 
     >>> [hours_label(v) for v in (12615.57, 5.0, 0.25, float("nan"))]
     ['12,616 h', '5.0 h', '15 min', '']
+    >>> hours_label(12615.57, "vi"), hours_label(5.0, "vi")
+    ('12.616 h', '5,0 h')
     """
     if value is None or pd.isna(value):
         return ""
     if value >= 100:
-        return f"{value:,.0f} h"
-    return f"{value:.1f} h" if value >= 1 else f"{value * 60:.0f} min"
+        return f"{format_number(value, language)} h"
+    return f"{format_number(value, language, 1)} h" if value >= 1 else f"{value * 60:.0f} min"
+
+
+class _Numbers(string.Formatter):
+    """``str.format`` whose number fields are written as a language writes them: Vietnamese
+    swaps the thousands and decimal separators (``1.234,5``)."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__()
+        self.swap = language == "vi"
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text = super().format_field(value, format_spec)
+        number = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+        return text.translate(str.maketrans(",.", ".,")) if self.swap and number else text
+
+
+# Fill a template of the pictures' words: NUMBERS[language].format(template, **values).
+NUMBERS = {"vi": _Numbers("vi"), "en": _Numbers("en")}
 
 
 def _nfc(text: Any) -> str:
@@ -488,21 +511,24 @@ def select_edges(
 
 
 def _map_lines(
-    nodes: pd.DataFrame, edges: pd.DataFrame, view: Literal["frequency", "performance"]
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    view: Literal["frequency", "performance"],
+    language: str = "vi",
 ) -> list[str]:
     """One box per activity and one arrow per arc: by frequency (blue boxes, grey arcs) or by
     time (red), the arc as wide as its figure."""
     if view == "frequency":
         node_value = nodes["events"].astype(float)
-        node_text = nodes["events"].map(lambda n: f"{n:,}")
+        node_text = nodes["events"].map(lambda n: format_number(n, language))
         edge_value = edges["frequency"].astype(float)
-        edge_text = edges["frequency"].map(lambda n: f"{n:,}")
+        edge_text = edges["frequency"].map(lambda n: format_number(n, language))
         node_palette, edge_palette = BLUES, GREYS
     else:
         node_value = nodes["median_sojourn_working_hours"].astype(float).fillna(0.0)
-        node_text = nodes["median_sojourn_working_hours"].map(hours_label)
+        node_text = nodes["median_sojourn_working_hours"].map(lambda h: hours_label(h, language))
         edge_value = edges["median_wait_working_hours"].astype(float).fillna(0.0)
-        edge_text = edges["median_wait_working_hours"].map(hours_label)
+        edge_text = edges["median_wait_working_hours"].map(lambda h: hours_label(h, language))
         node_palette, edge_palette = REDS, REDS
     node_top = max(float(node_value.max()) if len(node_value) else 0.0, 1e-12)
     edge_top = max(float(edge_value.max()) if len(edge_value) else 0.0, 1e-12)
@@ -544,9 +570,10 @@ def _map_picture(
     nodes = pmap.nodes[pmap.nodes["activity"].isin(shown)]
     label = title
     if capped:  # what the default caps hid, and how to see it
-        note = words.format(
-            nodes=len(nodes), all_nodes=len(pmap.nodes), arcs=len(edges), all_arcs=len(pmap.edges)
-        )
+        note = NUMBERS[language].format(
+            words, nodes=len(nodes), all_nodes=len(pmap.nodes), arcs=len(edges),
+            all_arcs=len(pmap.edges),
+        )  # fmt: skip
         label = f"{title}\n{note}" if title else note
     font = FONT
     lines = [
@@ -558,7 +585,7 @@ def _map_picture(
         f"  edge [{font}, fontsize=9];",
         f'  {quote(START)} [shape=circle, label="▶", fillcolor="#d9f0d3", width=0.35];',
         f'  {quote(END)} [shape=circle, label="■", fillcolor="#e0e0e0", width=0.35];',
-        *_map_lines(nodes, edges, view),
+        *_map_lines(nodes, edges, view, language),
         "}",
     ]
     return "\n".join(lines) + "\n", len(nodes), len(edges)
@@ -581,9 +608,9 @@ def map_to_dot(
     ...     "time:timestamp": pd.date_range("2024-05-06 08:00", periods=4, freq="h")})
     >>> text = map_to_dot(pm.discover_map(log), view="performance")
     >>> print(*[line for line in text.splitlines() if '"Ký"' in line], sep="\\n")
-      "Ký" [label="Ký\\n1.0 h", fillcolor="#a50f15", fontcolor=white];
+      "Ký" [label="Ký\\n1,0 h", fillcolor="#a50f15", fontcolor=white];
       "Ký" -> "■" [label="", penwidth=1.00, color="#fee5d9"];
-      "Nhận" -> "Ký" [label="1.0 h", penwidth=6.00, color="#a50f15"];
+      "Nhận" -> "Ký" [label="1,0 h", penwidth=6.00, color="#a50f15"];
     """
     return _map_picture(pmap, view, paths, activities, title, language)[0]
 
@@ -711,6 +738,7 @@ _NETWORK_WORDS = {
         "catalog": "quy trình được phê duyệt",
         "most frequent sequence": "trình tự phổ biến nhất của thủ tục",
         "other": "trình tự tham chiếu",
+        "language": "vi",
     },
     "en": {
         "pair": "{excess:,} excess, {hours} lost",
@@ -726,6 +754,7 @@ _NETWORK_WORDS = {
         "catalog": "the approved procedure",
         "most frequent sequence": "the procedure's most frequent sequence",
         "other": "the reference sequence",
+        "language": "en",
     },
 }
 # The network's paths slider when ``paths=None`` (then at most MAX_ARCS arrows).
@@ -909,19 +938,23 @@ def _legend(
     """The legend's notes: what boxes and arrows mean, what the red pairs exceed (``reference``:
     the ping-pong table's), how many of them are red, what is hidden (``thinned``: how much is
     shown, when departments or the default cap hid some)."""
+    numbers = NUMBERS[words["language"]]
     notes = [words["nodes"], words["edges"]]
     if pairs:
         notes.append(words["pairs"].format(reference=words.get(reference, words["other"])))
         shown_excess = sum(excess for excess, _ in pairs.values())
         if shown_excess < all_excess:
             notes.append(
-                words["some pairs"].format(pairs=len(pairs), shown=shown_excess, total=all_excess)
+                numbers.format(
+                    words["some pairs"], pairs=len(pairs), shown=shown_excess, total=all_excess
+                )
             )
     if thinned:
         notes.append(thinned)
     elif len(hidden):
         notes.append(
-            words["hidden"].format(
+            numbers.format(
+                words["hidden"],
                 edges=len(hidden),
                 handoffs=int(hidden["handoffs"].sum()),
                 share=hidden["handoffs"].sum() / total,
@@ -930,7 +963,7 @@ def _legend(
     return notes
 
 
-def _node_lines(graph: nx.DiGraph, nodes: list[Any], wrap: int) -> list[str]:
+def _node_lines(graph: nx.DiGraph, nodes: list[Any], wrap: int, language: str) -> list[str]:
     """One box per department drawn (``nodes``), shaded blue by the working hours it held,
     labelled with its (wrapped) name and those hours."""
     held = {node: float(graph.nodes[node].get("working_hours_held") or 0.0) for node in nodes}
@@ -938,7 +971,7 @@ def _node_lines(graph: nx.DiGraph, nodes: list[Any], wrap: int) -> list[str]:
     lines = []
     for node, hours in held.items():
         share = hours / top_held
-        label = f"{wrap_label(_nfc(node), wrap)}\n{hours_label(hours)}"
+        label = f"{wrap_label(_nfc(node), wrap)}\n{hours_label(hours, language)}"
         font_colour = "white" if share > 0.6 else "black"
         lines.append(
             f"  {quote(node)} [label={quote(label)}, "
@@ -968,16 +1001,21 @@ def _edge_lines(
     ):
         share = count / top_handoffs
         width = 1.0 + 5.0 * share
-        label = quote(f"{count:,}")
+        count_text = format_number(count, words["language"])
+        label = quote(count_text)
         if highlighted:
             excess, hours = pairs[pair]
             colour = font_colour = shade(0.45 + 0.55 * excess / top_excess, REDS)
             if with_figures:
                 # On a white ground: the pair's figures are read across the arrows they sit on.
-                figures = html.escape(words["pair"].format(excess=excess, hours=hours_label(hours)))
+                hours_text = hours_label(hours, words["language"])
+                figures = NUMBERS[words["language"]].format(
+                    words["pair"], excess=excess, hours=hours_text
+                )
+                figures = html.escape(figures)
                 label = (
                     '<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1" BGCOLOR="white">'
-                    f"<TR><TD>{count:,}</TD></TR><TR><TD><B>{figures}</B></TD></TR></TABLE>>"
+                    f"<TR><TD>{count_text}</TD></TR><TR><TD><B>{figures}</B></TD></TR></TABLE>>"
                 )
             width = max(width, 3.0)
             style = "style=bold, "
@@ -1014,8 +1052,8 @@ def _network_picture(
     total = float(edges["handoffs"].sum())
     thinned = None
     if capped or len(nodes) < graph.number_of_nodes():
-        thinned = words["shown"].format(
-            nodes=len(nodes), all_nodes=graph.number_of_nodes(), edges=len(shown),
+        thinned = NUMBERS[words["language"]].format(
+            words["shown"], nodes=len(nodes), all_nodes=graph.number_of_nodes(), edges=len(shown),
             all_edges=len(edges), share=shown["handoffs"].sum() / max(total, 1e-12),
         )  # fmt: skip
     caption = []
@@ -1030,7 +1068,7 @@ def _network_picture(
     top_handoffs = max(float(shown["handoffs"].max()) if len(shown) else 0.0, 1e-12)
     lines = [
         *_network_head(options["layout"], caption),
-        *_node_lines(graph, nodes, options["wrap"]),
+        *_node_lines(graph, nodes, options["wrap"], words["language"]),
         *_edge_lines(shown, top_handoffs, pairs, words),
         "}",
     ]
