@@ -82,7 +82,11 @@ _VI = {
     "procedures_lead": "Mỗi thủ tục chạy thế nào so với quy trình được phê duyệt, và tốn bao"
     " nhiêu?",
     "procedures_table": "Thủ tục: đúng hạn, sai lệch so với quy trình, chi phí tuân thủ",
-    "map_title": "Bản đồ quy trình (thời gian) của thủ tục lớn nhất: {procedure}",
+    "map_title": "Bản đồ quy trình (thời gian: trung vị giờ làm việc mỗi bước và mỗi lần"
+    " chuyển): {procedure}",
+    "maps_note": "Bản đồ của {n} thủ tục nhiều hồ sơ nhất; ô và mũi tên càng đỏ càng giữ hồ sơ"
+    " lâu.",
+    "bottleneck_examples": "Hồ sơ ví dụ: những hồ sơ bị giữ lâu nhất ở đó.",
     "portfolio_title": "Phương án đơn giản hóa so với chỉ tiêu",
     "portfolio_lead": "Những biện pháp nào đạt chỉ tiêu đơn giản hóa 20% thủ tục và cắt giảm 20%"
     " chi phí tuân thủ?",
@@ -208,7 +212,11 @@ _EN = {
     "procedures_lead": "How does each procedure run against its approved path, and what does it"
     " cost?",
     "procedures_table": "Procedures: on time, deviations from the approved path, compliance cost",
-    "map_title": "Process map (time) of the largest procedure: {procedure}",
+    "map_title": "Process map (time: median working hours of each step and each transition):"
+    " {procedure}",
+    "maps_note": "The maps of the {n} procedures with the most cases; the redder a box or an"
+    " arrow, the longer it holds cases.",
+    "bottleneck_examples": "Example cases: those held there the longest.",
     "portfolio_title": "Simplification portfolio against the targets",
     "portfolio_lead": "Which measures simplify 20% of the procedures and cut 20% of their"
     " compliance cost?",

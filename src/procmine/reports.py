@@ -40,9 +40,11 @@ from procmine.analysis import (
     write_simplification,
     xlsx_frame,
 )
+from procmine.bottleneck import bottleneck_cases
 from procmine.calendar import WorkCalendar
 from procmine.charts import on_time_chart, targets_chart
 from procmine.deadlines import case_status, has_deadlines, on_time, on_time_rate, slow_units
+from procmine.discovery import discover_map
 from procmine.formats import LANGUAGES, format_date, format_number, format_percent
 from procmine.handoffs import has_departments, ping_pong
 from procmine.labels import label, readable
@@ -74,6 +76,7 @@ REPORT_STAGES = {
 }
 TOP = 10  # rows of a ranking shown on a page
 LATE_ROWS = 50  # rows of the list of late cases without an explanation
+PROCEDURE_MAPS = 3  # the largest procedures (by cases) whose process map the report draws
 
 
 @dataclass
@@ -350,23 +353,35 @@ def _pingpong_page(found: Analysis, by_case, words: dict, lang: str) -> Page:
     return page
 
 
-def _bottleneck_page(found: Analysis, words: dict, lang: str) -> Page:
+def _bottleneck_page(found: Analysis, events, engine, words: dict, lang: str) -> Page:
     page = Page("bottlenecks", words["bottleneck_title"], words["bottleneck_lead"])
     for by, frame in found.bottlenecks.items():
+        keys = ["source", "target"] if by == "handoff" else [by]
+        behind = bottleneck_cases(events, by, engine=engine)  # the largest first within a key
+        examples = behind.groupby(keys, observed=True)["case_id"].agg(
+            lambda ids: ", ".join(map(str, ids.head(3))))  # fmt: skip
         shown = frame.head(TOP).drop(columns="events")
+        index = pd.MultiIndex.from_frame(shown[keys]) if len(keys) > 1 else shown[by]
+        shown = shown.assign(example_cases=examples.reindex(index).to_numpy())
         page.blocks.append(Table(words[f"bottleneck_by_{by}"], shown))
+    page.notes.append(words["bottleneck_examples"])
     return page
 
 
 def _procedures_page(found: Analysis, cases: pd.DataFrame, cost: pd.DataFrame | None,
-                     words: dict, lang: str) -> Page:  # fmt: skip
+                     events, engine, words: dict, lang: str) -> Page:  # fmt: skip
     import procmine as pm
 
     page = Page("procedures", words["procedures_title"], words["procedures_lead"])
-    per = cases.groupby("procedure").agg(
-        cases=("case_id", "size"),
-        on_time_rate=("on_time", lambda s: s.dropna().astype(float).mean()),
-        median_working_days=("working_days", "median"),
+    completed_days = cases["working_days"].where(~cases["open"].astype(bool))
+    per = (
+        cases.assign(completed_days=completed_days)
+        .groupby("procedure")
+        .agg(
+            cases=("case_id", "size"),
+            on_time_rate=("on_time", lambda s: s.dropna().astype(float).mean()),
+            median_working_days=("completed_days", "median"),
+        )
     )
     conformance = found.conformance.set_index("procedure")[["total", "mean_fitness"]]
     table = per.join(conformance, how="left")
@@ -374,10 +389,12 @@ def _procedures_page(found: Analysis, cases: pd.DataFrame, cost: pd.DataFrame | 
         table = table.join(cost.set_index("procedure")[["observed_yearly", "extra_share"]])
     table = table.sort_values("cases", ascending=False).reset_index()
     page.blocks.append(Table(words["procedures_table"], table))
-    title = words["map_title"].format(procedure=found.largest_procedure)
-    picture = pm.draw_map(found.map, view="performance", title=found.largest_procedure,
-                          language=lang)  # fmt: skip
-    page.blocks.append(Picture(title, picture))
+    for procedure in table["procedure"].head(PROCEDURE_MAPS):
+        pmap = (found.map if procedure == found.largest_procedure
+                else discover_map(events, procedure=procedure, engine=engine))  # fmt: skip
+        picture = pm.draw_map(pmap, view="performance", title=procedure, language=lang)
+        page.blocks.append(Picture(words["map_title"].format(procedure=procedure), picture))
+    page.notes.append(words["maps_note"].format(n=PROCEDURE_MAPS))
     return page
 
 
@@ -484,8 +501,10 @@ def build_report(
         _monthly_list_page(events, catalog, asked, month, words, lang, pseudonyms),
         _late_page(found, cases, words, lang),
         _pingpong_page(found, by_case, words, lang),
-        _bottleneck_page(found, words, lang),
-        _procedures_page(found, cases, simplified.cost if simplified else None, words, lang),
+        _bottleneck_page(found, events, engine, words, lang),
+        _procedures_page(
+            found, cases, simplified.cost if simplified else None, events, engine, words, lang
+        ),
         _portfolio_page(simplified, words, lang),
         _methods_page(calendar, catalog, found, words, lang),
     ]
