@@ -24,6 +24,7 @@ from independent import (
     TET_2024,
     TS,
     WEEKDAYS,
+    add_office_minutes,
     make_log,
     office_minutes,
 )  # fmt: skip
@@ -382,23 +383,6 @@ def open_log() -> pd.DataFrame:
     log = make_log(rows)
     log[PROC] = "P"
     return log
-
-
-def add_office_minutes(start: dt.datetime, minutes: float) -> dt.datetime:
-    """The earliest instant ``minutes`` office minutes after ``start`` (Mon–Fri), stepping over
-    office intervals day by day: independent of the working clock."""
-    day, left = start.date(), minutes
-    while True:
-        if day.weekday() < 5:
-            midnight = dt.datetime.combine(day, dt.time())
-            for begin, end in ((7 * 60 + 30, 11 * 60 + 30), (13 * 60, 17 * 60)):
-                low = max(midnight + dt.timedelta(minutes=begin), start)
-                high = midnight + dt.timedelta(minutes=end)
-                if high > low:
-                    if (high - low).total_seconds() / 60 >= left:
-                        return low + dt.timedelta(minutes=left)
-                    left -= (high - low).total_seconds() / 60
-        day += dt.timedelta(days=1)
 
 
 def independent_cases(log: pd.DataFrame, at: dt.datetime, closing: set[str]) -> pd.DataFrame:

@@ -244,6 +244,7 @@ FIGURES: dict[str, Figure] = {
         log, catalog, by="resource", engine=engine
     ),
     "case_status": lambda log, catalog, engine: pm.case_status(log, catalog, engine=engine),
+    "open_cases": lambda log, catalog, engine: pm.open_cases(log, catalog, engine=engine),
     "sojourns": lambda log, catalog, engine: pm.sojourns(log, engine=engine),
     "step_allotments": lambda log, catalog, engine: pm.step_allotments(log, catalog, engine=engine),
     "discover_map": _map,

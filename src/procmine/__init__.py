@@ -26,6 +26,7 @@ from procmine import (
     datasets,
     deadlines,
     discovery,
+    dossiers,
     drawing,
     engines,
     handoffs,
@@ -54,6 +55,7 @@ from procmine.deadlines import (
     step_allotments,
 )
 from procmine.discovery import discover_map, discover_model, save_model, variants
+from procmine.dossiers import open_cases
 from procmine.drawing import DrawingTimeoutError, draw_map, draw_model, draw_network
 from procmine.engines import event_table, query
 from procmine.handoffs import (
@@ -115,6 +117,7 @@ __all__ = [
     "discover_map",
     "discover_model",
     "discovery",
+    "dossiers",
     "draw_map",
     "draw_model",
     "draw_network",
@@ -131,6 +134,7 @@ __all__ = [
     "network_summary",
     "on_time",
     "on_time_rate",
+    "open_cases",
     "ping_pong",
     "plan",
     "plan_table",

@@ -51,6 +51,7 @@ from procmine.catalog import deadline_tables, with_catalog_procedure
 from procmine.engines import Cte, with_ctes
 
 __all__ = [
+    "case_deadlines",
     "case_status",
     "closing_tables",
     "figure_sqls",
@@ -59,6 +60,7 @@ __all__ = [
     "on_time",
     "on_time_rate",
     "slow_units",
+    "status_tables",
     "step_allotments",
 ]
 
@@ -672,7 +674,7 @@ def _per_case_query(
     notes for its ``attrs`` (the moment, where the closing steps came from)."""
     events, calendar = engines.clocked(log, asked.calendar, EVENT_COLUMNS)
     events = engines.complete_events(with_catalog_procedure(events, catalog))
-    events, tables, notes = _status_tables(
+    events, tables, notes = status_tables(
         events, catalog, asked.at, asked.closing_activities, calendar
     )
     tables |= _deadline_tables(
@@ -723,7 +725,7 @@ def case_status(
     """
     events, calendar = engines.clocked(log, calendar, EVENT_COLUMNS)
     events = engines.complete_events(with_catalog_procedure(events, catalog))
-    events, tables, notes = _status_tables(events, catalog, at, closing_activities, calendar)
+    events, tables, notes = status_tables(events, catalog, at, closing_activities, calendar)
     tables["events"] = events[["idx", "case_no", "activity", "procedure", "ts", "wm", "side_copy"]]
     tables["case_ids"] = engines.case_ids(events)
     table = engines.query(case_status_sql(calendar.minutes_per_day), engine, **tables)
@@ -962,7 +964,7 @@ def month_table(first: pd.Timestamp, at: pd.Timestamp, at_wm: float, calendar: A
     )
 
 
-def _status_tables(
+def status_tables(
     events: pd.DataFrame,
     catalog: pd.DataFrame | None,
     at: Any,
@@ -1018,7 +1020,7 @@ def _deadline_source(log: pd.DataFrame, column: str | None) -> tuple[str, str | 
     return schema.CASE, column if column is not None and column in log.columns else None
 
 
-def _case_deadlines(log: pd.DataFrame, calendar: Any, column: str | None) -> pd.DataFrame:
+def case_deadlines(log: pd.DataFrame, calendar: Any, column: str | None) -> pd.DataFrame:
     """Per case with a value in ``column``: ``due_wm`` (a date-time deadline, read on the working
     clock) or ``deadline_days`` (a number of working days)."""
     case_column, column = _deadline_source(log, column)
@@ -1088,9 +1090,9 @@ def _deadline_tables(
             "on-time figures need deadlines: pass a catalog (deadline_working_days per "
             f"procedure) or a log with a deadline column ({deadline_column!r} not found)."
         )
-    case_deadlines = _case_deadlines(log, calendar, deadline_column)
+    by_case = case_deadlines(log, calendar, deadline_column)
     events = engines.complete_events(events)
-    _warn_without_deadlines(events["procedure"], deadlines, case_deadlines)
+    _warn_without_deadlines(events["procedure"], deadlines, by_case)
     read = list(dict.fromkeys((*_READ_COLUMNS, *units)))
     return {
         "events": events[read],
@@ -1098,7 +1100,7 @@ def _deadline_tables(
         "case_ids": engines.case_ids(events),
         "procedure_deadlines": deadlines,
         "catalog_steps": steps,
-        "case_deadlines": case_deadlines,
+        "case_deadlines": by_case,
         "explanation_activities": _explanation_activities(
             events["activity"], explanation_activities
         ),
