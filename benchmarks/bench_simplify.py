@@ -14,8 +14,10 @@ generator in the tree does meanwhile. Reading the log is not timed. ``--costs`` 
 (default: the repository's ``datasets/costs.yaml``).
 
 Each size runs in a fresh subprocess. Stages, each timed as an analyst's notebook calls it (the
-best of three runs up to 2 M events, one above; ``--repeat`` overrides), each with its own peak
-RSS (VmHWM, reset before the stage: the log and the events table held count):
+best of three runs up to 2 M events, one above; ``--repeat`` overrides), each with its CPU time
+(every thread's, the mean of the runs: steadier than wall time when other work shares the
+cores) and its own peak RSS (VmHWM, reset before the stage: the log and the events table held
+count):
 
 - the reference, the figures the new ones build on: the events table (once), ``ping_pong(by=
   "pair")``, ``bottlenecks(by="activity")`` and ``on_time``, on that table;
@@ -47,6 +49,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from timing import best_of, repeats, reset_peak, status_mb  # benchmarks/timing.py
@@ -108,11 +111,13 @@ def _child(events: int, folder: Path, repeat: int | None, costs_path: str | None
     engines.query("SELECT 1 AS warm_up")  # DuckDB's start-up is not a figure's
     calendar, costs = WorkCalendar(), read_costs(costs_path)
     repeat = repeat or repeats(events)
-    result["repeat"], seconds, peaks, rows = repeat, {}, {}, {}
+    result["repeat"], seconds, cpu, peaks, rows = repeat, {}, {}, {}, {}
 
     def stage(name: str, call, count=len):
         reset_peak()
-        seconds[name], out = best_of(repeat, call)
+        started = time.process_time()  # every thread's CPU: steadier than wall time when
+        seconds[name], out = best_of(repeat, call)  # other work shares the two cores
+        cpu[name] = (time.process_time() - started) / repeat
         peaks[name] = status_mb("VmHWM")
         rows[name] = count(out)
         print(f"  … {name} {seconds[name]:.2f} s", file=sys.stderr, flush=True)  # progress
@@ -162,7 +167,7 @@ def _child(events: int, folder: Path, repeat: int | None, costs_path: str | None
     }
     result["candidates"] = len(found)
     result["candidates_by_type"] = found["measure"].value_counts().to_dict()
-    result |= {"seconds": seconds, "peak_mb": peaks, "rows": rows}
+    result |= {"seconds": seconds, "cpu_seconds": cpu, "peak_mb": peaks, "rows": rows}
     result["process_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
@@ -182,24 +187,28 @@ def _run_child(events: int, folder: Path, repeat: int | None, costs: str | None)
 
 
 def _report(ours: dict) -> None:
-    seconds, peaks, rows = ours["seconds"], ours["peak_mb"], ours["rows"]
+    seconds, cpu, peaks, rows = ours["seconds"], ours["cpu_seconds"], ours["peak_mb"], ours["rows"]
     (one, five, _), (after, *_) = ours["load"]
     print(
         f"\n{ours['events']:,} events, {ours['cases']:,} cases, best of {ours['repeat']} "
         f"(load average {one:.2f} (5 min {five:.2f}) → {after:.2f}); the log held: "
         f"{ours['rss_after_log_mb']:,.0f} MB"
     )
-    print(f"  {'stage':38s} {'seconds':>8s} {'rows':>8s} {'peak MB':>9s}")
+    print(f"  {'stage':38s} {'seconds':>8s} {'CPU s':>7s} {'rows':>9s} {'peak MB':>9s}")
     for name in (*REFERENCE, *STAGES, PEER):
-        print(f"  {name:38s} {seconds[name]:8.2f} {rows[name]:8,} {peaks[name]:9,.0f}")
+        print(
+            f"  {name:38s} {seconds[name]:8.2f} {cpu[name]:7.2f} {rows[name]:9,} "
+            f"{peaks[name]:9,.0f}"
+        )
     reference = sum(seconds[name] for name in REFERENCE)
     replays = seconds["simplification_candidates"] - seconds["candidate_measures (detection)"]
     goal = sum(seconds[name] for name in GOAL)
+    goal_cpu = sum(cpu[name] for name in GOAL)
     reference_peak = max(peaks[name] for name in REFERENCE)
     goal_peak = max(peaks[name] for name in GOAL)
     print(f"  {'the reference (table + three figures)':38s} {reference:8.2f}")
     print(f"  {'  of candidates: savings replays etc.':38s} {replays:8.2f}")
-    print(f"  {'goal: candidates + what_if + portfolio':38s} {goal:8.2f}")
+    print(f"  {'goal: candidates + what_if + portfolio':38s} {goal:8.2f} {goal_cpu:7.2f}")
     print(
         f"  memory: reference peak {reference_peak:,.0f} MB; goal stages' peak {goal_peak:,.0f} "
         f"MB, {goal_peak - reference_peak:+,.0f} MB beyond the reference; process peak "

@@ -114,6 +114,23 @@ def test_end_pingpong_fires_at_its_threshold_with_the_hand_counted_evidence(cost
     assert pairs["excess_bounces"].sum() == evidence["excess_bounces"]
 
 
+def test_an_event_without_a_department_is_in_no_round_trip(costs):
+    # DESIGN.md's definitions: a bounce is on the department sequence, and an event without a
+    # department is not in it (it neither starts nor breaks a run). So it is in no round trip:
+    # not an extra event of end_pingpong's evidence, and the replay keeps it — the evidence and
+    # the replay read one definition (whatif.round_trip_events).
+    rows = [*PINGPONG_LOG]
+    rows.insert(3, ("c1", "Ghi chú", None, "Chi", "2024-05-06 09:10"))  # inside c1's trips
+    log, catalog = make_log(rows), make_catalog(PATH)
+    settings = with_thresholds(costs, "end_pingpong", min_excess_bounces=3)
+    row = found(log, catalog, settings, "end_pingpong").iloc[0]
+    assert row["evidence"]["extra_events"] == 4 and row["evidence"]["excess_bounces"] == 3
+    assert row["activities"] == ("Chuyển lại để bổ sung", "Thẩm định", "Trả lại hồ sơ")
+    log2, _ = apply_measures(log, catalog, [row.to_dict()])
+    assert (log2["concept:name"] == "Ghi chú").sum() == 1
+    assert len(log) - len(log2) == row["evidence"]["extra_events"]
+
+
 def test_end_pingpong_needs_its_share_of_the_procedures_cases(costs):
     # Two of the three cases ping-pong: a share of 2/3 fires, a share above it does not.
     log, catalog = make_log(PINGPONG_LOG), make_catalog(PATH)

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from procmine import engines, schema, sequences, vocabulary
 from procmine.catalog import (
@@ -53,8 +54,8 @@ from procmine.catalog import (
 from procmine.cost import compliance_cost, read_costs
 from procmine.deadlines import on_time
 from procmine.formats import format_number, format_percent
-from procmine.handoffs import bounce_table, department_runs
-from procmine.whatif import Replayer
+from procmine.handoffs import bounce_table
+from procmine.whatif import Replayer, observed_figures, round_trip_events
 
 __all__ = [
     "COLUMNS",
@@ -110,7 +111,8 @@ _MOSTLY = 0.5
 @dataclass(frozen=True)
 class Facts:
     """What the rules read, computed once: the step events, the approved steps, the excess
-    bounces and the events of their round trips, the cases per procedure, the deadlines."""
+    bounces (with their cases' numbers) and the step events of their round trips, the cases
+    per procedure, the deadlines, and the cases' ids by number (``cases``)."""
 
     steps: pd.DataFrame
     approved: pd.DataFrame
@@ -120,6 +122,17 @@ class Facts:
     procedures: pd.DataFrame
     on_time: pd.DataFrame
     catalog: pd.DataFrame
+    cases: pd.DataFrame
+
+    def case_ids(self, case_no: Iterable[int]) -> tuple[str, ...]:
+        """The ids of the cases numbered ``case_no`` (repeats dropped), sorted."""
+        numbers = np.unique(np.asarray(case_no, dtype=np.int64))
+        at = np.searchsorted(self.cases["case_no"].to_numpy(), numbers)
+        names = self.cases["case_id"].array.take(at)
+        if not hasattr(names, "__arrow_array__"):
+            return tuple(sorted(str(name) for name in names))
+        names = names.__arrow_array__()  # Arrow sorts UTF-8 bytes: code point order, as sorted
+        return tuple(names.take(pc.sort_indices(names)).to_pylist())
 
 
 def facts(log: pd.DataFrame, catalog: pd.DataFrame, *, calendar: Any = None) -> Facts:
@@ -127,32 +140,57 @@ def facts(log: pd.DataFrame, catalog: pd.DataFrame, *, calendar: Any = None) -> 
 
     >>> import procmine as pm
     >>> found = facts(pm.datasets.example_log(), pm.datasets.example_catalog())
-    >>> found.steps[["case_id", "activity", "sojourn", "approved", "in_trip"]].iloc[3:6]
-      case_id       activity  sojourn  approved  in_trip
-    3     HS2      Tiếp nhận      NaN      True    False
-    4     HS2      Thẩm định    240.0      True    False
-    5     HS2  Trả lại hồ sơ    210.0     False     True
+    >>> found.steps[["case_no", "activity", "sojourn", "approved", "in_trip"]].iloc[3:6]
+       case_no       activity  sojourn  approved  in_trip
+    3        1      Tiếp nhận      NaN      True    False
+    4        1      Thẩm định    240.0      True    False
+    5        1  Trả lại hồ sơ    210.0     False     True
+    >>> found.case_ids([1])
+    ('HS2',)
     """
     events, calendar = engines.clocked(log, calendar)
     events = with_catalog_procedure(events, catalog)
     approved = approved_steps(catalog)
+    cases = engines.case_ids(events)
     steps = _steps(events, approved)
-    bounces = bounce_table(events, catalog)
-    bounces = bounces[bounces["excess"]].reset_index(drop=True)
-    pair = np.sort(bounces[["source", "target"]].to_numpy(dtype=object), axis=1)
-    bounces = bounces.assign(department_a=pair[:, 0], department_b=pair[:, 1])
-    trips = _trip_events(events, bounces, steps)
-    steps = steps.assign(in_trip=steps["idx"].isin(trips["idx"]).to_numpy())
+    bounces = _excess_bounces(events, catalog, cases)
+    trips = _trip_steps(events, bounces, steps, catalog)
+    in_trip = np.zeros(len(steps), dtype=bool)
+    in_trip[trips["step"].to_numpy()] = True
+    steps = steps.assign(in_trip=in_trip)
     activities, procedures = _stats(steps, approved)
     return Facts(
         steps=steps,
         approved=approved,
-        bounces=bounces[bounces["procedure"].isin(procedures["procedure"])],
+        bounces=bounces[bounces["procedure"].isin(procedures["procedure"]).to_numpy()],
         trips=trips,
         activities=activities,
         procedures=procedures,
         on_time=on_time(events, catalog),
         catalog=catalog,
+        cases=cases,
+    )
+
+
+def _excess_bounces(
+    events: pd.DataFrame, catalog: pd.DataFrame, cases: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The excess bounces of :func:`procmine.handoffs.bounce_table` on an events table (as the
+    catalog reads it), with their unordered pair (``department_a`` < ``department_b``) and their
+    cases' numbers (``case_no``; ``cases``: :func:`procmine.engines.case_ids` of the table).
+    """
+    cases = engines.case_ids(events) if cases is None else cases
+    bounces = bounce_table(events, catalog)
+    bounces = bounces[bounces["excess"].to_numpy(dtype=bool)].reset_index(drop=True)
+    source, target = bounces["source"], bounces["target"]
+    names = {str(name) for column in (source, target) for name in pd.unique(column)}
+    names = pd.Index(sorted(names), dtype=object)
+    codes = np.stack([names.get_indexer(source), names.get_indexer(target)])
+    where = pd.Index(cases["case_id"]).get_indexer(bounces["case_id"].astype(str))
+    return bounces.assign(
+        department_a=names.take(codes.min(axis=0, initial=len(names))).to_numpy(),
+        department_b=names.take(codes.max(axis=0, initial=-1)).to_numpy(),
+        case_no=cases["case_no"].to_numpy()[where],
     )
 
 
@@ -160,25 +198,65 @@ def _stats(steps: pd.DataFrame, approved: pd.DataFrame) -> tuple[pd.DataFrame, p
     """Per (procedure, activity) of the catalog's procedures: key, approved, cases, events,
     median_sojourn, total_sojourn, in_trip_share, departments (tuple); and per procedure: cases,
     median_sojourn, total_sojourn (working minutes)."""
-    steps = steps[steps["procedure"].isin(approved["procedure"].unique()).to_numpy()]
-    sojourn = {"median_sojourn": ("sojourn", "median"), "total_sojourn": ("sojourn", "sum")}
-    activities = steps.groupby(["procedure", "activity", "key", "approved"], observed=True).agg(
-        cases=("case_no", "nunique"),
-        events=("idx", "size"),
-        in_trip_share=("in_trip", "mean"),
-        **sojourn,
+    procedure = steps["procedure"].cat.codes.to_numpy()
+    listed = steps["procedure"].cat.categories.isin(approved["procedure"].unique())
+    mine = (procedure >= 0) & np.r_[listed, False][procedure] & (steps["key"].to_numpy() >= 0)
+    key, case_no = steps["key"].to_numpy()[mine], steps["case_no"].to_numpy(np.int64)[mine]
+    sojourn = steps["sojourn"].to_numpy()[mine]
+    per_key = pd.Series(sojourn).groupby(key).agg(["median", "sum"])
+    keys = per_key.index.to_numpy(dtype=np.int64)
+    # The cases at a key: their first steps there (keys are small numbers: counted in place).
+    first = steps["first_at_key"].to_numpy()[mine]
+    width = int(keys.max(initial=0)) + 1
+    events = np.bincount(key, minlength=width)[keys]
+    activities = pd.DataFrame(
+        {"key": keys, "cases": np.bincount(key[first], minlength=width)[keys], "events": events}
     )
-    activities = activities.reset_index().astype({"procedure": str, "activity": str})
-    done_by = steps[["key", "department"]].dropna().drop_duplicates().astype({"department": str})
+    trips = np.bincount(key, weights=steps["in_trip"].to_numpy()[mine], minlength=width)
+    activities["in_trip_share"] = trips[keys] / events
+    activities["median_sojourn"] = per_key["median"].to_numpy()
+    activities["total_sojourn"] = per_key["sum"].to_numpy()
+    names = _key_names(steps, keys)
+    activities.insert(0, "procedure", names["procedure"])
+    activities.insert(1, "activity", names["activity"])
+    activities.insert(3, "approved", np.isin(keys, _keys(approved, like=steps)))
+    activities["departments"] = _departments(steps, keys)
+    own = procedure[mine]
+    distinct = own[_firsts(case_no * (len(listed) + 1) + own)]  # each case once per procedure
+    per = pd.Series(sojourn).groupby(own).agg(["median", "sum"])
+    procedures = pd.DataFrame(
+        {
+            "procedure": steps["procedure"].cat.categories.astype(str)[per.index.to_numpy()],
+            "cases": np.bincount(distinct, minlength=len(listed) + 1)[per.index.to_numpy()],
+            "median_sojourn": per["median"].to_numpy(),
+            "total_sojourn": per["sum"].to_numpy(),
+        }
+    )
+    return activities, procedures
+
+
+def _key_names(steps: pd.DataFrame, keys: np.ndarray) -> pd.DataFrame:
+    """The procedure and activity (text) of each (procedure, activity) key of ``steps``."""
+    width = len(steps["activity"].cat.categories) + 1
+    return pd.DataFrame(
+        {
+            column: steps[column].cat.categories.astype(str).to_numpy()[codes]
+            for column, codes in (("procedure", keys // width), ("activity", keys % width))
+        }
+    )
+
+
+def _departments(steps: pd.DataFrame, keys: np.ndarray) -> list[tuple[str, ...]]:
+    """Per key, the departments that did its steps (sorted)."""
+    department = steps["department"].cat.codes.to_numpy()
+    width = len(steps["department"].cat.categories) + 1
+    pairs = np.unique(
+        steps["key"].to_numpy()[department >= 0] * width + department[department >= 0]
+    )
+    names = steps["department"].cat.categories.astype(str).to_numpy()
+    done_by = pd.DataFrame({"key": pairs // width, "department": names[pairs % width]})
     done_by = done_by.sort_values(["key", "department"]).groupby("key")["department"].agg(tuple)
-    activities["departments"] = activities["key"].map(done_by)
-    activities["departments"] = [
-        d if isinstance(d, tuple) else () for d in activities["departments"]
-    ]
-    procedures = steps.groupby("procedure", observed=True).agg(
-        cases=("case_no", "nunique"), **sojourn
-    )
-    return activities, procedures.reset_index().astype({"procedure": str})
+    return [done_by.get(key, ()) for key in keys]
 
 
 def approved_steps(catalog: pd.DataFrame) -> pd.DataFrame:
@@ -215,34 +293,58 @@ def approved_steps(catalog: pd.DataFrame) -> pd.DataFrame:
 
 
 def _steps(events: pd.DataFrame, approved: pd.DataFrame) -> pd.DataFrame:
-    """The step events in (case, time) order with their sojourn since the case's previous step,
-    whether the case did the activity before (``seen_before``), the next step's activity code
-    (``next_code``, -1 at the end) and whether the next step repeats an earlier activity, and
-    whether the step is on its procedure's approved path."""
+    """The step events in (case, time) order — ``row``, their position in ``events`` — with
+    their sojourn since the case's previous step, whether the case did the activity before
+    (``seen_before``), the next step's activity code (``next_code``, -1 at the end) and whether
+    the next step repeats an earlier activity, and whether the step is on its procedure's
+    approved path (a case is its ``case_no``; :attr:`Facts.case_ids` names them)."""
     keep = ~events["side_copy"].to_numpy(dtype=bool)
     lifecycle = events["lifecycle"].astype("category")  # coded in an events table: no copy
     if lifecycle.notna().any():  # start events are not steps; their complete is
         complete = [i for i, name in enumerate(lifecycle.cat.categories) if name == "complete"]
         keep &= lifecycle.isna().to_numpy() | np.isin(lifecycle.cat.codes.to_numpy(), complete)
-    columns = ["idx", "case_no", "case_id", "procedure", "activity", "department", "resource"]
-    steps = events.loc[keep, [*columns, "wm"]]
-    order = sequences.case_order(steps["case_no"].to_numpy(), steps["idx"].to_numpy())
-    steps = (steps if order is None else steps.iloc[order]).reset_index(drop=True)
-    case = steps["case_no"].to_numpy()
+    rows = np.flatnonzero(keep)
+    case = events["case_no"].to_numpy()[rows]
+    order = sequences.case_order(case, events["idx"].to_numpy()[rows])
+    rows, case = (rows, case) if order is None else (rows[order], case[order])
+    columns = ["idx", "case_no", "procedure", "activity", "department", "resource"]
+    steps = events[columns].iloc[rows].reset_index(drop=True)
     same = np.r_[False, case[1:] == case[:-1]]
-    wm = steps["wm"].to_numpy(dtype="float64", na_value=np.nan)
+    wm = events["wm"].to_numpy(dtype="float64", na_value=np.nan)[rows]
     code = steps["activity"].cat.codes.to_numpy(np.int64)
-    seen = steps.groupby(["case_no", "activity"], observed=True, sort=False).cumcount().to_numpy()
+    width = len(steps["activity"].cat.categories) + 1
+    seen = ~_firsts(case.astype(np.int64) * width + code)
     followed = np.r_[same[1:], False]
     key = _keys(steps)
+    # A case's first step at each (procedure, activity): its first of the activity, unless
+    # the log changes a case's procedure midway.
+    procedure = steps["procedure"].cat.codes.to_numpy()
+    starts = np.maximum.accumulate(np.where(same, 0, np.arange(len(case))))
+    if np.array_equal(procedure, procedure[starts]):
+        first_at_key = ~seen
+    else:
+        first_at_key = _firsts(case.astype(np.int64) * (int(key.max(initial=0)) + 2) + key + 1)
     return steps.assign(
+        first_at_key=first_at_key,
+        row=rows,
         sojourn=np.where(same, wm - np.r_[np.nan, wm[:-1]], np.nan),
-        seen_before=seen > 0,
+        seen_before=seen,
         next_code=np.where(followed, np.r_[code[1:], -1], -1),
-        next_seen=followed & np.r_[seen[1:] > 0, False],
+        next_seen=followed & np.r_[seen[1:], False],
         key=key,
         approved=np.isin(key, _keys(approved, like=steps)),
     )
+
+
+def _firsts(keys: np.ndarray) -> np.ndarray:
+    """Whether each value is the first of its equals in order. Keys of steps in case order are
+    nearly sorted already, which a stable sort (Timsort) takes in a few passes: a few times
+    quicker than hashing ten million of them."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[order[1:]] = ordered[1:] != ordered[:-1]
+    return first
 
 
 def _keys(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> np.ndarray:
@@ -260,35 +362,27 @@ def _keys(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> np.ndarray:
     return np.where((codes[0] < 0) | (codes[1] < 0), -1, key)
 
 
-def _trip_events(events: pd.DataFrame, bounces: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
-    """The step events inside excess round trips — runs j + 1 and j + 2 of an excess bounce at
-    j — with the bounce's procedure and pair, and whether each is extra (off the approved path,
-    or an activity its case already did): what ``end_pingpong`` removes."""
-    # Only the cases with an excess bounce: their runs, numbered as in the whole table.
-    numbers = engines.case_ids(events).astype({"case_id": str})
-    trips = bounces[["case_id", "procedure", "department_a", "department_b", "position"]]
-    trips = trips.astype({"case_id": str}).merge(numbers, on="case_id")
-    bounced = trips["case_no"].unique()
-    runs = department_runs(events[np.isin(events["case_no"].to_numpy(), bounced)])
-    runs = runs[["case_id", "run_no", "first_idx", "last_idx"]].astype({"case_id": str})
-    trips = trips.assign(
-        first_run=trips["position"].to_numpy(np.int64) + 1,
-        last_run=trips["position"].to_numpy(np.int64) + 2,
+def _trip_steps(
+    events: pd.DataFrame, bounces: pd.DataFrame, steps: pd.DataFrame, catalog: pd.DataFrame
+) -> pd.DataFrame:
+    """The steps inside excess round trips (:func:`procmine.whatif.round_trip_events`, the one
+    definition that ``end_pingpong`` replays), one row per (bounce, step): the bounce's
+    procedure and pair, the bounce (its row label), the step (its row in ``steps``), case_no,
+    idx, activity and whether it is extra."""
+    trips = round_trip_events(events, bounces, catalog)
+    step_at = np.full(len(events), -1, dtype=np.int64)
+    step_at[steps["row"].to_numpy()] = np.arange(len(steps))
+    step = step_at[trips["row"].to_numpy()]
+    trips, step = trips[step >= 0], step[step >= 0]  # start events and side copies are no steps
+    bounce = bounces[["procedure", "department_a", "department_b"]].iloc[trips["bounce"]]
+    return bounce.reset_index(drop=True).assign(
+        bounce=trips["bounce"].to_numpy(),
+        step=step,
+        case_no=steps["case_no"].to_numpy()[step],
+        idx=steps["idx"].to_numpy()[step],
+        activity=steps["activity"].iloc[step].to_numpy(),
+        extra=trips["extra"].to_numpy(),
     )
-    first = runs.rename(columns={"run_no": "first_run", "first_idx": "low"})
-    last = runs.rename(columns={"run_no": "last_run", "last_idx": "high"})
-    trips = trips.merge(first[["case_id", "first_run", "low"]], on=["case_id", "first_run"])
-    trips = trips.merge(last[["case_id", "last_run", "high"]], on=["case_id", "last_run"])
-    inside = trips[["procedure", "department_a", "department_b", "case_no", "low", "high"]].merge(
-        steps.loc[
-            np.isin(steps["case_no"].to_numpy(), bounced),
-            ["case_no", "case_id", "idx", "activity", "approved", "seen_before"],
-        ],
-        on="case_no",
-    )
-    inside = inside[(inside["idx"] >= inside["low"]) & (inside["idx"] <= inside["high"])]
-    extra = ~inside["approved"].to_numpy() | inside["seen_before"].to_numpy()
-    return inside.drop(columns=["low", "high", "approved", "seen_before"]).assign(extra=extra)
 
 
 # ----------------------------------------------------------------------------- the words
@@ -332,11 +426,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _case_ids(steps: pd.DataFrame, keys: Iterable[int], where: Any = True) -> dict[int, tuple]:
+def _case_ids(facts: Facts, keys: Iterable[int], where: Any = True) -> dict[int, tuple]:
     """The sorted case ids of the steps at each of ``keys`` (and ``where``), by key."""
-    at = np.isin(steps["key"].to_numpy(), np.fromiter(keys, dtype=np.int64)) & where
-    rows = steps.loc[at, ["key", "case_id"]].astype({"case_id": str}).drop_duplicates()
-    return rows.sort_values(["key", "case_id"]).groupby("key")["case_id"].agg(tuple).to_dict()
+    key = facts.steps["key"].to_numpy()
+    rows = np.flatnonzero(np.isin(key, np.fromiter(keys, dtype=np.int64)) & where)
+    rows = rows[np.argsort(key[rows], kind="stable")]
+    found, starts = np.unique(key[rows], return_index=True)
+    if not len(rows):
+        return {}
+    case_no = facts.steps["case_no"].to_numpy()
+    return {
+        int(k): facts.case_ids(case_no[part])
+        for k, part in zip(found, np.split(rows, starts[1:]), strict=True)
+    }
 
 
 def _matching(activities: pd.Series, names: Iterable[str]) -> np.ndarray:
@@ -358,52 +460,74 @@ def _approved_stats(facts: Facts) -> pd.DataFrame:
 def _end_pingpong(facts: Facts, costs: Any) -> list[dict[str, Any]]:
     settings = costs.measure("end_pingpong")
     least, share = settings["min_excess_bounces"], settings["min_case_share"]
-    keys = ["procedure", "department_a", "department_b"]
-    pairs = facts.bounces.groupby(keys).agg(
-        excess_bounces=("case_id", "size"),
-        pingpong_cases=("case_id", "nunique"),
-        minutes_lost=("minutes_lost", "sum"),
-    )
-    pairs = pairs[pairs["excess_bounces"] >= least].reset_index()
+    pairs, pair = _bounced_pairs(facts.bounces)
+    pairs = pairs[pairs["excess_bounces"] >= least]
     pairs = pairs.merge(facts.procedures, on="procedure", suffixes=("", "_procedure"))
     pairs = pairs[pairs["pingpong_cases"] >= share * pairs["cases"]]
-    bounced = facts.bounces[[*keys, "case_id"]].astype({"case_id": str}).drop_duplicates()
-    case_ids = bounced.sort_values([*keys, "case_id"]).groupby(keys)["case_id"].agg(tuple)
-    extra = facts.trips[facts.trips["extra"]].astype({"activity": str})
-    extra_events = extra.drop_duplicates([*keys, "idx"]).groupby(keys).size()
-    activities = extra[[*keys, "activity"]].drop_duplicates().sort_values([*keys, "activity"])
-    activities = activities.groupby(keys)["activity"].agg(tuple)
+    # The extra steps of each pair's round trips (a step in two of them counts once).
+    of_bounce = np.full(int(facts.bounces.index.to_numpy().max(initial=-1)) + 1, -1, np.int64)
+    of_bounce[facts.bounces.index.to_numpy()] = pair
+    extra = facts.trips[facts.trips["extra"].to_numpy()]
+    extra_pair = of_bounce[extra["bounce"].to_numpy()]
+    case_no = facts.bounces["case_no"].to_numpy()
     found = []
-    for pair in pairs.itertuples(index=False):
-        key = (pair.procedure, pair.department_a, pair.department_b)
-        a, b = pair.department_a, pair.department_b
+    for row in pairs.itertuples(index=False):
+        a, b = row.department_a, row.department_b
+        trips = extra[extra_pair == row.pair]
         evidence = {
-            "excess_bounces": pair.excess_bounces,
-            "pingpong_cases": pair.pingpong_cases,
-            "working_hours_lost": pair.minutes_lost / 60,
-            "extra_events": extra_events.get(key, 0),
-            "case_share": pair.pingpong_cases / pair.cases,
+            "excess_bounces": row.excess_bounces,
+            "pingpong_cases": row.pingpong_cases,
+            "working_hours_lost": row.minutes_lost / 60,
+            "extra_events": len(np.unique(trips["idx"].to_numpy())),
+            "case_share": row.pingpong_cases / row.cases,
             "min_excess_bounces": least,
             "min_case_share": share,
         }
         text = (
-            f"{format_number(pair.excess_bounces)} lần chuyển qua lại vượt quy trình giữa {a} "
-            f"và {b} trong {format_number(pair.pingpong_cases)} hồ sơ, mất "
-            f"{_hours(pair.minutes_lost)} giờ làm việc"
+            f"{format_number(row.excess_bounces)} lần chuyển qua lại vượt quy trình giữa {a} "
+            f"và {b} trong {format_number(row.pingpong_cases)} hồ sơ, mất "
+            f"{_hours(row.minutes_lost)} giờ làm việc"
         )
         found.append(
             _candidate(
-                pair.procedure,
+                row.procedure,
                 "end_pingpong",
                 {"kind": "end_pingpong", "pair": [a, b]},
                 evidence,
                 (f"Chấm dứt chuyển qua lại giữa {a} và {b}", text),
-                case_ids[key],
-                activities.get(key, ()),
+                facts.case_ids(case_no[pair == row.pair]),
+                sorted(str(name) for name in pd.unique(trips["activity"])),
                 (a, b),
             )
         )
     return found
+
+
+def _bounced_pairs(bounces: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per (procedure, department_a, department_b) of the excess bounces, in that order: pair
+    (its number), excess_bounces, pingpong_cases, minutes_lost; and each bounce's pair."""
+    keys = ("procedure", "department_a", "department_b")
+    factorized = [pd.factorize(bounces[key].astype(str), sort=True) for key in keys]
+    codes, names = [found[0] for found in factorized], [found[1] for found in factorized]
+    sizes = [max(len(values), 1) for values in names]
+    pair = (codes[0].astype(np.int64) * sizes[1] + codes[1]) * sizes[2] + codes[2]
+    lost = bounces["minutes_lost"].groupby(pair).sum()  # one sum per pair, in time order
+    numbers = lost.index.to_numpy(dtype=np.int64)
+    case_no = bounces["case_no"].to_numpy(np.int64)
+    cases = np.unique(pair * (int(case_no.max(initial=0)) + 1) + case_no)
+    cases //= int(case_no.max(initial=0)) + 1
+    table = pd.DataFrame(
+        {
+            "procedure": np.asarray(names[0], dtype=object)[numbers // (sizes[1] * sizes[2])],
+            "department_a": np.asarray(names[1], dtype=object)[numbers // sizes[2] % sizes[1]],
+            "department_b": np.asarray(names[2], dtype=object)[numbers % sizes[2]],
+            "pair": numbers,
+            "excess_bounces": np.bincount(np.searchsorted(numbers, pair), minlength=len(numbers)),
+            "pingpong_cases": np.bincount(np.searchsorted(numbers, cases), minlength=len(numbers)),
+            "minutes_lost": lost.to_numpy(dtype="float64"),
+        }
+    )
+    return table, pair
 
 
 def _remove_check(facts: Facts, costs: Any) -> list[dict[str, Any]]:
@@ -418,7 +542,7 @@ def _remove_check(facts: Facts, costs: Any) -> list[dict[str, Any]]:
     returned = steps[at_check & sent_back].groupby("key")["case_no"].nunique()
     stats = stats.assign(returned_cases=stats["key"].map(returned).fillna(0).astype(int))
     stats = stats[stats["returned_cases"] <= most * stats["cases"]]
-    case_ids = _case_ids(steps, stats["key"])
+    case_ids = _case_ids(facts, stats["key"])
     found = []
     for step in stats.itertuples(index=False):
         share = step.returned_cases / step.cases
@@ -453,10 +577,10 @@ def _remove_check(facts: Facts, costs: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _adjacent(facts: Facts, same_department: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _adjacent(facts: Facts, same_department: bool) -> tuple[pd.DataFrame, list[np.ndarray]]:
     """Consecutive approved steps (of one department, or of two), and per pair the cases having
-    both: the first occurrence's official and sojourn of each (``resource_1``, ``sojourn_1``,
-    ``resource_2``, ``sojourn_2``)."""
+    both: the rows in ``facts.steps`` of the first occurrence of each of the two in those cases
+    (an array of two rows: first, second), in the order of the pairs."""
     steps, pairs = facts.steps, facts.approved[facts.approved["next_activity"].notna()]
     same = (pairs["department"] == pairs["next_department"]).fillna(False).to_numpy(dtype=bool)
     pairs = pairs[same == same_department]
@@ -464,56 +588,66 @@ def _adjacent(facts: Facts, same_department: bool) -> tuple[pd.DataFrame, pd.Dat
         first_key=_keys(pairs, like=steps),
         second_key=_keys(pairs.assign(activity=pairs["next_activity"]), like=steps),
     ).astype({"procedure": str, "activity": str, "next_activity": str})
-    pairs = pairs[(pairs["first_key"] >= 0) & (pairs["second_key"] >= 0)]
-    firsts = steps[steps["approved"]].drop_duplicates(["case_no", "key"])
-    firsts = firsts[["case_no", "case_id", "key", "resource", "sojourn"]]
-    both = pairs[["first_key", "second_key"]].merge(
-        firsts.rename(
-            columns={"key": "first_key", "resource": "resource_1", "sojourn": "sojourn_1"}
-        ),
-        on="first_key",
-    )
-    second = {"key": "second_key", "resource": "resource_2", "sojourn": "sojourn_2"}
-    both = both.merge(
-        firsts.drop(columns="case_id").rename(columns=second), on=["case_no", "second_key"]
-    )
-    return pairs, both.astype({"case_id": str}).sort_values(["first_key", "second_key", "case_id"])
+    pairs = pairs[(pairs["first_key"] >= 0) & (pairs["second_key"] >= 0)].reset_index(drop=True)
+    # Each case's first step at each key of the pairs, looked up by (case, key).
+    key, case_no = steps["key"].to_numpy(), steps["case_no"].to_numpy(np.int64)
+    wanted = np.union1d(pairs["first_key"].to_numpy(), pairs["second_key"].to_numpy())
+    rows = np.flatnonzero(steps["first_at_key"].to_numpy() & np.isin(key, wanted))
+    width = int(key.max(initial=0)) + 1
+    looked_up = case_no[rows] * width + key[rows]
+    order = np.argsort(looked_up, kind="stable")  # nearly in order: cases are
+    looked_up, by_case = looked_up[order], rows[order]
+    small = key[rows].astype(np.int16) if width < 2**15 else key[rows]  # a radix sort
+    by_key = rows[np.argsort(small, kind="stable")]  # each key's firsts in case order
+    starts = np.searchsorted(key[by_key], wanted)
+    ends = np.r_[starts[1:], len(by_key)][: len(starts)]
+    bounds = {k: (low, high) for k, low, high in zip(wanted.tolist(), starts, ends, strict=True)}
+    both = []
+    for first, second in zip(pairs["first_key"], pairs["second_key"], strict=True):
+        low, high = bounds[first]
+        firsts = by_key[low:high]
+        target = case_no[firsts] * width + second
+        at = np.minimum(np.searchsorted(looked_up, target), max(len(looked_up) - 1, 0))
+        hit = looked_up[at] == target if len(looked_up) else np.zeros(len(firsts), bool)
+        both.append(np.stack([firsts[hit], by_case[at[hit]]]))
+    return pairs, both
 
 
 def _merge_steps(facts: Facts, costs: Any) -> list[dict[str, Any]]:
     least = costs.measure("merge_steps")["min_same_official_share"]
     pairs, both = _adjacent(facts, same_department=True)
-    same = (both["resource_1"] == both["resource_2"]).fillna(False).to_numpy(dtype=bool)
-    per = both.assign(same=same).groupby(["first_key", "second_key"])
-    pairs = pairs.merge(
-        per.agg(cases=("case_no", "size"), same_cases=("same", "sum")).reset_index()
-    )
-    pairs = pairs[pairs["same_cases"] >= least * pairs["cases"]]
-    case_ids = per["case_id"].agg(tuple)
+    resource = facts.steps["resource"].cat.codes.to_numpy()
+    same = [int(np.sum((resource[f] == resource[s]) & (resource[f] >= 0))) for f, s in both]
+    pairs = pairs.assign(cases=[rows.shape[1] for rows in both], same_cases=same)
+    chosen = (pairs["cases"] > 0) & (pairs["same_cases"] >= least * pairs["cases"])
+    case_no = facts.steps["case_no"].to_numpy()
     found = []
-    for pair in pairs.itertuples(index=False):
-        first, second, share = pair.activity, pair.next_activity, pair.same_cases / pair.cases
+    for number in np.flatnonzero(chosen.to_numpy()):
+        pair = pairs.iloc[number]
+        first, second = pair["activity"], pair["next_activity"]
+        share = pair["same_cases"] / pair["cases"]
         evidence = {
-            "cases": pair.cases,
-            "same_official_cases": pair.same_cases,
+            "cases": pair["cases"],
+            "same_official_cases": pair["same_cases"],
             "same_official_share": share,
             "min_same_official_share": least,
         }
         text = (
-            f"Hai bước liền nhau {_quoted(first)} và {_quoted(second)} cùng do {pair.department} "
-            f"thực hiện; {format_number(pair.same_cases)} trong {format_number(pair.cases)} hồ sơ "
-            f"({format_percent(share)}) do cùng một cán bộ làm cả hai bước"
+            f"Hai bước liền nhau {_quoted(first)} và {_quoted(second)} cùng do "
+            f"{pair['department']} thực hiện; {format_number(pair['same_cases'])} trong "
+            f"{format_number(pair['cases'])} hồ sơ ({format_percent(share)}) do cùng một cán bộ "
+            "làm cả hai bước"
         )
         found.append(
             _candidate(
-                pair.procedure,
+                pair["procedure"],
                 "merge_steps",
                 {"kind": "merge_steps", "activities": [first, second]},
                 evidence,
                 (f"Gộp bước {_quoted(first)} và {_quoted(second)}", text),
-                case_ids[(pair.first_key, pair.second_key)],
+                facts.case_ids(case_no[both[number][0]]),
                 (first, second),
-                (pair.department,),
+                (pair["department"],),
             )
         )
     return found
@@ -523,32 +657,26 @@ def _parallel(facts: Facts, costs: Any) -> list[dict[str, Any]]:
     if "depends_on" not in facts.catalog.columns:
         return []
     pairs, both = _adjacent(facts, same_department=False)
-    independent = [
-        needs is not None and step not in needs
-        for step, needs in zip(pairs["step"], pairs["next_depends_on"], strict=True)
-    ]  # per catalog step, not per event
-    pairs = pairs[np.array(independent, dtype=bool)]
-    overlap = np.fmin(both["sojourn_1"].to_numpy(), both["sojourn_2"].to_numpy())
-    per = both.assign(overlap=overlap).groupby(["first_key", "second_key"])
-    pairs = pairs.merge(
-        per.agg(cases=("case_no", "size"), overlap=("overlap", "mean")).reset_index()
-    )
-    case_ids = per["case_id"].agg(tuple)
+    sojourn, case_no = facts.steps["sojourn"].to_numpy(), facts.steps["case_no"].to_numpy()
     found = []
-    for pair in pairs.itertuples(index=False):
+    for number, pair in enumerate(pairs.itertuples(index=False)):
+        needs, (firsts, seconds) = pair.next_depends_on, both[number]
+        if needs is None or pair.step in needs or not len(firsts):  # per catalog step
+            continue
         first, second = pair.activity, pair.next_activity
-        overlap = 0.0 if math.isnan(pair.overlap) else pair.overlap
-        needs = "; ".join(str(step) for step in sorted(pair.next_depends_on)) or "không"
+        overlap = np.fmin(sojourn[firsts], sojourn[seconds])
+        overlap = float(np.mean(overlap[~np.isnan(overlap)])) if (~np.isnan(overlap)).any() else 0.0
+        named = "; ".join(str(step) for step in sorted(needs)) or "không"
         evidence = {
-            "cases": pair.cases,
+            "cases": len(firsts),
             "mean_overlap_working_hours": overlap / 60,
-            "later_depends_on": sorted(pair.next_depends_on),
+            "later_depends_on": sorted(needs),
         }
         text = (
             f"Theo quy trình, bước {_quoted(second)} ({pair.next_department}) không cần kết quả "
-            f"của bước {_quoted(first)} ({pair.department}) (chỉ cần bước {needs}); "
-            f"{format_number(pair.cases)} hồ sơ làm hai bước nối tiếp nhau, làm song song rút ngắn "
-            f"trung bình {_hours(overlap)} giờ làm việc mỗi hồ sơ"
+            f"của bước {_quoted(first)} ({pair.department}) (chỉ cần bước {named}); "
+            f"{format_number(len(firsts))} hồ sơ làm hai bước nối tiếp nhau, làm song song rút "
+            f"ngắn trung bình {_hours(overlap)} giờ làm việc mỗi hồ sơ"
         )
         found.append(
             _candidate(
@@ -557,7 +685,7 @@ def _parallel(facts: Facts, costs: Any) -> list[dict[str, Any]]:
                 {"kind": "parallel", "activities": [first, second]},
                 evidence,
                 (f"Thực hiện song song {_quoted(first)} và {_quoted(second)}", text),
-                case_ids[(pair.first_key, pair.second_key)],
+                facts.case_ids(case_no[firsts]),
                 (first, second),
                 (pair.department, pair.next_department),
             )
@@ -577,7 +705,7 @@ def _delegate_signing(facts: Facts, costs: Any) -> list[dict[str, Any]]:
     stats = stats[np.array(led, dtype=bool) & (stats["grade"] != target).fillna(True).to_numpy()]
     share = stats["total_sojourn"] / stats["total_sojourn_procedure"].where(lambda t: t > 0)
     stats = stats.assign(share=share)[share >= least]
-    case_ids = _case_ids(facts.steps, stats["key"])
+    case_ids = _case_ids(facts, stats["key"])
     found = []
     for step in stats.itertuples(index=False):
         cap = float(step.median_sojourn_procedure)
@@ -616,11 +744,14 @@ def _cut_waiting(facts: Facts, costs: Any) -> list[dict[str, Any]]:
     stats = _approved_stats(facts)
     typical = stats["median_sojourn_procedure"]
     stats = stats[(typical > 0) & (stats["median_sojourn"] >= ratio * typical)]
-    steps = facts.steps
-    cap = steps["key"].map(stats.set_index("key")["median_sojourn_procedure"])
-    over = (steps["sojourn"] > cap).to_numpy(dtype=bool)
-    above = (steps["sojourn"] - cap)[over].groupby(steps["key"][over]).sum()
-    case_ids = _case_ids(steps, stats["key"], over)
+    key, sojourn = facts.steps["key"].to_numpy(), facts.steps["sojourn"].to_numpy()
+    capped = stats.set_index("key")["median_sojourn_procedure"].sort_index()
+    at = np.isin(key, capped.index.to_numpy())
+    cap = np.full(len(key), np.nan)
+    cap[at] = capped.to_numpy()[np.searchsorted(capped.index.to_numpy(), key[at])]
+    over = sojourn > cap
+    above = pd.Series(sojourn[over] - cap[over]).groupby(key[over]).sum()
+    case_ids = _case_ids(facts, stats["key"], over)
     found = []
     for step in stats.itertuples(index=False):
         cap, waited = float(step.median_sojourn_procedure), float(above.get(step.key, 0.0))
@@ -671,7 +802,8 @@ def _shorten_deadline(facts: Facts, costs: Any) -> list[dict[str, Any]]:
     per["new_deadline"] = np.maximum(1.0, np.ceil(per["p90"].round(6)))
     deadline = per["deadline_working_days"]
     per = per[(per["p90"] <= most * deadline) & (per["new_deadline"] < deadline)]
-    case_ids = cases.sort_values("case_id").groupby("procedure")["case_id"].agg(tuple)
+    chosen = cases[cases["procedure"].isin(per["procedure"]).to_numpy()]
+    case_ids = chosen.groupby("procedure")["case_id"].agg(lambda ids: tuple(sorted(ids)))
     found = []
     for row in per.itertuples(index=False):
         old, new = row.deadline_working_days, int(row.new_deadline)
@@ -715,7 +847,7 @@ def _drop_extra_step(facts: Facts, costs: Any) -> list[dict[str, Any]]:
     extra = extra[~meaningful & (extra["in_trip_share"] <= _MOSTLY)]
     extra = extra.merge(facts.procedures, on="procedure", suffixes=("", "_procedure"))
     extra = extra[extra["cases"] >= least * extra["cases_procedure"]]
-    case_ids = _case_ids(facts.steps, extra["key"])
+    case_ids = _case_ids(facts, extra["key"])
     found = []
     for step in extra.itertuples(index=False):
         share = step.cases / step.cases_procedure
@@ -782,7 +914,11 @@ def candidate_measures(
     'Chấm dứt chuyển qua lại giữa Phòng Tư pháp và Văn phòng'
     """
     costs = read_costs() if costs is None else costs
-    found = facts(log, catalog, calendar=calendar)
+    return _detected(facts(log, catalog, calendar=calendar), costs)
+
+
+def _detected(found: Facts, costs: Any) -> pd.DataFrame:
+    """:func:`candidate_measures` from the facts."""
     rows = [row for rule in RULES.values() for row in rule(found, costs)]
     table = pd.DataFrame(rows, columns=list(DETECTED[1:10]))
     table["cases"] = [len(ids) for ids in table["case_ids"]]
@@ -882,17 +1018,8 @@ giờ làm việc'
     schema.require_columns(log, schema.REQUIRED, what="the log (the replay edits the log)")
     costs = read_costs() if costs is None else costs
     calendar = engines.own_clock(log) if calendar is None else calendar
-    table = candidate_measures(log, catalog, costs, calendar=calendar)
+    table, costed, replayer = _detected_and_replayer(log, catalog, costs, calendar)
     notes = table.attrs["notes"]
-    costed = compliance_cost(log, catalog, costs, by="procedure", calendar=calendar)
-    # Runs a year are the whole log's: named once, so no replay computes them again.
-    runs = costed.drop_duplicates("procedure").set_index("procedure")["runs_per_year"]
-    runs = runs[np.isfinite(runs.astype(float))]  # none for a log received in one instant
-    replayed = costs.replace(
-        runs_per_year=runs.astype(float).to_dict() | dict(costs.runs_per_year or {})
-    )
-    # One replayer for every replay: each procedure's events and figures before are read once.
-    replayer = Replayer(log, catalog, replayed, calendar=calendar)
     saved = _savings(replayer, table, progress)
     table = table.merge(saved, on="measure_id", how="left", validate="one_to_one")
     # Ranked on whole VND: a time-only measure's replayed saving is 0 up to rounding noise,
@@ -911,11 +1038,40 @@ giờ làm việc'
         "universe": _universe(costed, catalog),
         "costs": costs,
         "replay": Replay(
-            log, catalog, measures.to_dict("records"), replayed, calendar, replayer=replayer
+            log, catalog, measures.to_dict("records"), replayer.costs, calendar, replayer=replayer
         ),
         "notes": notes,
     }
     return result
+
+
+def _detected_and_replayer(
+    log: pd.DataFrame, catalog: pd.DataFrame, costs: Any, calendar: Any
+) -> tuple[pd.DataFrame, pd.DataFrame, Replayer]:
+    """The candidates (:func:`candidate_measures`), the compliance cost by procedure they are
+    measured against, and the replayer of their savings (its costs with the runs a year
+    fixed). One events table serves the detection, the cost and the figures before the
+    replays, and one bounce table the detection and the replays."""
+    events, calendar = engines.clocked(log, calendar)
+    found = facts(events, catalog, calendar=calendar)
+    table = _detected(found, costs)
+    costed = compliance_cost(events, catalog, costs, by="procedure", calendar=calendar)
+    # Runs a year are the whole log's: named once, so no replay computes them again.
+    runs = costed.drop_duplicates("procedure").set_index("procedure")["runs_per_year"]
+    runs = runs[np.isfinite(runs.astype(float))]  # none for a log received in one instant
+    replayed = costs.replace(
+        runs_per_year=runs.astype(float).to_dict() | dict(costs.runs_per_year or {})
+    )
+    before = None
+    if len(table):  # a case's figures are its own: the whole log's once, not each procedure's
+        before = observed_figures(
+            events, catalog, replayed, calendar=calendar, deadlines=found.on_time
+        )
+    bounces = found.bounces
+    del events, found  # the replays read the log, each procedure's part on its own
+    # One replayer for every replay: each procedure's events and figures before are read once.
+    replayer = Replayer(log, catalog, replayed, calendar=calendar, bounces=bounces, before=before)
+    return table, costed, replayer
 
 
 def _savings(

@@ -34,10 +34,10 @@ reading).
 **Decisions** (documented in the functions below): each measure reads the cases as observed
 (the bounce table, the approved path, the first occurrences) minus what the measures before it
 removed, and the sojourns as the measures before it cut them; so several measures of one
-procedure apply jointly, in the order given. In the department sequence an event without a
-department, or a side copy, belongs to the run the case is in when it happens (that of the next
-in-sequence event: after a handoff the case is with the department it went to); such events are
-never removed by ``end_pingpong``.
+procedure apply jointly, in the order given. An event without a department, or a side copy, is
+in no run of the department sequence (it neither starts nor breaks one), so in no round trip:
+``end_pingpong`` never removes it (:func:`round_trip_events`, the one definition the candidates'
+evidence reads too).
 
 >>> import procmine as pm
 >>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
@@ -57,13 +57,14 @@ import functools
 import math
 import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from procmine import engines, schema
+from procmine import engines, schema, sequences
 from procmine.calendar import as_calendar
 from procmine.catalog import (
     approved_paths,
@@ -82,6 +83,8 @@ __all__ = [
     "Replayer",
     "apply_measures",
     "check_measures",
+    "observed_figures",
+    "round_trip_events",
     "what_if",
 ]
 
@@ -320,7 +323,8 @@ def apply_measures(
     the approved path). ``end_pingpong`` reads :func:`procmine.handoffs.bounce_table` on the
     observed log: for each excess bounce on the pair at position j, the in-sequence events of
     runs j + 1 and j + 2 that are extra — an activity not on the approved path, or an approved
-    activity the case did before (an earlier complete or lifecycle-less event) — are removed.
+    activity the case did before (an earlier step: complete or lifecycle-less, not a side copy)
+    — are removed (:func:`round_trip_events`).
     ``parallel`` takes each case's first remaining event of each activity. ``delegate`` changes
     the grade of an approved step (a step not in the catalog has none to change), and caps
     sojourns only when ``cap_minutes`` is given. Caps apply to every event of the activity
@@ -386,8 +390,6 @@ class _Replay:
     observed_catalog: pd.DataFrame
     costs: Any
     known_bounces: pd.DataFrame | None = None  # the events' bounce table, when already made
-    # Per procedure, what end_pingpong reads of the observed events (kept across replays).
-    trips: dict[str, tuple] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.held = np.nan_to_num(self.events["sojourn"].to_numpy(dtype="float64"), nan=0.0)
@@ -507,41 +509,118 @@ def _round_trip_extras(replay: _Replay, procedure: str, pair: tuple[str, str]) -
     """The extra events of the excess round trips on ``pair`` (see :func:`apply_measures`)."""
     bounces = replay.bounces
     chosen = bounces[
-        (bounces["procedure"] == procedure)
-        & bounces["excess"]
-        & bounces["source"].isin(pair)
-        & bounces["target"].isin(pair)  # source ≠ target: a bounce is on two departments
+        (bounces["procedure"] == procedure).to_numpy(dtype=bool)
+        & bounces["excess"].to_numpy(dtype=bool)
+        & bounces["source"].isin(pair).to_numpy()
+        & bounces["target"].isin(pair).to_numpy()  # source ≠ target: a bounce is on two
     ]
-    if procedure not in replay.trips:  # the observed runs: the same for every pair
-        replay.trips[procedure] = _runs_and_extras(replay, procedure)
-    rows, case_no, run, extra, ids = replay.trips[procedure]
-    # The runs j + 1 and j + 2 of each chosen bounce, as (case, run) keys.
-    case_of = ids["case_no"].to_numpy()[pd.Index(ids["case_id"]).get_indexer(chosen["case_id"])]
-    width = int(run.max(initial=0)) + 3
-    start = case_of.astype(np.int64) * width + chosen["position"].to_numpy(dtype=np.int64)
-    keys = np.concatenate([start + 1, start + 2])
+    trips = round_trip_events(replay.events, chosen, replay.observed_catalog)
     found = np.zeros(len(replay.events), dtype=bool)
-    found[rows] = extra & np.isin(case_no.astype(np.int64) * width + run, keys)
+    found[trips["row"].to_numpy()[trips["extra"].to_numpy()]] = True
     return found
 
 
-def _runs_and_extras(replay: _Replay, procedure: str) -> tuple:
-    """The procedure's event rows, their cases, each one's department run and whether it is
-    extra (see :func:`apply_measures`), and the events' case ids."""
-    events = replay.events
-    rows = np.flatnonzero(replay.rows(procedure))
-    case_no, sub = replay.case_no[rows], events.iloc[rows]
-    # An event's run: the handoffs before it in its case (the handing-off event ends its run).
-    hands_off = (sub["handoff_position"].to_numpy() >= 0).astype(np.int64)
-    run = pd.Series(hands_off).groupby(case_no, sort=False).cumsum().to_numpy() - hands_off
-    # Done before: an earlier complete (or lifecycle-less) event of the activity in the case.
-    done = (sub["lifecycle"] != "start").to_numpy(dtype=bool, na_value=True).astype(np.int64)
-    activity = sub["activity"].cat.codes.to_numpy()
-    before = pd.Series(done).groupby([case_no, activity], sort=False).cumsum().to_numpy() - done
-    approved = approved_paths(replay.observed_catalog)
-    on_path = sub["activity"].isin(approved.loc[approved["procedure"] == procedure, "activity"])
-    extra = (~on_path.to_numpy() | (before > 0)) & sub["in_sequence"].to_numpy(dtype=bool)
-    return rows, case_no, run, extra, engines.case_ids(events)
+def round_trip_events(
+    events: pd.DataFrame, bounces: pd.DataFrame, catalog: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The events of the excess round trips: for each excess bounce at position j (a row of
+    :func:`procmine.handoffs.bounce_table` on ``events``), the events of runs j + 1 and j + 2 of
+    its case's department sequence. An event without a department, or a side copy, is in no
+    run (docs/definitions.md), so in no round trip. One row per (bounce, event): ``bounce`` (the
+    bounce's row label), ``row`` (the event's position in ``events``) and ``extra``: its activity
+    is off its procedure's approved path, or a step its case did before (an earlier event of the
+    activity that is not a side copy, complete or without lifecycle) — what ``end_pingpong``
+    removes. ``events`` is an events table (as the catalog reads it); a ``case_no`` column of
+    ``bounces``, when present, is taken as each bounce's case in it.
+
+    >>> import procmine as pm
+    >>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+    >>> events = pm.event_table(log)
+    >>> trips = round_trip_events(events, pm.bounce_table(events, catalog), catalog)
+    >>> trips.assign(activity=events["activity"].iloc[trips["row"]].to_numpy())
+       bounce  row  extra       activity
+    0       2    5   True  Trả lại hồ sơ
+    1       2    6   True      Thẩm định
+    2       3    6   True      Thẩm định
+    3       3    7  False      Phê duyệt
+
+    HS2 goes VP → TP → VP → TP → VP where the path prescribes one VP → TP → VP: its bounces at
+    positions 1 and 2 (rows 2 and 3) are excess. The second Thẩm định is in both round trips;
+    Phê duyệt closes the second but is the case's first approval, so not extra.
+    """
+    excess = bounces[bounces["excess"].to_numpy(dtype=bool)]
+    case_no = events["case_no"].to_numpy()
+    if "case_no" in excess.columns:
+        bounce_case = excess["case_no"].to_numpy()
+    else:
+        ids = engines.case_ids(events)
+        where = pd.Index(ids["case_id"]).get_indexer(excess["case_id"].astype(str))
+        bounce_case = ids["case_no"].to_numpy()[where]
+    # Only the events of the cases with an excess bounce, each case's in time order.
+    bounced = np.zeros(int(case_no.max(initial=-1)) + 1, dtype=bool)
+    bounced[bounce_case] = True
+    rows = np.flatnonzero(bounced[case_no])
+    order = sequences.case_order(case_no[rows], events["idx"].to_numpy()[rows])
+    rows = rows if order is None else rows[order]
+    run, extra = _runs(events, rows, catalog)
+    # Each bounce's runs j + 1 and j + 2 as (case, run) keys; the in-sequence events' keys are
+    # in order (cases in order, runs rising within a case), so each key's events are a range.
+    entry = np.flatnonzero(events["in_sequence"].to_numpy(dtype=bool)[rows])
+    width = int(run.max(initial=0)) + 3
+    keys = case_no[rows][entry].astype(np.int64) * width + run[entry]
+    start = bounce_case.astype(np.int64) * width + excess["position"].to_numpy(dtype=np.int64)
+    wanted = np.concatenate([start + 1, start + 2])
+    low, high = np.searchsorted(keys, wanted, "left"), np.searchsorted(keys, wanted, "right")
+    counts = high - low
+    at = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    found = entry[np.repeat(low, counts) + at]
+    bounce = np.repeat(np.tile(np.arange(len(excess)), 2), counts)
+    order = np.argsort(bounce, kind="stable")  # by bounce, each one's events in time order
+    found, bounce = found[order], bounce[order]
+    return pd.DataFrame(
+        {"bounce": excess.index.to_numpy()[bounce], "row": rows[found], "extra": extra[found]}
+    )
+
+
+def _runs(
+    events: pd.DataFrame, rows: np.ndarray, catalog: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the events at ``rows`` (whole cases, each in time order): each one's department run
+    (the handoffs before it in its case: the handing-off event ends its run) and whether it is
+    extra (see :func:`round_trip_events`)."""
+    case_no = events["case_no"].to_numpy()[rows]
+    hands_off = (events["handoff_position"].to_numpy()[rows] >= 0).astype(np.int64)
+    before = np.cumsum(hands_off) - hands_off  # over every case so far
+    first = np.r_[True, case_no[1:] != case_no[:-1]][: len(rows)]
+    run = before - np.maximum.accumulate(np.where(first, before, 0))
+    # Done before: an earlier step of the activity in the case (the first step of each
+    # (case, activity) is the one not done before).
+    (procedure, procedures), (activity, activities) = (
+        _codes(events[column].iloc[rows]) for column in ("procedure", "activity")
+    )
+    step = ~_equals(events["lifecycle"].iloc[rows], "start")
+    step &= ~events["side_copy"].to_numpy(dtype=bool)[rows]
+    key = case_no.astype(np.int64) * (len(activities) + 1) + activity
+    steps = np.flatnonzero(step)
+    firsts, at = np.unique(key[steps], return_index=True)
+    where = np.minimum(np.searchsorted(firsts, key), len(firsts) - 1)
+    done = np.zeros(len(rows), dtype=bool)
+    if len(firsts):
+        done = (firsts[where] == key) & (steps[at][where] < np.arange(len(rows)))
+    # On the path: the (procedure, activity) codes of the approved steps (-1, none: the last).
+    on_path = np.zeros((len(procedures) + 1, len(activities) + 1), dtype=bool)
+    if catalog is not None:
+        approved = approved_paths(catalog)
+        p = procedures.get_indexer(approved["procedure"].astype(str))
+        a = activities.get_indexer(approved["activity"].astype(str))
+        on_path[p[(p >= 0) & (a >= 0)], a[(p >= 0) & (a >= 0)]] = True
+    return run, ~on_path[procedure, activity] | done
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """A column's integer codes (-1 for none) and its distinct values as text."""
+    coded = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    return coded.cat.codes.to_numpy(), pd.Index(coded.cat.categories.astype(str))
 
 
 def _step_minutes(replay: _Replay, procedure: str, activities: tuple[str, str]) -> list[float]:
@@ -736,24 +815,56 @@ def _with_observed_runs(
     return costs.replace(runs_per_year=configured)
 
 
+def observed_figures(
+    events: pd.DataFrame,
+    catalog: pd.DataFrame,
+    costs: Any,
+    *,
+    calendar: Any = None,
+    deadlines: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The figures the what-if compares, from a log (or its events table; the clock read once
+    for the three): :func:`procmine.cost.compliance_cost` by procedure, and per case case_id,
+    procedure, working_days, on_time, observed_cost. ``deadlines``: the log's
+    :func:`procmine.deadlines.on_time`, when the caller has it. A case's figures are its own,
+    so a :class:`Replayer` given the whole log's (``before=``) reads each procedure's from them.
+
+    >>> import procmine as pm
+    >>> cost, cases = observed_figures(pm.datasets.example_log(), pm.datasets.example_catalog(),
+    ...                                read_costs())
+    >>> cases[["case_id", "working_days", "on_time"]]
+      case_id  working_days  on_time
+    0     HS1         1.125     True
+    1     HS2         3.750    False
+    2     HS3         3.250    False
+    """
+    events, calendar = engines.clocked(events, calendar)
+    cost = compliance_cost(events, catalog, costs, by="procedure", calendar=calendar)
+    cases = _case_figures(events, catalog, costs, calendar, deadlines)
+    return cost.astype({"procedure": str}), cases
+
+
 def _figures(
+    events: pd.DataFrame, catalog: pd.DataFrame, costs: Any, calendar: Any, *, cases: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """:func:`observed_figures` of an events table (``cases=False``: the cost by procedure
+    only)."""
+    cost = compliance_cost(events, catalog, costs, by="procedure", calendar=calendar)
+    found = _case_figures(events, catalog, costs, calendar) if cases else None
+    return cost.astype({"procedure": str}), found
+
+
+def _case_figures(
     events: pd.DataFrame,
     catalog: pd.DataFrame,
     costs: Any,
     calendar: Any,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The figures the what-if compares, from a log's events table (the clock read once for
-    the three): compliance cost by procedure, and per case (:func:`_case_figures`)."""
-    cost = compliance_cost(events, catalog, costs, by="procedure", calendar=calendar)
-    return cost.astype({"procedure": str}), _case_figures(events, catalog, costs, calendar)
-
-
-def _case_figures(
-    events: pd.DataFrame, catalog: pd.DataFrame, costs: Any, calendar: Any
+    deadlines: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per case: case_id, procedure, working_days, on_time, observed_cost."""
     by_case = compliance_cost(events, catalog, costs, by="case", calendar=calendar)
-    deadlines = on_time(events, catalog, calendar=calendar)
+    if deadlines is None:
+        deadlines = on_time(events, catalog, calendar=calendar)
     cases = deadlines[["case_id", "procedure", "working_days", "on_time"]].merge(
         by_case[["case_id", "observed_cost"]].astype({"case_id": str}), on="case_id", how="left"
     )
@@ -786,7 +897,6 @@ class _Observed:
     names: pd.DataFrame
     bounces: pd.DataFrame | None = None
     step_costs: pd.DataFrame | None = None
-    trips: dict[str, tuple] = field(default_factory=dict)
 
 
 class Replayer:
@@ -801,7 +911,10 @@ class Replayer:
     catalog — are recomputed: every other case's figures are the ones before.
     The procedure's cost a run after is then the mean of its cases', as compliance_cost takes
     it. ``Replayer(log, catalog, costs).what_if(measures)`` equals ``what_if(log, catalog,
-    measures, costs)``.
+    measures, costs)``. ``bounces``: the log's :func:`procmine.handoffs.bounce_table` (as the
+    catalog reads it; its excess bounces at least), and ``before``: its
+    :func:`observed_figures` with ``costs``, when the caller has them, instead of each
+    procedure's made on its own.
 
     >>> import procmine as pm
     >>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
@@ -813,10 +926,20 @@ class Replayer:
     """
 
     def __init__(
-        self, log: pd.DataFrame, catalog: pd.DataFrame, costs: Any, *, calendar: Any = None
+        self,
+        log: pd.DataFrame,
+        catalog: pd.DataFrame,
+        costs: Any,
+        *,
+        calendar: Any = None,
+        bounces: pd.DataFrame | None = None,
+        before: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     ) -> None:
         _require_log(log)
-        self.log, self.catalog, self.costs = log, catalog, costs
+        self.log, self.catalog, self.costs = _coded_log(log), catalog, costs
+        # The log's bounce table (at least its excess bounces) and figures before, when the
+        # caller has them.
+        self.bounces, self.before = bounces, before
         self.calendar = engines.own_clock(log) if calendar is None else as_calendar(calendar)
         self._positions: dict[str, np.ndarray] | None = None
         self._observed: dict[str, _Observed] = {}
@@ -840,7 +963,7 @@ class Replayer:
 
     def part(self, rows: np.ndarray) -> pd.DataFrame:
         """The log's rows at ``rows`` (positions), with the log's attrs (its own clock)."""
-        part = self.log.iloc[rows]
+        part = _rows_of(self.log, rows)
         part.attrs = self.log.attrs
         return part
 
@@ -849,12 +972,16 @@ class Replayer:
         if procedure not in self._observed:
             rows = self.positions(procedure)
             events = engines.event_table(self.part(rows), self.calendar)
-            before = _figures(events, self.catalog, self.costs, self.calendar)
+            if self.before is None:
+                cost, cases = _figures(events, self.catalog, self.costs, self.calendar)
+            else:  # the whole log's: the procedure's cases
+                cost, cases = self.before
+                cases = cases[(cases["procedure"] == procedure).to_numpy()].reset_index(drop=True)
             own = with_catalog_procedure(events, self.catalog)
             self._observed[procedure] = _Observed(
                 rows=rows,
                 events=own,
-                before=(_own_row(before[0], procedure), before[1]),
+                before=(_own_row(cost, procedure), cases),
                 names=_log_names(own, self.catalog),
             )
         return self._observed[procedure]
@@ -903,14 +1030,13 @@ class Replayer:
         figures must be recomputed whole), edited, and the catalog after them."""
         seen = self.observed(procedure)
         if seen.bounces is None and any(m["change"]["kind"] == "end_pingpong" for m in checked):
-            seen.bounces = bounce_table(seen.events, self.catalog)
+            seen.bounces = self._bounces(procedure, seen.events)
         replay = _Replay(
             events=seen.events,
             catalog=catalog.copy(),
             observed_catalog=self.catalog,
             costs=self.costs,
             known_bounces=seen.bounces,
-            trips=seen.trips,
         )
         for measure in checked:
             _CHANGES[measure["change"]["kind"]](replay, procedure, measure["change"])
@@ -927,6 +1053,17 @@ class Replayer:
         gone = list(edited.attrs[WHATIF_ATTR]["dropped_cases"])
         return _Edit(procedure, edited, catalog2, repriced is None, gone)
 
+    def _bounces(self, procedure: str, events: pd.DataFrame) -> pd.DataFrame:
+        """The procedure's bounces (the log's table given, or made on its events), each with
+        its case's number in the procedure's events table."""
+        if self.bounces is None:
+            table = bounce_table(events, self.catalog)
+        else:
+            table = self.bounces[(self.bounces["procedure"] == procedure).to_numpy(dtype=bool)]
+        ids = engines.case_ids(events)
+        where = pd.Index(ids["case_id"]).get_indexer(table["case_id"].astype(str))
+        return table[where >= 0].assign(case_no=ids["case_no"].to_numpy()[where[where >= 0]])
+
     def _after(self, edits: list[_Edit]) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
         """Per procedure, its figures after (compliance cost row, cases): one pass of the
         figures over every procedure's edited cases (a case's figures are its own), the cases
@@ -935,17 +1072,21 @@ class Replayer:
             return {}
         union = pd.concat([edit.log for edit in edits], ignore_index=True)
         union.attrs = self.log.attrs
-        cost, cases = _figures(
-            engines.event_table(union, self.calendar), edits[-1].catalog, self.costs, self.calendar
-        )
-        found = {}
+        events, catalog = engines.event_table(union, self.calendar), edits[-1].catalog
+        cases = _case_figures(events, catalog, self.costs, self.calendar)
+        cost, found = None, {}
         for edit in edits:
             mine = cases[(cases["procedure"] == edit.procedure).to_numpy()]
             before = self.observed(edit.procedure).before
             composed = None if edit.whole else _composed(edit.procedure, before, mine, edit.gone)
-            # Recomputed whole, or every case gone (the figure is then the approved path's, as
-            # compliance_cost gives it for a procedure without cases): the union's row.
-            found[edit.procedure] = composed or (_own_row(cost, edit.procedure), mine)
+            if composed is None:
+                # Recomputed whole, or every case gone (the figure is then the approved path's,
+                # as compliance_cost gives it for a procedure without cases): the union's row,
+                # figured only then.
+                if cost is None:
+                    cost = _figures(events, catalog, self.costs, self.calendar, cases=False)[0]
+                composed = (_own_row(cost, edit.procedure), mine)
+            found[edit.procedure] = composed
         return found
 
     def _repriced(
@@ -980,6 +1121,68 @@ class Replayer:
         differ = ~(both["cost"] == both["cost_now"]).fillna(False).to_numpy(dtype=bool)
         activities = both.loc[differ & (both["procedure"] == procedure), "activity"]
         return seen.events["activity"].isin(activities.astype(str)).to_numpy(dtype=bool)
+
+
+_TEXT_COLUMNS = (
+    schema.CASE, schema.ACTIVITY, schema.DEPARTMENT, schema.RESOURCE, schema.PROCEDURE,
+    schema.LIFECYCLE,
+)  # fmt: skip
+
+
+def _coded_log(log: pd.DataFrame) -> pd.DataFrame:
+    """The log with its text columns coded once (the same texts): every replay takes parts of
+    it and builds their events tables, which then move and hash small integer codes instead of
+    strings. The cases are coded in order of appearance (sorting a million ids costs more than
+    it saves); the others by :func:`procmine.engines.text_codes`."""
+    text = [
+        column
+        for column in _TEXT_COLUMNS
+        if column in log.columns
+        and (isinstance(log[column].dtype, pd.StringDtype) or log[column].dtype == object)
+    ]
+    coded = {column: engines.text_codes(log[column]) for column in text if column != schema.CASE}
+    if schema.CASE in text:
+        codes, ids = pd.factorize(log[schema.CASE])
+        coded[schema.CASE] = pd.Categorical.from_codes(codes, categories=ids, validate=False)
+    coded = log.assign(**coded)
+    coded.attrs = log.attrs
+    return coded
+
+
+def _rows_of(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``frame.iloc[rows]`` for ascending positions ``rows``, each Arrow-backed column taken
+    chunk by chunk: pyarrow's take on a chunked column joins its chunks first, so a take of a few
+    rows of a log read from Parquet would copy the whole column.
+
+    >>> frame = pd.DataFrame({"a": pd.array(["x", "y", "z"], dtype="string[pyarrow]")})
+    >>> _rows_of(frame, np.array([0, 2]))["a"].tolist()
+    ['x', 'z']
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) > 1 and np.any(np.diff(rows) < 0):
+        return frame.iloc[rows]
+    columns = {}
+    for number in range(frame.shape[1]):
+        values = frame.iloc[:, number].array
+        arrow = isinstance(values.dtype, pd.ArrowDtype) or (
+            isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+        )
+        if not arrow:
+            columns[number] = values.take(rows)
+            continue
+        chunks = values.__arrow_array__().chunks
+        ends = np.cumsum([len(chunk) for chunk in chunks], dtype=np.int64)
+        cut = np.searchsorted(rows, ends)
+        parts = [
+            chunk.take(pa.array(rows[low:high] - (end - len(chunk))))
+            for chunk, low, high, end in zip(chunks, np.r_[0, cut[:-1]], cut, ends, strict=True)
+            if high > low
+        ]
+        taken = pa.chunked_array(parts, type=values.__arrow_array__().type)
+        columns[number] = pd.array(taken, dtype=values.dtype)
+    part = pd.DataFrame(columns, index=frame.index[rows])
+    part.columns = frame.columns
+    return part
 
 
 def _catalog_rows(catalog: pd.DataFrame, procedure: str) -> pd.DataFrame:
