@@ -226,3 +226,21 @@ def test_simplify_refuses_a_bad_costs_file_plainly(tmp_path: Path):
     assert result.exit_code == 2, result.output
     assert "cost_cut" in result.output and "costs.yaml" in result.output
     assert "Traceback" not in result.output
+
+
+def test_open_cases_lists_where_each_open_dossier_sits(tmp_path: Path):
+    log = datasets.example_log()
+    last = log[log["case:concept:name"] == "HS2"].index[-1]  # HS2 stops before its last step
+    log.drop(index=last).to_csv(tmp_path / "log.csv", index=False)
+    datasets.example_catalog().to_csv(tmp_path / "catalog.csv", index=False)
+    out = tmp_path / "open.xlsx"
+    result = runner.invoke(
+        app,
+        ["open-cases", str(tmp_path / "log.csv"), "--catalog", str(tmp_path / "catalog.csv"),
+         "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 open dossiers written" in result.output
+    held = pd.read_excel(out, sheet_name="open_cases", engine="calamine")
+    assert held[["case_id", "department"]].values.tolist() == [["HS2", "Phòng Tư pháp"]]
+    assert held["working_days_left"].iloc[0] < 0  # overdue at the log's last stamp

@@ -124,7 +124,8 @@ def test_the_page_is_self_contained_and_says_no_column_name(sample_report):
     assert not [h for h in page.headers if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h.strip())]
     assert COLUMNS["excess_bounces"][0] in page.headers
     for page_key in ("headline", "on_time", "monthly_list", "late_without_explanation",
-                     "ping_pong", "bottlenecks", "procedures", "portfolio", "methods"):  # fmt: skip
+                     "open_dossiers", "ping_pong", "bottlenecks", "procedures", "portfolio",
+                     "methods"):  # fmt: skip
         assert f'id="{page_key}"' in html
 
 
@@ -195,9 +196,12 @@ def test_open_cases_are_counted_and_listed_as_overdue():
     built = pm.reports.build_report(log.drop(index=last), pm.datasets.example_catalog())
     assert (built.summary["open_cases"], built.summary["overdue_cases"]) == (1, 1)
     assert built.summary["late_cases"] == 1  # HS3 only: an open case is not judged
-    late_page = next(page for page in built.pages if page.key == "late_without_explanation")
-    overdue = late_page.blocks[-1].frame
-    assert overdue["case_id"].tolist() == ["HS2"]
+    at_risk = next(page for page in built.pages if page.key == "open_dossiers")
+    chase, by_unit = (block.frame for block in at_risk.blocks)
+    assert chase["case_id"].tolist() == ["HS2"] and chase["department"].tolist() == [
+        "Phòng Tư pháp"
+    ]
+    assert by_unit[["open_cases", "overdue_cases"]].values.tolist() == [[1, 1]]
 
 
 PUBLIC_LOGS = ["receipt.csv.gz", "bpic2012.xes.gz", "helpdesk.xes.gz",

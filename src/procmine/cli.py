@@ -329,6 +329,48 @@ def analyze(
     console.print(f"[green]Report written to {out}/report.html[/green]")
 
 
+@app.command("open-cases")
+def open_cases(
+    source: Annotated[str, typer.Argument(help="Export file (CSV/XLSX/XES/Parquet) or SQL URL.")],
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            help="The approved-procedure catalog: its last steps close a case and its "
+            "deadlines give the due dates."
+        ),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(help="The moment, e.g. 2024-11-30 (default: the log's last stamp)."),
+    ] = None,
+    soon: Annotated[float, typer.Option(help="Working days left that count as due soon.")] = 2,
+    out: Annotated[Path, typer.Option(help="The workbook to write.")] = Path("open_cases.xlsx"),
+    table: Annotated[str | None, typer.Option(help="Table name, for a SQL URL.")] = None,
+    timezone: TimezoneOption = None,
+    country: CountryOption = None,
+    mapping: MappingOption = None,
+) -> None:
+    """The open dossiers at a moment, fewest working days left first: where each sits (the
+    department and official holding it, since when), its due date and the working days left
+    (negative when overdue); the same by department. Prints both and writes them as XLSX."""
+    import procmine as pm
+
+    try:
+        log = pm.read_log(source, table=table, **log_options(timezone, country, mapping))
+        approved = pm.read_catalog(catalog) if catalog is not None else None
+        held = pm.open_cases(log, approved, at=at, soon=soon)
+        by_unit = pm.open_cases(log, approved, at=at, soon=soon, by="department")
+    except (KeyError, ValueError, OSError) as error:
+        console.print(f"[red]Cannot use the input:[/red] {escape(str(error))}")
+        raise typer.Exit(code=2) from error
+    print_frame(held, f"Open dossiers at {held.attrs.get('at')} — hồ sơ đang giải quyết", limit=30)
+    print_frame(by_unit, "By the department holding them — theo đơn vị đang giữ", limit=None)
+    with pd.ExcelWriter(out) as workbook:
+        for name, frame in (("open_cases", held), ("by_department", by_unit)):
+            pm.analysis.xlsx_frame(frame).to_excel(workbook, sheet_name=name, index=False)
+    console.print(f"[green]{len(held):,} open dossiers written to {out}[/green]")
+
+
 def run_report(log: pd.DataFrame, catalog: Any, costs: Any, out: Path, **options: Any) -> Any:
     """:func:`procmine.reports.report` with a progress bar naming each stage."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

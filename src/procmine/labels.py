@@ -62,6 +62,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "overrun_working_days": ("Số ngày làm việc trễ", "Working days late"),
     "completed": ("Ngày hoàn thành", "Completed"),
     "received_on": ("Ngày tiếp nhận", "Received"),
+    "held_since": ("Giữ từ", "Held since"),
+    "working_hours_held": ("Giờ làm việc đã giữ đến nay", "Working hours held so far"),
+    "working_days_left": ("Số ngày làm việc còn lại", "Working days left"),
+    "open_cases": ("Hồ sơ đang giải quyết", "Open dossiers"),
+    "overdue_cases": ("Đã quá hạn", "Overdue"),
+    "due_soon_cases": ("Sắp đến hạn", "Due soon"),
+    "median_working_hours_held": ("Trung vị giờ làm việc đang giữ", "Median working hours held"),
     "due": ("Hạn giải quyết", "Due"),
     # deadlines
     "on_time": ("Đúng hạn", "On time"),

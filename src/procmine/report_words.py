@@ -55,8 +55,13 @@ _VI = {
     " Tỷ lệ tính trên số hồ sơ đã giải quyết có thời hạn.",
     "monthly_officials": "Trang này liệt kê tối đa {n} cán bộ có hồ sơ trễ hạn hoặc đang quá"
     " hạn; danh sách đầy đủ trong tables.xlsx.",
-    "overdue_count": "{n} hồ sơ chưa giải quyết xong đã quá hạn.",
-    "overdue_table": "Hồ sơ đang giải quyết đã quá hạn",
+    "open_title": "Hồ sơ sắp đến hạn, quá hạn",
+    "open_lead": "Hồ sơ nào đang giải quyết đã quá hạn hoặc sắp đến hạn, đang nằm ở đâu?",
+    "no_open": "Không có hồ sơ đang giải quyết tại thời điểm báo cáo.",
+    "open_count": "{open} hồ sơ đang giải quyết; {risk} hồ sơ đã quá hạn hoặc còn không quá"
+    " {soon} ngày làm việc (ít ngày còn lại nhất trước).",
+    "open_table": "Hồ sơ cần đôn đốc",
+    "open_by_unit": "Hồ sơ đang giải quyết theo đơn vị đang giữ",
     "pseudonymised": "Tên cán bộ được thay bằng mã (Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu"
     " cá nhân); cùng một người luôn có cùng một mã.",
     "late_title": "Hồ sơ trễ hạn chưa có văn bản giải trình",
@@ -184,8 +189,13 @@ _EN = {
     " Shares are of the cases done that have a deadline.",
     "monthly_officials": "This page lists at most {n} officials with late or overdue cases;"
     " the full list is in tables.xlsx.",
-    "overdue_count": "{n} open cases are past their due date.",
-    "overdue_table": "Open cases past their due date",
+    "open_title": "Open dossiers at risk",
+    "open_lead": "Which open dossiers are past or near their due date, and where are they?",
+    "no_open": "No dossier is open at the moment of the report.",
+    "open_count": "{open} open dossiers; {risk} of them are overdue or due within {soon} working"
+    " days (fewest days left first).",
+    "open_table": "Dossiers to chase",
+    "open_by_unit": "Open dossiers by the unit holding them",
     "pseudonymised": "Officials' names are replaced by codes (Decree 13/2023/NĐ-CP on personal"
     " data); one person always has the same code.",
     "late_title": "Late cases without an explanation",

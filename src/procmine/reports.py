@@ -45,6 +45,7 @@ from procmine.calendar import WorkCalendar
 from procmine.charts import on_time_chart, targets_chart
 from procmine.deadlines import case_status, has_deadlines, on_time, on_time_rate, slow_units
 from procmine.discovery import discover_map
+from procmine.dossiers import open_cases
 from procmine.formats import LANGUAGES, format_date, format_number, format_percent
 from procmine.handoffs import has_departments, ping_pong
 from procmine.labels import label, readable
@@ -314,13 +315,31 @@ def _late_page(found: Analysis, cases: pd.DataFrame, words: dict, lang: str) -> 
     late = found.late_without_explanation
     page.notes.append(words["late_count"].format(n=format_number(len(late), lang)))
     page.blocks.append(Table(words["late_table"], late.head(LATE_ROWS)))
-    overdue = cases[cases["overdue"].fillna(False).astype(bool)]
-    overdue = overdue.sort_values("overrun_working_days", ascending=False)
-    columns = ["case_id", "procedure", "received", "due", "overrun_working_days"]
-    overdue = overdue[columns].rename(columns={"received": "received_on"}).head(LATE_ROWS)
-    page.notes.append(words["overdue_count"].format(n=format_number(len(overdue), lang)))
-    if len(overdue):
-        page.blocks.append(Table(words["overdue_table"], overdue))
+    return page
+
+
+SOON = 2  # working days: an open dossier due within them is at risk
+
+
+def _open_dossiers_page(events, catalog, asked: dict, words: dict, lang: str) -> Page:
+    """The open dossiers past their due date or due within :data:`SOON` working days, where
+    they sit and for how long (:func:`procmine.dossiers.open_cases`), and the same by unit."""
+    page = Page("open_dossiers", words["open_title"], words["open_lead"])
+    closing = asked["closing_activities"]
+    held = open_cases(events, catalog, at=asked["at"], closing_activities=closing,
+                      engine=asked["engine"], soon=SOON)  # fmt: skip
+    if not len(held):
+        page.notes.append(words["no_open"])
+        return page
+    at_risk = held[held["overdue"] | (held["working_days_left"] <= SOON)]
+    counts = {"open": format_number(len(held), lang), "risk": format_number(len(at_risk), lang)}
+    page.notes.append(words["open_count"].format(soon=SOON, **counts))
+    columns = ["case_id", "procedure", "department", "resource", "working_hours_held", "due",
+               "working_days_left"]  # fmt: skip
+    page.blocks.append(Table(words["open_table"], at_risk[columns].head(LATE_ROWS)))
+    by_unit = open_cases(events, catalog, at=asked["at"], closing_activities=closing,
+                         engine=asked["engine"], by="department", soon=SOON)  # fmt: skip
+    page.blocks.append(Table(words["open_by_unit"], by_unit))
     return page
 
 
@@ -500,6 +519,7 @@ def build_report(
         _on_time_page(events, catalog, asked, words, lang),
         _monthly_list_page(events, catalog, asked, month, words, lang, pseudonyms),
         _late_page(found, cases, words, lang),
+        _open_dossiers_page(events, catalog, asked, words, lang),
         _pingpong_page(found, by_case, words, lang),
         _bottleneck_page(found, events, engine, words, lang),
         _procedures_page(
