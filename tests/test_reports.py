@@ -172,6 +172,7 @@ def test_without_a_catalog_the_report_says_what_it_used(tmp_path):
     notes = [note for page in built.pages for note in page.notes]
     assert WORDS["en"]["reference_most_frequent"] in notes
     assert WORDS["en"]["no_catalog_portfolio"] in notes
+    assert WORDS["en"]["no_closing"] in notes  # every case complete, and the report says so
 
 
 def test_the_worked_example_of_the_definitions():

@@ -60,6 +60,8 @@ def on_time_chart(rates: pd.DataFrame, lang: str = "vi") -> str:
     from :func:`procmine.deadlines.on_time_rate` ``(by="month")``; SVG text."""
     with _figure(7.0, 2.6) as (figure, axes):
         months = rates["month"].astype(str).tolist()
+        if lang == "vi":  # 2024-11 → 11/2024, as the report's tables write a month
+            months = [f"{month[5:7]}/{month[:4]}" for month in months]
         volume = axes.twinx()
         volume.bar(months, rates["judged"], color=_GREY, alpha=0.35, width=0.7)
         volume.set_ylabel(label("judged", lang), color=_GREY)

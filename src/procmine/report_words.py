@@ -18,6 +18,11 @@ _VI = {
     "whole_period": "Cả kỳ",
     "change": "Thay đổi so với tháng trước",
     "month_rule": "Hồ sơ được tính vào tháng hoàn thành.",
+    "no_closing": "Không biết bước kết thúc của thủ tục (không có danh mục quy trình, không cấu"
+    " hình closing_activities): mọi hồ sơ được coi là đã hoàn thành ở sự kiện cuối cùng, nên"
+    " không có hồ sơ đang giải quyết.",
+    "some_unclosed": "{n} thủ tục không có trong danh mục quy trình: hồ sơ của chúng được coi là"
+    " đã hoàn thành ở sự kiện cuối cùng.",
     "headline_title": "Tổng quan",
     "headline_lead": "Các chỉ số chính của kỳ báo cáo và của tháng gần nhất so với tháng trước.",
     "headline_table": "Chỉ số chính",
@@ -152,6 +157,10 @@ _EN = {
     "whole_period": "Whole period",
     "change": "Change on the month before",
     "month_rule": "A case counts in the month it was completed in.",
+    "no_closing": "No closing step is known (no catalog, no closing_activities configured): every"
+    " case counts as complete at its last event, so none is open.",
+    "some_unclosed": "{n} procedures are not in the catalog: their cases count as complete at"
+    " their last event.",
     "headline_title": "At a glance",
     "headline_lead": "The main figures of the period, and of the last month against the one"
     " before.",

@@ -152,8 +152,10 @@ def _case_figures(events: pd.DataFrame, catalog, by_case: pd.DataFrame | None,
         cases = case_status(events, catalog, **asked)
         unknown = pd.array([pd.NA] * len(cases), dtype="boolean")
         cases = cases.assign(on_time=unknown, overdue=unknown)
+    notes = dict(cases.attrs)  # where the closing steps came from, the moment
     counts = events.groupby("case_id", observed=True).size().rename("events")
     cases = cases.merge(counts, left_on="case_id", right_index=True, how="left")
+    cases.attrs = notes
     if by_case is None:
         cases["pingpong"], cases["working_hours_lost"] = pd.NA, 0.0
     else:
@@ -162,6 +164,7 @@ def _case_figures(events: pd.DataFrame, catalog, by_case: pd.DataFrame | None,
         cases["pingpong"] = cases["case_id"].isin(bounced)
         cases["working_hours_lost"] = cases["case_id"].map(lost).fillna(0.0)
     cases["month"] = cases["completed"].dt.strftime("%Y-%m")
+    cases.attrs = notes
     return cases
 
 
@@ -222,6 +225,11 @@ def _headline_page(cases: pd.DataFrame, month: str | None, words: dict, lang: st
     rows = {"figure": [words["figure_" + key] for key in keys]}
     rows[words["whole_period"]] = [_figure_text(key, whole[key], lang) for key in keys]
     page = Page("headline", words["headline_title"], words["headline_lead"])
+    unclosed = cases.attrs.get("procedures_without_closing_steps") or []
+    if cases.attrs.get("closing_steps") == "none":
+        page.notes.append(words["no_closing"])
+    elif unclosed:
+        page.notes.append(words["some_unclosed"].format(n=len(unclosed)))
     if month is not None:
         this = headline_figures(cases[cases["month"] == month])
         before = headline_figures(cases[cases["month"] == _previous_month(month)])
