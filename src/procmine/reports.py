@@ -141,21 +141,19 @@ def _pingpong_by_case(events: pd.DataFrame, catalog, engine: Any) -> pd.DataFram
 
 
 def _case_figures(events: pd.DataFrame, catalog, by_case: pd.DataFrame | None,
-                  asked: dict[str, Any]) -> pd.DataFrame:  # fmt: skip
+                  asked: dict[str, Any], explanations: Any) -> pd.DataFrame:  # fmt: skip
     """One row per case: its procedure, received, completed (null while open), month of
     completion, open, on time and overdue (null without deadlines), working days, events, and
     whether it is a ping-pong case (an excess bounce on some pair)."""
     if has_deadlines(events, catalog):
-        cases = on_time(events, catalog, **asked)
+        cases = on_time(events, catalog, explanation_activities=explanations, **asked)
     else:
-        asked = {k: v for k, v in asked.items() if k != "explanation_activities"}
         cases = case_status(events, catalog, **asked)
         unknown = pd.array([pd.NA] * len(cases), dtype="boolean")
         cases = cases.assign(on_time=unknown, overdue=unknown)
     notes = dict(cases.attrs)  # where the closing steps came from, the moment
     counts = events.groupby("case_id", observed=True).size().rename("events")
     cases = cases.merge(counts, left_on="case_id", right_index=True, how="left")
-    cases.attrs = notes
     if by_case is None:
         cases["pingpong"], cases["working_hours_lost"] = pd.NA, 0.0
     else:
@@ -205,34 +203,44 @@ def _previous_month(month: str) -> str:
     return (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
 
 
-def _months(cases: pd.DataFrame, month: str | None) -> tuple[str | None, str | None]:
-    """The report's month — given, else the last month a case was received in (the export's
-    period; later stamps are the tail of cases received in it) — and the one before it."""
+def _report_month(cases: pd.DataFrame, month: str | None) -> str | None:
+    """The report's month: given, else the last month a case was received in (the export's
+    period; later stamps are the tail of cases received in it)."""
     if month is None:
         if not len(cases):
-            return None, None
+            return None
         month = cases["received"].max().strftime("%Y-%m")
-    month = pd.Period(str(month), freq="M").strftime("%Y-%m")
-    return month, _previous_month(month)
+    return pd.Period(str(month), freq="M").strftime("%Y-%m")
+
+
+def _headlines(cases: pd.DataFrame, month: str | None) -> dict[str, dict[str, Any]]:
+    """The headline figures of the whole period and, with a month, of the cases completed in it
+    (``month``) and in the month before (``previous``): what the first page and summary.json
+    show."""
+    found = {"whole": headline_figures(cases)}
+    if month is not None:
+        found["month"] = headline_figures(cases[cases["month"] == month])
+        found["previous"] = headline_figures(cases[cases["month"] == _previous_month(month)])
+    return found
 
 
 # ------------------------------------------------------------------------------ pages
-def _headline_page(cases: pd.DataFrame, month: str | None, words: dict, lang: str) -> Page:
-    whole = headline_figures(cases)
+def _headline_page(headlines: dict, month: str | None, notes: dict, words: dict,
+                   lang: str) -> Page:  # fmt: skip
+    whole = headlines["whole"]
     keys = ["cases", "events", "procedures", "on_time_rate", "late_cases", "open_cases",
             "overdue_cases", "median_working_days", "pingpong_cases",
             "working_hours_lost"]  # fmt: skip
     rows = {"figure": [words["figure_" + key] for key in keys]}
     rows[words["whole_period"]] = [_figure_text(key, whole[key], lang) for key in keys]
     page = Page("headline", words["headline_title"], words["headline_lead"])
-    unclosed = cases.attrs.get("procedures_without_closing_steps") or []
-    if cases.attrs.get("closing_steps") == "none":
+    unclosed = notes.get("procedures_without_closing_steps") or []
+    if notes.get("closing_steps") == "none":
         page.notes.append(words["no_closing"])
     elif unclosed:
         page.notes.append(words["some_unclosed"].format(n=len(unclosed)))
     if month is not None:
-        this = headline_figures(cases[cases["month"] == month])
-        before = headline_figures(cases[cases["month"] == _previous_month(month)])
+        this, before = headlines["month"], headlines["previous"]
         rows[_month_text(month, lang)] = [_figure_text(k, this[k], lang) for k in keys]
         rows[_month_text(_previous_month(month), lang)] = [
             _figure_text(k, before[k], lang) for k in keys
@@ -291,15 +299,22 @@ MONTHLY_COLUMNS = ["carried_over", "received", "done", "pending", "pending_overd
 OFFICIAL_ROWS = 20  # officials listed on the page (all of them in the workbook)
 
 
-def _monthly_list_page(events, catalog, asked: dict, month, words: dict, lang: str,
+def _monthly_list_page(monthly: dict[str, pd.DataFrame], month, words: dict, lang: str,
                        pseudonyms: Callable[[pd.Series], pd.Series] | None) -> Page:  # fmt: skip
+    """The month's list by unit (with the whole agency) and by official, from the lists of every
+    month (:func:`_monthly_lists`)."""
     page = Page("monthly_list", words["monthly_title"], words["monthly_lead"])
-    if month is None or not has_deadlines(events, catalog):
+    if month is None or not monthly:
         page.notes.append(words["no_deadlines"])
         return page
-    agency = slow_units(events, catalog, by="agency", month=month, **asked)
+
+    def of_month(by: str) -> pd.DataFrame:
+        listed = monthly[f"monthly_list_{by}"]
+        return listed[listed["month"] == month].reset_index(drop=True)
+
+    agency = of_month("agency")
     for by in ("department", "resource"):
-        listed = slow_units(events, catalog, by=by, month=month, **asked)
+        listed = of_month(by)
         if by == "resource":
             if pseudonyms is not None:
                 listed = listed.assign(resource=pseudonyms(listed["resource"]))
@@ -510,22 +525,22 @@ def build_report(
         log = filter_log(log, since, until, procedures, departments, catalog=catalog,
                          closing_activities=closing, calendar=calendar)  # fmt: skip
     events, calendar = engines.clocked(log, calendar)
-    asked = {"engine": engine, "at": until, **names}
+    asked = {"engine": engine, "at": until, "closing_activities": names["closing_activities"]}
     found = analyze(events, catalog, engine=engine, names=names, at=until)
     found.load_report = log.attrs.get("procmine_load_report", {})
     stage("deadlines")
     by_case = _pingpong_by_case(events, catalog, engine)
-    cases = _case_figures(events, catalog, by_case, asked)
-    month, _ = _months(cases, month)
+    cases = _case_figures(events, catalog, by_case, asked, names["explanation_activities"])
+    month = _report_month(cases, month)
+    headlines, monthly = _headlines(cases, month), _monthly_lists(events, catalog, asked)
     stage("simplification")
     simplified = simplify(log, catalog, costs, calendar=calendar) if catalog is not None else None
     stage("pages")
-    asked.pop("explanation_activities")
     pseudonyms = _pseudonyms if pseudonymise_officials else None
     pages = [
-        _headline_page(cases, month, words, lang),
+        _headline_page(headlines, month, cases.attrs, words, lang),
         _on_time_page(events, catalog, asked, words, lang),
-        _monthly_list_page(events, catalog, asked, month, words, lang, pseudonyms),
+        _monthly_list_page(monthly, month, words, lang, pseudonyms),
         _late_page(found, cases, words, lang),
         _open_dossiers_page(events, catalog, asked, words, lang),
         _pingpong_page(found, by_case, words, lang),
@@ -536,10 +551,10 @@ def build_report(
         _portfolio_page(simplified, words, lang),
         _methods_page(calendar, catalog, found, words, lang),
     ]
-    summary = _summary(cases, month, found, simplified, calendar, catalog)
+    summary = _summary(headlines, month, found, simplified, calendar, catalog)
     span = (format_date(events["ts"].min(), lang), format_date(events["ts"].max(), lang))
     subtitle = words["subtitle"].format(start=span[0], end=span[1])
-    tables = _tables(found, cases, simplified, _monthly_lists(events, catalog, asked))
+    tables = _tables(found, cases, simplified, monthly)
     return Report(lang, words["title"], subtitle, summary, pages, tables, found, simplified)
 
 
@@ -600,18 +615,17 @@ def _pseudonyms(names: pd.Series) -> pd.Series:
     return names.map(code)
 
 
-def _summary(cases, month, found: Analysis, simplified, calendar, catalog) -> dict[str, Any]:
+def _summary(headlines, month, found: Analysis, simplified, calendar, catalog) -> dict[str, Any]:
     """The headline figures under stable keys (``summary.json``)."""
-    summary = headline_figures(cases)
+    summary = dict(headlines["whole"])
     summary["departments"] = int(found.network.number_of_nodes())
     summary["late_without_explanation"] = len(found.late_without_explanation)
     summary["reference"] = "catalog" if catalog is not None else "most frequent sequence"
     summary["timezone"] = str(calendar.timezone)
     summary["month"] = month
     if month is not None:
-        summary["month_figures"] = headline_figures(cases[cases["month"] == month])
-        previous = cases[cases["month"] == _previous_month(month)]
-        summary["previous_month_figures"] = headline_figures(previous)
+        summary["month_figures"] = headlines["month"]
+        summary["previous_month_figures"] = headlines["previous"]
     if simplified is not None:
         rows = simplified.portfolio.summary.set_index("target")
         summary["observed_yearly_cost"] = float(simplified.cost["observed_yearly"].sum())
