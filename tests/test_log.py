@@ -477,6 +477,8 @@ DIRTY_REASONS = {
     "missing activity": 2,
     "missing timestamp": 1,
     "unparseable timestamp": 2,
+    "transfer without a sender": 0,
+    "transfer without a recipient": 0,
     "exact duplicate": 3,
 }
 # The (case, activity) rows it keeps: cases in order of first appearance, each by time, export

@@ -22,6 +22,13 @@ DEADLINE = "case:deadline"
 REQUIRED = (CASE, ACTIVITY, TIMESTAMP)
 CANONICAL = (CASE, ACTIVITY, TIMESTAMP, DEPARTMENT, RESOURCE, PROCEDURE, LIFECYCLE, DEADLINE)
 
+# Transfer histories (docs/definitions.md, "Transfer histories"): each event's kind of transfer,
+# and whether it is a side copy (which takes no part in department sequences or sojourns).
+TRANSFER = "procmine:transfer"
+SIDE_COPY = "procmine:side_copy"
+MAIN, RETURN, SIDE, CLOSING, HOLDER = "main", "return", "side copy", "closing", "holder"
+TRANSFER_KINDS = (MAIN, RETURN, SIDE, CLOSING, HOLDER)
+
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 # The procedure of every case of a log without a procedure column (one procedure assumed).
 DEFAULT_PROCEDURE = "(all)"

@@ -40,10 +40,13 @@ def canonical(
     country: str | None,
     missing: Sequence[str],
     dayfirst: bool,
+    faults: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The canonical log of ``frame`` (read by :func:`procmine.log.sources.read_source`, which
     says what it found in ``info``), its load report in ``attrs``. ``timezone`` and ``country``:
-    the caller's, None to decide from the stamps (:mod:`procmine.log.clock`)."""
+    the caller's, None to decide from the stamps (:mod:`procmine.log.clock`). ``faults``:
+    {reason of :data:`REASONS`: row mask} found by the caller (a transfer history's), each
+    applying to the rows no earlier reason took."""
     frame = frame.reset_index(drop=True)
     frame.columns = [unicodedata.normalize("NFC", str(c)) for c in frame.columns]
     _check_rows(frame, info)
@@ -52,6 +55,8 @@ def canonical(
     dictionaries, codes, nulled, case_ranked = _text_codes(frame, by_column, missing)
     stamps = parsed[schema.TIMESTAMP][0]
     reason = _reasons(frame[by_column[schema.TIMESTAMP]], codes, stamps, missing)
+    for name, mask in sorted((faults or {}).items(), key=lambda item: REASONS.index(item[0])):
+        reason[(reason == 0) & mask] = REASONS.index(name) + 1
     order, case_rank, times, ranked = _log_order(reason, codes[schema.CASE], stamps, case_ranked)
     # Ranks are sorted and a duplicate never removes the first row of a case.
     cases = int(case_rank[-1]) + 1 if len(case_rank) else 0

@@ -23,6 +23,7 @@ __all__ = [
     "detect_mapping",
     "header_key",
     "missing_column_error",
+    "name_rank",
     "resolve_mapping",
 ]
 
@@ -176,7 +177,16 @@ def _strip_accents(key: str) -> str:
 
 def _header_rank(header: str, column: str) -> int | None:
     """Priority of ``header`` as ``column`` (lower wins), None when it is not a name for it."""
-    names = HEADER_NAMES[column]
+    return name_rank(header, HEADER_NAMES[column])
+
+
+def name_rank(header: str, names: Sequence[str]) -> int | None:
+    """Priority of ``header`` among ``names`` (lower wins; unaccented spellings after all
+    accented ones), None when it is none of them.
+
+    >>> name_rank("DON VI NHAN", ["Đơn vị chuyển", "Đơn vị nhận"])
+    3
+    """
     key = header_key(header)
     keys = [header_key(n) for n in names]
     if key in keys:

@@ -13,6 +13,7 @@ from procmine.calendar import WorkCalendar
 from procmine.log.canonical import canonical
 from procmine.log.sources import read_source
 from procmine.log.text import MISSING_VALUES
+from procmine.log.transfers import as_steps, with_custody
 from procmine.schema import DEFAULT_TIMEZONE
 
 __all__ = ["read_log"]
@@ -30,6 +31,8 @@ def read_log(
     country: str | None = None,
     missing_values: Iterable[str] = MISSING_VALUES,
     dayfirst: bool = True,
+    transfers: bool | None = None,
+    transfer_actions: Mapping[str, Iterable[str]] | None = None,
 ) -> pd.DataFrame:
     """Read an export into the canonical event log; its load report is
     :func:`~procmine.log.load_report`.
@@ -50,6 +53,14 @@ def read_log(
     zone with the public holidays of ``country`` (None: none, and a warning says so).
     ``missing_values`` in the department/resource columns become nulls (the event stays).
     ``dayfirst`` decides ambiguous dates such as 03/04/2024.
+
+    A **transfer history** (a dossier's chain of custody: sender and recipient departments,
+    the time and the kind of each transfer) is recognised by its headers, or forced with
+    ``transfers=True`` (False: never), and read into one event per transfer by the sender's
+    department, side copies flagged, a holder marker for each open case
+    (:mod:`procmine.log.transfers`); ``transfer_actions`` ({kind: [words]}, kinds ``main``,
+    ``return``, ``side copy``, ``closing``) adds action words to the built-in vocabulary.
+    ``mapping`` may name a transfer column's role (``{"Từ phòng": "sender_department"}``).
 
     Rows without a case, a step or a parseable time, and exact duplicates (the first is kept),
     go to the quarantine table of the report. Cases come in order of first appearance in the
@@ -74,12 +85,15 @@ def read_log(
     frame, info = read_source(
         source, mapping, sheet=sheet, table=table, query=query, encoding=encoding
     )
-    return canonical(
-        frame,
+    prepared = as_steps(frame, mapping, missing, transfer_actions, transfers=transfers)
+    log = canonical(
+        frame if prepared is None else prepared.frame,
         info,
-        mapping,
+        mapping if prepared is None else prepared.mapping,
         timezone=timezone,
         country=country,
         missing=missing,
         dayfirst=dayfirst,
+        faults=None if prepared is None else prepared.faults,
     )
+    return log if prepared is None else with_custody(log, prepared, missing)

@@ -23,6 +23,8 @@ __all__ = [
     "REASON_MISSING_ACTIVITY",
     "REASON_MISSING_CASE",
     "REASON_MISSING_TIMESTAMP",
+    "REASON_NO_RECIPIENT",
+    "REASON_NO_SENDER",
     "REPORT_KEY",
     "LoadFindings",
     "LoadReport",
@@ -36,6 +38,10 @@ REASON_MISSING_ACTIVITY = "missing activity"
 REASON_MISSING_TIMESTAMP = "missing timestamp"
 REASON_BAD_TIMESTAMP = "unparseable timestamp"
 REASON_DUPLICATE = "exact duplicate"
+# Transfer histories (procmine.log.transfers): a main transfer or return that names no sender or
+# no recipient department.
+REASON_NO_SENDER = "transfer without a sender"
+REASON_NO_RECIPIENT = "transfer without a recipient"
 # A row gets the first reason that applies, in this order.
 REASONS: tuple[str, ...] = (
     REASON_MALFORMED,
@@ -43,6 +49,8 @@ REASONS: tuple[str, ...] = (
     REASON_MISSING_ACTIVITY,
     REASON_MISSING_TIMESTAMP,
     REASON_BAD_TIMESTAMP,
+    REASON_NO_SENDER,
+    REASON_NO_RECIPIENT,
     REASON_DUPLICATE,
 )
 
@@ -73,8 +81,13 @@ def load_report(log: pd.DataFrame) -> dict[str, Any]:
     (other headers that could have been it); ``cases``, ``missing_department`` /
     ``missing_resource`` (kept events without one; None when the column is absent),
     ``missing_values_nulled`` ({column: values turned to null}), ``missing_values_by_value``
-    ({column: {placeholder: values}}, columns with any), ``transfer_history`` (False: step
-    logs only for now), ``warnings`` (plain-language sentences: the clock, a missing department
+    ({column: {placeholder: values}}, columns with any), ``transfer_history`` (whether the export
+    is a transfer history, :mod:`procmine.log.transfers`; then also ``transfer_headers`` ({role:
+    export header}), ``transfers_by_kind`` (events per kind, holder markers included),
+    ``out_of_chain`` (custody transfers sent by a department that did not hold the dossier),
+    ``holder_markers`` (events added: one per open case, so the log has ``rows_kept`` +
+    ``holder_markers`` rows) and ``unknown_actions`` ({action word: rows})), ``warnings``
+    (plain-language sentences: the clock, a missing department
     column, the XES reader's messages).
 
     >>> from procmine.log import read_log

@@ -1,0 +1,189 @@
+"""Reading transfer histories (procmine.log.transfers): headers, action kinds, quarantine, chain of
+custody at one instant, out-of-chain senders, holder markers; order, side copies and Unicode form
+change nothing."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import procmine as pm
+from procmine import schema
+from procmine.log import load_report
+from procmine.log.report import REASON_NO_RECIPIENT, REASON_NO_SENDER
+from procmine.log.transfers import HOLDER_ACTIVITY, OUT_OF_CHAIN, action_kinds, transfer_headers
+from test_log import cp1258_bytes
+
+VP, TP, TC = "Văn phòng", "Phòng Tư pháp", "Phòng Tài chính - Kế hoạch"
+HEADERS = [
+    "Mã hồ sơ", "Đơn vị chuyển", "Người chuyển", "Đơn vị nhận", "Người nhận",
+    "Thời gian chuyển", "Hình thức chuyển", "Ý kiến xử lý",
+]  # fmt: skip
+ROWS = [
+    # HS1: sent to Tư pháp and, at the same instant, sent back; a side copy to Tài chính;
+    # sent again; closed by Tư pháp.
+    ("HS1", VP, "An", TP, "Bình", "02/01/2024 08:00", "Chuyển xử lý", "Đề nghị thẩm định"),
+    ("HS1", TP, "Bình", VP, "An", "02/01/2024 08:00", "Trả lại", "Thiếu giấy tờ"),
+    ("HS1", VP, "An", TC, "Cúc", "02/01/2024 08:00", "Chuyển phối hợp", "Để phối hợp"),
+    ("HS1", VP, "An", TP, "Bình", "03/01/2024 09:00", "Chuyển xử lý", "Đã bổ sung"),
+    ("HS1", TP, "Bình", "", "", "04/01/2024 10:00", "Hoàn thành", "Hoàn thành xử lý"),
+    # HS2: open; its second transfer is sent by Tài chính, which never held it.
+    ("HS2", VP, "An", TP, "Bình", "05/01/2024 08:00", "Chuyển xử lý", ""),
+    ("HS2", TC, "Cúc", VP, "An", "08/01/2024 08:00", "Chuyển xử lý", ""),
+    # HS3: a main transfer without a recipient, one without a sender: quarantined.
+    ("HS3", VP, "An", "", "", "05/01/2024 08:00", "Chuyển xử lý", ""),
+    ("HS3", "", "An", TP, "Bình", "05/01/2024 09:00", "Chuyển xử lý", ""),
+]
+
+
+def export(rows=ROWS) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=HEADERS)
+
+
+def sequences(log: pd.DataFrame) -> dict[str, list[str]]:
+    """Each case's department sequence, computed here from the rows: in-sequence events (not
+    side copies, with a department) in log order, repeats collapsed."""
+    kept = log[~log[schema.SIDE_COPY] & log[schema.DEPARTMENT].notna()]
+    found: dict[str, list[str]] = {}
+    for case, department in zip(kept[schema.CASE], kept[schema.DEPARTMENT], strict=True):
+        seq = found.setdefault(case, [])
+        if not seq or seq[-1] != department:
+            seq.append(department)
+    return found
+
+
+def test_recognised_from_its_headers_and_said_so():
+    log = pm.read_log(export())
+    report = load_report(log)
+    assert report["transfer_history"] is True
+    assert report["transfer_headers"] == {
+        "sender_department": "Đơn vị chuyển", "sender": "Người chuyển",
+        "recipient_department": "Đơn vị nhận", "recipient": "Người nhận",
+        "sent_at": "Thời gian chuyển", "action": "Hình thức chuyển", "comment": "Ý kiến xử lý",
+    }  # fmt: skip
+    assert report["rows_read"] == 9 and report["rows_kept"] == 7
+    assert report["rows_read"] == report["rows_kept"] + report["rows_quarantined"]
+    assert len(log) == report["rows_kept"] + report["holder_markers"]
+    assert report["quarantined_by_reason"][REASON_NO_RECIPIENT] == 1
+    assert report["quarantined_by_reason"][REASON_NO_SENDER] == 1
+    assert report["quarantine"]["source_row"].tolist() == [8, 9]
+    assert (
+        pm.read_log(pm.datasets.example_log()).attrs[pm.log.REPORT_KEY]["transfer_history"] is False
+    )
+
+
+def test_english_headers():
+    frame = export().rename(
+        columns={"Mã hồ sơ": "case id", "Đơn vị chuyển": "from", "Đơn vị nhận": "to",
+                 "Thời gian chuyển": "sent at", "Hình thức chuyển": "action",
+                 "Người chuyển": "sender official", "Người nhận": "recipient official"}
+    )  # fmt: skip
+    assert sequences(pm.read_log(frame)) == sequences(pm.read_log(export()))
+
+
+def test_events_by_the_sender_and_the_holder_sequence():
+    log = pm.read_log(export())
+    hs1 = log[log[schema.CASE] == "HS1"]
+    # The tie at 08:00 in chain order: the main transfer, the return, then the side copy.
+    assert hs1[schema.ACTIVITY].tolist() == [
+        "Chuyển xử lý", "Trả lại", "Chuyển phối hợp", "Chuyển xử lý", "Hoàn thành",
+    ]  # fmt: skip
+    assert hs1[schema.RESOURCE].tolist() == ["An", "Bình", "An", "An", "Bình"]
+    assert hs1[schema.TRANSFER].tolist() == ["main", "return", "side copy", "main", "closing"]
+    assert hs1[schema.SIDE_COPY].tolist() == [False, False, True, False, False]
+    assert sequences(log) == {"HS1": [VP, TP, VP, TP], "HS2": [VP, TC, VP]}
+
+
+def test_open_case_ends_with_a_marker_for_its_holder():
+    log = pm.read_log(export())
+    hs2 = log[log[schema.CASE] == "HS2"]
+    marker = hs2.iloc[-1]
+    assert marker[schema.ACTIVITY] == HOLDER_ACTIVITY and marker[schema.TRANSFER] == "holder"
+    assert marker[schema.DEPARTMENT] == VP and marker[schema.RESOURCE] == "An"
+    assert marker[schema.TIMESTAMP] == hs2.iloc[-2][schema.TIMESTAMP]
+    assert (log[schema.TRANSFER] == "holder").sum() == 1  # HS1 is closed
+
+
+def test_out_of_chain_sender_kept_flagged_and_counted():
+    log = pm.read_log(export())
+    flagged = log[log[OUT_OF_CHAIN]]
+    assert flagged[[schema.CASE, schema.DEPARTMENT]].values.tolist() == [["HS2", TC]]
+    report = load_report(log)
+    assert report["out_of_chain"] == 1
+    assert any("did not hold the dossier" in w for w in report["warnings"])
+
+
+def test_action_vocabulary_longest_name_wins_and_is_configurable():
+    assert action_kinds(["Chuyển phối hợp", "chuyển LẠI hồ sơ", "Để biết", "Trình ký"]) == [
+        "side copy", "return", "side copy", "main",
+    ]  # fmt: skip
+    assert action_kinds(["Ký nháy"], {"main": ["Ký nháy"]}) == ["main"]
+    with pytest.raises(ValueError, match="not a kind of transfer"):
+        action_kinds(["x"], {"forward": ["x"]})
+    rows = [(*r[:6], "Ký nháy", *r[7:]) if r[6] == "Chuyển xử lý" else r for r in ROWS]
+    report = load_report(pm.read_log(export(rows)))
+    assert report["unknown_actions"] == {"Ký nháy": 6}  # rows read, the quarantined too
+    assert any("Ký nháy" in w and "transfer_actions" in w for w in report["warnings"])
+    configured = pm.read_log(export(rows), transfer_actions={"main": ["Ký nháy"]})
+    assert load_report(configured)["unknown_actions"] == {}
+
+
+def test_mapping_names_roles_and_transfers_flag():
+    frame = export().rename(columns={"Đơn vị chuyển": "Từ", "Đơn vị nhận": "Đến"})
+    assert transfer_headers(frame.columns) == {}
+    log = pm.read_log(frame, {"Từ": "sender_department", "Đến": "recipient_department"})
+    assert sequences(log) == sequences(pm.read_log(export()))
+    with pytest.raises(ValueError, match="sender and recipient department"):
+        pm.read_log(pm.datasets.example_log(), transfers=True)
+    with pytest.raises(schema.MissingColumnError, match="concept:name"):  # read as steps
+        pm.read_log(export(), transfers=False)
+
+
+def _canonical(log: pd.DataFrame) -> pd.DataFrame:
+    """The log's rows in a fixed order (cases by id), for comparing logs read from exports
+    whose rows came in another order."""
+    columns = [schema.CASE, schema.ACTIVITY, schema.TIMESTAMP, schema.DEPARTMENT,
+               schema.RESOURCE, schema.TRANSFER, OUT_OF_CHAIN]  # fmt: skip
+    ordered = log[columns].copy()
+    ordered["position"] = ordered.groupby(schema.CASE).cumcount()
+    return ordered.sort_values([schema.CASE, "position"]).reset_index(drop=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.permutations(range(len(ROWS))), st.sets(st.integers(0, len(ROWS) - 1)))
+def test_row_order_and_unicode_form_change_nothing(order, decomposed):
+    rows = []
+    for i in order:
+        row = list(ROWS[i])
+        if i in decomposed:
+            row[1] = unicodedata.normalize("NFD", row[1])
+            row[3] = unicodedata.normalize("NFD", row[3])
+        rows.append(tuple(row))
+    expected = _canonical(pm.read_log(export()))
+    pd.testing.assert_frame_equal(_canonical(pm.read_log(export(rows))), expected)
+
+
+def test_side_copies_change_no_figure():
+    with_copies = pm.read_log(export())
+    without = pm.read_log(export([r for r in ROWS if r[6] != "Chuyển phối hợp"]))
+    assert sequences(with_copies) == sequences(without)
+    for figure in (pm.handoff_table, pm.bounce_table):
+        pd.testing.assert_frame_equal(
+            figure(with_copies).drop(columns=["idx"], errors="ignore"),
+            figure(without).drop(columns=["idx"], errors="ignore"),
+            check_dtype=False,
+        )
+    assert np.isnan(pm.event_table(with_copies)["sojourn"].to_numpy()[2])
+
+
+def test_csv_in_windows_1258(tmp_path):
+    path = tmp_path / "luan_chuyen.csv"
+    path.write_bytes(cp1258_bytes(export().to_csv(index=False)))
+    log = pm.read_log(path)
+    assert load_report(log)["encoding"].lower().replace("-", "") in {"cp1258", "windows1258"}
+    assert sequences(log) == sequences(pm.read_log(export()))
