@@ -96,7 +96,8 @@ def test_events_by_the_sender_and_the_holder_sequence():
     assert hs1[schema.RESOURCE].tolist() == ["An", "Bình", "An", "An", "Bình"]
     assert hs1[schema.TRANSFER].tolist() == ["main", "return", "side copy", "main", "closing"]
     assert hs1[schema.SIDE_COPY].tolist() == [False, False, True, False, False]
-    assert sequences(log) == {"HS1": [VP, TP, VP, TP], "HS2": [VP, TC, VP]}
+    # HS2's holder sequence keeps Tư pháp, which held the dossier until Tài chính sent it on.
+    assert sequences(log) == {"HS1": [VP, TP, VP, TP], "HS2": [VP, TP, TC, VP]}
 
 
 def test_open_case_ends_with_a_marker_for_its_holder():
@@ -106,15 +107,22 @@ def test_open_case_ends_with_a_marker_for_its_holder():
     assert marker[schema.ACTIVITY] == HOLDER_ACTIVITY and marker[schema.TRANSFER] == "holder"
     assert marker[schema.DEPARTMENT] == VP and marker[schema.RESOURCE] == "An"
     assert marker[schema.TIMESTAMP] == hs2.iloc[-2][schema.TIMESTAMP]
-    assert (log[schema.TRANSFER] == "holder").sum() == 1  # HS1 is closed
+    assert (log[schema.TRANSFER] == "holder").sum() == 2  # HS2's, and the gap in its chain
+    assert not (log.loc[log[schema.CASE] == "HS1", schema.TRANSFER] == "holder").any()
 
 
 def test_out_of_chain_sender_kept_flagged_and_counted():
     log = pm.read_log(export())
     flagged = log[log[OUT_OF_CHAIN]]
     assert flagged[[schema.CASE, schema.DEPARTMENT]].values.tolist() == [["HS2", TC]]
+    # Just before it, a marker of the holder then: Tư pháp (Bình), at the same instant.
+    before = log.iloc[flagged.index[0] - 1]
+    assert before[[schema.TRANSFER, schema.DEPARTMENT, schema.RESOURCE]].tolist() == [
+        "holder", TP, "Bình",
+    ]  # fmt: skip
+    assert before[schema.TIMESTAMP] == flagged.iloc[0][schema.TIMESTAMP]
     report = load_report(log)
-    assert report["out_of_chain"] == 1
+    assert report["out_of_chain"] == 1 and report["holder_markers"] == 2
     assert any("did not hold the dossier" in w for w in report["warnings"])
 
 
@@ -187,3 +195,16 @@ def test_csv_in_windows_1258(tmp_path):
     log = pm.read_log(path)
     assert load_report(log)["encoding"].lower().replace("-", "") in {"cp1258", "windows1258"}
     assert sequences(log) == sequences(pm.read_log(export()))
+
+
+def test_units_renamed_on_both_department_columns_before_the_chain_is_checked():
+    # Tài chính was merged into Văn phòng: HS2 goes Văn phòng → Tư pháp → Văn phòng.
+    units = {"units": [{"from": TC, "to": VP}]}
+    log = pm.read_log(export(), units=units)
+    report = load_report(log)
+    assert report["out_of_chain"] == 1
+    assert sequences(log) == {"HS1": [VP, TP, VP, TP], "HS2": [VP, TP, VP]}
+    renamed = report["units_renamed"].set_index("column")["events"]
+    assert renamed.to_dict() == {schema.DEPARTMENT: 1, "Đơn vị nhận": 1}
+    with pytest.raises(ValueError, match="units"):
+        pm.read_log(export(), units={"units": [{"from": TC}]})

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from procmine import schema
 from procmine.calendar import WorkCalendar
 from procmine.log.canonical import canonical
+from procmine.log.report import REPORT_KEY
 from procmine.log.sources import read_source
 from procmine.log.text import MISSING_VALUES
 from procmine.log.transfers import as_steps, with_custody
+from procmine.log.units import read_units, rename_units, unit_warnings
 from procmine.schema import DEFAULT_TIMEZONE
 
 __all__ = ["read_log"]
@@ -33,6 +37,7 @@ def read_log(
     dayfirst: bool = True,
     transfers: bool | None = None,
     transfer_actions: Mapping[str, Iterable[str]] | None = None,
+    units: str | Path | Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Read an export into the canonical event log; its load report is
     :func:`~procmine.log.load_report`.
@@ -54,13 +59,11 @@ def read_log(
     ``missing_values`` in the department/resource columns become nulls (the event stays).
     ``dayfirst`` decides ambiguous dates such as 03/04/2024.
 
-    A **transfer history** (a dossier's chain of custody: sender and recipient departments,
-    the time and the kind of each transfer) is recognised by its headers, or forced with
-    ``transfers=True`` (False: never), and read into one event per transfer by the sender's
-    department, side copies flagged, a holder marker for each open case
-    (:mod:`procmine.log.transfers`); ``transfer_actions`` ({kind: [words]}, kinds ``main``,
-    ``return``, ``side copy``, ``closing``) adds action words to the built-in vocabulary.
-    ``mapping`` may name a transfer column's role (``{"Từ phòng": "sender_department"}``).
+    A **transfer history** (sender and recipient departments, time and kind of each transfer)
+    is recognised by its headers (``transfers=True``/``False`` decides) and read into one event
+    per transfer by the sender's department (:mod:`procmine.log.transfers`);
+    ``transfer_actions`` ({kind: [words]}) adds action words. ``units`` (a config with a
+    ``units:`` list, :mod:`procmine.log.units`) renames or merges departments.
 
     Rows without a case, a step or a parseable time, and exact duplicates (the first is kept),
     go to the quarantine table of the report. Cases come in order of first appearance in the
@@ -80,6 +83,7 @@ def read_log(
     ('2011-10-11 13:45:40+02:00', None)
     """
     missing = tuple(missing_values)
+    rules = read_units(units)  # a bad config fails before the file is read
     # A zone or country the clock does not know is refused before the file is read.
     WorkCalendar(country=country, timezone=timezone or DEFAULT_TIMEZONE)
     frame, info = read_source(
@@ -96,4 +100,16 @@ def read_log(
         dayfirst=dayfirst,
         faults=None if prepared is None else prepared.faults,
     )
+    recipient = () if prepared is None else (prepared.headers["recipient_department"],)
+    log = _units_renamed(log, rules, (schema.DEPARTMENT, *recipient))
     return log if prepared is None else with_custody(log, prepared, missing)
+
+
+def _units_renamed(log: pd.DataFrame, rules: tuple, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``log`` with the ``units:`` rules applied to its department ``columns``, said in the
+    load report (``units_renamed``, and a warning per unit no event has)."""
+    log, renamed = rename_units(log, rules, columns=columns)
+    report = log.attrs[REPORT_KEY]
+    report["units_renamed"] = renamed
+    report["warnings"].extend(unit_warnings(renamed))
+    return log

@@ -86,9 +86,10 @@ def load_report(log: pd.DataFrame) -> dict[str, Any]:
     export header}), ``transfers_by_kind`` (events per kind, holder markers included),
     ``out_of_chain`` (custody transfers sent by a department that did not hold the dossier),
     ``holder_markers`` (events added: one per open case, so the log has ``rows_kept`` +
-    ``holder_markers`` rows) and ``unknown_actions`` ({action word: rows})), ``warnings``
-    (plain-language sentences: the clock, a missing department
-    column, the XES reader's messages).
+    ``holder_markers`` rows) and ``unknown_actions`` ({action word: rows})),
+    ``units_renamed`` (per rule of ``units=`` and department column, the events it renamed:
+    :mod:`procmine.log.units`), ``warnings`` (plain-language sentences: the clock, a missing
+    department column, the XES reader's messages).
 
     >>> from procmine.log import read_log
     >>> load_report(read_log(pd.DataFrame({"case": ["a"], "activity": ["x"],

@@ -18,9 +18,11 @@ Three things happen here and nowhere else, in two passes around the step-log ass
 - after it (:func:`with_custody`): transfers of one case at the same instant put in **chain of
   custody** order (each one's sender holds the case when it is sent), custody transfers whose
   sender is not the current holder flagged (``procmine:out_of_chain``, kept: it is what the
-  system recorded), and each open case — one whose last custody event is not a closing — given a
-  **holder marker**: an event of kind ``holder`` in the recipient's department at the time of its
-  last transfer, so a dossier still open ends its sequence where it sits now.
+  system recorded; a holder marker of the department that did hold the dossier goes just
+  before it, so the holder sequence keeps that department), and each open case — one whose
+  last custody event is not a closing — given a **holder marker**: an event of kind ``holder``
+  in the recipient's department at the time of its last transfer, so a dossier still open ends
+  its sequence where it sits now.
 
 >>> import pandas as pd
 >>> from procmine.log import read_log, load_report
@@ -324,7 +326,7 @@ def with_custody(
     out_of_chain = custody & (holder >= 0) & (sender_code != holder)
     log[OUT_OF_CHAIN] = out_of_chain
     log[recipient_header] = recipient
-    markers = _holder_markers(log, case_no, kind, headers, missing)
+    markers = _holder_markers(log, case_no, kind, out_of_chain, headers, missing)
     if len(markers):
         log = _inserted(log, markers)
     report = log.attrs.get("procmine_load_report")
@@ -417,56 +419,68 @@ def _custody_order(
     return None if np.array_equal(within, np.arange(n)) else within
 
 
-def _holder_before(case_no: np.ndarray, custody: np.ndarray, recipient: np.ndarray) -> np.ndarray:
-    """Per row, the recipient code of its case's latest custody transfer before it (-1: none)."""
+def _previous_custody(case_no: np.ndarray, custody: np.ndarray) -> np.ndarray:
+    """Per row, its case's latest custody transfer (main or return) before it (-1: none)."""
     n = len(case_no)
     position = np.arange(n)
-    latest = np.maximum.accumulate(np.where(custody, position, -1))
-    previous = np.r_[-1, latest[:-1]]
+    latest = np.maximum.accumulate(np.where(custody, position, -1)) if n else position
+    previous = np.r_[-1, latest[:-1]] if n else position
     first = np.r_[True, case_no[1:] != case_no[:-1]] if n else np.zeros(0, dtype=bool)
     case_start = np.maximum.accumulate(np.where(first, position, 0)) if n else position
-    has = previous >= case_start
-    holder = np.full(n, -1, dtype=np.int64)
-    holder[has] = recipient[previous[has]]
-    return holder
+    return np.where(previous >= case_start, previous, -1)
+
+
+def _holder_before(case_no: np.ndarray, custody: np.ndarray, recipient: np.ndarray) -> np.ndarray:
+    """Per row, the recipient code of its case's latest custody transfer before it (-1: none)."""
+    previous = _previous_custody(case_no, custody)
+    return np.where(previous >= 0, recipient[previous], -1)
 
 
 def _holder_markers(
     log: pd.DataFrame,
     case_no: np.ndarray,
     kind: np.ndarray,
+    out_of_chain: np.ndarray,
     headers: dict[str, str],
     missing: Sequence[str],
 ) -> pd.DataFrame:
-    """One holder marker per open case (its last custody-or-closing event is a main transfer or
-    a return): the recipient's department and official at the time of that transfer, and the
-    row after which it goes (``after``)."""
-    counts = kind != schema.SIDE
-    rows = np.flatnonzero(counts)
-    if not len(rows):
+    """The holder markers, with the row they go after (``after``; x.5 positions sort them in):
+
+    - one per open case (its last custody-or-closing event is a main transfer or a return): the
+      recipient at the time of that transfer, after the case's last row at that instant;
+    - one before each out-of-chain transfer: the department that held the dossier then (the
+      recipient of the case's custody transfer before), at the time of the out-of-chain one, so
+      the holder sequence keeps it — it held the case until then, as far as the system knows.
+    """
+    custody = np.isin(kind, _CUSTODY)
+    rows = np.flatnonzero(kind != schema.SIDE)
+    last = rows[np.r_[case_no[rows][1:] != case_no[rows][:-1], True]] if len(rows) else rows
+    last = last[custody[last]]
+    broken = np.flatnonzero(out_of_chain)
+    held_by = _previous_custody(case_no, custody)[broken]
+    source = np.r_[last, held_by]  # the transfer whose recipient the marker stands for
+    at = np.r_[last, broken]  # the row whose time and case the marker takes
+    if not len(source):
         return pd.DataFrame()
-    last = rows[np.r_[case_no[rows][1:] != case_no[rows][:-1], True]]
-    last = last[np.isin(kind[last], _CUSTODY)]
-    if not len(last):
-        return pd.DataFrame()
-    at = log.iloc[last]
+    stamps = log[schema.TIMESTAMP].array.asi8
+    after = np.r_[_tie_ends(case_no, stamps, last) + 0.5, broken - 0.5]
+    taken, timed = log.iloc[source], log.iloc[at]
     marker = {
-        schema.CASE: at[schema.CASE].to_numpy(),
+        schema.CASE: timed[schema.CASE].to_numpy(),
         schema.ACTIVITY: HOLDER_ACTIVITY,
-        schema.TIMESTAMP: at[schema.TIMESTAMP].to_numpy(),
-        schema.DEPARTMENT: at[headers["recipient_department"]].to_numpy(),
+        schema.TIMESTAMP: timed[schema.TIMESTAMP].to_numpy(),
+        schema.DEPARTMENT: taken[headers["recipient_department"]].to_numpy(),
     }
     if "recipient" in headers:
-        marker[schema.RESOURCE] = _clean(at[headers["recipient"]], missing).to_numpy()
+        marker[schema.RESOURCE] = _clean(taken[headers["recipient"]], missing).to_numpy()
     for column in (schema.PROCEDURE, schema.DEADLINE):
         if column in log.columns:
-            marker[column] = at[column].to_numpy()
+            marker[column] = timed[column].to_numpy()
     markers = pd.DataFrame(marker)
     markers[schema.TRANSFER] = schema.HOLDER
     markers[schema.SIDE_COPY] = False
     markers[OUT_OF_CHAIN] = False
-    # After the case's last row at or before the marker's time (side copies may follow later).
-    markers["after"] = _tie_ends(case_no, log[schema.TIMESTAMP].array.asi8, last)
+    markers["after"] = after
     return markers
 
 
@@ -480,13 +494,14 @@ def _tie_ends(case_no: np.ndarray, stamps: np.ndarray, rows: np.ndarray) -> np.n
 
 
 def _inserted(log: pd.DataFrame, markers: pd.DataFrame) -> pd.DataFrame:
-    """``log`` with ``markers`` inserted, each after its row ``after``; the log's attrs kept."""
+    """``log`` with ``markers`` inserted at their positions ``after`` (row k + 0.5: just after
+    row k; k - 0.5: just before it); the log's attrs kept."""
     after = markers.pop("after").to_numpy()
     attrs = log.attrs
     for column in markers.columns:
         with contextlib.suppress(TypeError, ValueError):
             markers[column] = markers[column].astype(log[column].dtype)
-    position = np.r_[np.arange(len(log), dtype=np.float64), after + 0.5]
+    position = np.r_[np.arange(len(log), dtype=np.float64), after]
     joined = pd.concat([log, markers], ignore_index=True)
     joined = joined.take(np.argsort(position, kind="stable")).reset_index(drop=True)
     joined.attrs = attrs
