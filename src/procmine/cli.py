@@ -203,14 +203,53 @@ def validate(
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Argument(help="Folder to write the log, catalog and truth into.")],
+    out: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder to write the log, catalog and truth into; with --as transfers, a "
+            "folder or the file to write (.csv, .csv.gz, .parquet, .xlsx)."
+        ),
+    ],
     cases: Annotated[int, typer.Option(help="Number of cases.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same log).")] = 7,
+    written_as: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            metavar="steps|transfers",
+            help="steps: the step log (one row per step); transfers: a transfer history (one "
+            "row per transfer of a dossier between departments, with returns, side copies "
+            "and open cases planted).",
+        ),
+    ] = "steps",
+    open_share: Annotated[
+        float | None,
+        typer.Option(
+            "--open-share",
+            min=0.0,
+            max=1.0,
+            help="With --as transfers: the share of cases left open (default 0.05).",
+        ),
+    ] = None,
 ) -> None:
-    """Generate a realistic district log with its catalog and planted ground truth."""
-    from procmine.datasets import write_sample
+    """Generate a realistic district log with its catalog and planted ground truth, as a step
+    log or (--as transfers) as a transfer history."""
+    from procmine.datasets import write_sample, write_transfer_sample
 
-    paths = write_sample(out, n_cases=cases, seed=seed)
+    if written_as not in ("steps", "transfers"):
+        raise typer.BadParameter(f"expected steps or transfers, found {written_as!r}.",
+                                 param_hint="--as")  # fmt: skip
+    if written_as == "steps":
+        if open_share is not None:
+            raise typer.BadParameter("only with --as transfers.", param_hint="--open-share")
+        paths = write_sample(out, n_cases=cases, seed=seed)
+    else:
+        share = 0.05 if open_share is None else open_share
+        try:
+            paths = write_transfer_sample(out, n_cases=cases, seed=seed, open_share=share)
+        except ValueError as error:
+            console.print(f"[red]Cannot write {escape(str(out))}:[/red] {escape(str(error))}")
+            raise typer.Exit(code=2) from error
     for path in paths:
         console.print(f"wrote {path}")
 

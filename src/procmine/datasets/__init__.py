@@ -33,7 +33,9 @@ One module per concern: ``examples``, ``district`` (departments, grades, officia
 procedures as approved and their catalog), ``generator`` (:func:`generate`), ``oracle``
 (:func:`reference_counts`) and ``files`` (the agency export, :func:`write_sample`, and the
 committed sample in the repository's ``datasets/`` directory, :data:`DATASETS_DIR`: it ships
-with the source tree, not with an installed wheel).
+with the source tree, not with an installed wheel) and ``transfers`` (a log written as a transfer
+history, one row per transfer of a dossier between departments: :func:`as_transfers`,
+:func:`write_transfers`, :func:`write_transfer_sample`).
 """
 
 from procmine.datasets.district import (
@@ -57,6 +59,13 @@ from procmine.datasets.files import (
 )
 from procmine.datasets.generator import Generated, generate
 from procmine.datasets.oracle import reference_counts
+from procmine.datasets.transfers import (
+    TRANSFER_ACTIONS,
+    TRANSFER_COLUMNS,
+    as_transfers,
+    write_transfer_sample,
+    write_transfers,
+)
 
 __all__ = [
     "BOTTLENECK_ACTIVITY",
@@ -66,7 +75,10 @@ __all__ = [
     "OPPORTUNITIES",
     "PINGPONG_PAIRS",
     "SAMPLE_FILES",
+    "TRANSFER_ACTIONS",
+    "TRANSFER_COLUMNS",
     "Generated",
+    "as_transfers",
     "example_catalog",
     "example_log",
     "export_like_agency",
@@ -78,4 +90,6 @@ __all__ = [
     "sample_catalog",
     "sample_path",
     "write_sample",
+    "write_transfer_sample",
+    "write_transfers",
 ]
