@@ -369,7 +369,10 @@ def test_sample_config_builds_the_calendar() -> None:
     path = datasets.sample_path("config.yaml")
     assert WorkCalendar.from_config(path).to_config() == CAL.to_config()
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert set(config) == {"calendar", "explanation_activities", "closing_activities"}
+    assert set(config) == {
+        "calendar", "explanation_activities", "closing_activities", "return_activities",
+        "transfer_actions", "units",
+    }  # fmt: skip
     assert config["explanation_activities"] == list(EXPLANATIONS)
 
 

@@ -578,6 +578,7 @@ def test_vocabulary_reads_the_sample_config():
     assert names == {
         "explanation_activities": vocabulary.EXPLANATIONS,
         "closing_activities": vocabulary.CLOSINGS,
+        "return_activities": vocabulary.RETURNS,
     }
     with pytest.raises(ValueError, match="closing_activities"):
         vocabulary.from_config({"closing_activities": "Kết thúc"})

@@ -255,6 +255,48 @@ def test_a_table_of_some_columns_equals_those_of_the_full_table():
     assert not engines.is_event_table(some)  # not an events table for the other figures
 
 
+def test_event_table_marks_return_events_once():
+    # docs/definitions.md, "Returns": return steps by name (the vocabulary's rule, over the
+    # distinct names), or a transfer history's kind "return"; a hand-built table has none.
+    from procmine import schema, vocabulary
+
+    log = pd.DataFrame(
+        {
+            "case:concept:name": ["c1"] * 4 + ["c2"] * 2,
+            "concept:name": [
+                "Tiếp nhận", "Trả lại hồ sơ", "TRẢ LẠI: thiếu giấy tờ", "Trả lạiX",
+                "Chuyển lại để bổ sung", None,
+            ],
+            "org:group": ["A", "B", "B", None, "B", "A"],
+            "time:timestamp": pd.date_range("2024-03-04 08:00", periods=6, freq="h"),
+        }
+    )  # fmt: skip
+    events = engines.event_table(log)
+    assert events["returned"].tolist() == [False, True, True, False, True, False]
+    assert engines.table_returns(events) == vocabulary.RETURNS
+    columns = events.columns.tolist()
+    assert columns.index("returned") == columns.index("in_sequence") + 1
+    # Built alone (with the handoff figures' columns, without the activity's), the same column.
+    narrow = engines.event_table(log, columns=("returned",))
+    assert "activity" not in narrow.columns
+    assert narrow["returned"].tolist() == events["returned"].tolist()
+    # Other names, and a table that has none.
+    named = engines.event_table(log, return_activities=["Tiếp nhận"])
+    assert named["returned"].tolist() == [True, False, False, False, False, False]
+    with pytest.raises(ValueError, match="list of activity names"):
+        engines.event_table(log, return_activities="Trả lại")
+    assert "returned" not in engines.event_table(log, columns=("activity",)).columns
+    hand = engines.complete_events(pd.DataFrame({"idx": [0], "case_id": ["a"], "wm": [1.0]}))
+    assert hand["returned"].tolist() == [False]
+    # A transfer history: the kinds decide, whatever the activities are called.
+    transfers = log.assign(
+        **{schema.TRANSFER: ["main", "main", "return", "main", " Return ", None]}
+    )
+    found = engines.event_table(transfers, return_activities=["Tiếp nhận"])
+    assert found["returned"].tolist() == [False, False, True, False, True, False]
+    assert engines.table_returns(found) == schema.TRANSFER
+
+
 def test_spark_schema_of_empty_figure_tables():
     # Spark infers no schema from an empty frame; the tables a figure passes (a catalog's
     # bounces, coded procedures, case deadlines) get one from their dtypes.

@@ -300,14 +300,16 @@ def test_pairs_without_bounces_appear_with_zeros_and_sort_by_excess():
         "handoffs",
         "bounces",
         "excess_bounces",
+        "returns",
         "pingpong_cases",
         "working_hours_lost",
         "cases",
     ]
     # Reference (most frequent; one case each, smallest first): A,B,C — no bounce prescribed.
+    # No step is named as a return.
     assert pair.drop(columns="working_hours_lost").values.tolist() == [
-        ["B", "C", 6, 3, 3, 1, 3],
-        ["A", "B", 1, 0, 0, 0, 1],
+        ["B", "C", 6, 3, 3, 0, 1, 3],
+        ["A", "B", 1, 0, 0, 0, 0, 1],
     ]
 
 
@@ -709,3 +711,298 @@ def test_figures_from_the_log_equal_those_from_the_whole_events_table():
     for got, expected in zip(from_log, from_table, strict=True):
         pd.testing.assert_frame_equal(got, expected)
     pd.testing.assert_frame_equal(handoffs.department_runs(log), handoffs.department_runs(events))
+
+
+# ----------------------------------------------------------------------------- returns
+
+
+def step_log(cases: dict, **columns: dict) -> pd.DataFrame:
+    """A canonical log: ``{case: [(department or None, activity), ...]}``, one event an hour
+    from ``START`` (each case on its own day); ``columns`` adds a column per event, given as
+    ``{case: [value, ...]}``."""
+    rows = []
+    for day, (case, events) in enumerate(cases.items()):
+        for k, (department, activity) in enumerate(events):
+            stamp = START + pd.Timedelta(days=day, hours=k)
+            extra = [columns[name][case][k] for name in columns]
+            rows.append((case, activity, stamp, department, *extra))
+    log = pd.DataFrame(
+        rows, columns=[schema.CASE, schema.ACTIVITY, schema.TIMESTAMP, "dept", *columns]
+    )
+    log[schema.DEPARTMENT] = log.pop("dept").astype("string")
+    return log
+
+
+# docs/definitions.md, "Returns": the worked example.
+RETURNS_EXAMPLE = {
+    # A, B, A, B, A: B → A leaves from "Trả lại hồ sơ": a return, on (A, B).
+    "r1": [
+        ("A", "Tiếp nhận"),
+        ("B", "Thẩm định"),
+        ("B", "Trả lại hồ sơ"),
+        ("A", "Bổ sung hồ sơ"),
+        ("B", "Thẩm định"),
+        ("A", "Phê duyệt"),
+    ],
+    # A, B, A: "Trả lại hồ sơ" is followed by B itself, and the last one has no department.
+    "r2": [
+        ("A", "Tiếp nhận"),
+        ("B", "Trả lại hồ sơ"),
+        ("B", "Thẩm định"),
+        ("A", "Phê duyệt"),
+        (None, "Trả lại hồ sơ"),
+    ],
+    # C, B, A: B → A leaves from "Chuyển lại để bổ sung" (on (A, B), though no A → B here);
+    # A's "Trả lại hồ sơ" is the case's last entry.
+    "r3": [
+        ("C", "Tiếp nhận"),
+        ("B", "Xét"),
+        ("B", "Chuyển lại để bổ sung"),
+        ("A", "Xử lý"),
+        ("A", "Trả lại hồ sơ"),
+    ],
+}
+COUNTS = ["handoffs", "bounces", "excess_bounces", "returns", "pingpong_cases", "cases"]
+
+
+def test_returns_worked_example():
+    log = step_log(RETURNS_EXAMPLE)
+    pair = handoffs.ping_pong(log)
+    # Reference: A, B, A (three sequences once each, the smallest first): m(A, B) = 1.
+    assert pair[["department_a", "department_b", *COUNTS]].values.tolist() == [
+        ["A", "B", 7, 4, 2, 2, 1, 3],
+        ["B", "C", 1, 0, 0, 0, 0, 1],
+    ]
+    assert pair.attrs["returns"] == ["Trả lại", "Chuyển lại"]
+    ordered = handoffs.ping_pong(log, by="ordered")
+    assert ordered[["source", "target", *COUNTS]].values.tolist() == [
+        ["A", "B", 3, 3, 1, 2, 1, 2],
+        ["B", "A", 4, 1, 1, 0, 1, 3],
+        ["C", "B", 1, 0, 0, 0, 0, 1],
+    ]
+    per_case = handoffs.ping_pong(log, by="case")
+    assert by_key(per_case, ["case_id", "department_a", "department_b"], "returns") == {
+        ("r1", "A", "B"): 1,
+        ("r2", "A", "B"): 0,
+        ("r3", "A", "B"): 1,
+        ("r3", "B", "C"): 0,
+    }
+    per_procedure = handoffs.ping_pong(log, by="procedure")
+    assert by_key(per_procedure, ["department_a", "department_b"], "returns") == {
+        ("A", "B"): 2,
+        ("B", "C"): 0,
+    }
+    # The other figures are those of the same log without any return step.
+    renamed = log.assign(**{schema.ACTIVITY: "Xử lý"})
+    for by in ("pair", "ordered", "procedure", "case"):
+        with_returns = handoffs.ping_pong(log, by=by)
+        without = handoffs.ping_pong(renamed, by=by)
+        assert without["returns"].eq(0).all()
+        pd.testing.assert_frame_equal(
+            with_returns.drop(columns="returns"), without.drop(columns="returns")
+        )
+
+
+def test_a_return_that_does_not_hand_off_counts_for_no_pair():
+    log = step_log(
+        {
+            "last": [("A", "Tiếp nhận"), ("B", "Trả lại hồ sơ")],  # the case's last entry
+            "own": [("A", "Tiếp nhận"), ("B", "Trả lại hồ sơ"), ("B", "Xét"), ("A", "Ký")],
+            "none": [("A", "Tiếp nhận"), (None, "Trả lại hồ sơ"), ("B", "Xét")],  # no department
+            # Across an event without a department, the return still hands off B → A.
+            "across": [("A", "Tiếp nhận"), ("B", "Trả lại hồ sơ"), (None, "Xét"), ("A", "Ký")],
+        }
+    )
+    per_case = handoffs.ping_pong(log, by="case")
+    assert by_key(per_case, ["case_id"], "returns") == {
+        "last": 0,
+        "own": 0,
+        "none": 0,
+        "across": 1,
+    }
+    events = engines.event_table(log)
+    assert int(events["returned"].sum()) == 4  # four return events, one return
+
+
+def transfer_history() -> pd.DataFrame:
+    """A transfer history as the reader gives it: one event per transfer, done by the sender at
+    the transfer time, with its kind; a side copy flagged; an open case's holder marker."""
+    cases = {
+        "t1": [
+            ("A", "Chuyển xử lý", schema.MAIN, False),  # A → B
+            ("B", "Chuyển phối hợp", schema.SIDE, True),  # B copies C: no part in sequences
+            ("B", "Trả lại", schema.RETURN, False),  # B → A: a return, on (A, B)
+            ("A", "Chuyển xử lý", schema.MAIN, False),  # A → B
+            ("B", "Chuyển lại", schema.MAIN, False),  # B → A: its kind says it is no return
+            ("A", "Hoàn thành", schema.CLOSING, False),
+        ],
+        "t2": [
+            ("A", "Chuyển xử lý", schema.MAIN, False),  # A → B
+            ("B", "Chuyển xử lý", schema.MAIN, False),  # B → C
+            ("C", "Chuyển xử lý", schema.RETURN, False),  # C → B: a return, on (B, C)
+            ("B", "Đang xử lý", schema.HOLDER, False),  # B holds it now
+        ],
+    }
+    return step_log(
+        {case: [(d, a) for d, a, _, _ in events] for case, events in cases.items()},
+        **{
+            schema.TRANSFER: {case: [k for *_, k, _ in events] for case, events in cases.items()},
+            schema.SIDE_COPY: {case: [s for *_, s in events] for case, events in cases.items()},
+        },
+    )
+
+
+def test_returns_of_a_transfer_history_are_its_transfers_of_kind_return():
+    log = transfer_history()
+    pair = handoffs.ping_pong(log)
+    assert by_key(pair, ["department_a", "department_b"], "returns") == {
+        ("A", "B"): 1,
+        ("B", "C"): 1,
+    }
+    assert pair.attrs["returns"] == "transfer history"
+    ordered = handoffs.ping_pong(log, by="ordered")
+    assert by_key(ordered, ["source", "target"], "returns") == {
+        ("A", "B"): 1,
+        ("B", "A"): 0,
+        ("B", "C"): 1,
+        ("C", "B"): 0,
+    }
+    # The kinds decide, not the names (whatever names are asked for).
+    again = handoffs.ping_pong(log, by="ordered", return_activities=["Chuyển lại", "Trả lại"])
+    pd.testing.assert_frame_equal(again, ordered)
+    events = engines.event_table(log)
+    assert events["returned"].tolist() == [
+        False, False, True, False, False, False, False, False, True, False,
+    ]  # fmt: skip
+    assert engines.table_returns(events) == schema.TRANSFER
+    # Without the kinds, the same events as a step log: "Trả lại" and "Chuyển lại" hand off.
+    steps = handoffs.ping_pong(log.drop(columns=schema.TRANSFER), by="ordered")
+    assert by_key(steps, ["source", "target"], "returns")[("A", "B")] == 2
+
+
+def test_return_names_come_from_the_config_and_reach_the_table():
+    from procmine import vocabulary
+
+    log = step_log(RETURNS_EXAMPLE)
+    names = vocabulary.from_config({"return_activities": ["Bổ sung hồ sơ"]})
+    assert names["return_activities"] == ("Bổ sung hồ sơ",)
+    # r1's "Bổ sung hồ sơ" hands off A → B: a return on (B, A) alone.
+    expected = {("A", "B"): 0, ("B", "A"): 1, ("C", "B"): 0}
+    asked = {"by": "ordered", "return_activities": names["return_activities"]}
+    from_log = handoffs.ping_pong(log, **asked)
+    assert by_key(from_log, ["source", "target"], "returns") == expected
+    assert from_log.attrs["returns"] == ["Bổ sung hồ sơ"]
+    # A table built with the defaults is read again for other names; one built with these
+    # names is used as it is.
+    default_table = engines.event_table(log)
+    pd.testing.assert_frame_equal(handoffs.ping_pong(default_table, **asked), from_log)
+    named_table = engines.event_table(log, return_activities=names["return_activities"])
+    assert engines.with_returns(named_table, ["BỔ SUNG HỒ SƠ"]) is named_table  # the rule's case
+    pd.testing.assert_frame_equal(handoffs.ping_pong(named_table, by="ordered"), from_log)
+    # The defaults, whatever the table was built with, when asked for.
+    pd.testing.assert_frame_equal(
+        handoffs.ping_pong(named_table, by="ordered", return_activities=vocabulary.RETURNS),
+        handoffs.ping_pong(log, by="ordered"),
+    )
+    # A table of the handoff figures' columns has no activity to read other names from.
+    narrow = engines.event_table(log, columns=handoffs.TABLE_COLUMNS)
+    assert narrow["returned"].tolist() == default_table["returned"].tolist()
+    with pytest.raises(schema.MissingColumnError, match="return_activities"):
+        handoffs.ping_pong(narrow, **asked)
+
+
+def test_a_table_built_by_hand_without_returns_has_none():
+    log = step_log(RETURNS_EXAMPLE)
+    events = engines.event_table(log)
+    hand = pd.DataFrame(events.drop(columns=["returned", *engines.SEQUENCE_LINKS]))
+    hand.attrs = {}
+    pair = handoffs.ping_pong(hand)
+    assert pair["returns"].tolist() == [0, 0] and pair.attrs["returns"] is None
+    expected = handoffs.ping_pong(log).drop(columns="returns")
+    pd.testing.assert_frame_equal(pair.drop(columns="returns"), expected)
+    # Names asked for are read from its activities.
+    assert handoffs.ping_pong(hand, return_activities=["Trả lại"])["returns"].tolist() == [1, 0]
+
+
+def _plain_returns(log: pd.DataFrame) -> Counter:
+    """Returns per ordered pair (A, B) in plain pandas: each event with a department (no side
+    copy in a generated log), its case's next such event; a return where that one is in
+    another department and the activity is "Trả lại"/"Chuyển lại" (case-folded, alone or
+    followed by a character that is not a letter or digit)."""
+    assert schema.SIDE_COPY not in log.columns
+    entries = log[log[schema.DEPARTMENT].notna()]
+    following = entries.groupby(schema.CASE, sort=False)[schema.DEPARTMENT].shift(-1)
+    named = (
+        entries[schema.ACTIVITY]
+        .str.normalize("NFC")
+        .str.casefold()
+        .str.contains(r"^(?:trả lại|chuyển lại)(?:[^\w]|_|$)", regex=True)
+    )
+    hands_off = following.notna() & (following != entries[schema.DEPARTMENT])
+    returns = entries[named & hands_off]
+    pairs = zip(following[named & hands_off], returns[schema.DEPARTMENT], strict=True)
+    return Counter(pairs)
+
+
+def test_sample_returns_equal_a_plain_pandas_count():
+    from procmine import datasets
+
+    sample = datasets.generate(400, seed=11)
+    expected = _plain_returns(sample.log)
+    assert sum(expected.values()) > 20  # the sample sends work back
+    ordered = handoffs.ping_pong(sample.log, sample.catalog, by="ordered")
+    found = by_key(ordered[ordered["returns"] > 0], ["source", "target"], "returns")
+    assert found == dict(expected)
+    unordered: Counter = Counter()
+    for (a, b), n in expected.items():
+        unordered[tuple(sorted((a, b)))] += n
+    pair = handoffs.ping_pong(sample.log, sample.catalog)
+    assert by_key(pair[pair["returns"] > 0], ["department_a", "department_b"], "returns") == (
+        dict(unordered)
+    )
+    # Some return steps hand off nothing (a check sent back within its own department).
+    events = engines.event_table(sample.log)
+    assert int(events.loc[events["in_sequence"], "returned"].sum()) > sum(expected.values())
+    per_case = handoffs.ping_pong(sample.log, sample.catalog, by="case")
+    assert per_case["returns"].sum() == sum(expected.values())
+
+
+def test_returns_of_a_transfer_export_equal_those_planted(tmp_path):
+    # The generated sample written as a transfer history (returns planted on bounce-backs,
+    # side copies, open cases), read back by pm.read_log: each planted return (sender B,
+    # recipient A) counts once on (A, B).
+    from procmine import datasets, read_log
+    from procmine.datasets import transfers
+
+    history = transfers.as_transfers(datasets.generate(200, seed=3).log, open_share=0.2)
+    log = read_log(transfers.write_transfers(history, tmp_path / "transfers.csv"))
+    planted = {
+        (row["recipient"], row["sender"]): row["returns"]
+        for row in history.attrs["planted"]["returns"]
+    }
+    assert sum(planted.values()) > 20
+    ordered = handoffs.ping_pong(log, by="ordered")
+    assert by_key(ordered[ordered["returns"] > 0], ["source", "target"], "returns") == planted
+    assert ordered.attrs["returns"] == "transfer history"
+
+
+@pytest.fixture(scope="module")
+def spark():
+    pytest.importorskip("pyspark")
+    import shutil
+
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java: no `java` on PATH")
+    session = engines.spark_session("local[2]", **{"spark.sql.shuffle.partitions": "1"})
+    yield session
+    session.stop()
+
+
+@pytest.mark.parametrize("by", ["pair", "ordered", "procedure", "case"])
+def test_returns_on_spark_equal_duckdb(spark, by):
+    for log in (step_log(RETURNS_EXAMPLE), transfer_history()):
+        expected = handoffs.ping_pong(log, by=by)
+        assert expected["returns"].sum() > 0
+        found = handoffs.ping_pong(log, by=by, engine=spark)
+        pd.testing.assert_frame_equal(found, expected, check_exact=False, rtol=1e-9)
+        assert found.attrs == expected.attrs

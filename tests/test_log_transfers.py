@@ -208,3 +208,99 @@ def test_units_renamed_on_both_department_columns_before_the_chain_is_checked():
     assert renamed.to_dict() == {schema.DEPARTMENT: 1, "Đơn vị nhận": 1}
     with pytest.raises(ValueError, match="units"):
         pm.read_log(export(), units={"units": [{"from": TC}]})
+
+
+def test_open_dossiers_of_a_transfer_history_across_tet_2024_by_hand():
+    # Vietnam's calendar: Thu 8/2 – Wed 14/2/2024 are Tết days off; 07:30–11:30, 13:00–17:00.
+    # Deadline 2 working days (16 working hours) from the first transfer; at Thu 15/2 10:00:
+    # t: sent to Tư pháp Wed 7/2 16:00, no more. Due: 7/2 1 h, 15/2 8 h, 16/2 07:30–16:00 7 h
+    #    → Fri 16/2 16:00. Tư pháp (Bình) has held it 7/2 1 h + 15/2 2.5 h = 3.5 h; left: 15/2
+    #    5.5 h + 16/2 7 h = 12.5 h = 1.5625 working days.
+    # u: sent Fri 2/2 09:00, returned Tue 6/2 14:00. Due: 2/2 6.5 h, 5/2 8 h, 6/2 1.5 h → Tue
+    #    6/2 09:00; overdue since by 6/2 6.5 h + 7/2 8 h + 15/2 2.5 h = 17 h = 2.125 days.
+    #    Văn phòng (An) has held it 6/2 3 h + 7/2 8 h + 15/2 2.5 h = 13.5 h.
+    # w: closed. Side copies and row order change nothing.
+    rows = [
+        ("u", TP, "Bình", VP, "An", "06/02/2024 14:00", "Trả lại", ""),
+        ("t", VP, "An", TP, "Bình", "07/02/2024 16:00", "Chuyển xử lý", ""),
+        ("w", TP, "Bình", "", "", "06/02/2024 10:00", "Hoàn thành", ""),
+        ("u", VP, "An", TP, "Bình", "02/02/2024 09:00", "Chuyển xử lý", ""),
+        ("t", VP, "An", TC, "Cúc", "07/02/2024 16:00", "Để biết", ""),
+        ("w", VP, "An", TP, "Bình", "05/02/2024 08:00", "Chuyển xử lý", ""),
+    ]
+    frame = export(rows).assign(**{"Thủ tục": "P"})
+    catalog = pd.DataFrame(
+        {"procedure": ["P", "P"], "step": [1, 2], "activity": ["Tiếp nhận", "Xử lý"],
+         "department": [VP, TP], "deadline_working_days": [2.0, 2.0]}
+    )  # fmt: skip
+    found = pm.open_cases(pm.read_log(frame), catalog, at="2024-02-15 10:00")
+    zone = "Asia/Ho_Chi_Minh"
+    assert found["case_id"].tolist() == ["u", "t"]  # fewest working days left first
+    assert found["department"].tolist() == [VP, TP]
+    assert found["resource"].tolist() == ["An", "Bình"]
+    assert found["held_since"].tolist() == [
+        pd.Timestamp("2024-02-06 14:00", tz=zone), pd.Timestamp("2024-02-07 16:00", tz=zone),
+    ]  # fmt: skip
+    assert found["working_hours_held"].tolist() == pytest.approx([13.5, 3.5])
+    assert found["due"].tolist() == [
+        pd.Timestamp("2024-02-06 09:00", tz=zone), pd.Timestamp("2024-02-16 16:00", tz=zone),
+    ]  # fmt: skip
+    assert found["working_days_left"].tolist() == pytest.approx([-2.125, 1.5625])
+    assert found["overdue"].tolist() == [True, False]
+    status = pm.case_status(pm.read_log(frame), catalog, at="2024-02-15 10:00")
+    assert status.set_index("case_id")["open"].to_dict() == {"t": True, "u": True, "w": False}
+    assert status.attrs["closing_steps"] == "transfer history"
+
+
+PAIR_FIGURES = ["handoffs", "bounces", "excess_bounces", "pingpong_cases", "cases"]
+KEYS = ("procedure", "department_a", "department_b", "source", "target")
+
+
+@pytest.fixture(scope="module")
+def generated():
+    sample = pm.datasets.generate(400, seed=5)
+    history = pm.datasets.as_transfers(sample.log, seed=5, side_copy_share=0.3, return_share=0.5)
+    return sample, history
+
+
+@pytest.mark.parametrize("by", ["pair", "ordered", "procedure"])
+def test_the_generated_transfer_history_gives_the_step_logs_ping_pong(generated, by):
+    sample, history = generated
+    from_steps = pm.ping_pong(sample.log, sample.catalog, by=by)
+    from_transfers = pm.ping_pong(pm.read_log(history), sample.catalog, by=by)
+    keys = [c for c in from_steps.columns if c in KEYS]
+    steps = from_steps.set_index(keys)[PAIR_FIGURES].sort_index()
+    transfers = from_transfers.set_index(keys)[PAIR_FIGURES].sort_index()
+    transfers = transfers[(transfers["handoffs"] > 0)]  # ordered: returned pairs without handoffs
+    pd.testing.assert_frame_equal(transfers, steps)
+    assert steps["excess_bounces"].sum() > 0 and steps["pingpong_cases"].sum() > 0
+
+
+def test_the_generated_transfer_history_holds_the_returns_planted(generated):
+    _, history = generated
+    planted = pd.DataFrame(history.attrs["planted"]["returns"])
+    # A return sent by B to A is on the ordered pair (A, B): its source is the recipient.
+    expected = planted.set_index(["recipient", "sender"])["returns"]
+    found = pm.ping_pong(pm.read_log(history), by="ordered")
+    found = found[found["returns"] > 0].set_index(["source", "target"])["returns"]
+    assert found.sort_index().to_dict() == expected.sort_index().to_dict()
+    assert found.sum() > 0
+
+
+def test_shuffling_side_copies_and_nfd_change_no_figure_of_the_generated_history(generated):
+    sample, history = generated
+    base = pm.ping_pong(pm.read_log(history), sample.catalog, by="case")
+    plain = pm.datasets.as_transfers(sample.log, seed=5, side_copy_share=0.0, return_share=0.5,
+                                     shuffle=False)  # fmt: skip
+    altered = history.sample(frac=1.0, random_state=11).reset_index(drop=True)
+    rows = altered.index[::3]
+    for column in ("Đơn vị chuyển", "Đơn vị nhận"):
+        altered.loc[rows, column] = altered.loc[rows, column].map(
+            lambda name: unicodedata.normalize("NFD", name) if isinstance(name, str) else name
+        )
+    for other in (plain, altered):
+        found = pm.ping_pong(pm.read_log(other), sample.catalog, by="case")
+        pd.testing.assert_frame_equal(
+            found.sort_values(["case_id", "department_a", "department_b"], ignore_index=True),
+            base.sort_values(["case_id", "department_a", "department_b"], ignore_index=True),
+        )

@@ -99,7 +99,8 @@ def analyze(
     """The first figures of a log against its catalog, on one events table.
 
     ``names`` are the activity-name lists of a config (:func:`procmine.vocabulary.from_config`:
-    ``explanation_activities``, ``closing_activities``; default: their defaults). Without
+    ``explanation_activities``, ``closing_activities``, ``return_activities``; default: their
+    defaults). Without
     deadlines (no catalog and no deadline column) the late cases are an empty table. ``at`` is
     the moment of the analysis (default: the log's last timestamp; see
     :func:`procmine.deadlines.case_status`).
@@ -117,8 +118,9 @@ def analyze(
         if progress is not None:
             progress(name)
 
+    names = vocabulary.from_config(names)
     stage("clock")
-    events, _ = engines.clocked(log, calendar)
+    events, _ = engines.clocked(log, calendar, return_activities=names["return_activities"])
     departments = has_departments(events)  # else no handoff: the figures that need one are empty
     stage("ping_pong")
     pairs = ping_pong(events, catalog, engine=engine) if departments else _no_pairs()
@@ -126,7 +128,6 @@ def analyze(
     keys = BOTTLENECK_KEYS if departments else ("activity",)
     ranked = {by: bottlenecks(events, by=by, engine=engine) for by in keys}
     stage("deadlines")
-    names = vocabulary.from_config(names)
     late = late_without_explanation(
         events, catalog, engine=engine, explanation_activities=names["explanation_activities"],
         closing_activities=names["closing_activities"], at=at,
@@ -161,7 +162,7 @@ def analyze(
 def _no_pairs() -> pd.DataFrame:
     """The ping-pong table of a log without departments: no pair."""
     columns = ["department_a", "department_b", "handoffs", "bounces", "excess_bounces",
-               "pingpong_cases", "working_hours_lost", "cases"]  # fmt: skip
+               "returns", "pingpong_cases", "working_hours_lost", "cases"]  # fmt: skip
     return pd.DataFrame(columns=columns)
 
 

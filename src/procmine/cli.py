@@ -154,6 +154,16 @@ def log_options(
     return {"timezone": timezone, "country": country, "mapping": pairs or None}
 
 
+def config_log_options(config: Path | str | None) -> dict[str, Any]:
+    """The keyword arguments of ``read_log`` a config names: its ``units:`` (renamed or merged
+    departments) and ``transfer_actions:`` (action words of a transfer history)."""
+    from procmine.log.transfers import read_transfer_actions
+
+    if config is None:
+        return {}
+    return {"units": config, "transfer_actions": read_transfer_actions(config)}
+
+
 def _print_clock_and_department(report: dict) -> None:
     """The clock the log is measured on, the department column chosen, and the warnings."""
     console.print(f"[bold]clock[/bold]: {escape(str(report.get('clock')))}")
@@ -306,7 +316,8 @@ def analyze(
     config: Annotated[
         Path | None,
         typer.Option(
-            help="A config.yaml: the working calendar, explanation and closing activities."
+            help="A config.yaml: the working calendar, explanation, closing and return "
+            "activities, a transfer history's action words, units renamed or merged."
         ),
     ] = None,
     lang: Annotated[str, typer.Option(help="Language of the report: vi or en.")] = "vi",
@@ -352,7 +363,8 @@ def analyze(
 
     scope = {"since": since, "until": until, "procedures": procedure, "departments": department}
     try:
-        log = pm.read_log(source, table=table, **log_options(timezone, country, mapping))
+        options = log_options(timezone, country, mapping) | config_log_options(config)
+        log = pm.read_log(source, table=table, **options)
         approved = pm.read_catalog(catalog) if catalog is not None else None
         chosen_costs = pm.read_costs(costs) if approved is not None else None
         pm.reports.check_options(log, approved, config=config, lang=lang, month=month, **scope)
@@ -556,6 +568,7 @@ PAIR_COLUMNS = [
     "handoffs",
     "bounces",
     "excess_bounces",
+    "returns",
     "pingpong_cases",
     "working_hours_lost",
 ]

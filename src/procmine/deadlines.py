@@ -869,10 +869,14 @@ def closing_tables(
     procedures: Iterable[str],
     activities: Iterable[str],
     closing_activities: Iterable[str] = vocabulary.CLOSINGS,
+    *,
+    every_procedure: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The closing steps as the open-case test reads them, for a log's distinct ``procedures``
     and ``activities``: ``closing_procedures`` (procedure: those whose closing steps are
-    known) and ``closing_steps`` (procedure, activity).
+    known) and ``closing_steps`` (procedure, activity). ``every_procedure``: every procedure's
+    closing is known even when no activity closes it (a transfer history, whose closing rows
+    say which cases are complete: without any, every case is open).
 
     The catalog's closing steps of a procedure are the activities at its highest step number;
     ``closing_activities`` close a case of any procedure, matched on the log's activity names
@@ -905,6 +909,8 @@ def closing_tables(
         hits = vocabulary.matches(distinct, names)
         closing = [a for a, hit in zip(distinct, hits, strict=True) if hit]
         pairs += [pd.DataFrame({"procedure": p, "activity": closing}) for p in procedures]
+        known += procedures
+    if every_procedure:
         known += procedures
     steps = pd.concat(
         [pd.DataFrame({"procedure": [], "activity": []}, dtype=str), *pairs], ignore_index=True
@@ -977,15 +983,21 @@ def status_tables(
     at_ts, at_wm = report_moment(events, at, calendar)
     if at is not None:
         events = events[events["ts"] <= at_ts]
-    closing = tuple(closing)
+    transfers = engines.transfer_closings(events)  # None: a step log
+    closing = tuple(closing) + (transfers or ())
     procedures = engines.distinct(events["procedure"])
     known, steps = closing_tables(
-        catalog, procedures, engines.distinct(events["activity"]), closing
-    )
+        catalog, procedures, engines.distinct(events["activity"]), closing,
+        every_procedure=transfers is not None,
+    )  # fmt: skip
     named = any(vocabulary.normal_name(str(name)) for name in closing)
     sources = [
         source
-        for source, given in (("catalog", catalog is not None), ("closing_activities", named))
+        for source, given in (
+            ("catalog", catalog is not None and transfers is None),
+            ("closing_activities", named and transfers is None),
+            ("transfer history", transfers is not None),
+        )
         if given
     ]
     notes = {

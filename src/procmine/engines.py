@@ -21,6 +21,10 @@ The table every analysis reads is ``events`` (see :func:`event_table`):
                  information: it moves no responsibility)
 ``in_sequence``  whether the event takes part in department sequences (has a department and is
                  not a side copy)
+``returned``     whether the event is a return (docs/definitions.md, Returns): in a transfer
+                 history (a log with ``schema.TRANSFER``) a transfer of kind ``"return"``, else a
+                 step whose activity matches a return name (``vocabulary.RETURNS`` by default,
+                 ``return_activities=``); false in a table built by hand without it
 ``case_no``      the case as an integer (one-to-one with ``case_id``): figures partition and
                  group by it, and read ``case_id`` only where their output shows it
 ``deadline``     the log's ``case:deadline`` as the export gave it (only when the log has one)
@@ -29,13 +33,13 @@ The table every analysis reads is ``events`` (see :func:`event_table`):
 ===============  ===========================================================================
 
 ``case_no`` and ``sojourn`` are computed once, when the table is built (:func:`complete_events`);
-a hand-built ``events`` frame passed to :func:`query` gets them there. So are the handoff figures'
-links between consecutive entries of each case's department sequence (``next_department``,
-``next_wm``, ``handoff_position``, ``return_department``, ``return_first_wm``, ``bounce_rank``:
-:func:`with_sequence_links`, the one definition of consecutive entries of a department
-sequence); the handoff figures add them to a table without. The process map adds the links
-between consecutive events it reads (:func:`with_activity_links`: 40 ms a million events, paid
-only by the map).
+a hand-built ``events`` frame passed to :func:`query` gets them there (and ``returned``, false).
+So are the handoff figures' links between consecutive entries of each case's department
+sequence (``next_department``, ``next_wm``, ``handoff_position``, ``return_department``,
+``return_first_wm``, ``bounce_rank``: :func:`with_sequence_links`, the one definition of
+consecutive entries of a department sequence); the handoff figures add them to a table
+without. The process map adds the links between consecutive events it reads
+(:func:`with_activity_links`: 40 ms a million events, paid only by the map).
 
 The *coded* text columns are pandas categoricals (DuckDB reads them as ENUMs): the figures' joins,
 windows and groupings then hash and move one- or two-byte codes instead of strings. Their
@@ -59,12 +63,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine import schema, sequences
+from procmine import schema, sequences, vocabulary
 from procmine.calendar import CalendarMismatchError, as_calendar
 from procmine.log.report import REPORT_KEY
 
 DEFAULT_PROCEDURE = schema.DEFAULT_PROCEDURE  # the events table's procedure without a column
-SIDE_COPY = "procmine:side_copy"
+SIDE_COPY = schema.SIDE_COPY
 
 # Every figure orders its rows with ORDER BY, so DuckDB need not keep the scan's order. No
 # memory limit: at 10 M events a 3 GB limit made DuckDB spill and took twice the time for about
@@ -160,6 +164,7 @@ def clocked(
     columns: tuple[str, ...] = EVENT_COLUMNS,
     *,
     build: tuple[str, ...] | None = None,
+    return_activities: Iterable[str] | None = None,
 ) -> tuple[pd.DataFrame, Any]:
     """What a figure reads, and the working clock to measure it with — the one place where a
     figure's ``calendar=`` is resolved.
@@ -170,9 +175,9 @@ def clocked(
     :class:`~procmine.calendar.CalendarMismatchError` — a figure never mixes readings of one
     clock with due dates or day lengths of another. Otherwise the table is built from the log
     (of only the ``build`` columns when given, for a figure that builds a table for itself
-    alone) on ``calendar``, or when None on the log's own clock (:func:`own_clock`). A
-    hand-built table records no clock: it is taken to be read with ``calendar`` (or the
-    default).
+    alone) on ``calendar``, or when None on the log's own clock (:func:`own_clock`), its
+    returns found with ``return_activities`` (:func:`event_table`). A hand-built table records
+    no clock: it is taken to be read with ``calendar`` (or the default).
 
     >>> frame = pd.DataFrame({"idx": [0], "case_id": ["a"], "wm": [1.0]})
     >>> clocked(frame, columns=("idx", "case_id", "wm"))[0] is frame
@@ -188,7 +193,8 @@ def clocked(
             "the log, or the whole table: pm.event_table(log, calendar)."
         )
     calendar = own_clock(log) if calendar is None else as_calendar(calendar)
-    return event_table(log, calendar, columns=build), calendar
+    table = event_table(log, calendar, columns=build, return_activities=return_activities)
+    return table, calendar
 
 
 def own_clock(log: pd.DataFrame) -> Any:
@@ -231,7 +237,11 @@ def same_clock(events: pd.DataFrame, calendar: Any = None) -> Any:
 
 
 def event_table(
-    log: pd.DataFrame, calendar: Any = None, *, columns: Iterable[str] | None = None
+    log: pd.DataFrame,
+    calendar: Any = None,
+    *,
+    columns: Iterable[str] | None = None,
+    return_activities: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """The narrow, clocked frame behind the ``events`` table of every figure.
 
@@ -241,6 +251,12 @@ def event_table(
     figure measures with that one: asking a figure for another calendar over it is an error
     (:func:`same_clock`), never a figure mixed from two clocks. An events table passed in is
     returned as it is, after the same check.
+
+    ``return_activities``: the names of the steps that are returns (``returned``), matched by
+    :func:`procmine.vocabulary.matches`; None is :data:`procmine.vocabulary.RETURNS`. A
+    transfer history (a log with the column ``schema.TRANSFER``) records its returns itself:
+    the names are not used. The table remembers what its returns were read from
+    (:func:`table_returns`), so a figure asked for other names reads them again.
 
     ``columns`` is for a figure that builds a table for itself alone (the process map): the
     columns it reads, beyond the ones every table has (idx, case_id, case_no, ts, wm, side_copy,
@@ -264,10 +280,153 @@ def event_table(
     calendar = own_clock(log) if calendar is None else as_calendar(calendar)
     wanted = None if columns is None else frozenset(columns)
     source = _Source.of(log, calendar)
-    parts = _computed(_part_plan(log, source, calendar, wanted), len(log))
+    returns = returns_source(log, return_activities)
+    parts = _computed(_part_plan(log, source, calendar, wanted, returns), len(log))
     table = _assembled(log, source, parts, wanted)
     table.attrs[CALENDAR_ATTR] = calendar
+    if "returned" in parts:
+        table.attrs[RETURNS_ATTR] = returns
+    closings = transfer_closings(log)
+    if closings is not None:
+        table.attrs[TRANSFER_ATTR] = closings
     return table
+
+
+# An events table of a transfer history keeps the history's closing action words in its attrs.
+TRANSFER_ATTR = "procmine_transfer_closings"
+
+
+def transfer_closings(frame: pd.DataFrame) -> tuple[str, ...] | None:
+    """The closing action words of a transfer history — its log (the rows whose
+    ``procmine:transfer`` kind is ``closing``) or an events table built from it — or None for
+    a step log. In a transfer history a case is complete when its last event is one of them.
+
+    >>> log = pd.DataFrame({"concept:name": ["Chuyển xử lý", "Hoàn thành"],
+    ...                     "procmine:transfer": ["main", "closing"]})
+    >>> transfer_closings(log), transfer_closings(log.drop(columns="procmine:transfer"))
+    (('Hoàn thành',), None)
+    """
+    if schema.TRANSFER in frame.columns:
+        closing = (frame[schema.TRANSFER] == schema.CLOSING).to_numpy(dtype=bool, na_value=False)
+        return tuple(sorted(pd.unique(frame[schema.ACTIVITY][closing].dropna().astype(str))))
+    return frame.attrs.get(TRANSFER_ATTR)
+
+
+# What an events table's ``returned`` was read from, kept in its ``attrs`` as its calendar is:
+# ``schema.TRANSFER`` (a transfer history's kinds) or the tuple of return names.
+RETURNS_ATTR = "procmine_returns"
+
+
+def returns_source(
+    log: pd.DataFrame, return_activities: Iterable[str] | None = None
+) -> str | tuple[str, ...]:
+    """What the returns of ``log`` are read from: ``schema.TRANSFER`` for a transfer history
+    (its transfers of kind ``"return"``), else the return names (``return_activities``, or
+    :data:`procmine.vocabulary.RETURNS` when None).
+
+    >>> returns_source(pd.DataFrame({"procmine:transfer": ["main"]}))
+    'procmine:transfer'
+    >>> returns_source(pd.DataFrame({"concept:name": ["Nhận"]}), ["Trả về"])
+    ('Trả về',)
+    """
+    if schema.TRANSFER in log.columns:
+        return schema.TRANSFER
+    return _return_names(vocabulary.RETURNS if return_activities is None else return_activities)
+
+
+def _return_names(names: Iterable[str]) -> tuple[str, ...]:
+    """A list of return names as a tuple (a single text is refused: it is not a list)."""
+    if isinstance(names, str):
+        raise ValueError(f"return_activities is a list of activity names, found {names!r}")
+    return tuple(names)
+
+
+def table_returns(events: pd.DataFrame) -> str | tuple[str, ...] | None:
+    """What the ``returned`` column of ``events`` was read from (:func:`returns_source`), or
+    None for a table built by hand or without the column.
+
+    >>> log = pd.DataFrame({"case:concept:name": ["a"], "concept:name": ["Trả lại hồ sơ"],
+    ...                     "time:timestamp": pd.to_datetime(["2024-05-06 08:00"])})
+    >>> table_returns(event_table(log))
+    ('Trả lại', 'Chuyển lại')
+    """
+    return events.attrs.get(RETURNS_ATTR)
+
+
+def with_returns(
+    events: pd.DataFrame, return_activities: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """``events`` whose ``returned`` column follows ``return_activities``: the table itself when
+    its returns were read with the same names (compared as the rule compares them), or from a
+    transfer history (its kinds decide, not names), or when ``return_activities`` is None (the
+    table's own; a table without the column has no return); else ``returned`` read again from
+    its ``activity`` column (over the distinct names, cheap).
+
+    >>> table = pd.DataFrame({"activity": ["Trả lại hồ sơ", "Xét", "Trả về"]})
+    >>> with_returns(table, ["Trả về"])["returned"].tolist()
+    [False, False, True]
+    """
+    if return_activities is None:
+        return events
+    own = table_returns(events)
+    names = _return_names(return_activities)
+    if own == schema.TRANSFER or (
+        isinstance(own, tuple) and "returned" in events.columns and _same_names(own, names)
+    ):
+        return events
+    if "activity" not in events.columns:
+        read = "built by hand" if own is None else f"its returns read with {list(own)}"
+        raise schema.MissingColumnError(
+            f"This events table ({read}) has no activity column to find the return steps "
+            f"{list(names)} in. Build the table with those names: pm.event_table(log, calendar, "
+            "return_activities=[...]), or pass the log."
+        )
+    found = events.assign(returned=return_flags(events["activity"], names))
+    found.attrs[RETURNS_ATTR] = names
+    return found
+
+
+def _same_names(these: Iterable[str], those: Iterable[str]) -> bool:
+    """Whether two name lists match the same activities (:func:`vocabulary.matches`' rule)."""
+
+    def normal(names: Iterable[str]) -> frozenset[str]:
+        return frozenset(n for n in (vocabulary.normal_name(str(name)) for name in names) if n)
+
+    return normal(these) == normal(those)
+
+
+def return_flags(activities: pd.Series | pd.Categorical, names: Iterable[str]) -> np.ndarray:
+    """Whether each activity is a return step: one of ``names`` by
+    :func:`procmine.vocabulary.matches`, asked of the distinct activities only.
+
+    >>> return_flags(pd.Series(["Trả lại hồ sơ", None, "Trả lạiX"]), vocabulary.RETURNS).tolist()
+    [True, False, False]
+    """
+    return _flagged(activities, lambda uniques: vocabulary.matches(uniques, names))
+
+
+def _transfer_returns(kinds: pd.Series) -> np.ndarray:
+    """Whether each transfer of a transfer history is a return (its kind is ``schema.RETURN``,
+    trimmed and case-folded)."""
+
+    def is_return(uniques: list[Any]) -> list[bool]:
+        return [isinstance(k, str) and k.strip().casefold() == schema.RETURN for k in uniques]
+
+    return _flagged(kinds, is_return)
+
+
+def _flagged(
+    values: pd.Series | pd.Categorical, chosen: Callable[[list[Any]], list[bool]]
+) -> np.ndarray:
+    """Per value, whether ``chosen`` picks it among the distinct values (null: never)."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.array
+    if isinstance(values, pd.Categorical):
+        codes, uniques = values.codes, values.categories
+    else:
+        codes, uniques = _factorize(values.reset_index(drop=True))
+    picked = np.array(chosen(list(uniques)), dtype=bool).reshape(-1)
+    return np.append(picked, False)[codes]  # code -1 (null) takes the last: False
 
 
 # The coded text columns of the events table: (the log's column, the value for null).
@@ -339,13 +498,18 @@ def _coded(log: pd.DataFrame, column: str, default: str | None = None) -> pd.Cat
 
 
 def _part_plan(
-    log: pd.DataFrame, source: _Source, calendar: Any, wanted: frozenset[str] | None
+    log: pd.DataFrame,
+    source: _Source,
+    calendar: Any,
+    wanted: frozenset[str] | None,
+    returns: str | tuple[str, ...] = vocabulary.RETURNS,
 ) -> dict[str, tuple[tuple[str, ...], Callable[..., Any]]]:
     """The parts of the events table for :func:`_computed`, each with the parts it is computed
     from. Coding text is most of the table's time; Arrow's hashing and numpy's loops give up the
     interpreter lock, so on two or more cores the parts are computed side by side, each as soon
     as what it reads is ready (1 M events: ~165 ms one after another, ~95 ms side by side on two
-    cores). The order is the priority: the parts others wait for, and those, first."""
+    cores). The order is the priority: the parts others wait for, and those, first.
+    ``returns`` is what the ``returned`` column is read from (:func:`returns_source`)."""
     idx, side_copy = source.idx, source.side_copy
 
     def sequence_links(case_no: np.ndarray, department: pd.Categorical, wm: np.ndarray) -> dict:
@@ -369,6 +533,14 @@ def _part_plan(
         for name, (column, default) in texts.items()
     }
     sequence = _builds_sequence(wanted)
+    returned: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {}
+    if _needs(wanted, "returned"):
+        if returns == schema.TRANSFER:
+            returned["returned"] = ((), lambda: _transfer_returns(log[schema.TRANSFER]))
+        elif "activity" in coding:  # the distinct names of the coded activities
+            returned["returned"] = (("activity",), lambda a: return_flags(a, returns))
+        else:
+            returned["returned"] = ((), lambda: return_flags(log[schema.ACTIVITY], returns))
     return {
         "case_no": ((), lambda: case_numbers(source.case_id)),
         "wm": ((), lambda: calendar.working_minutes(source.local)),
@@ -384,6 +556,7 @@ def _part_plan(
             if wanted is not None and not wanted.isdisjoint(ACTIVITY_LINKS)
             else {}
         ),
+        **returned,
         "ts": ((), lambda: calendar.wall_time(source.local)),
     }
 
@@ -402,6 +575,7 @@ def _assembled(
             "wm": parts["wm"],
             "side_copy": source.side_copy,
             **({"in_sequence": links.pop("in_sequence")} if "sequence" in parts else {}),
+            **({"returned": parts["returned"]} if "returned" in parts else {}),
             "case_no": parts["case_no"],
             # Kept as the export gave it (a due date-time or a number of working days), so the
             # deadline figures read it from the events table as they would from the log.
@@ -576,7 +750,8 @@ def distinct(values: pd.Series) -> list[str]:
 
 def complete_events(events: pd.DataFrame) -> pd.DataFrame:
     """``events`` with the columns every figure derives from it, added where missing:
-    ``side_copy`` (false: hand-built tables have none), ``case_no`` and ``sojourn``.
+    ``side_copy`` and ``returned`` (false: hand-built tables have none), ``case_no`` and
+    ``sojourn``.
 
     The sojourn is defined here, once: the working time since the previous event of the case,
     in ``idx`` order. Side copies of a transfer history hold no time and are not the previous
@@ -589,6 +764,8 @@ def complete_events(events: pd.DataFrame) -> pd.DataFrame:
     added: dict[str, Any] = {}
     if "side_copy" not in events.columns:
         added["side_copy"] = np.zeros(len(events), dtype=bool)
+    if "returned" not in events.columns:
+        added["returned"] = np.zeros(len(events), dtype=bool)
     if "case_no" not in events.columns:
         added["case_no"] = case_numbers(events["case_id"])
     if "sojourn" not in events.columns:

@@ -16,7 +16,12 @@ dialect, transpiled by SQLGlot for Spark) over the ``events`` table of
   catalog lacks (or with no catalog), the procedure's most frequent sequence over its cases, ties
   going to the lexicographically smallest (:func:`reference_sequences`);
 - **time lost** to a bounce at j: working time from the last event of run j to the first event of
-  run j + 2; ping-pong time lost sums it over excess bounces (:func:`ping_pong`).
+  run j + 2; ping-pong time lost sums it over excess bounces (:func:`ping_pong`);
+- **return**: a handoff B → A whose leaving event (the last event of B's run) is a return event —
+  the system's own record of work sent back: a transfer of kind "return" in a transfer history,
+  else a step named as a return (:data:`procmine.vocabulary.RETURNS`, ``return_activities=``). It
+  belongs to the ordered pair (A, B), whose bounce A → B → A it makes, and to {A, B}; a return
+  event that does not hand off counts for no pair (:func:`ping_pong`'s ``returns``).
 
 Department names are compared in binary (code point) order in DuckDB, Spark and Python alike, so
 ``department_a < department_b`` means the same in the SQL and in ``sorted()``. The network's
@@ -26,6 +31,7 @@ picture is drawn by :func:`procmine.drawing.draw_network`.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import networkx as nx
@@ -39,7 +45,7 @@ from procmine.sequences import BOUNCES, HANDOFFS, MARKED, RUNS, sequences
 
 # The columns of the events table these figures read; a frame that has them is used as it is.
 _EVENT_COLUMNS = ("idx", "case_id", "procedure", "department", "wm", "in_sequence")
-TABLE_COLUMNS = ("procedure", "department", "in_sequence", *engines.SEQUENCE_LINKS)
+TABLE_COLUMNS = ("procedure", "department", "in_sequence", "returned", *engines.SEQUENCE_LINKS)
 """What these figures build from a log, beyond the columns every table has: one table of them
 serves several handoff figures (``pm.event_table(log, columns=pm.handoffs.TABLE_COLUMNS)``)."""
 
@@ -197,6 +203,11 @@ def ping_pong_sql(by: str) -> str:
     distinct rather than summed per case and pair: one hash of (pair, case) keys, not one
     carrying four sums over every handoff and bounce.
 
+    A return is a handoff whose leaving row is ``returned``; on an unordered pair it is counted
+    with the handoffs. On the ordered pairs it counts on (target, source) — a return B → A on
+    (A, B) — so each return adds a row keyed the other way round, which counts as no handoff: an
+    ordered pair with returns and no handoff of its own has a row with 0 handoffs and cases.
+
     >>> "JOIN case_ids" in ping_pong_sql("case"), "JOIN case_ids" in ping_pong_sql("pair")
     (True, False)
     """
@@ -204,15 +215,28 @@ def ping_pong_sql(by: str) -> str:
     pairs = _PAIR_COLUMNS[pair_kind]
     by_case = by == "case"
     keys = groups.replace("case_no", "case_id") if by_case else groups
+    if pair_kind == "ordered":
+        # Each handoff on (source, target), each return also on (target, source).
+        pair_handoffs = f"""
+  SELECT {groups}, SUM(handoff) AS handoff_count,
+         COUNT(DISTINCT CASE WHEN handoff = 1 THEN case_no END) AS case_count,
+         SUM(is_return) AS return_count
+  FROM (
+    SELECT case_no, procedure, source, target, 1 AS handoff, 0 AS is_return FROM handoffs
+    UNION ALL
+    SELECT case_no, procedure, target AS source, source AS target, 0 AS handoff, 1 AS is_return
+    FROM handoffs WHERE returned
+  ) AS keyed
+  GROUP BY {groups}"""
+    else:
+        pair_handoffs = f"""
+  SELECT {groups}, COUNT(*) AS handoff_count, COUNT(DISTINCT case_no) AS case_count,
+         SUM(CASE WHEN returned THEN 1 ELSE 0 END) AS return_count
+  FROM (SELECT case_no, procedure, {pairs}, returned FROM handoffs) AS keyed
+  GROUP BY {groups}"""
     return with_ctes(
         *_CLASSIFIED,
-        (
-            "pair_handoffs",
-            f"""
-  SELECT {groups}, COUNT(*) AS handoff_count, COUNT(DISTINCT case_no) AS case_count
-  FROM (SELECT case_no, procedure, {pairs} FROM handoffs) AS keyed
-  GROUP BY {groups}""",
-        ),
+        ("pair_handoffs", pair_handoffs),
         (
             "pair_bounces",
             f"""
@@ -230,6 +254,7 @@ SELECT {keys},
        CAST(h.handoff_count AS BIGINT) AS handoffs,
        CAST(COALESCE(b.bounce_count, 0) AS BIGINT) AS bounces,
        CAST(COALESCE(b.excess_count, 0) AS BIGINT) AS excess_bounces,
+       CAST(COALESCE(h.return_count, 0) AS BIGINT) AS returns,
        CAST(COALESCE(b.excess_cases, 0) AS BIGINT) AS pingpong_cases,
        CAST(COALESCE(b.excess_minutes, 0) AS DOUBLE) / 60.0 AS working_hours_lost,
        CAST(h.case_count AS BIGINT) AS cases
@@ -395,8 +420,10 @@ def ping_pong(
     by: Literal["pair", "ordered", "procedure", "case"] = "pair",
     calendar: Any = None,
     engine: Any = None,
+    return_activities: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Ping-pong between departments: handoffs, bounces, excess bounces and the time they lose.
+    """Ping-pong between departments: handoffs, bounces, excess bounces, returns and the time
+    they lose.
 
     ``by="pair"`` gives one row per unordered pair with at least one handoff (``department_a <
     department_b`` in code point order, as Python's ``sorted``); ``"ordered"`` per (source,
@@ -405,6 +432,9 @@ def ping_pong(
 
     - handoffs: handoffs in either direction (``"ordered"``: source → target);
     - bounces, excess_bounces: see the module docstring (``docs/definitions.md``);
+    - returns: handoffs B → A that leave from a return event (the work sent back), on {A, B}
+      (``"ordered"``: on (A, B), the pair whose bounce A → B → A the return makes; such a row
+      may have no handoff of its own);
     - pingpong_cases: cases with at least one excess bounce on the pair;
     - working_hours_lost: working hours lost to the excess bounces (round trips A → B → A);
     - cases: cases with at least one handoff on the pair.
@@ -413,6 +443,13 @@ def ping_pong(
     ``result.attrs["reference"]`` is ``"catalog"``, ``"most frequent sequence"`` or, when the
     catalog lacks some procedures of the log, says which procedures fell back to the most frequent
     sequence; ``result.attrs["references"]`` maps each procedure to its reference.
+
+    Returns are the system's own record: in a transfer history (a log with the column
+    ``schema.TRANSFER``) the transfers of kind ``"return"``; in a step log the steps whose
+    activity matches ``return_activities`` (:func:`procmine.vocabulary.matches`; None: those of
+    the events table given, :data:`procmine.vocabulary.RETURNS` for a log).
+    ``result.attrs["returns"]`` says which: ``"transfer history"`` or the list of names (None
+    for an events table built by hand: its ``returned`` column, false where it has none).
 
     Example
     -------
@@ -446,13 +483,23 @@ def ping_pong(
             f"by must be one of {sorted(_PING_PONG_KEYS)}; got {by!r}. Use 'pair' for one row per "
             "department pair, 'ordered' per direction, 'procedure' or 'case' to drill down."
         )
-    events = with_catalog_procedure(_events(log, calendar), catalog)
+    events = with_catalog_procedure(_events(log, calendar, return_activities), catalog)
     tables, reference = _reference_tables(events, catalog)
     result = engines.query(
         ping_pong_sql(by), engine, with_case_ids=by == "case", events=events, **tables
     )
     result.attrs.update(reference)
+    result.attrs["returns"] = _returns_read_from(events)
     return result
+
+
+def _returns_read_from(events: pd.DataFrame) -> str | list[str] | None:
+    """What the returns of ``events`` were read from, for ``attrs``: ``"transfer history"``, the
+    return names, or None for a table built by hand (its ``returned`` column, else none)."""
+    source = engines.table_returns(events)
+    if source is None or source == schema.TRANSFER:
+        return None if source is None else "transfer history"
+    return list(source)
 
 
 def reference_sequences(
@@ -694,9 +741,12 @@ def _from_smallest(cycle: list[str]) -> list[str]:
     return cycle[start:] + cycle[:start]
 
 
-def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
+def _events(
+    log: pd.DataFrame, calendar: Any, return_activities: Iterable[str] | None = None
+) -> pd.DataFrame:
     """The events table with its sequence links: ``log`` itself when it already is one (or has
-    the columns these figures read), else built from the log."""
+    the columns these figures read), else built from the log; its returns read with
+    ``return_activities`` (:func:`procmine.engines.with_returns`)."""
     if schema.DEPARTMENT not in log.columns and "department" not in log.columns:
         raise schema.MissingColumnError(
             f"Handoffs need the department column '{schema.DEPARTMENT}'; the log has "
@@ -704,7 +754,9 @@ def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
             "(pm.read_log(..., mapping={'Đơn vị xử lý': 'org:group'}))."
         )
     # From a log, only what these figures read is built (no activity, official or lifecycle).
-    built, _ = engines.clocked(log, calendar, _EVENT_COLUMNS, build=TABLE_COLUMNS)
+    built, _ = engines.clocked(
+        log, calendar, _EVENT_COLUMNS, build=TABLE_COLUMNS, return_activities=return_activities
+    )
     if len(built) and not _has_departments(built["department"]):
         raise schema.MissingColumnError(
             "No event has a department (the log has no department column, or only empty or "
@@ -712,7 +764,7 @@ def _events(log: pd.DataFrame, calendar: Any) -> pd.DataFrame:
             "export's department header when loading (pm.read_log(..., mapping={'Đơn vị xử lý': "
             "'org:group'})); pm.load_report(log) says which column it chose."
         )
-    return with_sequence_links(built)
+    return with_sequence_links(engines.with_returns(built, return_activities))
 
 
 def has_departments(log: pd.DataFrame) -> bool:

@@ -49,6 +49,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "handoffs": ("Lượt chuyển", "Handoffs"),
     "bounces": ("Lượt trả qua trả lại", "Bounces"),
     "excess_bounces": ("Lượt trả qua trả lại vượt quy trình", "Excess bounces"),
+    "returns": ("Lượt trả lại (hệ thống ghi)", "Returns (recorded)"),
     "pingpong_cases": ("Hồ sơ bị đùn đẩy", "Ping-pong cases"),
     "example_cases": ("Hồ sơ ví dụ", "Example cases"),
     # time

@@ -524,7 +524,7 @@ def build_report(
         closing = names["closing_activities"]
         log = filter_log(log, since, until, procedures, departments, catalog=catalog,
                          closing_activities=closing, calendar=calendar)  # fmt: skip
-    events, calendar = engines.clocked(log, calendar)
+    events, calendar = engines.clocked(log, calendar, return_activities=names["return_activities"])
     asked = {"engine": engine, "at": until, "closing_activities": names["closing_activities"]}
     found = analyze(events, catalog, engine=engine, names=names, at=until)
     found.load_report = log.attrs.get("procmine_load_report", {})

@@ -11,7 +11,11 @@ The definitions (docs/definitions.md), as procmine computes them:
   belongs to the ordered pair (A, B) and to the unordered pair {A, B}; its **rank** is 1 for the
   case's first bounce on (A, B) in time order, 2 for the next, …;
 - the **time lost** to a bounce: the working time from the last event of run j to the first
-  event of run j + 2 (the round trip).
+  event of run j + 2 (the round trip);
+- a **return**: a handoff B → A whose leaving event (the last event of B's run) is a return
+  event (the events table's ``returned``: a transfer of kind "return", or a step named as a
+  return); it belongs to the ordered pair (A, B) — the pair whose bounce A → B → A it makes —
+  and to the unordered pair {A, B}. A return event that does not hand off counts for no pair.
 
 Each definition has two faces, both here: the links between consecutive entries that the events
 table carries (:func:`links`, numpy over the table's case order, so no figure sorts every event
@@ -198,6 +202,8 @@ RUNS = (
 # first event of run j + 1; the handoffs of a case in order are its runs' ends, so the j-th is at
 # position j. Each handoff carries the next one of its case: a bounce is a handoff A → B followed
 # by B → A (runs j, j+1, j+2 in A, B, A), whose round trip ends at the next handoff's first event.
+# ``returned`` says whether the leaving event is a return event: the handoff is then a return,
+# which belongs to the ordered pair (target, source).
 # An event hands off exactly where its handoff_position is set (>= 0: in sequence, and the next
 # entry is in another department), so the handoffs are read straight from the events (a CTE
 # between them that two figures' parts read would be materialised: a copy of every in-sequence
@@ -208,7 +214,7 @@ HANDOFFS = (
   SELECT case_no, procedure, department AS source, next_department AS target,
          next_wm - wm AS wait_minutes, idx AS last_idx, wm AS last_wm,
          next_wm AS target_first_wm, CAST(handoff_position AS BIGINT) AS position,
-         return_department, return_first_wm, bounce_rank
+         return_department, return_first_wm, bounce_rank, returned
   FROM events
   WHERE handoff_position >= 0""",
 )

@@ -2,7 +2,8 @@
 
 Some steps carry meaning beyond their place in the path: an **explanation** of a late case
 (giải trình, xin gia hạn, văn bản xin lỗi), a **closing** step that completes a case beside the
-catalog's last step (none by default), and later a return. Each meaning is a list of names users
+catalog's last step (none by default), and a **return** of the work to the department that sent it
+(trả lại, chuyển lại: docs/definitions.md, Returns). Each meaning is a list of names users
 can configure (:func:`from_config` reads them from ``config.yaml``), and every figure and every
 check that asks "is this an explanation step?" asks :func:`matches` with that list, so the rule
 exists once.
@@ -22,7 +23,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CLOSINGS", "EXPLANATIONS", "NAME_LISTS", "from_config", "matches", "normal_name"]
+__all__ = [
+    "CLOSINGS",
+    "EXPLANATIONS",
+    "NAME_LISTS",
+    "RETURNS",
+    "from_config",
+    "matches",
+    "normal_name",
+]
 
 # Explanation steps of a late case (docs/definitions.md, Deadlines): the defaults, which the
 # sample's generator also writes.
@@ -37,10 +46,16 @@ EXPLANATIONS: tuple[str, ...] = (
 # the last step of its approved path in the catalog: none by default.
 CLOSINGS: tuple[str, ...] = ()
 
+# Steps of a step log that send the work back to the department it came from
+# (docs/definitions.md, Returns): "Trả lại hồ sơ", "Chuyển lại để bổ sung" match. A transfer
+# history records its returns itself (its kind of transfer), and these names do not apply to it.
+RETURNS: tuple[str, ...] = ("Trả lại", "Chuyển lại")
+
 # The name lists a config file may set (``datasets/config.yaml``), with their defaults.
 NAME_LISTS: dict[str, tuple[str, ...]] = {
     "explanation_activities": EXPLANATIONS,
     "closing_activities": CLOSINGS,
+    "return_activities": RETURNS,
 }
 
 
@@ -53,6 +68,8 @@ def from_config(config: str | Path | Mapping[str, Any] | None) -> dict[str, tupl
     ('Kết thúc hồ sơ',)
     >>> from_config(None)["explanation_activities"] == EXPLANATIONS
     True
+    >>> from_config({"return_activities": ["Trả về"]})["return_activities"]
+    ('Trả về',)
     """
     data: Any = config
     if isinstance(config, str | Path):

@@ -19,7 +19,7 @@ from procmine import schema
 from procmine.calendar import WorkCalendar, as_calendar
 from procmine.catalog import read_catalog, write_catalog
 from procmine.datasets.generator import generate
-from procmine.vocabulary import CLOSINGS, EXPLANATIONS
+from procmine.vocabulary import CLOSINGS, EXPLANATIONS, RETURNS
 
 __all__ = [
     "AGENCY_HEADERS",
@@ -145,11 +145,16 @@ def write_sample(
         "calendar": calendar.to_config(),
         "explanation_activities": list(EXPLANATIONS),
         "closing_activities": list(CLOSINGS),
+        "return_activities": list(RETURNS),
+        "transfer_actions": {},
+        "units": [],
     }
     paths["config"].write_text(
         "# procmine settings for the sample: the working clock, the names of explanation\n"
-        "# steps of late cases and of closing steps beyond each procedure's last approved step\n"
-        "# (docs/calendar.md, docs/definitions.md). Edit for your agency.\n"
+        "# steps of late cases, of closing steps beyond each procedure's last approved step and\n"
+        "# of return steps (docs/calendar.md, docs/definitions.md); action words a transfer\n"
+        "# history writes, by kind, beyond the built-in ones, and units renamed or merged\n"
+        "# (docs/loading.md). Edit for your agency.\n"
         + yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
         encoding="utf-8",
     )

@@ -69,8 +69,29 @@ def canonical(
     del case_rank
     log = _assemble(frame, info, chosen, parsed, texts, order, times)
     found = LoadFindings(chosen, parsed, nulled, clock, cases, _warnings(frame, info, chosen))
+    found.deadlines_unparseable = _unparseable_deadlines(frame, by_column, parsed, reason, missing)
     log.attrs[REPORT_KEY] = build_report(frame, info, found, reason, log)
     return log
+
+
+def _unparseable_deadlines(
+    frame: pd.DataFrame,
+    by_column: dict[str, str],
+    parsed: dict[str, tuple[pd.Series, str]],
+    reason: np.ndarray,
+    missing: Sequence[str],
+) -> int:
+    """Kept rows whose deadline cell holds something that is no date-time (31/02/2024): their
+    deadline is null, the row stays."""
+    if schema.DEADLINE not in parsed:
+        return 0
+    stamps = parsed[schema.DEADLINE][0].isna().to_numpy()
+    kept = reason == 0
+    candidates = np.flatnonzero(stamps & kept)
+    if not len(candidates):
+        return 0
+    raw = frame[by_column[schema.DEADLINE]].iloc[candidates]
+    return int(non_empty(raw, missing).sum())
 
 
 def _check_rows(frame: pd.DataFrame, info: dict[str, Any]) -> None:

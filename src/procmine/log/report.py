@@ -72,7 +72,9 @@ def load_report(log: pd.DataFrame) -> dict[str, Any]:
     None), ``encoding``, ``delimiter``, ``rows_read``, ``rows_kept``, ``rows_quarantined``,
     ``quarantined_by_reason`` ({reason: rows}, every reason listed), ``quarantine`` (the
     original rows with ``reason`` and ``source_row``, 1 = first data row), ``mapping`` ({export
-    header: canonical column}), ``date_format``, ``deadline_format``; the log's clock:
+    header: canonical column}), ``date_format``, ``deadline_format``, ``deadlines_unparseable``
+    (kept rows whose deadline cell is no date-time, such as 31/02/2024: deadline null); the
+    log's clock:
     ``timezone`` (the zone of its stamps), ``timezone_source`` (``"timezone="``, ``"stamps"``,
     ``"offsets"`` or ``"default"``), ``utc_offsets`` (the distinct offsets seen, ``+HH:MM``),
     ``clock`` (a sentence: the zone, why, how to set it), ``calendar`` (the
@@ -117,6 +119,7 @@ class LoadFindings:
     clock: Clock
     cases: int
     warnings: list[str] = field(default_factory=list)
+    deadlines_unparseable: int = 0
 
 
 NO_DEPARTMENT = "no department column: handoff and ping-pong figures are unavailable"
@@ -149,6 +152,11 @@ def build_report(
         warnings.append(
             f"{NO_DEPARTMENT}{hint}; name yours with mapping={{'your column': 'org:group'}}."
         )
+    if found.deadlines_unparseable:
+        warnings.append(
+            f"{found.deadlines_unparseable} rows have a deadline that is no date (such as "
+            "31/02/2024): their deadline is left empty, the rows are kept."
+        )
     parsed = found.parsed
     return LoadReport(
         source=info.get("source"),
@@ -164,6 +172,7 @@ def build_report(
         mapping=dict(found.chosen),
         date_format=parsed[schema.TIMESTAMP][1],
         deadline_format=parsed[schema.DEADLINE][1] if schema.DEADLINE in parsed else None,
+        deadlines_unparseable=found.deadlines_unparseable,
         timezone=found.clock.timezone,
         timezone_source=found.clock.source,
         utc_offsets=list(found.clock.offsets),

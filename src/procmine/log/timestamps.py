@@ -81,6 +81,11 @@ def _from_excel(serials: np.ndarray, timezone: str) -> tuple[pd.Series, str]:
 _DMY = (
     r"^(?:\d{1,2}:\d{2}(?::\d{2})? )?(?P<first>\d{1,2})(?P<sep>[/.-])(?P<second>\d{1,2})[/.-]\d{4}"
 )
+# The seconds written in a dd/mm/yyyy stamp, its time before or after the date.
+_SECONDS = (
+    r"^(?:\d{1,2}:\d{1,2}(?::(?P<lead>\d{1,2}))? )?\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"
+    r"(?: \d{1,2}:\d{1,2}:(?P<trail>\d{1,2}))?"
+)
 _ISO = r"^\d{4}-\d{1,2}-\d{1,2}"
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _SERIAL = r"^\d+(?:\.\d+)?$"
@@ -110,29 +115,54 @@ def _strptime_day_first(values: pa.Array, dayfirst: bool) -> tuple[np.ndarray, l
     return result, used
 
 
+def _numbers(values: pa.Array) -> np.ndarray:
+    """An Arrow array of numbers or digits as a new float64 array, NaN where null or empty:
+    always a copy, so that writing into it never writes into another (a float64 view of
+    ``days`` once made every rolled-over date pass as written whenever a stamp was unparsed)."""
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        values = pc.cast(pc.if_else(pc.equal(values, ""), None, values), pa.float64())
+    return np.array(values.to_numpy(zero_copy_only=False), dtype="float64")
+
+
 def _parse_day_first(values: pa.Array, dayfirst: bool) -> tuple[pa.Array, list[str]]:
     """dd/mm/yyyy (or mm/dd/yyyy) stamps: the order that fits decides (13..31 can only be a
-    day), ``dayfirst`` breaks the tie; impossible dates (31/02) are null."""
+    day), ``dayfirst`` breaks the tie; impossible dates (31/02, 29/02/2023, 10:00:60) are null.
+
+    strptime reads a day 1..31 whatever the month and seconds 0..61, and rolls what overflows
+    into the next month or minute (31/02/2024 → 02/03, 31/04 → 01/05, 10:00:60 → 10:01:00). One
+    rule keeps a stamp: its day, month and seconds are the written ones. Where strptime parsed
+    exactly they are by construction; a roll-over leaves day 1..3 or a written ``:6`` (second
+    60 or 61), so the regex (slow) reads the written fields of those rows (and of the unparsed
+    ones, for the order) only.
+    """
+    leap = pc.fill_null(pc.match_substring(values, ":6"), False).to_numpy(zero_copy_only=False)
     for attempt in range(2):
         result, used = _strptime_day_first(values, dayfirst)
         stamps = pa.array(result, type=pa.timestamp("us"))
-        days = pc.day(stamps).to_numpy(zero_copy_only=False)
-        months = pc.month(stamps).to_numpy(zero_copy_only=False)
-        # The written fields of a parsed stamp are its day and month, except where strptime
-        # rolled 29..31 of a short month over into day 1..3 of the next (31/02 → 02/03): the
-        # regex, slow, reads the fields of those rows and of the unparsed ones only.
+        days, months = _numbers(pc.day(stamps)), _numbers(pc.month(stamps))
         unsure = np.flatnonzero(np.isnan(days) | (days <= 3))
-        parts = pc.extract_regex(values.take(pa.array(unsure)), _DMY)
-        first = np.asarray(days if dayfirst else months, dtype="float64")
-        second = np.asarray(months if dayfirst else days, dtype="float64")
-        first[unsure] = pc.cast(parts.field("first"), pa.float64()).to_numpy()
-        second[unsure] = pc.cast(parts.field("second"), pa.float64()).to_numpy()
+        parts = pc.extract_regex(values.take(pa.array(unsure, type=pa.int64())), _DMY)
+        first = days.copy() if dayfirst else months.copy()
+        second = months.copy() if dayfirst else days.copy()
+        first[unsure] = _numbers(pc.struct_field(parts, "first"))
+        second[unsure] = _numbers(pc.struct_field(parts, "second"))
         first_is_day, second_is_day = bool(np.any(first > 12)), bool(np.any(second > 12))
         if attempt or first_is_day in (second_is_day, dayfirst):
             break
         dayfirst = first_is_day  # the values say the other order: parse again that way
-    written_day = first if dayfirst else second
-    valid = days == written_day
+    written_day, written_month = (first, second) if dayfirst else (second, first)
+    valid = np.ones(len(values), dtype=bool)
+    valid[unsure] = (days[unsure] == written_day[unsure]) & (
+        months[unsure] == written_month[unsure]
+    )
+    leaps = np.flatnonzero(leap & ~np.isnan(days))
+    if len(leaps):
+        rows = pa.array(leaps, type=pa.int64())
+        seconds = _numbers(pc.second(stamps.take(rows)))
+        written = pc.extract_regex(values.take(rows), _SECONDS)
+        lead, trail = (_numbers(pc.struct_field(written, g)) for g in ("lead", "trail"))
+        written_seconds = np.where(np.isnan(lead), trail, lead)
+        valid[leaps] &= np.isnan(written_seconds) | (seconds == written_seconds)
     return pc.if_else(pa.array(valid), stamps, pa.scalar(None, pa.timestamp("us"))), used
 
 

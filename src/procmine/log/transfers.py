@@ -44,6 +44,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,6 +63,7 @@ __all__ = [
     "TransferFrame",
     "action_kinds",
     "as_steps",
+    "read_transfer_actions",
     "transfer_headers",
     "with_custody",
 ]
@@ -191,6 +194,30 @@ def action_kinds(
                 best = (len(name), kind)
         found.append(best[1] if best else None)
     return found
+
+
+def read_transfer_actions(config: str | Path | Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """The ``transfer_actions:`` of a config (a YAML file or its dict; None: none): {kind:
+    [action words]}, checked (a kind that is not one, a word list that is not a list → a
+    ``ValueError`` naming the key).
+
+    >>> read_transfer_actions({"transfer_actions": {"return": ["Không đồng ý"]}})
+    {'return': ['Không đồng ý']}
+    """
+    data: Any = config
+    if isinstance(config, str | Path):
+        import yaml
+
+        data = yaml.safe_load(Path(config).read_text(encoding="utf-8"))
+    found = (data or {}).get("transfer_actions") or {}
+    if not isinstance(found, Mapping):
+        raise ValueError(f"config transfer_actions: expected {{kind: [words]}}, found {found!r}.")
+    actions = {str(kind): [str(w) for w in (words or [])] for kind, words in found.items()}
+    for kind, words in found.items():
+        if words is not None and (isinstance(words, str) or not isinstance(words, list)):
+            raise ValueError(f"config transfer_actions: {kind!r} takes a list of action words.")
+    _vocabulary(actions)  # a kind that is none is refused
+    return actions
 
 
 def _vocabulary(added: Mapping[str, Sequence[str]] | None) -> list[tuple[str, str]]:
