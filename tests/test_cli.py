@@ -96,6 +96,13 @@ def test_demo_prints_the_figures_and_writes_maps(tmp_path: Path):
     assert (tmp_path / "report.pdf").read_bytes()[:5] == b"%PDF-"
     headline = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert headline["cases"] == 2000 and headline["reference"] == "catalog"
+    # The same sample as a transfer history (issue 18): its report, with its open dossiers.
+    assert "A transfer history (chain of custody)" in result.output
+    transfers = tmp_path / "transfers"
+    assert (transfers / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    headline = json.loads((transfers / "summary.json").read_text(encoding="utf-8"))
+    assert headline["cases"] == 1988 and headline["open_cases"] == 70
+    assert not (transfers / "simplification").exists()  # no steps, no cost
 
 
 def test_analyze_a_foreign_log_without_a_catalog(tmp_path: Path, shared_datasets: Path):

@@ -20,6 +20,8 @@ def test_readme_python_example_runs(tmp_path: Path):
     with gzip.open(datasets.sample_path("sample_log.csv.gz")) as packed:
         (tmp_path / "export.csv").write_bytes(packed.read())
     shutil.copy(datasets.sample_path("sample_catalog.csv"), tmp_path / "catalog.csv")
+    with gzip.open(datasets.sample_path("sample_transfers.csv.gz")) as packed:
+        (tmp_path / "transfers.csv").write_bytes(packed.read())
     cwd = Path.cwd()
     os.chdir(tmp_path)
     try:
@@ -30,6 +32,7 @@ def test_readme_python_example_runs(tmp_path: Path):
     assert (tmp_path / "map.svg").stat().st_size > 1000
     assert (tmp_path / "report" / "report.html").stat().st_size > 10_000
     assert len(namespace["log"]) == 14_250
+    assert pd.api.types.is_bool_dtype(namespace["history"]["procmine:side_copy"])
     # The Spark example, in the same session: the same table as on DuckDB.
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:

@@ -239,3 +239,23 @@ def test_every_column_a_reader_sees_has_its_words(sample_report):
             assert len(set(names)) == len(names), names  # no two columns read alike
         unnamed = [c for c in frame.columns if c not in COLUMNS and "_" in str(c)]
         assert not unnamed, unnamed
+
+
+def test_a_transfer_history_gets_a_report_without_steps(tmp_path):
+    path = pm.datasets.sample_path("sample_transfers.csv.gz")
+    history = pm.read_log(path)
+    built = pm.report(history, pm.datasets.load_sample_catalog(), out=tmp_path, pdf=False)
+    raw = pd.read_csv(path, dtype=str)
+    closed = set(raw.loc[raw["Hình thức chuyển"] == "Hoàn thành", "Mã hồ sơ"])
+    assert built.summary["cases"] == raw["Mã hồ sơ"].nunique() == 1988
+    assert built.summary["open_cases"] == raw["Mã hồ sơ"].nunique() - len(closed) > 0
+    assert built.simplification is None and "observed_yearly_cost" not in built.summary
+    pages = {page.key: page for page in built.pages}
+    assert WORDS["vi"]["no_steps_maps"] in pages["procedures"].notes
+    assert not any(isinstance(b, pm.reports.Picture) for b in pages["procedures"].blocks)
+    assert WORDS["vi"]["no_steps_portfolio"] in pages["portfolio"].notes
+    pairs = next(b.frame for b in pages["ping_pong"].blocks if isinstance(b, pm.reports.Table))
+    assert "returns" in pairs.columns and pairs["returns"].sum() > 0
+    facts = pages["methods"].blocks[0].frame.set_index("figure")["value"]
+    assert "luân chuyển hồ sơ" in facts[WORDS["vi"]["method_form"]]
+    assert "activity" not in built.analysis.bottlenecks  # a transfer is no step

@@ -111,7 +111,8 @@ def analyze(
     against approved procedures); the map and the model are those of the procedure with the
     most events. Without a catalog the reference of ping-pong is each procedure's most frequent
     department sequence; without departments the ping-pong table and the network are empty and
-    the bottlenecks are by activity only.
+    the bottlenecks are by activity only. A transfer history has no steps: no conformance (an
+    empty table) and no bottlenecks by activity; its map and model are of the transfer actions.
     """
 
     def stage(name: str) -> None:
@@ -125,7 +126,9 @@ def analyze(
     stage("ping_pong")
     pairs = ping_pong(events, catalog, engine=engine) if departments else _no_pairs()
     stage("bottlenecks")
+    transfers = engines.is_transfer_history(events)  # transfers, not steps
     keys = BOTTLENECK_KEYS if departments else ("activity",)
+    keys = tuple(key for key in keys if not (transfers and key == "activity"))
     ranked = {by: bottlenecks(events, by=by, engine=engine) for by in keys}
     stage("deadlines")
     late = late_without_explanation(
@@ -133,7 +136,7 @@ def analyze(
         closing_activities=names["closing_activities"], at=at,
     ) if has_deadlines(events, catalog) else pd.DataFrame(columns=LATE_COLUMNS)  # fmt: skip
     stage("conformance")
-    if catalog is None:  # deviations are counted against approved procedures only
+    if catalog is None or transfers:  # deviations: of steps from approved procedures only
         columns = ["procedure", *DEVIATION_TYPES, "total", "cases", "cases_checked"]
         summary = pd.DataFrame({c: pd.Series(dtype="int64") for c in columns}).assign(
             procedure=pd.Series(dtype="string"), mean_fitness=pd.Series(dtype="float64")

@@ -296,6 +296,12 @@ def event_table(
 TRANSFER_ATTR = "procmine_transfer_closings"
 
 
+def is_transfer_history(frame: pd.DataFrame) -> bool:
+    """Whether a log, or an events table built from one, is a transfer history: its events are
+    transfers, not steps (no conformance, maps, allotments or cost; docs/definitions.md)."""
+    return transfer_closings(frame) is not None
+
+
 def transfer_closings(frame: pd.DataFrame) -> tuple[str, ...] | None:
     """The closing action words of a transfer history — its log (the rows whose
     ``procmine:transfer`` kind is ``closing``) or an events table built from it — or None for

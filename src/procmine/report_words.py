@@ -100,6 +100,12 @@ _VI = {
     "portfolio_title": "Phương án đơn giản hóa so với chỉ tiêu",
     "portfolio_lead": "Những biện pháp nào đạt chỉ tiêu đơn giản hóa 20% thủ tục và cắt giảm 20%"
     " chi phí tuân thủ?",
+    "no_steps_portfolio": "Nhật ký luân chuyển hồ sơ chỉ ghi hồ sơ được chuyển giữa các đơn vị, "
+    "không ghi các bước xử lý: chi phí tuân thủ, phương án đơn giản hóa và danh mục phương án cần "
+    "nhật ký các bước xử lý.",
+    "no_steps_maps": "Nhật ký luân chuyển hồ sơ không ghi các bước xử lý, nên không có bản đồ quy "
+    "trình, đối chiếu với quy trình được phê duyệt hay thời hạn từng bước; các số liệu theo đơn "
+    "vị, lượt chuyển, trả lại và đúng hạn ở trên được tính từ chuỗi luân chuyển.",
     "no_catalog_portfolio": "Cần danh mục quy trình được phê duyệt để tính chi phí tuân thủ và"
     " phương án đơn giản hóa.",
     "portfolio_chart": "Tiến độ so với chỉ tiêu (vạch đen: mức yêu cầu)",
@@ -114,6 +120,11 @@ _VI = {
     "methods_definitions": "Định nghĩa",
     "method_reference": "Đường đi chuẩn",
     "method_department": "Cột phòng ban",
+    "method_form": "Dạng nhật ký",
+    "form_steps": "các bước xử lý (mỗi dòng một bước)",
+    "form_transfers": "luân chuyển hồ sơ (mỗi dòng một lần chuyển): {main} lượt chuyển xử lý, "
+    "{returns} lượt trả lại, {side} lượt gửi phối hợp hoặc để biết (không tính vào chuỗi), "
+    "{closing} lượt hoàn thành; {out_of_chain} lượt chuyển bởi đơn vị không giữ hồ sơ",
     "method_timezone": "Múi giờ",
     "method_calendar": "Lịch làm việc",
     "method_rows": "Số dòng dữ liệu",
@@ -239,6 +250,12 @@ _EN = {
     "portfolio_title": "Simplification portfolio against the targets",
     "portfolio_lead": "Which measures simplify 20% of the procedures and cut 20% of their"
     " compliance cost?",
+    "no_steps_portfolio": "A transfer history records how dossiers moved between departments, "
+    "not their steps: the compliance cost, the simplification candidates and the portfolio need "
+    "a step log.",
+    "no_steps_maps": "A transfer history has no steps, so there are no process maps, no "
+    "conformance to the approved procedure and no step allotments; the department, handoff, "
+    "return and on-time figures above come from the chain of custody.",
     "no_catalog_portfolio": "The compliance cost and the portfolio need the approved-procedure"
     " catalog.",
     "portfolio_chart": "Progress against the targets (black mark: what is required)",
@@ -253,6 +270,11 @@ _EN = {
     "methods_definitions": "Definitions",
     "method_reference": "Reference path",
     "method_department": "Department column",
+    "method_form": "Form of the log",
+    "form_steps": "steps (one row per step)",
+    "form_transfers": "transfer history (one row per transfer): {main} main transfers, "
+    "{returns} returns, {side} side copies (left out of the chain), {closing} closings; "
+    "{out_of_chain} sent by a department that did not hold the dossier",
     "method_timezone": "Time zone",
     "method_calendar": "Working calendar",
     "method_rows": "Rows of data",

@@ -425,12 +425,16 @@ def _procedures_page(found: Analysis, cases: pd.DataFrame, cost: pd.DataFrame | 
             median_working_days=("completed_days", "median"),
         )
     )
+    transfers = engines.is_transfer_history(events)
     conformance = found.conformance.set_index("procedure")[["total", "mean_fitness"]]
-    table = per.join(conformance, how="left")
+    table = per if transfers else per.join(conformance, how="left")
     if cost is not None:
         table = table.join(cost.set_index("procedure")[["observed_yearly", "extra_share"]])
     table = table.sort_values("cases", ascending=False).reset_index()
     page.blocks.append(Table(words["procedures_table"], table))
+    if transfers:  # a transfer history records who held a dossier, not its steps
+        page.notes.append(words["no_steps_maps"])
+        return page
     for procedure in table["procedure"].head(PROCEDURE_MAPS):
         pmap = (found.map if procedure == found.largest_procedure
                 else discover_map(events, procedure=procedure, engine=engine))  # fmt: skip
@@ -440,10 +444,11 @@ def _procedures_page(found: Analysis, cases: pd.DataFrame, cost: pd.DataFrame | 
     return page
 
 
-def _portfolio_page(found: Simplification | None, words: dict, lang: str) -> Page:
+def _portfolio_page(found: Simplification | None, words: dict, lang: str,
+                    transfers: bool = False) -> Page:  # fmt: skip
     page = Page("portfolio", words["portfolio_title"], words["portfolio_lead"])
     if found is None:
-        page.notes.append(words["no_catalog_portfolio"])
+        page.notes.append(words["no_steps_portfolio" if transfers else "no_catalog_portfolio"])
         return page
     chosen = found.portfolio
     page.blocks.append(Picture(words["portfolio_chart"], targets_chart(chosen.summary, lang)))
@@ -473,6 +478,20 @@ def _calendar_text(calendar: WorkCalendar, words: dict) -> str:
                                          weekend=weekend, holidays=holidays)  # fmt: skip
 
 
+def _form_text(loaded: dict, words: dict, lang: str) -> str:
+    """The form of the log in the reader's words: steps, or a transfer history and its kinds."""
+    if not loaded.get("transfer_history"):
+        return words["form_steps"]
+    kinds = loaded.get("transfers_by_kind", {})
+    return words["form_transfers"].format(
+        main=format_number(kinds.get("main", 0), lang),
+        returns=format_number(kinds.get("return", 0), lang),
+        side=format_number(kinds.get("side copy", 0), lang),
+        closing=format_number(kinds.get("closing", 0), lang),
+        out_of_chain=format_number(loaded.get("out_of_chain", 0), lang),
+    )
+
+
 def _methods_page(calendar: Any, catalog, found: Analysis, words: dict, lang: str) -> Page:
     page = Page("methods", words["methods_title"], words["methods_lead"])
     loaded = found.load_report or {}
@@ -480,6 +499,7 @@ def _methods_page(calendar: Any, catalog, found: Analysis, words: dict, lang: st
         words["method_reference"]: words["reference_catalog"] if catalog is not None
         else words["reference_most_frequent"],
         words["method_department"]: str(loaded.get("department_column", "org:group")),
+        words["method_form"]: _form_text(loaded, words, lang),
         words["method_timezone"]: str(calendar.timezone),
         words["method_calendar"]: _calendar_text(calendar, words),
         words["method_rows"]: words["rows_text"].format(
@@ -534,7 +554,12 @@ def build_report(
     month = _report_month(cases, month)
     headlines, monthly = _headlines(cases, month), _monthly_lists(events, catalog, asked)
     stage("simplification")
-    simplified = simplify(log, catalog, costs, calendar=calendar) if catalog is not None else None
+    transfers = engines.is_transfer_history(events)  # no steps: no cost, no candidates
+    simplified = (
+        simplify(log, catalog, costs, calendar=calendar)
+        if catalog is not None and not transfers
+        else None
+    )
     stage("pages")
     pseudonyms = _pseudonyms if pseudonymise_officials else None
     pages = [
@@ -548,7 +573,7 @@ def build_report(
         _procedures_page(
             found, cases, simplified.cost if simplified else None, events, engine, words, lang
         ),
-        _portfolio_page(simplified, words, lang),
+        _portfolio_page(simplified, words, lang, transfers),
         _methods_page(calendar, catalog, found, words, lang),
     ]
     summary = _summary(headlines, month, found, simplified, calendar, catalog)

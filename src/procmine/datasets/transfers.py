@@ -541,10 +541,12 @@ Hình thức chuyển,Ý kiến xử lý'
 
 
 def write_transfer_sample(
-    out: str | Path, n_cases: int = 2000, seed: int = 7, open_share: float = 0.05
+    out: str | Path, n_cases: int = 2000, seed: int = 7, open_share: float = 0.02
 ) -> list[Path]:
     """Generate a sample (:func:`generate`) and write it as a transfer history
-    (:func:`as_transfers` with ``seed`` and ``open_share``, rows shuffled).
+    (:func:`as_transfers` with ``seed`` and ``open_share``, rows shuffled), exported at the
+    moment of the last receipt: the cases still in progress then are open, beside the
+    ``open_share`` left stuck earlier.
 
     What ``procmine generate --as transfers`` calls. ``out`` ending in one of
     :data:`TRANSFER_FORMATS` is the file to write; otherwise it is a folder, given
@@ -565,7 +567,8 @@ def write_transfer_sample(
             "or name a folder."
         )
     sample = generate(n_cases=n_cases, seed=seed)
-    history = as_transfers(sample.log, seed=seed, open_share=open_share)
+    at = sample.log.groupby(schema.CASE)[schema.TIMESTAMP].min().max()  # the last receipt
+    history = as_transfers(sample.log, seed=seed, open_share=open_share, at=at)
     if is_file:
         out.parent.mkdir(parents=True, exist_ok=True)
         return [write_transfers(history, out)]
@@ -574,7 +577,7 @@ def write_transfer_sample(
     write_transfers(history, paths[0])
     write_catalog(sample.catalog, paths[1])
     parameters = {"seed": seed, "open_share": open_share, "side_copy_share": 0.1,
-                  "return_share": 0.5}  # fmt: skip
+                  "return_share": 0.5, "at": str(at)}  # fmt: skip
     truth = sample.truth | {"transfers": parameters | history.attrs["planted"]}
     paths[2].write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return paths
