@@ -379,3 +379,25 @@ def test_the_report_on_spark_equals_duckdb(spark):
                   if isinstance(a, pm.reports.Table)]  # fmt: skip
         for duckdb_table, spark_table in tables:
             pd.testing.assert_frame_equal(duckdb_table.shown("en"), spark_table.shown("en"))
+
+
+# A transfer history (issue 18): the figures that need no steps, on Spark as on DuckDB.
+TRANSFER_FIGURES = sorted(
+    name for name in FIGURES
+    if name.split("[")[0] in {
+        "handoff_network", "ping_pong", "bounce_table", "handoff_table", "department_runs",
+        "on_time", "slow_units", "case_status", "open_cases", "sojourns",
+    } or name in {"bottlenecks[department]", "bottlenecks[handoff]"}
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def transfers() -> tuple[pd.DataFrame, pd.DataFrame]:
+    history = pm.read_log(pm.datasets.sample_path("sample_transfers.csv.gz"))
+    return pm.event_table(history), pm.datasets.load_sample_catalog()
+
+
+@pytest.mark.parametrize("figure", TRANSFER_FIGURES)
+def test_transfer_history_figure_on_spark_equals_duckdb(spark: Any, transfers, figure: str):
+    log, catalog = transfers
+    _assert_same(FIGURES[figure](log, catalog, spark), FIGURES[figure](log, catalog, None))
