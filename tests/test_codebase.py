@@ -64,11 +64,13 @@ FIGURES = {
     "procmine.discovery", "procmine.conformance", "procmine.cost", "procmine.whatif",
     "procmine.candidates", "procmine.portfolios", "procmine.plan", "procmine.analysis",
     "procmine.cli", "procmine.scope", "procmine.charts", "procmine.reports", "procmine.dossiers",
+    "procmine.clusters",
 }  # fmt: skip
 # The simplification flow, then the report, in order: each imports only those before it
 # (issues 16 and 17).
 SIMPLIFICATION = (
-    "procmine.cost", "procmine.whatif", "procmine.candidates", "procmine.portfolios",
+    "procmine.cost", "procmine.whatif", "procmine.candidates", "procmine.clusters",
+    "procmine.portfolios",
     "procmine.plan", "procmine.analysis", "procmine.charts", "procmine.reports", "procmine.cli",
 )  # fmt: skip
 

@@ -254,6 +254,7 @@ def test_a_transfer_history_gets_a_report_without_steps(tmp_path):
     assert WORDS["vi"]["no_steps_maps"] in pages["procedures"].notes
     assert not any(isinstance(b, pm.reports.Picture) for b in pages["procedures"].blocks)
     assert WORDS["vi"]["no_steps_portfolio"] in pages["portfolio"].notes
+    assert WORDS["vi"]["no_steps_explanations"] in pages["late_without_explanation"].notes
     pairs = next(b.frame for b in pages["ping_pong"].blocks if isinstance(b, pm.reports.Table))
     assert "returns" in pairs.columns and pairs["returns"].sum() > 0
     facts = pages["methods"].blocks[0].frame.set_index("figure")["value"]

@@ -10,8 +10,8 @@ The verbs analysts call live here, flat, in the manner of pm4py's simplified int
 Each verb is a plain function over pandas DataFrames; the modules behind them follow the flow
 (docs/CONTRACTS.md): ``log`` → ``calendar`` → ``catalog`` → ``sequences`` → ``engines`` →
 ``handoffs`` / ``bottleneck`` / ``deadlines`` / ``discovery`` / ``conformance`` → ``cost`` →
-``whatif`` → ``candidates`` → ``portfolios`` → ``plan`` → ``drawing`` → ``analysis`` →
-``reports`` → ``cli``.
+``whatif`` → ``candidates`` → ``clusters`` → ``portfolios`` → ``plan`` → ``drawing`` →
+``analysis`` → ``reports`` → ``cli``.
 
 procmine is free software under the GNU AGPL v3 or later, like pm4py on which it builds.
 """
@@ -21,6 +21,7 @@ from procmine import (
     bottleneck,
     candidates,
     catalog,
+    clusters,
     conformance,
     cost,
     datasets,
@@ -44,6 +45,7 @@ from procmine.bottleneck import bottleneck_cases, bottlenecks, sojourns
 from procmine.calendar import CalendarError, CalendarMismatchError, WorkCalendar, as_calendar
 from procmine.candidates import simplification_candidates
 from procmine.catalog import CatalogError, read_catalog, validate_catalog, write_catalog
+from procmine.clusters import ProcedureClusters, procedure_clusters
 from procmine.conformance import conformance_to_model, deviation_summary
 from procmine.cost import Costs, CostsError, compliance_cost, read_costs, step_costs
 from procmine.deadlines import (
@@ -92,6 +94,7 @@ __all__ = [
     "MissingColumnError",
     "Portfolio",
     "PortfolioError",
+    "ProcedureClusters",
     "WorkCalendar",
     "__version__",
     "analysis",
@@ -106,6 +109,7 @@ __all__ = [
     "case_status",
     "catalog",
     "check_conformance",
+    "clusters",
     "compliance_cost",
     "conformance",
     "conformance_to_model",
@@ -140,6 +144,7 @@ __all__ = [
     "plan_table",
     "portfolio",
     "portfolios",
+    "procedure_clusters",
     "query",
     "read_catalog",
     "read_costs",

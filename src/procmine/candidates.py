@@ -693,16 +693,25 @@ def _parallel(facts: Facts, costs: Any) -> list[dict[str, Any]]:
     return found
 
 
+def leadership_grade(grades: Iterable[object], costs: Any) -> np.ndarray:
+    """Whether each grade is one of ``costs.leadership_grades`` (compared as
+    :func:`procmine.vocabulary.normal_name` compares names): the signatures the
+    ``delegate_signing`` rule looks at. Meant for a catalog's steps, not for every event.
+
+    >>> leadership_grade(["Phó Chủ tịch", "chuyên viên", None], read_costs()).tolist()
+    [True, False, False]
+    """
+    leaders = {vocabulary.normal_name(grade) for grade in costs.leadership_grades}
+    names = [isinstance(g, str) and vocabulary.normal_name(g) in leaders for g in grades]
+    return np.array(names, dtype=bool)
+
+
 def _delegate_signing(facts: Facts, costs: Any) -> list[dict[str, Any]]:
     least = costs.measure("delegate_signing")["min_time_share"]
-    leaders = {vocabulary.normal_name(grade) for grade in costs.leadership_grades}
     target = costs.delegate_to_grade
     stats = _approved_stats(facts)
-    led = [
-        isinstance(grade, str) and vocabulary.normal_name(grade) in leaders
-        for grade in stats["grade"]
-    ]  # per catalog step, not per event
-    stats = stats[np.array(led, dtype=bool) & (stats["grade"] != target).fillna(True).to_numpy()]
+    led = leadership_grade(stats["grade"], costs)  # per catalog step, not per event
+    stats = stats[led & (stats["grade"] != target).fillna(True).to_numpy()]
     share = stats["total_sojourn"] / stats["total_sojourn_procedure"].where(lambda t: t > 0)
     stats = stats.assign(share=share)[share >= least]
     case_ids = _case_ids(facts, stats["key"])

@@ -103,6 +103,8 @@ _VI = {
     "no_steps_portfolio": "Nhật ký luân chuyển hồ sơ chỉ ghi hồ sơ được chuyển giữa các đơn vị, "
     "không ghi các bước xử lý: chi phí tuân thủ, phương án đơn giản hóa và danh mục phương án cần "
     "nhật ký các bước xử lý.",
+    "no_steps_explanations": "Nhật ký luân chuyển hồ sơ không ghi các bước xử lý, nên không biết "
+    "hồ sơ nào đã có văn bản giải trình: danh sách này gồm mọi hồ sơ trễ hạn.",
     "no_steps_maps": "Nhật ký luân chuyển hồ sơ không ghi các bước xử lý, nên không có bản đồ quy "
     "trình, đối chiếu với quy trình được phê duyệt hay thời hạn từng bước; các số liệu theo đơn "
     "vị, lượt chuyển, trả lại và đúng hạn ở trên được tính từ chuỗi luân chuyển.",
@@ -253,6 +255,8 @@ _EN = {
     "no_steps_portfolio": "A transfer history records how dossiers moved between departments, "
     "not their steps: the compliance cost, the simplification candidates and the portfolio need "
     "a step log.",
+    "no_steps_explanations": "A transfer history records no steps, so it cannot tell which late "
+    "dossiers were explained: this list holds every late dossier.",
     "no_steps_maps": "A transfer history has no steps, so there are no process maps, no "
     "conformance to the approved procedure and no step allotments; the department, handoff, "
     "return and on-time figures above come from the chain of custody.",

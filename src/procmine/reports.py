@@ -330,13 +330,16 @@ def _monthly_list_page(monthly: dict[str, pd.DataFrame], month, words: dict, lan
     return page
 
 
-def _late_page(found: Analysis, cases: pd.DataFrame, words: dict, lang: str) -> Page:
+def _late_page(found: Analysis, cases: pd.DataFrame, words: dict, lang: str,
+               transfers: bool = False) -> Page:  # fmt: skip
     page = Page("late_without_explanation", words["late_title"], words["late_lead"])
     if not cases["on_time"].notna().any():
         page.notes.append(words["no_deadlines"])
         return page
     late = found.late_without_explanation
     page.notes.append(words["late_count"].format(n=format_number(len(late), lang)))
+    if transfers:  # explanations are steps, which a transfer history does not record
+        page.notes.append(words["no_steps_explanations"])
     page.blocks.append(Table(words["late_table"], late.head(LATE_ROWS)))
     return page
 
@@ -566,7 +569,7 @@ def build_report(
         _headline_page(headlines, month, cases.attrs, words, lang),
         _on_time_page(events, catalog, asked, words, lang),
         _monthly_list_page(monthly, month, words, lang, pseudonyms),
-        _late_page(found, cases, words, lang),
+        _late_page(found, cases, words, lang, transfers),
         _open_dossiers_page(events, catalog, asked, words, lang),
         _pingpong_page(found, by_case, words, lang),
         _bottleneck_page(found, events, engine, words, lang),
