@@ -64,7 +64,7 @@ FIGURES = {
     "procmine.discovery", "procmine.conformance", "procmine.cost", "procmine.whatif",
     "procmine.candidates", "procmine.portfolios", "procmine.plan", "procmine.analysis",
     "procmine.cli", "procmine.scope", "procmine.charts", "procmine.reports", "procmine.dossiers",
-    "procmine.clusters",
+    "procmine.clusters", "procmine.drivers",
 }  # fmt: skip
 # The simplification flow, then the report, in order: each imports only those before it
 # (issues 16 and 17).

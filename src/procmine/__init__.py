@@ -9,9 +9,9 @@ The verbs analysts call live here, flat, in the manner of pm4py's simplified int
 
 Each verb is a plain function over pandas DataFrames; the modules behind them follow the flow
 (docs/CONTRACTS.md): ``log`` → ``calendar`` → ``catalog`` → ``sequences`` → ``engines`` →
-``handoffs`` / ``bottleneck`` / ``deadlines`` / ``discovery`` / ``conformance`` → ``cost`` →
-``whatif`` → ``candidates`` → ``clusters`` → ``portfolios`` → ``plan`` → ``drawing`` →
-``analysis`` → ``reports`` → ``cli``.
+``handoffs`` / ``bottleneck`` / ``deadlines`` / ``discovery`` / ``conformance`` → ``drivers`` →
+``cost`` → ``whatif`` → ``candidates`` → ``clusters`` → ``portfolios`` → ``plan`` → ``drawing``
+→ ``analysis`` → ``reports`` → ``cli``.
 
 procmine is free software under the GNU AGPL v3 or later, like pm4py on which it builds.
 """
@@ -29,6 +29,7 @@ from procmine import (
     discovery,
     dossiers,
     drawing,
+    drivers,
     engines,
     handoffs,
     plan,
@@ -59,6 +60,7 @@ from procmine.deadlines import (
 from procmine.discovery import discover_map, discover_model, save_model, variants
 from procmine.dossiers import open_cases
 from procmine.drawing import DrawingTimeoutError, draw_map, draw_model, draw_network
+from procmine.drivers import delay_drivers
 from procmine.engines import event_table, query
 from procmine.handoffs import (
     bounce_table,
@@ -116,6 +118,7 @@ __all__ = [
     "cost",
     "datasets",
     "deadlines",
+    "delay_drivers",
     "department_runs",
     "deviation_summary",
     "discover_map",
@@ -126,6 +129,7 @@ __all__ = [
     "draw_model",
     "draw_network",
     "drawing",
+    "drivers",
     "engines",
     "event_table",
     "filter_log",
