@@ -260,3 +260,17 @@ def test_a_transfer_history_gets_a_report_without_steps(tmp_path):
     facts = pages["methods"].blocks[0].frame.set_index("figure")["value"]
     assert "luân chuyển hồ sơ" in facts[WORDS["vi"]["method_form"]]
     assert "activity" not in built.analysis.bottlenecks  # a transfer is no step
+
+
+def test_why_dossiers_are_late_page(sample_report):
+    built, _ = sample_report
+    page = next(page for page in built.pages if page.key == "why_late")
+    log, catalog = pm.datasets.load_sample(), pm.datasets.load_sample_catalog()
+    drivers = pm.delay_drivers(pm.event_table(log), catalog, lang="vi")
+    assert drivers.attrs["message"] in page.notes  # the score beside its baseline, in words
+    tables = [block.frame for block in page.blocks if isinstance(block, pm.reports.Table)]
+    named, grouped = tables
+    assert named["driver"].tolist() == drivers.loc[drivers["low"] > 0, "driver"].head(10).tolist()
+    assert named["driver"].iloc[0] == "bước ngoài quy trình"
+    assert any(isinstance(block, pm.reports.Picture) for block in page.blocks)
+    assert len(grouped) == 2 and grouped["members"].map(len).sum() == 25

@@ -1,6 +1,6 @@
 """The report's charts, drawn with matplotlib as SVG text (glyphs drawn as paths, so a chart
-needs no font where it is opened): the on-time rate by month and the portfolio against the
-targets.
+needs no font where it is opened): the on-time rate by month, the drivers of lateness and the
+portfolio against the targets.
 
 >>> rates = pd.DataFrame({"month": ["2024-10", "2024-11"], "on_time_rate": [0.8, 0.9],
 ...                       "judged": [40, 50]})
@@ -19,7 +19,7 @@ import pandas as pd
 from procmine.formats import format_percent
 from procmine.labels import label
 
-__all__ = ["FONTS", "on_time_chart", "targets_chart"]
+__all__ = ["FONTS", "drivers_chart", "on_time_chart", "targets_chart"]
 
 # Fonts with every Vietnamese letter (fonts-noto-core); matplotlib falls back along the list.
 FONTS = ["Noto Sans", "DejaVu Sans"]
@@ -93,4 +93,21 @@ def targets_chart(summary: pd.DataFrame, lang: str = "vi") -> str:
         axes.invert_yaxis()
         axes.set_xlim(0, max(100.0, float(achieved.max()) + 10))
         axes.set_xlabel("%")
+        return _svg(figure)
+
+
+def drivers_chart(drivers: pd.DataFrame, lang: str = "vi") -> str:
+    """What makes dossiers late: one bar per driver, its permutation importance (the held-out
+    score lost when it is shuffled) with its 95 % interval, most important on top, from
+    :func:`procmine.drivers.delay_drivers`; SVG text."""
+    with _figure(7.0, 0.32 * len(drivers) + 0.8) as (figure, axes):
+        names = [name if len(name) <= 60 else name[:57] + "…" for name in drivers["driver"]]
+        importance = drivers["importance"].astype(float)
+        errors = [importance - drivers["low"], drivers["high"] - importance]
+        axes.barh(range(len(names)), importance, xerr=errors, color=_BLUE, height=0.6,
+                  error_kw={"ecolor": _GREY, "capsize": 2})  # fmt: skip
+        axes.set_yticks(range(len(names)), names)
+        axes.invert_yaxis()
+        axes.set_xlabel(label("importance_text", lang))
+        axes.grid(axis="x", alpha=0.3)
         return _svg(figure)

@@ -154,11 +154,22 @@ COLUMNS: dict[str, tuple[str, str]] = {
                                   "Option's working days saved"),
     "option_effort_person_days": ("Công sức của phương án (ngày công)",
                                   "Option's effort (person-days)"),
+    # why dossiers are late (drivers, clusters)
+    "driver": ("Yếu tố", "Driver"),
+    "importance_text": ("Mức ảnh hưởng (AUC giảm khi xáo trộn yếu tố; khoảng 95%)",
+                        "Importance (AUC lost when it is shuffled; 95% interval)"),
+    "text": ("Trễ hạn khi có và khi không có yếu tố", "Late with and without it"),
+    "cluster": ("Nhóm", "Group"),
+    "members": ("Các thủ tục", "Procedures"),
+    "pingpong_share": ("Tỷ lệ hồ sơ bị đùn đẩy", "Ping-pong share"),
+    "rework_share": ("Tỷ lệ hồ sơ làm lại bước", "Rework share"),
+    "suggestion": ("Đặc điểm và biện pháp phù hợp", "Profile and the measures that suit it"),
 }  # fmt: skip
 
 _SHARES = {"share", "on_time_rate", "late_share", "early_share", "on_time_share", "extra_share",
            "mean_fitness", "achieved", "required", "if_lower", "gap", "saving_share",
-           "on_time_rate_before", "on_time_rate_after"}  # fmt: skip
+           "on_time_rate_before", "on_time_rate_after", "pingpong_share",
+           "rework_share"}  # fmt: skip
 _VND = {"prescribed_yearly", "observed_yearly", "measure_saving_yearly", "prescribed_cost",
         "observed_cost", "saving_yearly", "saving_yearly_low", "saving_yearly_high",
         "option_saving_yearly"}  # fmt: skip

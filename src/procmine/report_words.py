@@ -83,6 +83,15 @@ _VI = {
     "network_title": "Chuyển hồ sơ giữa các phòng ban và các cặp đùn đẩy",
     "pingpong_table": "Các cặp phòng ban đùn đẩy nhiều nhất",
     "no_departments": "Dữ liệu không có cột phòng ban nên không tính được chuyển giao và đùn đẩy.",
+    "why_late_title": "Vì sao hồ sơ trễ hạn",
+    "why_late_lead": "Điều gì khiến hồ sơ trễ hạn, và những thủ tục nào có chung vấn đề để một "
+    "biện pháp giải quyết được nhiều thủ tục?",
+    "drivers_chart": "Các yếu tố làm hồ sơ trễ hạn (mức ảnh hưởng và khoảng tin cậy 95%)",
+    "drivers_table": "Các yếu tố làm hồ sơ trễ hạn, đo trên những tháng gần nhất",
+    "drivers_method": "Mô hình học từ các hồ sơ đã hoàn thành (gradient boosting), kiểm tra trên "
+    "các tháng tiếp nhận gần nhất chưa dùng để học; mức ảnh hưởng là phần điểm số mất đi khi "
+    "xáo trộn yếu tố đó. Tỷ lệ có/không có yếu tố là mối liên hệ, chưa phải quan hệ nhân quả.",
+    "clusters_table": "Nhóm thủ tục có đặc điểm giống nhau",
     "bottleneck_title": "Điểm nghẽn",
     "bottleneck_lead": "Thời gian làm việc bị giữ lại ở bước, phòng ban và khâu chuyển giao nào?",
     "bottleneck_by_activity": "Theo bước xử lý",
@@ -235,6 +244,15 @@ _EN = {
     "pingpong_table": "The worst ping-pong pairs",
     "no_departments": "The data has no department column, so there are no handoffs and no"
     " ping-pong figures.",
+    "why_late_title": "Why dossiers are late",
+    "why_late_lead": "What makes dossiers late, and which procedures share a problem, so that one "
+    "measure fixes several?",
+    "drivers_chart": "What makes dossiers late (importance and its 95% interval)",
+    "drivers_table": "The drivers of lateness, measured on the latest months",
+    "drivers_method": "A model learnt from the completed dossiers (gradient boosting), tested on "
+    "the latest months of receipts it did not learn from; a driver's importance is the score lost "
+    "when it is shuffled. The late rates with and without it are an association, not a cause.",
+    "clusters_table": "Groups of procedures that behave alike",
     "bottleneck_title": "Bottlenecks",
     "bottleneck_lead": "Where is working time held: at which step, department and handoff?",
     "bottleneck_by_activity": "By step",

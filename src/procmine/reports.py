@@ -42,10 +42,12 @@ from procmine.analysis import (
 )
 from procmine.bottleneck import bottleneck_cases
 from procmine.calendar import WorkCalendar
-from procmine.charts import on_time_chart, targets_chart
+from procmine.charts import drivers_chart, on_time_chart, targets_chart
+from procmine.clusters import procedure_clusters
 from procmine.deadlines import case_status, has_deadlines, on_time, on_time_rate, slow_units
 from procmine.discovery import discover_map
 from procmine.dossiers import open_cases
+from procmine.drivers import delay_drivers
 from procmine.formats import LANGUAGES, format_date, format_number, format_percent
 from procmine.handoffs import has_departments, ping_pong
 from procmine.labels import label, readable
@@ -71,6 +73,7 @@ __all__ = [
 REPORT_STAGES = {
     "figures": "Reading the log and computing the figures",
     "deadlines": "Checking deadlines month by month",
+    "models": "Learning what makes dossiers late and grouping the procedures",
     "simplification": "Costing the procedures and choosing the portfolio",
     "pages": "Drawing the charts, the network and the maps",
     "writing": "Writing the report (HTML, PDF, tables, models)",
@@ -413,6 +416,37 @@ def _bottleneck_page(found: Analysis, events, engine, words: dict, lang: str) ->
     return page
 
 
+def _why_late_page(events, catalog, engine, words: dict, lang: str) -> Page:
+    """What makes dossiers late (:func:`procmine.drivers.delay_drivers`: the drivers whose
+    interval clears zero) and the procedures that behave alike (:mod:`procmine.clusters`)."""
+    page = Page("why_late", words["why_late_title"], words["why_late_lead"])
+    drivers = delay_drivers(events, catalog, engine=engine, lang=lang)
+    if drivers.attrs.get("message"):
+        page.notes.append(str(drivers.attrs["message"]))
+    shown = drivers[drivers["low"] > 0].head(TOP)
+    if len(shown):
+        page.blocks.append(Picture(words["drivers_chart"], drivers_chart(shown, lang)))
+        number = [
+            shown[c].map(lambda v: format_number(v, lang, 3)) for c in ("importance", "low", "high")
+        ]
+        interval = [f"{v} ({lo}–{hi})" for v, lo, hi in zip(*number, strict=True)]
+        table = pd.DataFrame({"driver": shown["driver"], "importance_text": interval,
+                              "text": shown["text"]})  # fmt: skip
+        page.blocks.append(Table(words["drivers_table"], table))
+        page.notes.append(words["drivers_method"])
+    grouped = procedure_clusters(events, catalog, engine=engine)
+    if grouped.message:
+        page.notes.append(str(grouped.message))
+    else:
+        columns = ["cluster", "members", "cases", "pingpong_share", "rework_share",
+                   "on_time_rate", "median_working_days"]  # fmt: skip
+        table = grouped.clusters[[c for c in columns if c in grouped.clusters.columns]].assign(
+            suggestion=grouped.clusters["suggestion" if lang == "vi" else "suggestion_en"]
+        )
+        page.blocks.append(Table(words["clusters_table"], table))
+    return page
+
+
 def _procedures_page(found: Analysis, cases: pd.DataFrame, cost: pd.DataFrame | None,
                      events, engine, words: dict, lang: str) -> Page:  # fmt: skip
     import procmine as pm
@@ -556,6 +590,8 @@ def build_report(
     cases = _case_figures(events, catalog, by_case, asked, names["explanation_activities"])
     month = _report_month(cases, month)
     headlines, monthly = _headlines(cases, month), _monthly_lists(events, catalog, asked)
+    stage("models")
+    why_late = _why_late_page(events, catalog, engine, words, lang)
     stage("simplification")
     transfers = engines.is_transfer_history(events)  # no steps: no cost, no candidates
     simplified = (
@@ -573,6 +609,7 @@ def build_report(
         _open_dossiers_page(events, catalog, asked, words, lang),
         _pingpong_page(found, by_case, words, lang),
         _bottleneck_page(found, events, engine, words, lang),
+        why_late,
         _procedures_page(
             found, cases, simplified.cost if simplified else None, events, engine, words, lang
         ),
