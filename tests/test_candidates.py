@@ -609,3 +609,27 @@ def test_the_sample_portfolio_meets_the_targets_with_pingpong_procedures(
     # The least-effort portfolio takes measures on procedures with planted ping-pong.
     pingpong = {o["procedure"] for o in planted["end_pingpong"]}
     assert pingpong & set(chosen.measures["procedure"])
+
+
+def test_lateness_drivers_join_the_evidence_of_the_measures_they_touch(sample, sample_candidates):
+    log, catalog = sample
+    drivers = pm.delay_drivers(pm.event_table(log), catalog, lang="vi")
+    assert drivers.attrs["clears"] and drivers["driver"].iloc[0] == "bước ngoài quy trình"
+    found = pm.candidates.with_lateness_drivers(sample_candidates, drivers)
+    touched = found["evidence"].map(lambda e: "lateness_drivers" in e)
+    extra = found["measure"] == "drop_extra_step"
+    assert extra.any() and touched[extra].all()
+    first = found.loc[extra, "evidence"].map(lambda e: e["lateness_drivers"][0]["driver"])
+    assert (first == "bước ngoài quy trình").all()
+    assert (
+        found.loc[extra, "evidence_text"]
+        .str.contains("yếu tố trễ hạn: hồ sơ có ít nhất một bước ngoài quy trình: 38% trễ hạn")
+        .all()
+    )
+    # The others: only measures on a step a driver names; nothing else changes.
+    steps = {k["subject"] for k, low in zip(drivers.attrs["drivers"], drivers["low"], strict=True)
+             if k["key"] in ("department_at", "official_at") and low > 0}  # fmt: skip
+    on_steps = found["activities"].map(lambda a: bool(steps & set(a)))
+    assert (touched == (extra | on_steps)).all()
+    untouched = sample_candidates[~touched.to_numpy()]
+    pd.testing.assert_frame_equal(found[~touched], untouched)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from procmine import engines, vocabulary
 from procmine.bottleneck import bottlenecks
-from procmine.candidates import simplification_candidates
+from procmine.candidates import simplification_candidates, with_lateness_drivers
 from procmine.conformance import DEVIATION_TYPES, conformance, deviation_summary
 from procmine.cost import read_costs
 from procmine.deadlines import has_deadlines, late_without_explanation
@@ -245,12 +245,15 @@ def simplify(
     calendar: Any = None,
     progress: Callable[[str], None] | None = None,
     replayed: Callable[[int, int], None] | None = None,
+    drivers: pd.DataFrame | None = None,
 ) -> Simplification:
     """From a log and its catalog to the portfolio: cost, candidates, portfolio, in one call
     (what ``procmine simplify`` and the demo run). ``costs`` is a :class:`procmine.cost.Costs`
     or a path to a ``costs.yaml`` (default ``datasets/costs.yaml``); ``progress`` is called
     with each stage's key of :data:`SIMPLIFY_STAGES` as it begins, ``replayed`` with the
-    candidates replayed so far and their total (the long part).
+    candidates replayed so far and their total (the long part). ``drivers``
+    (:func:`procmine.drivers.delay_drivers`) adds the drivers of lateness each measure touches
+    to its evidence (:func:`procmine.candidates.with_lateness_drivers`).
 
     >>> import procmine as pm
     >>> found = pm.analysis.simplify(pm.datasets.example_log(), pm.datasets.example_catalog())
@@ -265,6 +268,8 @@ def simplify(
     candidates = simplification_candidates(
         log, catalog, costs, calendar=calendar, progress=replayed
     )
+    if drivers is not None:  # the drivers of lateness a measure touches join its evidence
+        candidates = with_lateness_drivers(candidates, drivers)
     if progress is not None:
         progress("portfolio")
     # The candidates were measured against the compliance cost; it is not computed again.

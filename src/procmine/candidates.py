@@ -62,7 +62,9 @@ __all__ = [
     "MEASURE_TYPES",
     "Replay",
     "candidate_measures",
+    "leadership_grade",
     "simplification_candidates",
+    "with_lateness_drivers",
 ]
 
 MEASURE_TYPES = (
@@ -1214,3 +1216,51 @@ def _joint(row: pd.Series) -> dict[str, float]:
         "working_days_saved": float(row["working_days_before"] - row["working_days_after"]),
         "on_time_rate_after": float(row["on_time_rate_after"]),
     }
+
+
+def with_lateness_drivers(candidates: pd.DataFrame, drivers: pd.DataFrame) -> pd.DataFrame:
+    """``candidates`` whose measure touches a driver of lateness carry it in their evidence
+    (``evidence["lateness_drivers"]``: driver, importance, low, high, text) and say it at the
+    end of ``evidence_text``. ``drivers`` is :func:`procmine.drivers.delay_drivers`' result;
+    only drivers whose importance interval clears zero, of a model that clears its baseline,
+    count. A driver touches a measure that ends the ping-pong on its pair, a measure on the
+    step it names (the department or official at a step), and the dropping of a step not in
+    the procedure (the driver "steps not in the procedure"). Loops over candidates (a few
+    hundred), not events.
+
+    >>> found = pd.DataFrame({"measure": ["end_pingpong"], "activities": [()],
+    ...                       "departments": [("A", "B")], "evidence": [{}],
+    ...                       "evidence_text": ["2 lần chuyển qua lại"]})
+    >>> drivers = pd.DataFrame({"driver": ["chuyển qua lại giữa A | B"], "importance": [0.1],
+    ...                         "low": [0.08], "high": [0.12], "text": ["41% trễ hạn"]})
+    >>> drivers.attrs = {"clears": True, "drivers": [{"key": "pair", "subject": "A | B"}]}
+    >>> with_lateness_drivers(found, drivers).loc[0, "evidence_text"]
+    '2 lần chuyển qua lại; yếu tố trễ hạn: 41% trễ hạn'
+    """
+    keys = drivers.attrs.get("drivers", [])
+    if not drivers.attrs.get("clears") or not len(keys) or not len(candidates):
+        return candidates
+    found = drivers.assign(key=[k["key"] for k in keys], subject=[k["subject"] for k in keys])
+    found = found[found["low"] > 0]
+    evidence, texts = [], []
+    for row in candidates.itertuples(index=False):
+        touched = found[[_touches(row, key, subject) for key, subject in
+                         zip(found["key"], found["subject"], strict=True)]]  # fmt: skip
+        entries = touched[["driver", "importance", "low", "high", "text"]].to_dict("records")
+        evidence.append({**row.evidence, "lateness_drivers": entries} if entries else row.evidence)
+        said = "; ".join(entry["text"] for entry in entries)
+        texts.append(f"{row.evidence_text}; yếu tố trễ hạn: {said}" if said else row.evidence_text)
+    return candidates.assign(evidence=evidence, evidence_text=texts)
+
+
+def _touches(candidate: Any, key: str, subject: str) -> bool:
+    """Whether a driver (its key and subject, :func:`procmine.drivers.delay_drivers`) is about
+    what a candidate measure changes."""
+    if key == "pair":
+        return (
+            candidate.measure == "end_pingpong"
+            and " | ".join(sorted(candidate.departments)) == subject
+        )
+    if key in ("department_at", "official_at"):
+        return subject in candidate.activities
+    return key == "off_path" and candidate.measure == "drop_extra_step"

@@ -416,11 +416,11 @@ def _bottleneck_page(found: Analysis, events, engine, words: dict, lang: str) ->
     return page
 
 
-def _why_late_page(events, catalog, engine, words: dict, lang: str) -> Page:
-    """What makes dossiers late (:func:`procmine.drivers.delay_drivers`: the drivers whose
-    interval clears zero) and the procedures that behave alike (:mod:`procmine.clusters`)."""
+def _why_late_page(drivers: pd.DataFrame, events, catalog, engine, words: dict,
+                   lang: str) -> Page:  # fmt: skip
+    """What makes dossiers late (``drivers``, :func:`procmine.drivers.delay_drivers`: those
+    whose interval clears zero) and the procedures that behave alike (:mod:`procmine.clusters`)."""
     page = Page("why_late", words["why_late_title"], words["why_late_lead"])
-    drivers = delay_drivers(events, catalog, engine=engine, lang=lang)
     if drivers.attrs.get("message"):
         page.notes.append(str(drivers.attrs["message"]))
     shown = drivers[drivers["low"] > 0].head(TOP)
@@ -591,11 +591,14 @@ def build_report(
     month = _report_month(cases, month)
     headlines, monthly = _headlines(cases, month), _monthly_lists(events, catalog, asked)
     stage("models")
-    why_late = _why_late_page(events, catalog, engine, words, lang)
+    drivers = delay_drivers(events, catalog, engine=engine, lang=lang)
+    why_late = _why_late_page(drivers, events, catalog, engine, words, lang)
     stage("simplification")
     transfers = engines.is_transfer_history(events)  # no steps: no cost, no candidates
     simplified = (
-        simplify(log, catalog, costs, calendar=calendar)
+        simplify(
+            log, catalog, costs, calendar=calendar, drivers=drivers if lang == "vi" else None
+        )  # the evidence is Vietnamese
         if catalog is not None and not transfers
         else None
     )
