@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
+from timing import measured_in_child
 
 DEPARTMENTS = [
     "Văn phòng HĐND và UBND",
@@ -120,13 +120,7 @@ def measure(kind: str, path: str) -> dict:
 
 
 def run(kind: str, path: Path) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--measure", kind, str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return measured_in_child(__file__, kind, path)
 
 
 def main() -> None:

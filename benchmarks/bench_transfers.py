@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +43,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 from bench_load import DEPARTMENTS
 from bench_load import generate as generate_steps
-from timing import repeats, status_mb
+from timing import measured_in_child, repeats, status_mb
 
 from procmine.datasets import TRANSFER_COLUMNS
 
@@ -223,13 +222,7 @@ def measure(kind: str, path: str) -> dict:
 
 
 def run(kind: str, path: Path) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--measure", kind, str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return measured_in_child(__file__, kind, path)
 
 
 # read_log's stages, timed by --stages: (module, function, label). Nested ones are indented.

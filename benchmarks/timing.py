@@ -7,8 +7,12 @@ Imported by the ``bench_*.py`` scripts, which run from this folder (``python ben
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -43,3 +47,15 @@ def reset_peak() -> None:
     gc.collect()
     with open("/proc/self/clear_refs", "w") as refs:
         refs.write("5")
+
+
+def measured_in_child(script: str, kind: str, path: Path) -> dict:
+    """Run ``script --measure KIND PATH`` in a fresh Python process, so its time and peak memory
+    are its own, and return the JSON dict it prints on its last line."""
+    done = subprocess.run(
+        [sys.executable, script, "--measure", kind, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])

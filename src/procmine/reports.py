@@ -448,7 +448,7 @@ def _why_late_page(drivers: pd.DataFrame, events, catalog, engine, words: dict,
 
 
 def _procedures_page(found: Analysis, cases: pd.DataFrame, cost: pd.DataFrame | None,
-                     events, engine, words: dict, lang: str) -> Page:  # fmt: skip
+                     events, engine, words: dict, lang: str, transfers: bool) -> Page:  # fmt: skip
     import procmine as pm
 
     page = Page("procedures", words["procedures_title"], words["procedures_lead"])
@@ -462,7 +462,6 @@ def _procedures_page(found: Analysis, cases: pd.DataFrame, cost: pd.DataFrame | 
             median_working_days=("completed_days", "median"),
         )
     )
-    transfers = engines.is_transfer_history(events)
     conformance = found.conformance.set_index("procedure")[["total", "mean_fitness"]]
     table = per if transfers else per.join(conformance, how="left")
     if cost is not None:
@@ -614,7 +613,14 @@ def build_report(
         _bottleneck_page(found, events, engine, words, lang),
         why_late,
         _procedures_page(
-            found, cases, simplified.cost if simplified else None, events, engine, words, lang
+            found,
+            cases,
+            simplified.cost if simplified else None,
+            events,
+            engine,
+            words,
+            lang,
+            transfers,
         ),
         _portfolio_page(simplified, words, lang, transfers),
         _methods_page(calendar, catalog, found, words, lang),
@@ -661,12 +667,7 @@ def check_options(log: pd.DataFrame, catalog: pd.DataFrame | None = None, *,
 
 def _config(config: str | Path | dict | None) -> tuple[Any, dict[str, tuple[str, ...]]]:
     """The calendar of a config (None when it sets none) and its activity-name lists."""
-    import yaml
-
-    data = config
-    if isinstance(config, str | Path):
-        data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
-    data = data or {}
+    data = vocabulary.read_config(config)
     calendar = WorkCalendar.from_config(data["calendar"]) if "calendar" in data else None
     return calendar, vocabulary.from_config(data)
 

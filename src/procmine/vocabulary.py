@@ -71,6 +71,24 @@ def from_config(config: str | Path | Mapping[str, Any] | None) -> dict[str, tupl
     >>> from_config({"return_activities": ["Trả về"]})["return_activities"]
     ('Trả về',)
     """
+    data = read_config(config)
+    found = {}
+    for key, default in NAME_LISTS.items():
+        names = data.get(key, default)
+        names = [] if names is None else names
+        if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+            raise ValueError(f"config {key!r}: expected a list of activity names, found {names!r}")
+        found[key] = tuple(names)
+    return found
+
+
+def read_config(config: str | Path | Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A config's settings: a YAML file such as ``datasets/config.yaml`` read, a dict as it is,
+    None as no setting; a missing file or a file that is no mapping is an error.
+
+    >>> read_config(None), read_config({"units": []})
+    ({}, {'units': []})
+    """
     data: Any = config
     if isinstance(config, str | Path):
         import yaml
@@ -82,14 +100,7 @@ def from_config(config: str | Path | Mapping[str, Any] | None) -> dict[str, tupl
     data = {} if data is None else data
     if not isinstance(data, Mapping):
         raise ValueError(f"a config is a mapping of settings, found {data!r}")
-    found = {}
-    for key, default in NAME_LISTS.items():
-        names = data.get(key, default)
-        names = [] if names is None else names
-        if isinstance(names, str) or not all(isinstance(name, str) for name in names):
-            raise ValueError(f"config {key!r}: expected a list of activity names, found {names!r}")
-        found[key] = tuple(names)
-    return found
+    return data
 
 
 def normal_name(name: str) -> str:
@@ -115,6 +126,16 @@ def matches(activities: Iterable[object], names: Iterable[str]) -> list[bool]:
         if not isinstance(activity, str):
             return False
         name = normal_name(activity)
-        return any(name == w or (name.startswith(w) and not name[len(w)].isalnum()) for w in wanted)
+        return any(named(name, w) for w in wanted)
 
     return [one(activity) for activity in activities]
+
+
+def named(text: str, name: str) -> bool:
+    """The module's rule on names already normal (:func:`normal_name`): ``text`` is ``name``,
+    or starts with it followed by a character that is not a letter or digit.
+
+    >>> named("giải trình: quá hạn", "giải trình"), named("giải trìnhx", "giải trình")
+    (True, False)
+    """
+    return text == name or (text.startswith(name) and not text[len(name)].isalnum())

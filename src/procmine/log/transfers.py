@@ -54,6 +54,7 @@ from procmine import schema
 from procmine.log.headers import name_rank
 from procmine.log.report import REASON_NO_RECIPIENT, REASON_NO_SENDER
 from procmine.log.text import encode_text, materialise, non_empty
+from procmine.vocabulary import named, normal_name, read_config
 
 __all__ = [
     "ACTIONS",
@@ -178,8 +179,6 @@ def action_kinds(
     >>> action_kinds(["Chuyển xử lý", "Chuyển phối hợp", "Trả lại hồ sơ", "Hoàn thành", "Ký"])
     ['main', 'side copy', 'return', 'closing', None]
     """
-    from procmine.vocabulary import normal_name
-
     names = _vocabulary(vocabulary)
     found: list[str | None] = []
     for action in actions:
@@ -189,8 +188,7 @@ def action_kinds(
         text = normal_name(action)
         best: tuple[int, str] | None = None
         for name, kind in names:
-            hit = text == name or (text.startswith(name) and not text[len(name)].isalnum())
-            if hit and (best is None or len(name) > best[0]):
+            if named(text, name) and (best is None or len(name) > best[0]):
                 best = (len(name), kind)
         found.append(best[1] if best else None)
     return found
@@ -204,26 +202,19 @@ def read_transfer_actions(config: str | Path | Mapping[str, Any] | None) -> dict
     >>> read_transfer_actions({"transfer_actions": {"return": ["Không đồng ý"]}})
     {'return': ['Không đồng ý']}
     """
-    data: Any = config
-    if isinstance(config, str | Path):
-        import yaml
-
-        data = yaml.safe_load(Path(config).read_text(encoding="utf-8"))
-    found = (data or {}).get("transfer_actions") or {}
+    found = read_config(config).get("transfer_actions") or {}
     if not isinstance(found, Mapping):
         raise ValueError(f"config transfer_actions: expected {{kind: [words]}}, found {found!r}.")
-    actions = {str(kind): [str(w) for w in (words or [])] for kind, words in found.items()}
     for kind, words in found.items():
-        if words is not None and (isinstance(words, str) or not isinstance(words, list)):
+        if words is not None and not isinstance(words, list):
             raise ValueError(f"config transfer_actions: {kind!r} takes a list of action words.")
+    actions = {str(kind): [str(w) for w in (words or [])] for kind, words in found.items()}
     _vocabulary(actions)  # a kind that is none is refused
     return actions
 
 
 def _vocabulary(added: Mapping[str, Sequence[str]] | None) -> list[tuple[str, str]]:
     """(normal name, kind) pairs: the configured names first, so on a tie they win."""
-    from procmine.vocabulary import normal_name
-
     pairs: list[tuple[str, str]] = []
     for kind, words in (added or {}).items():
         if kind not in ACTIONS:
@@ -291,7 +282,6 @@ def as_steps(
         kinds, unknown = np.full(len(frame), schema.MAIN, dtype=object), {}
     sender = non_empty(frame[headers["sender_department"]], missing)
     recipient = non_empty(frame[headers["recipient_department"]], missing)
-    custody = np.isin(kinds, _CUSTODY)
     # Without an action word, a transfer without a recipient is taken as the closing.
     kinds = np.where((kinds == "") & ~recipient, schema.CLOSING, kinds)
     kinds = np.where(kinds == "", schema.MAIN, kinds)
