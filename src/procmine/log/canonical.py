@@ -6,12 +6,15 @@ export order for ties) and built into columns once, with the load report in ``at
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from procmine import schema
 from procmine.log.clock import VIETNAM, Clock, log_clock, rezoned, stamp_offsets
@@ -26,9 +29,9 @@ from procmine.log.report import (
     build_report,
 )
 from procmine.log.sources import LogReadError
-from procmine.log.text import encode_text, materialise, nfc_column, non_empty
+from procmine.log.text import encode_text, materialise, nfc_column, nfc_text, non_empty
 
-__all__ = ["canonical"]
+__all__ = ["RowPlan", "canonical"]
 
 
 def canonical(
@@ -41,12 +44,20 @@ def canonical(
     missing: Sequence[str],
     dayfirst: bool,
     faults: Mapping[str, np.ndarray] | None = None,
+    kept: dict[str, Any] | None = None,
+    arrange: Callable[..., RowPlan | None] | None = None,
 ) -> pd.DataFrame:
     """The canonical log of ``frame`` (read by :func:`procmine.log.sources.read_source`, which
     says what it found in ``info``), its load report in ``attrs``. ``timezone`` and ``country``:
     the caller's, None to decide from the stamps (:mod:`procmine.log.clock`). ``faults``:
     {reason of :data:`REASONS`: row mask} found by the caller (a transfer history's), each
-    applying to the rows no earlier reason took."""
+    applying to the rows no earlier reason took. ``kept``: a dict to fill with what the caller
+    works on next (a transfer history's custody): ``rows`` (the rows of ``frame`` in log
+    order), ``case_rank`` (their case ranks), ``department`` (the ``org:group`` column's
+    distinct values and codes per row of ``frame``; None without one) and ``plan``.
+    ``arrange(frame, chosen, rows, case_rank, dictionaries, codes, times)``: the caller's
+    :class:`RowPlan` for the kept rows (None: none), worked out on the codes before any column
+    is built; the report counts the kept rows only."""
     frame = frame.reset_index(drop=True)
     frame.columns = [unicodedata.normalize("NFC", str(c)) for c in frame.columns]
     _check_rows(frame, info)
@@ -64,14 +75,86 @@ def canonical(
     if duplicate is not None:
         reason[order[duplicate]] = REASONS.index(REASON_DUPLICATE) + 1
         order, times, case_rank = order[~duplicate], times[~duplicate], case_rank[~duplicate]
-    texts = _text_columns(dictionaries, codes, order, case_rank if ranked else None)
-    codes.clear()  # the codes are done with: freed before the other columns are built
-    del case_rank
-    log = _assemble(frame, info, chosen, parsed, texts, order, times)
+    plan = None
+    if arrange is not None:
+        plan = arrange(frame, chosen, order, case_rank, dictionaries, codes, times)
+    if kept is not None:
+        department = schema.DEPARTMENT
+        coded = (dictionaries[department], codes[department]) if department in codes else None
+        kept.update(rows=order, case_rank=case_rank, department=coded, plan=plan)
+    rank = case_rank if ranked else None
+    if plan is None:
+        texts: dict[str, Any] = _text_columns(dictionaries, codes, order, rank)
+        counted = None
+    else:  # built with the other columns, side by side
+        plan.laid_out(order)
+        texts = {
+            c: partial(_planned_text, dictionaries[c], codes[c], c, order, rank, plan)
+            for c in dictionaries
+        }
+        counted = _kept_view(codes, order)
+    codes.clear()  # done with (but for those the plan's builders hold): freed before building
+    del case_rank, rank
+    log = _assemble(frame, info, chosen, parsed, texts, order, times, plan)
     found = LoadFindings(chosen, parsed, nulled, clock, cases, _warnings(frame, info, chosen))
     found.deadlines_unparseable = _unparseable_deadlines(frame, by_column, parsed, reason, missing)
-    log.attrs[REPORT_KEY] = build_report(frame, info, found, reason, log)
+    log.attrs[REPORT_KEY] = build_report(
+        frame, info, found, reason, log if plan is None else counted
+    )
     return log
+
+
+@dataclass
+class RowPlan:
+    """The rows of the log as a caller arranges them before the columns are built (a transfer
+    history's chain-of-custody order and holder markers): the columns are then built once, in
+    that order.
+
+    - ``pick``: per row of the log, its kept row (an index into the log order of the kept
+      rows), or ``len(kept rows) + j`` for the added row j;
+    - ``at``: per added row, the kept row whose case, time, procedure and deadline it takes;
+    - ``values``: {canonical text column: (its text, per added row its code, -1 null)}; the
+      other canonical columns but those four are null in added rows, as are the export's;
+    - ``columns``: {name: column, or a function building it} the caller gives, in the log's
+      row order: in place of the export's column of that name, else after the export's.
+    """
+
+    pick: np.ndarray
+    at: np.ndarray
+    values: dict[str, tuple[pa.Array, np.ndarray]]
+    columns: dict[str, Any]
+    _laid: tuple[np.ndarray, ...] | None = field(default=None, repr=False, compare=False)
+
+    def laid_out(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(per row of the log: the kept row its case, time, procedure and deadline are from,
+        that row of the export, whether it is an added row; the added rows' places in the
+        log), for the kept rows ``order``; worked out once."""
+        if self._laid is None:
+            added = np.flatnonzero(self.pick >= len(order))
+            positions = self.pick.copy()
+            positions[added] = self.at[self.pick[added] - len(order)]
+            gaps = np.zeros(len(positions), dtype=bool)
+            gaps[added] = True
+            self._laid = (positions, order[positions], gaps, added)
+        return self._laid  # type: ignore[return-value]
+
+
+_TIMED = (schema.CASE, schema.TIMESTAMP, schema.PROCEDURE, schema.DEADLINE)  # added rows take
+
+
+def _kept_view(codes: dict[str, np.ndarray], order: np.ndarray) -> pd.DataFrame:
+    """What the load report reads of the log (its rows, how many departments and resources are
+    null) for the kept rows only, when a :class:`RowPlan` added rows: per column, as many nulls
+    as the kept rows have, in an Arrow column that holds nothing else."""
+    columns = {}
+    for column in (schema.DEPARTMENT, schema.RESOURCE):
+        if column in codes:
+            nulls = int(np.count_nonzero((codes[column] < 0)[order]))
+            filled = pa.array(np.zeros(len(order) - nulls, dtype=np.int8))
+            columns[column] = pd.arrays.ArrowExtensionArray(
+                pa.concat_arrays([pa.nulls(nulls, pa.int8()), filled])
+            )
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(order)))
 
 
 def _unparseable_deadlines(
@@ -244,41 +327,101 @@ def _text_columns(
     return dict(zip(columns, texts, strict=True))
 
 
+def _planned_text(
+    dictionary: pa.Array,
+    codes: np.ndarray,
+    column: str,
+    order: np.ndarray,
+    case_rank: np.ndarray | None,
+    plan: RowPlan,
+) -> pd.Series:
+    """A canonical text column at the rows of ``plan``: added rows take the values the plan
+    gives, the kept row's (case, procedure), or null."""
+    positions, timed, _, added = plan.laid_out(order)
+    if column == schema.CASE and case_rank is not None:
+        picked = case_rank[positions]
+    else:
+        picked = codes[timed]
+    if column not in _TIMED:
+        extra = plan.values.get(column)
+        if extra is None:
+            picked[added] = -1
+        else:
+            text, added_codes = extra
+            added_codes = added_codes[plan.pick[added] - len(order)]
+            picked[added] = np.where(added_codes >= 0, added_codes + len(dictionary), -1)
+            dictionary = pa.concat_arrays([dictionary, pc.cast(text, dictionary.type)])
+    return materialise(dictionary, picked)
+
+
 def _assemble(
     frame: pd.DataFrame,
     info: dict[str, Any],
     chosen: dict[str, str],
     parsed: dict[str, tuple[pd.Series, str]],
-    texts: dict[str, pd.Series],
+    texts: dict[str, Any],
     order: np.ndarray,
     times: np.ndarray,
+    plan: RowPlan | None = None,
 ) -> pd.DataFrame:
     """The log: canonical columns first (``texts``, the time columns; ``times`` the timestamps
     already in order), then the other columns as read (a header named like a canonical column
-    another header was mapped onto is kept as ``export:<name>``)."""
+    another header was mapped onto is kept as ``export:<name>``); ``plan``: the rows as
+    arranged, and the columns it built. Columns given as functions (``texts``, the plan's) are
+    built side by side with the other columns."""
     encoded = info.get("dictionary_columns", ())
+    positions, timed = (None, order) if plan is None else plan.laid_out(order)[:2]
     columns = dict(texts)
     for column, (values, _) in parsed.items():
         if column == schema.TIMESTAMP:  # the ordering gathered these stamps already
-            columns[column] = pd.Series(times, dtype=values.dtype, copy=False)
+            stamps = times if positions is None else times[positions]
+            columns[column] = pd.Series(stamps, dtype=values.dtype, copy=False)
         else:
-            columns[column] = pd.Series(values.array.take(order), copy=False)
+            columns[column] = pd.Series(values.array.take(timed), copy=False)
     ordered = {c: columns[c] for c in schema.CANONICAL if c in columns}
     moved = _displaced(frame, chosen)
+    built = {} if plan is None else plan.columns
     for header in frame.columns:
-        if header not in chosen:
+        if header in built:
+            ordered[moved.get(header, header)] = built[header]
+        elif header not in chosen:
             name = moved.get(header, header)
-            ordered[name] = _other_column(frame[header], order, header in encoded)
+            build = _other_column if plan is None else partial(_planned_column, plan=plan)
+            ordered[name] = partial(build, frame[header], order, header in encoded)
+    ordered.update({name: column for name, column in built.items() if name not in ordered})
+    pending = [name for name, column in ordered.items() if callable(column)]
+    ordered.update(zip(pending, in_parallel(lambda name: ordered[name](), pending), strict=True))
     return pd.DataFrame(ordered, copy=False)
 
 
 def _other_column(values: pd.Series, order: np.ndarray, encoded: bool) -> pd.Series:
     """A column kept as it is, in the log's order; NFC for text. ``encoded``: read as a
     dictionary by the loader (a text column), given back as text."""
+    built = nfc_text(values, order, encoded)
+    if built is not None:
+        return built
     values = values.take(order).reset_index(drop=True)
     if encoded:
         values = values.astype(pd.StringDtype(na_value=np.nan))
     return nfc_column(values)
+
+
+def _planned_column(
+    values: pd.Series, order: np.ndarray, encoded: bool, plan: RowPlan
+) -> pd.Series:
+    """A column kept as it is at the rows of ``plan`` (null in added rows): text built once from
+    its distinct values; another column as :func:`_other_column` gives it, then null rows added
+    as ``pd.concat`` adds them (ints become floats, bools objects)."""
+    _, timed, gaps, _ = plan.laid_out(order)
+    built = nfc_text(values, timed, encoded, gaps)
+    if built is not None:
+        return built
+    kept = _other_column(values, order, encoded)
+    joined = kept
+    if len(plan.pick) > len(kept):
+        filler = pd.DataFrame(index=pd.RangeIndex(len(plan.pick) - len(kept)))
+        joined = pd.concat([kept.to_frame(), filler], ignore_index=True).iloc[:, 0]
+    return joined.take(plan.pick).reset_index(drop=True)
 
 
 def _case_time_order(
@@ -366,18 +509,51 @@ def _duplicates(
         return None
     in_run = np.zeros(len(order), dtype=bool)
     in_run[tie] = in_run[tie + 1] = True
-    rows = order[in_run]
-    compared: list[Any] = [values[rows] for values in codes.values()]
-    compared += [values.array.asi8[rows] for values, _ in parsed.values()]
-    compared += [
-        nfc_column(frame[header].iloc[rows].reset_index(drop=True))
-        for header in frame.columns
-        if header not in chosen or chosen[header] not in (*codes, *parsed)
-    ]
+    keys = [*codes.values(), *(values.array.asi8 for values, _ in parsed.values())]
+    others = [h for h in frame.columns if h not in chosen or chosen[h] not in (*codes, *parsed)]
+    plain = all(frame[h].dtype != object for h in others)
+    if plain:  # (object columns aside: their unhashable cells decide how every row compares)
+        # Most ties are two rows alone at their case and instant (a transfer and its side
+        # copy): when they differ in a coded column, neither is a duplicate.
+        apart = _pairs_apart(tie, order, keys)
+        in_run[apart] = in_run[apart + 1] = False
+    at = np.flatnonzero(in_run)  # positions in ``order``
+    if not len(at):
+        return None
+    rows = order[at]
+    compared: list[Any] = [values[rows] for values in keys]
+    if others and plain:
+        # Rows equal in every column are equal in the coded ones: only rows tied there too are
+        # compared on the other columns.
+        tied = pd.DataFrame(dict(enumerate(compared))).duplicated(keep=False).to_numpy()
+        at, rows, compared = at[tied], rows[tied], [values[tied] for values in compared]
+    compared += [nfc_column(frame[h].iloc[rows].reset_index(drop=True)) for h in others]
     runs = pd.DataFrame(dict(enumerate(compared)))
     mask = np.zeros(len(order), dtype=bool)
     try:
-        mask[in_run] = runs.duplicated(keep="first").to_numpy()
+        mask[at] = runs.duplicated(keep="first").to_numpy()
     except TypeError:  # unhashable cells: compare their text
-        mask[in_run] = runs.astype(str).duplicated(keep="first").to_numpy()
+        mask[at] = runs.astype(str).duplicated(keep="first").to_numpy()
     return mask if mask.any() else None
+
+
+def _pairs_apart(tie: np.ndarray, order: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
+    """The positions p (in ``order``) of the runs of equal case and time that are two rows, p
+    and p + 1, which differ in one of ``keys`` (per row of the export). ``tie``: the positions
+    whose next row shares their case and time.
+
+    >>> keys = [np.array([1, 2, 1, 1, 5, 5, 5])]
+    >>> _pairs_apart(np.array([0, 2, 4, 5]), np.arange(7), keys).tolist()
+    [0]
+    """
+    linked = np.zeros(len(order), dtype=bool)
+    linked[tie] = True
+    # p and p + 1 are a run of two when p - 1 does not tie with p, nor p + 1 with p + 2.
+    alone = ~linked[np.maximum(tie - 1, 0)] | (tie == 0)
+    alone &= ~linked[tie + 1]
+    pairs = tie[alone]
+    differ = np.zeros(len(pairs), dtype=bool)
+    first, second = order[pairs], order[pairs + 1]
+    for values in keys:
+        differ |= values[first] != values[second]
+    return pairs[differ]

@@ -16,7 +16,7 @@ from procmine.log.canonical import canonical
 from procmine.log.report import REPORT_KEY
 from procmine.log.sources import read_source
 from procmine.log.text import MISSING_VALUES
-from procmine.log.transfers import as_steps, with_custody
+from procmine.log.transfers import CustodyPlan, TransferFrame, as_steps, with_custody
 from procmine.log.units import read_units, rename_units, unit_warnings
 from procmine.schema import DEFAULT_TIMEZONE
 
@@ -89,27 +89,50 @@ def read_log(
     frame, info = read_source(
         source, mapping, sheet=sheet, table=table, query=query, encoding=encoding
     )
-    prepared = as_steps(frame, mapping, missing, transfer_actions, transfers=transfers)
-    log = canonical(
-        frame if prepared is None else prepared.frame,
-        info,
-        mapping if prepared is None else prepared.mapping,
-        timezone=timezone,
-        country=country,
-        missing=missing,
-        dayfirst=dayfirst,
-        faults=None if prepared is None else prepared.faults,
+    encoded = tuple(info.get("dictionary_columns", ()))
+    prepared = as_steps(
+        frame, mapping, missing, transfer_actions, transfers=transfers, encoded=encoded
     )
-    recipient = () if prepared is None else (prepared.headers["recipient_department"],)
-    log = _units_renamed(log, rules, (schema.DEPARTMENT, *recipient))
-    return log if prepared is None else with_custody(log, prepared, missing)
+    options = {"timezone": timezone, "country": country, "missing": missing, "dayfirst": dayfirst}
+    if prepared is None:
+        log = canonical(frame, info, mapping, **options)
+        return _units_renamed(log, rules, (schema.DEPARTMENT,))[0]
+    return _transfer_log(prepared, info | {"dictionary_columns": encoded}, rules, options)
 
 
-def _units_renamed(log: pd.DataFrame, rules: tuple, columns: tuple[str, ...]) -> pd.DataFrame:
-    """``log`` with the ``units:`` rules applied to its department ``columns``, said in the
-    load report (``units_renamed``, and a warning per unit no event has)."""
-    log, renamed = rename_units(log, rules, columns=columns)
+def _transfer_log(
+    prepared: TransferFrame, info: dict[str, Any], rules: tuple, options: dict[str, Any]
+) -> pd.DataFrame:
+    """The canonical log of a transfer history (:mod:`procmine.log.transfers`): assembled as a
+    step log, its units renamed, then its chains of custody worked out."""
+    kept: dict[str, Any] = {}
+    log = canonical(
+        prepared.frame,
+        # procmine:transfer is a categorical of the kinds' codes: given back as text.
+        info | {"dictionary_columns": [*info["dictionary_columns"], schema.TRANSFER]},
+        prepared.mapping,
+        **options,
+        faults=prepared.faults,
+        kept=kept,
+        # Without units to rename, the custody work runs inside the assembly, on its codes.
+        arrange=None if rules else CustodyPlan(prepared, options["missing"], kept),
+    )
+    recipient = prepared.headers["recipient_department"]
+    log, renamed = _units_renamed(log, rules, (schema.DEPARTMENT, recipient))
+    return with_custody(log, prepared, options["missing"], kept, renamed=renamed)
+
+
+def _units_renamed(
+    log: pd.DataFrame, rules: tuple, columns: tuple[str, ...]
+) -> tuple[pd.DataFrame, bool]:
+    """(``log`` with the ``units:`` rules applied to its department ``columns``, whether any
+    event was renamed), said in the load report (``units_renamed``, and a warning per unit no
+    event has). Without rules, nothing is looked at: the summary is that of no rule."""
+    if rules:
+        log, renamed = rename_units(log, rules, columns=columns)
+    else:
+        renamed = rename_units(log.iloc[:0], rules, columns=columns)[1]
     report = log.attrs[REPORT_KEY]
     report["units_renamed"] = renamed
     report["warnings"].extend(unit_warnings(renamed))
-    return log
+    return log, bool(renamed["events"].sum())

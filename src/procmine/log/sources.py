@@ -220,6 +220,7 @@ def _read_parquet(
     # overflows into plain pages, Arrow then builds one dictionary per page and merging those
     # is slower than hashing the column once.
     wanted = candidate_headers(names, mapping, TEXT_COLUMNS)
+    wanted |= _transfer_text(names, mapping, metadata.schema.to_arrow_schema())
     few = set(wanted)
     if metadata.num_row_groups:
         group = metadata.row_group(0)
@@ -233,6 +234,26 @@ def _read_parquet(
         n for n in names if n in wanted and pa.types.is_dictionary(table.schema.field(n).type)
     ]
     return table.to_pandas(), {"dictionary_columns": encoded}
+
+
+def _transfer_text(
+    names: Sequence[str], mapping: Mapping[str, str] | None, schema: pa.Schema | None = None
+) -> set[str]:
+    """A transfer history's text columns (:func:`procmine.log.transfers.transfer_headers`: sender
+    and recipient departments and officials, action, comment), to be read as dictionaries like
+    the canonical text columns: its cleaning, kinds and blanks then touch distinct values only.
+    Time candidates stay text; ``schema`` (Parquet): only columns stored as strings."""
+    from procmine.log.transfers import transfer_headers
+
+    found = transfer_headers(names, mapping)
+    found.pop("sent_at", None)
+    headers = set(found.values()) - candidate_headers(
+        names, _only(mapping, TIME_COLUMNS), TIME_COLUMNS
+    )
+    if schema is not None:
+        text = (pa.types.is_string(t) or pa.types.is_large_string(t) for t in schema.types)
+        headers &= {name for name, is_text in zip(schema.names, text, strict=True) if is_text}
+    return headers
 
 
 def _head_bytes(path: Path, size: int = 1 << 16) -> bytes:
@@ -314,6 +335,7 @@ def _read_csv(
     # only, and the strings are not held twice); timestamp candidates as text, so the timestamp
     # parser, not Arrow's guess, decides what a date is.
     dictionary = pa.dictionary(pa.int32(), pa.large_string())
+    text_columns |= _transfer_text(header, mapping) - time_columns
     column_types = {h: dictionary for h in header if h in text_columns}
     column_types |= {h: pa.large_string() for h in header if h in time_columns}
     # Arrow reads UTF-8 natively (and skips a UTF-8 BOM); other encodings go through a codec.

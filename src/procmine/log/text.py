@@ -20,7 +20,9 @@ __all__ = [
     "encode_text",
     "materialise",
     "nfc_column",
+    "nfc_text",
     "non_empty",
+    "raw_codes",
 ]
 
 
@@ -119,28 +121,7 @@ def encode_text(
     (['Phòng A'], [0, -1, 0, -1, -1], 3, {'?': 2, 'N/A': 1})
     """
     categorical = isinstance(values.dtype, pd.CategoricalDtype)
-    if categorical:
-        raw_dictionary = arrow_text(pd.Series(values.cat.categories))
-        # (raw codes, their index into raw_dictionary) per piece of the column
-        pieces = [(values.cat.codes.to_numpy(), np.arange(len(raw_dictionary)))]
-    else:
-        # Hashed in two halves on two cores (Arrow releases the GIL), then the halves' distinct
-        # values once more. Arrow numbers values as they first appear and the first half's
-        # come first, so the codes keep first-appearance order (and cleaning keeps it too).
-        text = arrow_text(values, flat=False)
-        middle = split_point(len(text))
-        # Each half made one array first: Arrow hashes a chunked column chunk by chunk, slower.
-        halves = in_parallel(
-            lambda half: pc.dictionary_encode(_flat(half)),
-            [text.slice(0, middle), text.slice(middle)],
-        )
-        merged = pc.dictionary_encode(pa.concat_arrays([half.dictionary for half in halves]))
-        raw_dictionary = merged.dictionary
-        to_merged = np.split(merged.indices.to_numpy(), [len(halves[0].dictionary)])
-        pieces = [
-            (half.indices.fill_null(-1).to_numpy(), remap)
-            for half, remap in zip(halves, to_merged, strict=True)
-        ]
+    raw_dictionary, pieces = _pieces(values)
     cleaned_values, normalised = _clean_values(raw_dictionary, missing)
     if cleaned_values.null_count == 0 and cleaned_values.equals(raw_dictionary):
         # Cleaning changed nothing: the distinct raw values stay distinct, no second hashing.
@@ -162,6 +143,49 @@ def encode_text(
         _nulled_by_value(raw_dictionary, cleaned_values, normalised, pieces) if nulled else {}
     )
     return dictionary, codes, nulled, not categorical, by_value
+
+
+def _pieces(values: pd.Series) -> tuple[pa.Array, list[tuple[np.ndarray, np.ndarray]]]:
+    """(the distinct raw values as text, [(raw codes, their index into those values)] per piece
+    of the column): a categorical's categories and codes, else the column hashed."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        raw_dictionary = arrow_text(pd.Series(values.cat.categories))
+        return raw_dictionary, [(values.cat.codes.to_numpy(), np.arange(len(raw_dictionary)))]
+    # Hashed in two halves on two cores (Arrow releases the GIL), then the halves' distinct
+    # values once more. Arrow numbers values as they first appear and the first half's come
+    # first, so the codes keep first-appearance order (and cleaning keeps it too).
+    text = arrow_text(values, flat=False)
+    middle = split_point(len(text))
+    # Each half made one array first: Arrow hashes a chunked column chunk by chunk, slower.
+    halves = in_parallel(
+        lambda half: pc.dictionary_encode(_flat(half)),
+        [text.slice(0, middle), text.slice(middle)],
+    )
+    merged = pc.dictionary_encode(pa.concat_arrays([half.dictionary for half in halves]))
+    to_merged = np.split(merged.indices.to_numpy(), [len(halves[0].dictionary)])
+    return merged.dictionary, [
+        (half.indices.fill_null(-1).to_numpy(), remap)
+        for half, remap in zip(halves, to_merged, strict=True)
+    ]
+
+
+def raw_codes(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """(the distinct values of a column as read, as text; per row the code of its value, -1 for
+    null): a categorical's categories and codes, else the column hashed. No cleaning: for work
+    that must see the values as they are (NFC of a column kept as it is).
+
+    >>> dictionary, codes = raw_codes(pd.Series(["b", None, "a", "b"]))
+    >>> dictionary.to_pylist(), codes.tolist()
+    (['b', 'a'], [0, -1, 1, 0])
+    """
+    dictionary, pieces = _pieces(values)
+    codes = np.empty(len(values), dtype=np.int32)
+    start = 0
+    for raw, remap in pieces:
+        table = np.append(remap.astype(np.int32), np.int32(-1))  # raw null (-1): the last slot
+        np.take(table, raw, out=codes[start : start + len(raw)])
+        start += len(raw)
+    return dictionary, codes
 
 
 def _nulled_by_value(
@@ -199,12 +223,54 @@ def materialise(
     # fresh copy (4-20x slower, 2x the memory). A padding value, never taken, lifts the mean
     # to what the rows need.
     lengths = pc.binary_length(dictionary).to_numpy(zero_copy_only=False).astype(np.int64)
-    taken = pc.drop_null(indices).to_numpy()  # no copy when nothing is null
-    needed = int(np.bincount(taken, minlength=len(dictionary)) @ lengths) + 1
+    # Rows per value: Arrow's count holds no row-sized temporary (bincount's would be int64).
+    counted = pc.value_counts(indices)
+    valid = pc.is_valid(counted.field("values"))
+    taken = pc.filter(counted.field("values"), valid).to_numpy()
+    needed = int(pc.filter(counted.field("counts"), valid).to_numpy() @ lengths[taken]) + 1
     padding = -(-needed * (len(dictionary) + 1) // max(len(indices), 1)) - int(lengths.sum())
     if padding > 0:
         dictionary = pa.concat_arrays([dictionary, pa.array(["x" * padding], dictionary.type)])
     return pd.Series(pc.take(dictionary, indices).to_pandas(), copy=False)
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default text dtype
+
+
+def nfc_text(
+    values: pd.Series, order: np.ndarray, encoded: bool, nulls: np.ndarray | None = None
+) -> pd.Series | None:
+    """What :func:`nfc_column` gives for the rows ``order`` (-1, or where ``nulls``: a null
+    row) of a text column kept as it is (``encoded``: read as a dictionary, given back as
+    ``str``), worked out on its distinct values: NFC of each, then one sized gather. None where
+    that does not apply (a categorical of the caller's own, a dtype other than ``str``, or plain
+    ASCII text that NFC leaves as it is, in rows all taken): the caller takes the column as it
+    is.
+
+    >>> nfc_text(pd.Series(["Pho\u0300ng", None, "Pho\u0300ng"]), np.array([2, 1]), False).tolist()
+    ['Phòng', nan]
+    """
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        if not encoded or not pd.api.types.is_string_dtype(dtype.categories):
+            return None
+    elif dtype != _STR:
+        return None
+    gaps = order < 0 if nulls is None else nulls
+    some = bool(gaps.any())
+    if dtype == _STR and pc.all(pc.string_is_ascii(pa.array(values))).as_py() is not False:
+        if not some:
+            return None
+        rows = pa.array(order, mask=gaps)
+        return pd.Series(pc.take(_flat(pa.array(values)), rows).to_pandas(), copy=False)
+    if isinstance(dtype, pd.CategoricalDtype):  # its codes as they are: the narrowest gather
+        dictionary, codes = arrow_text(pd.Series(dtype.categories)), values.cat.codes.to_numpy()
+    else:
+        dictionary, codes = raw_codes(values)
+    picked = codes[order]
+    if some:
+        picked[gaps] = -1
+    return materialise(pc.utf8_normalize(pc.cast(dictionary, pa.large_string()), "NFC"), picked)
 
 
 def nfc_column(values: pd.Series) -> pd.Series:

@@ -44,13 +44,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from procmine import schema
+from procmine.log.canonical import RowPlan
 from procmine.log.headers import name_rank
 from procmine.log.report import REASON_NO_RECIPIENT, REASON_NO_SENDER
 from procmine.log.text import encode_text, materialise, non_empty
@@ -61,6 +65,7 @@ __all__ = [
     "HOLDER_ACTIVITY",
     "OUT_OF_CHAIN",
     "TRANSFER_HEADERS",
+    "CustodyPlan",
     "TransferFrame",
     "action_kinds",
     "as_steps",
@@ -135,7 +140,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "closing", "close", "closed", "complete", "completed", "done",
     ),
 }  # fmt: skip
-_CUSTODY = (schema.MAIN, schema.RETURN)
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default text dtype
 
 
 def transfer_headers(
@@ -233,8 +238,10 @@ def _vocabulary(added: Mapping[str, Sequence[str]] | None) -> list[tuple[str, st
 class TransferFrame:
     """A transfer history prepared for the step-log assembly: ``frame`` (the export's columns,
     then ``procmine:transfer`` and ``procmine:side_copy``), ``mapping`` onto the canonical
-    columns, ``faults`` ({quarantine reason: row mask}), ``headers`` ({role: header}) and the
-    action words outside the vocabulary ({word: rows})."""
+    columns, ``faults`` ({quarantine reason: row mask}), ``headers`` ({role: header}), the
+    action words outside the vocabulary ({word: rows}) and ``kind``: per row of ``frame`` the
+    code of its kind, its index in :data:`procmine.schema.TRANSFER_KINDS`. ``procmine:transfer``
+    is a categorical of those codes: the assembly gives it back as text, a dictionary column."""
 
     def __init__(
         self,
@@ -243,9 +250,17 @@ class TransferFrame:
         faults: dict[str, np.ndarray],
         headers: dict[str, str],
         unknown: dict[str, int],
+        kind: np.ndarray,
     ) -> None:
         self.frame, self.mapping, self.faults = frame, mapping, faults
-        self.headers, self.unknown = headers, unknown
+        self.headers, self.unknown, self.kind = headers, unknown, kind
+
+
+# Kinds are worked on as small integer codes, their index in schema.TRANSFER_KINDS; the custody
+# kinds (main transfers and returns) are the two lowest. The text column is written once.
+_MAIN, _RETURN, _SIDE, _CLOSING, _HOLDER = range(len(schema.TRANSFER_KINDS))
+_KIND_CODE = {kind: code for code, kind in enumerate(schema.TRANSFER_KINDS)}
+_EXPORT_KINDS = pd.Index(schema.TRANSFER_KINDS[:_HOLDER], dtype="str")  # holders are added later
 
 
 def as_steps(
@@ -255,9 +270,12 @@ def as_steps(
     actions: Mapping[str, Sequence[str]] | None = None,
     *,
     transfers: bool | None = None,
+    encoded: Sequence[str] = (),
 ) -> TransferFrame | None:
     """``frame`` prepared for :func:`procmine.log.canonical.canonical` when it is a transfer
-    history (``transfers=None``: by its headers; True: it must be one), else None."""
+    history (``transfers=None``: by its headers; True: it must be one), else None.
+    ``encoded``: the text columns the source read as dictionaries (their blanks are looked for
+    among their distinct values)."""
     if transfers is False:
         return None
     headers = transfer_headers(frame.columns, mapping)
@@ -277,100 +295,332 @@ def as_steps(
     canonical_mapping.update(given)
     action_header = headers.get("action")
     if action_header is not None:
-        kinds, unknown = _kinds(frame[action_header], missing, actions)
+        kind, unknown = _kinds(frame[action_header], missing, actions)
     else:  # no action column: every transfer with a recipient moves the dossier
-        kinds, unknown = np.full(len(frame), schema.MAIN, dtype=object), {}
-    sender = non_empty(frame[headers["sender_department"]], missing)
-    recipient = non_empty(frame[headers["recipient_department"]], missing)
+        kind, unknown = np.full(len(frame), _MAIN, dtype=np.int8), {}
+    sender = _present(frame[headers["sender_department"]], missing, encoded)
+    recipient = _present(frame[headers["recipient_department"]], missing, encoded)
     # Without an action word, a transfer without a recipient is taken as the closing.
-    kinds = np.where((kinds == "") & ~recipient, schema.CLOSING, kinds)
-    kinds = np.where(kinds == "", schema.MAIN, kinds)
-    custody = np.isin(kinds, _CUSTODY)
+    kind[(kind < 0) & ~recipient] = _CLOSING
+    kind[kind < 0] = _MAIN
+    custody = kind <= _RETURN
     prepared = frame.copy(deep=False)
-    prepared[schema.TRANSFER] = pd.array(kinds, dtype="str")
-    prepared[schema.SIDE_COPY] = kinds == schema.SIDE
+    prepared[schema.TRANSFER] = pd.Categorical.from_codes(kind, categories=_EXPORT_KINDS)
+    prepared[schema.SIDE_COPY] = kind == _SIDE
     if action_header is None:
-        activity = np.where(kinds == schema.CLOSING, "Hoàn thành", "Chuyển xử lý")
+        activity = np.where(kind == _CLOSING, "Hoàn thành", "Chuyển xử lý")
         prepared["procmine:action"] = pd.array(activity, dtype="str")
         canonical_mapping.setdefault("procmine:action", schema.ACTIVITY)
     faults = {
         REASON_NO_SENDER: custody & ~sender,
         REASON_NO_RECIPIENT: custody & ~recipient & sender,
     }
-    return TransferFrame(prepared, canonical_mapping, faults, headers, unknown)
+    return TransferFrame(prepared, canonical_mapping, faults, headers, unknown, kind)
+
+
+def _present(values: pd.Series, missing: Sequence[str], encoded: Sequence[str]) -> np.ndarray:
+    """:func:`~procmine.log.text.non_empty` of a column; for one the source read as a dictionary,
+    worked out on its distinct values."""
+    if values.name in encoded and isinstance(values.dtype, pd.CategoricalDtype):
+        per_value = non_empty(pd.Series(values.cat.categories), missing)
+        return np.append(per_value, False)[values.cat.codes.to_numpy()]  # code -1: null
+    return non_empty(values, missing)
 
 
 def _kinds(
     actions: pd.Series, missing: Sequence[str], vocabulary: Mapping[str, Sequence[str]] | None
 ) -> tuple[np.ndarray, dict[str, int]]:
-    """Per row its kind ("" where the action is blank), and {unknown word: rows}; unknown words
-    are taken as main transfers. Worked out on the distinct words."""
+    """Per row the code of its kind (-1 where the action is blank), and {unknown word: rows};
+    unknown words are taken as main transfers. Worked out on the distinct words."""
     dictionary, codes, _, _, _ = encode_text(actions, missing)
     words = dictionary.to_pylist()
     found = action_kinds(words, vocabulary)
-    per_word = np.array([k or schema.MAIN for k in found] + [""], dtype=object)
+    per_word = np.array([_KIND_CODE[k or schema.MAIN] for k in found] + [-1], dtype=np.int8)
     kinds = per_word[codes]  # code -1 (blank) takes the last entry
     unknown_codes = [i for i, k in enumerate(found) if k is None]
-    counts = np.bincount(codes[codes >= 0], minlength=len(words))
+    counts = np.bincount(codes[codes >= 0], minlength=len(words)) if unknown_codes else []
     unknown = {words[i]: int(counts[i]) for i in unknown_codes if counts[i]}
     return kinds, dict(sorted(unknown.items(), key=lambda item: (-item[1], item[0])))
 
 
 def with_custody(
-    log: pd.DataFrame, prepared: TransferFrame, missing: Sequence[str]
+    log: pd.DataFrame,
+    prepared: TransferFrame,
+    missing: Sequence[str],
+    kept: Mapping[str, Any],
+    *,
+    renamed: bool = False,
 ) -> pd.DataFrame:
     """The canonical log of a transfer history: ties in chain-of-custody order, custody transfers
-    out of the chain flagged, a holder marker for each open case, and the load report told."""
+    out of the chain flagged, a holder marker for each open case, and the load report told.
+
+    ``kept``: what :func:`~procmine.log.canonical.canonical` kept of its work (``rows``: the
+    export's rows in log order; ``case_rank``: their case ranks; ``department``: the
+    ``org:group`` column's distinct values and codes, or None; ``plan``: the rows as
+    :class:`CustodyPlan` arranged them, when it did: then the log is done, and only the report
+    is told). The work runs on codes; ``renamed``: units were renamed since
+    (:mod:`procmine.log.units`), so the departments are read from the log's text instead."""
+    report = log.attrs.get("procmine_load_report")
+    if kept.get("plan") is not None:
+        if report is not None:
+            _told(report, prepared, *kept["custody"])
+        return log
     headers = prepared.headers
     recipient_header = headers["recipient_department"]
+    case_no, kind = kept["case_rank"], prepared.kind[kept["rows"]]
+    coded = None if renamed else _coded_departments(log, prepared, missing, kept)
+    recipient, sender_code, recipient_code = coded or _named_departments(
+        log, recipient_header, missing
+    )
+    stamps = log[schema.TIMESTAMP].array.asi8
+    order, kind, out_of_chain, custody = _custody(
+        case_no, stamps, kind, sender_code, recipient_code
+    )
+    as_read = out_of_chain
+    if order is not None:  # the rows are put in that order once, with the markers
+        as_read = np.empty_like(out_of_chain)
+        as_read[order] = out_of_chain
+    log[OUT_OF_CHAIN] = as_read
+    log[recipient_header] = recipient
+    markers = _holder_markers(log, case_no, kind, out_of_chain, headers, missing, custody, order)
+    if len(markers) or order is not None:
+        log = _inserted(log, markers, order)
+    if report is not None:
+        counts = _kind_counts(kind)
+        counts[_HOLDER] += len(markers)
+        _told(report, prepared, counts, int(out_of_chain.sum()), len(markers))
+    return log
+
+
+def _custody(
+    case_no: np.ndarray,
+    stamps: np.ndarray,
+    kind: np.ndarray,
+    sender: np.ndarray,
+    recipient: np.ndarray,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+    """(the chain-of-custody permutation of the rows, None when they are in that order; then,
+    in that order: the kinds, which custody transfers are out of the chain, and the custody
+    transfers' rows), from the rows' case numbers, stamps, kinds and department codes in name
+    order. A custody transfer is out of the chain when the case's custody transfer before it
+    has a recipient and that is not its sender."""
+    custody = np.flatnonzero(kind <= _RETURN)
+    order = _custody_order(case_no, stamps, kind, sender, recipient, custody)
+    if order is not None:
+        kind, sender, recipient = kind[order], sender[order], recipient[order]
+        custody = np.flatnonzero(kind <= _RETURN)
+    out_of_chain = np.zeros(len(kind), dtype=bool)
+    after, before = custody[1:], custody[:-1]
+    held = recipient[before]
+    out_of_chain[after] = (
+        (case_no[after] == case_no[before]) & (held >= 0) & (sender[after] != held)
+    )
+    return order, kind, out_of_chain, custody
+
+
+class CustodyPlan:
+    """The custody work done on codes inside the step-log assembly, before its columns are
+    built (:func:`~procmine.log.canonical.canonical`'s ``arrange``): the chain-of-custody order
+    and the holder markers become a :class:`~procmine.log.canonical.RowPlan`, so the log is
+    built once, in its final order, and :func:`with_custody` only tells the report (from
+    ``kept["custody"]``: events by kind, out-of-chain transfers, markers). Where the log would
+    not be the one :func:`with_custody` works on (no department column, a recipient column that
+    is not text or is mapped onto a canonical one), it gives no plan and leaves the work to it.
+    Not for logs whose units are renamed: renaming runs on the built log."""
+
+    def __init__(self, prepared: TransferFrame, missing: Sequence[str], kept: dict[str, Any]):
+        self.prepared, self.missing, self.kept = prepared, missing, kept
+
+    def __call__(
+        self,
+        frame: pd.DataFrame,
+        chosen: dict[str, str],
+        order: np.ndarray,
+        case_rank: np.ndarray,
+        dictionaries: dict[str, pa.Array],
+        codes: dict[str, np.ndarray],
+        times: np.ndarray,
+    ) -> RowPlan | None:
+        headers = self.prepared.headers
+        recipient, official = headers["recipient_department"], headers.get("recipient")
+        taken = {schema.DEPARTMENT} | ({schema.RESOURCE} if official else set())
+        usable = [
+            h is None or (h in frame.columns and h not in chosen and h not in schema.CANONICAL)
+            for h in (recipient, official)
+        ]
+        if not (all(usable) and taken <= set(codes) and _is_text(frame[recipient])):
+            return None
+        if official is not None and not _is_text(frame[official]):
+            return None
+        department = (dictionaries[schema.DEPARTMENT], codes[schema.DEPARTMENT])
+        names, recipient_rows, ranks = _department_codes(frame[recipient], department, self.missing)
+        kind = self.prepared.kind[order]
+        sender_code = ranks[1][department[1][order]]
+        recipient_rows = recipient_rows[order]  # of the kept rows, in log order
+        recipient_code = ranks[0][recipient_rows]
+        custody, kind_in_order, out_of_chain, transfers = _custody(
+            case_rank, times, kind, sender_code, recipient_code
+        )
+        source, at, after = _marker_rows(case_rank, times, kind_in_order, out_of_chain, transfers)
+        pick = _inserted_at(len(order), after)
+        if custody is not None:  # back to the kept rows as the assembly numbers them
+            rows = pick < len(order)
+            pick[rows] = custody[pick[rows]]
+            source, at = custody[source], custody[at]
+            as_read = np.empty_like(out_of_chain)
+            as_read[custody] = out_of_chain
+            out_of_chain = as_read
+        values = {
+            schema.ACTIVITY: (
+                pa.array([HOLDER_ACTIVITY], pa.large_string()),
+                np.zeros(len(at), np.int32),
+            ),
+            schema.DEPARTMENT: (names, recipient_rows[source]),
+        }
+        if official is not None:
+            people = encode_text(frame[official].iloc[order[source]], self.missing)
+            values[schema.RESOURCE] = (people[0], people[1])
+        plan = RowPlan(pick, at, values, {})
+        positions, _, _, added = plan.laid_out(order)
+        kinds = kind[positions]
+        kinds[added] = _HOLDER
+        broken = out_of_chain[positions]
+        broken[added] = False
+        recipient_rows = recipient_rows[positions]
+        recipient_rows[added] = -1
+        kind_names = pa.array(schema.TRANSFER_KINDS, pa.large_string())
+        plan.columns = {  # the text ones built by the assembly, side by side with its own
+            schema.TRANSFER: partial(materialise, kind_names, kinds),
+            schema.SIDE_COPY: pd.Series(kinds == _SIDE),
+            OUT_OF_CHAIN: pd.Series(broken),
+            recipient: partial(materialise, names, recipient_rows),
+        }
+        counts = _kind_counts(kind)
+        counts[_HOLDER] += len(at)
+        self.kept["custody"] = (counts, int(out_of_chain.sum()), len(at))
+        return plan
+
+
+def _kind_counts(kind: np.ndarray) -> np.ndarray:
+    """Events per kind (codes), in :data:`procmine.schema.TRANSFER_KINDS` order."""
+    return np.array([np.count_nonzero(kind == code) for code in range(len(schema.TRANSFER_KINDS))])
+
+
+def _inserted_at(rows: int, after: np.ndarray) -> np.ndarray:
+    """Per row of the log once ``len(after)`` rows are inserted among ``rows`` rows, each at its
+    ``after`` (k + 0.5: just after row k; k - 0.5: just before it; ties in their order): the row
+    it is, ``rows + j`` for inserted row j. As ``np.argsort(np.r_[np.arange(rows), after],
+    kind="stable")``, in one pass.
+
+    >>> _inserted_at(3, np.array([2.5, -0.5, 0.5, 0.5])).tolist()
+    [4, 0, 5, 6, 1, 2, 3]
+    """
+    inserted = np.argsort(after, kind="stable")
+    slots = np.ceil(after[inserted]).astype(np.intp)
+    dtype = np.int32 if rows + len(after) < 2**31 else np.int64  # half the memory of int64
+    return np.insert(np.arange(rows, dtype=dtype), slots, rows + inserted)
+
+
+def _is_text(values: pd.Series) -> bool:
+    """Whether a column is text as read: pandas' ``str`` or a categorical of strings."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return pd.api.types.is_string_dtype(dtype.categories)
+    return dtype == _STR
+
+
+def _told(
+    report: dict[str, Any], prepared: TransferFrame, counts: np.ndarray, broken: int, markers: int
+) -> None:
+    """The load report told of the transfer history: its headers, events by kind (``counts``,
+    in :data:`procmine.schema.TRANSFER_KINDS` order), out-of-chain transfers and markers."""
+    report.update(
+        transfer_history=True,
+        transfer_headers=dict(prepared.headers),
+        transfers_by_kind={k: int(counts[i]) for i, k in enumerate(schema.TRANSFER_KINDS)},
+        out_of_chain=broken,
+        holder_markers=markers,
+        unknown_actions=dict(prepared.unknown),
+    )
+    if prepared.unknown:
+        words = ", ".join(f"{w!r} ({n})" for w, n in list(prepared.unknown.items())[:5])
+        report["warnings"].append(
+            f"{sum(prepared.unknown.values())} transfers have an action word procmine does "
+            f"not know: {words}; they were taken as main transfers (Chuyển xử lý). Name "
+            "their kind under transfer_actions: in the config."
+        )
+    if broken:
+        report["warnings"].append(
+            f"{broken} transfers were sent by a department that did not hold "
+            "the dossier then; they are kept as the system recorded them (column "
+            f"{OUT_OF_CHAIN!r})."
+        )
+
+
+def _department_codes(
+    recipient: pd.Series,
+    department: tuple[pa.Array, np.ndarray] | None,
+    missing: Sequence[str],
+) -> tuple[pa.Array, np.ndarray, list[np.ndarray]]:
+    """(the recipient departments' distinct names once cleaned, per export row the code of its
+    recipient among them, -1 null; the rank tables of the recipients' and the senders' codes:
+    per code, its name's rank among all of them, in name order, the last entry -1 for null).
+    ``recipient``: the export's column, as read (text); ``department``: the assembly's
+    ``org:group`` distinct values and codes, or None. Worked out on the distinct names."""
+    names, recipient_rows, _, _, _ = encode_text(recipient, missing)
+    dictionaries = [names] if department is None else [names, department[0]]
+    small = sum(len(d) for d in dictionaries) < 2**15  # names' ranks: the narrowest integers
+    dtype = np.int16 if small else np.int32
+    ranks = [np.append(rank, -1).astype(dtype) for rank in _name_ranks(dictionaries)]
+    return names, recipient_rows, ranks
+
+
+def _coded_departments(
+    log: pd.DataFrame, prepared: TransferFrame, missing: Sequence[str], kept: Mapping[str, Any]
+) -> tuple[pd.Series, np.ndarray, np.ndarray] | None:
+    """(the recipient department column cleaned, per event the code of its sender and of its
+    recipient department), the codes in name order, worked out on the distinct names: the
+    sender's from the assembly's ``org:group`` codes, the recipient's from the export's column.
+    None for a recipient column that is not text (its text then comes from the log)."""
+    header = prepared.headers["recipient_department"]
+    values = prepared.frame[header]
+    if not _is_text(values):
+        return None
+    rows = kept["rows"]
+    department = kept.get("department")
+    names, recipient_rows, ranks = _department_codes(values, department, missing)
+    recipient_code = ranks[0][recipient_rows[rows]]
+    if department is None:
+        sender_code = np.full(len(rows), -1, dtype=np.int64)
+    else:
+        sender_code = ranks[1][department[1][rows]]
+    if header not in log.columns:  # as the other way fails, reading the column from the log
+        raise KeyError(header)
+    return materialise(names, recipient_rows, pa.array(rows)), sender_code, recipient_code
+
+
+def _name_ranks(dictionaries: list[pa.Array]) -> list[np.ndarray]:
+    """Per dictionary, each entry's rank among the distinct names of them all, in name order:
+    equal names, equal ranks."""
+    joined = pc.dictionary_encode(
+        pa.concat_arrays([pc.cast(d, pa.large_string()) for d in dictionaries])
+    )
+    rank = np.empty(len(joined.dictionary), dtype=np.int64)
+    rank[pc.array_sort_indices(joined.dictionary).to_numpy()] = np.arange(len(rank))
+    codes = rank[joined.indices.to_numpy(zero_copy_only=False)]
+    return np.split(codes, np.cumsum([len(d) for d in dictionaries])[:-1])
+
+
+def _named_departments(
+    log: pd.DataFrame, recipient_header: str, missing: Sequence[str]
+) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """What :func:`_coded_departments` gives, worked out from the log's text columns."""
     recipient = _clean(log[recipient_header], missing)
-    kind = log[schema.TRANSFER].to_numpy(dtype=object)
-    case_no = pd.factorize(log[schema.CASE])[0]
     department = log[schema.DEPARTMENT] if schema.DEPARTMENT in log.columns else None
     sender = pd.Series(pd.NA, index=log.index, dtype="str") if department is None else department
     # Codes in name order, so no order below depends on the export's row order.
     codes, _ = pd.factorize(pd.concat([sender, recipient], ignore_index=True), sort=True)
-    sender_code, recipient_code = codes[: len(log)], codes[len(log) :]
-    stamps = log[schema.TIMESTAMP].array.asi8
-    order = _custody_order(case_no, stamps, kind, sender_code, recipient_code)
-    if order is not None:
-        log = log.take(order).reset_index(drop=True)
-        case_no, kind, stamps = case_no[order], kind[order], stamps[order]
-        sender_code, recipient_code = sender_code[order], recipient_code[order]
-        recipient = recipient.take(order).reset_index(drop=True)
-    custody = np.isin(kind, _CUSTODY)
-    holder = _holder_before(case_no, custody, recipient_code)
-    out_of_chain = custody & (holder >= 0) & (sender_code != holder)
-    log[OUT_OF_CHAIN] = out_of_chain
-    log[recipient_header] = recipient
-    markers = _holder_markers(log, case_no, kind, out_of_chain, headers, missing)
-    if len(markers):
-        log = _inserted(log, markers)
-    report = log.attrs.get("procmine_load_report")
-    if report is not None:
-        counts = pd.Series(log[schema.TRANSFER]).value_counts()
-        report.update(
-            transfer_history=True,
-            transfer_headers=dict(headers),
-            transfers_by_kind={k: int(counts.get(k, 0)) for k in schema.TRANSFER_KINDS},
-            out_of_chain=int(out_of_chain.sum()),
-            holder_markers=len(markers),
-            unknown_actions=dict(prepared.unknown),
-        )
-        if prepared.unknown:
-            words = ", ".join(f"{w!r} ({n})" for w, n in list(prepared.unknown.items())[:5])
-            report["warnings"].append(
-                f"{sum(prepared.unknown.values())} transfers have an action word procmine does "
-                f"not know: {words}; they were taken as main transfers (Chuyển xử lý). Name "
-                "their kind under transfer_actions: in the config."
-            )
-        if out_of_chain.any():
-            report["warnings"].append(
-                f"{int(out_of_chain.sum())} transfers were sent by a department that did not hold "
-                "the dossier then; they are kept as the system recorded them (column "
-                f"{OUT_OF_CHAIN!r})."
-            )
-    return log
+    return recipient, codes[: len(log)], codes[len(log) :]
 
 
 def _clean(values: pd.Series, missing: Sequence[str]) -> pd.Series:
@@ -385,72 +635,137 @@ def _custody_order(
     kind: np.ndarray,
     sender: np.ndarray,
     recipient: np.ndarray,
+    custody_rows: np.ndarray,
 ) -> np.ndarray | None:
     """The permutation that puts the transfers of each case at one instant in chain-of-custody
     order (main transfers and returns so that each one's sender is the recipient of the one
     before; a main transfer before a return, then by sender and recipient name, where the
     chain does not decide; then closings; then side copies, in log order), or None when every
-    tie already is. Worked on the tied rows only, one step of every chain at a time."""
+    tie already is. Worked on the tied rows only, one step of every chain at a time.
+    ``custody_rows``: the rows of the custody transfers."""
     n = len(case_no)
     if n < 2:
         return None
     same = (case_no[1:] == case_no[:-1]) & (stamps[1:] == stamps[:-1])
-    if not same.any():
+    pairs = np.flatnonzero(same)
+    if not len(pairs):
         return None
-    starts = np.r_[True, ~same]
-    group = np.cumsum(starts) - 1  # tie groups, in log order
-    size = np.bincount(group)
-    tied = np.flatnonzero(size[group] > 1)
-    custody = np.isin(kind, _CUSTODY)
-    # The holder before each tie group: the recipient of the case's last custody transfer
-    # before the group's first row.
-    holder_at = _holder_before(case_no, custody, recipient)
-    first_row = np.flatnonzero(starts)
-    state = holder_at[first_row]  # per group
-    rank = np.zeros(n, dtype=np.int64)
-    placed = np.zeros(n, dtype=bool)
-    pending = tied[custody[tied]]
+    in_tie = np.zeros(n, dtype=bool)
+    in_tie[pairs] = in_tie[pairs + 1] = True
+    tied = np.flatnonzero(in_tie)  # the rows of tie groups, in log order
+    del in_tie
+    starts = np.ones(len(tied), dtype=bool)
+    later = tied > 0
+    starts[later] = ~same[tied[later] - 1]
+    group = np.cumsum(starts) - 1  # per tied row, its tie group
+    custody = kind[tied] <= _RETURN
+    rank = np.zeros(len(tied), dtype=np.int64)
+    # A group's only custody transfer goes first; groups with more are put in chain order.
+    many = np.bincount(group[custody], minlength=int(group[-1]) + 1) > 1
+    chained = np.flatnonzero(custody & many[group])
+    if len(chained):
+        # The holder before each tie group: the recipient of the case's last custody transfer
+        # before the group's first row.
+        before = _previous_custody(case_no, custody_rows, tied[starts])
+        state = np.where(before >= 0, recipient[np.maximum(before, 0)], -1)
+        steps = _chained(tied, group, chained, state, kind, sender, recipient, rank)
+    else:
+        steps = 1
+    others = ~custody
+    rank[others] = steps + (kind[tied[others]] != _CLOSING)
+    if np.all((rank[1:] >= rank[:-1]) | starts[1:]):
+        return None  # every tie group already in that order
+    within = np.lexsort((tied, rank, group))
+    order = np.arange(n)
+    order[tied] = tied[within]
+    return order
+
+
+def _chained(
+    tied: np.ndarray,
+    group: np.ndarray,
+    pending: np.ndarray,
+    state: np.ndarray,
+    kind: np.ndarray,
+    sender: np.ndarray,
+    recipient: np.ndarray,
+    rank: np.ndarray,
+) -> int:
+    """Ranks ``rank`` (over ``tied``) the ``pending`` custody transfers (positions in ``tied``)
+    of each tie group in chain order, one step of every group's chain at a time; ``state``: per
+    group, the code of the department that holds the case. Returns the number of steps."""
+    placed = np.zeros(len(tied), dtype=bool)
     step = 0
     while len(pending):
-        g = group[pending]
+        g, rows = group[pending], tied[pending]
         # Rows whose sender holds the case now; else the chain's start: a row whose sender is no
         # pending row's recipient in its group; else the first pending row.
-        holds = sender[pending] == state[g]
-        received = pd.MultiIndex.from_arrays([g, recipient[pending]])
-        starts_chain = ~pd.MultiIndex.from_arrays([g, sender[pending]]).isin(received)
+        holds = sender[rows] == state[g]
+        received = pd.MultiIndex.from_arrays([g, recipient[rows]])
+        starts_chain = ~pd.MultiIndex.from_arrays([g, sender[rows]]).isin(received)
         score = np.where(holds, 0, np.where(starts_chain, 1, 2))
         frame = pd.DataFrame(
-            {"g": g, "score": score, "returned": kind[pending] == schema.RETURN,
-             "sender": sender[pending], "recipient": recipient[pending], "row": pending}
+            {"g": g, "score": score, "returned": kind[rows] == _RETURN,
+             "sender": sender[rows], "recipient": recipient[rows], "row": rows}
         )  # fmt: skip
         chosen = frame.sort_values(list(frame.columns), kind="stable").drop_duplicates("g")
-        rows = chosen["row"].to_numpy()
-        rank[rows] = step
-        placed[rows] = True
-        state[group[rows]] = recipient[rows]
+        picked = pending[chosen.index.to_numpy()]
+        rank[picked] = step
+        placed[picked] = True
+        state[group[picked]] = recipient[tied[picked]]
         pending = pending[~placed[pending]]
         step += 1
-    others = tied[~custody[tied]]
-    rank[others] = step + np.where(kind[others] == schema.CLOSING, 0, 1)
-    within = np.lexsort((np.arange(n), rank, group))
-    return None if np.array_equal(within, np.arange(n)) else within
+    return step
 
 
-def _previous_custody(case_no: np.ndarray, custody: np.ndarray) -> np.ndarray:
-    """Per row, its case's latest custody transfer (main or return) before it (-1: none)."""
-    n = len(case_no)
-    position = np.arange(n)
-    latest = np.maximum.accumulate(np.where(custody, position, -1)) if n else position
-    previous = np.r_[-1, latest[:-1]] if n else position
-    first = np.r_[True, case_no[1:] != case_no[:-1]] if n else np.zeros(0, dtype=bool)
-    case_start = np.maximum.accumulate(np.where(first, position, 0)) if n else position
-    return np.where(previous >= case_start, previous, -1)
+def _previous_custody(
+    case_no: np.ndarray, custody_rows: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """For each row of ``rows`` (a log in case order), its case's latest custody transfer (main
+    or return) before it (-1: none). ``custody_rows``: the custody transfers' rows, in order.
+
+    >>> _previous_custody(np.array([0, 0, 0, 1, 1]), np.array([0, 2, 3]), np.arange(5)).tolist()
+    [-1, 0, 0, -1, 3]
+    """
+    at = np.searchsorted(custody_rows, rows) - 1
+    found = custody_rows[np.maximum(at, 0)] if len(custody_rows) else np.zeros(len(rows), int)
+    same_case = (at >= 0) & (case_no[found] == case_no[rows])
+    return np.where(same_case, found, -1)
 
 
-def _holder_before(case_no: np.ndarray, custody: np.ndarray, recipient: np.ndarray) -> np.ndarray:
-    """Per row, the recipient code of its case's latest custody transfer before it (-1: none)."""
-    previous = _previous_custody(case_no, custody)
-    return np.where(previous >= 0, recipient[previous], -1)
+def _marker_rows(
+    case_no: np.ndarray,
+    stamps: np.ndarray,
+    kind: np.ndarray,
+    out_of_chain: np.ndarray,
+    custody_rows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The holder markers of rows in custody order, as (per marker: the row whose recipient it
+    stands for, the row whose case and time it takes, the row it goes after: x.5 positions sort
+    it in), from the rows' case numbers, stamps, kinds, out-of-chain flags and the custody
+    transfers' rows:
+
+    - one per open case (its last custody-or-closing event is a main transfer or a return): the
+      recipient at the time of that transfer, after the case's last row at that instant;
+    - one before each out-of-chain transfer: the department that held the dossier then (the
+      recipient of the case's custody transfer before), at the time of the out-of-chain one, so
+      the holder sequence keeps it — it held the case until then, as far as the system knows.
+    """
+    n = len(kind)
+    # Per case, its last row that is not a side copy (found walking back from the case's last
+    # row, a step for every side copy there), when that row is a custody transfer.
+    last = np.r_[np.flatnonzero(case_no[1:] != case_no[:-1]), n - 1] if n else np.arange(0)
+    first = np.r_[0, last[:-1] + 1]
+    walking = np.flatnonzero(kind[last] == _SIDE)
+    while len(walking):
+        last[walking] -= 1
+        walking = walking[(last[walking] >= first[walking]) & (kind[last[walking]] == _SIDE)]
+    last = last[(last >= first) & (kind[np.maximum(last, 0)] <= _RETURN)]
+    broken = np.flatnonzero(out_of_chain)
+    source = np.r_[last, _previous_custody(case_no, custody_rows, broken)]
+    at = np.r_[last, broken]
+    after = np.r_[_tie_ends(case_no, stamps, last) + 0.5, broken - 0.5]
+    return source, at, after
 
 
 def _holder_markers(
@@ -460,27 +775,19 @@ def _holder_markers(
     out_of_chain: np.ndarray,
     headers: dict[str, str],
     missing: Sequence[str],
+    custody_rows: np.ndarray,
+    order: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The holder markers, with the row they go after (``after``; x.5 positions sort them in):
-
-    - one per open case (its last custody-or-closing event is a main transfer or a return): the
-      recipient at the time of that transfer, after the case's last row at that instant;
-    - one before each out-of-chain transfer: the department that held the dossier then (the
-      recipient of the case's custody transfer before), at the time of the out-of-chain one, so
-      the holder sequence keeps it — it held the case until then, as far as the system knows.
-    """
-    custody = np.isin(kind, _CUSTODY)
-    rows = np.flatnonzero(kind != schema.SIDE)
-    last = rows[np.r_[case_no[rows][1:] != case_no[rows][:-1], True]] if len(rows) else rows
-    last = last[custody[last]]
-    broken = np.flatnonzero(out_of_chain)
-    held_by = _previous_custody(case_no, custody)[broken]
-    source = np.r_[last, held_by]  # the transfer whose recipient the marker stands for
-    at = np.r_[last, broken]  # the row whose time and case the marker takes
+    """The holder markers (:func:`_marker_rows`) as rows of ``log``, with the row they go after
+    (``after``). ``kind``, ``out_of_chain`` and ``custody_rows`` (the custody transfers) are of
+    the rows in custody order, the rows of ``log`` at ``order`` (None: the log's own order)."""
+    # Reordering moves rows within one case and instant only: the stamps stay where they are.
+    stamps = log[schema.TIMESTAMP].array.asi8
+    source, at, after = _marker_rows(case_no, stamps, kind, out_of_chain, custody_rows)
     if not len(source):
         return pd.DataFrame()
-    stamps = log[schema.TIMESTAMP].array.asi8
-    after = np.r_[_tie_ends(case_no, stamps, last) + 0.5, broken - 0.5]
+    if order is not None:
+        source, at = order[source], order[at]
     taken, timed = log.iloc[source], log.iloc[at]
     marker = {
         schema.CASE: timed[schema.CASE].to_numpy(),
@@ -503,23 +810,57 @@ def _holder_markers(
 
 def _tie_ends(case_no: np.ndarray, stamps: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """For each row in ``rows`` of a log in (case, time) order, the last row of its case at its
-    instant: the rows after it are later."""
-    n = len(case_no)
-    ends = np.r_[(case_no[1:] != case_no[:-1]) | (stamps[1:] != stamps[:-1]), True]
-    end_rows = np.flatnonzero(ends)
-    return end_rows[np.searchsorted(end_rows, rows)] if n else rows
+    instant: the rows after it are later. Worked on those rows, one row of their ties at a time.
+
+    >>> _tie_ends(np.array([0, 0, 0, 1]), np.array([5, 5, 6, 6]), np.array([0, 2, 3])).tolist()
+    [1, 2, 3]
+    """
+    ends = np.array(rows, dtype=np.intp)
+    moving = np.arange(len(ends))
+    while len(moving):
+        at = ends[moving]
+        after = np.minimum(at + 1, len(case_no) - 1)
+        tied = (at + 1 < len(case_no)) & (case_no[after] == case_no[at])
+        tied &= stamps[after] == stamps[at]
+        moving = moving[tied]
+        ends[moving] += 1
+    return ends
 
 
-def _inserted(log: pd.DataFrame, markers: pd.DataFrame) -> pd.DataFrame:
-    """``log`` with ``markers`` inserted at their positions ``after`` (row k + 0.5: just after
-    row k; k - 0.5: just before it); the log's attrs kept."""
-    after = markers.pop("after").to_numpy()
+def _inserted(
+    log: pd.DataFrame, markers: pd.DataFrame, order: np.ndarray | None = None
+) -> pd.DataFrame:
+    """``log``, its rows at ``order`` (None: as they are), with ``markers`` inserted at their
+    positions ``after`` (row k + 0.5: just after row k; k - 0.5: just before it), as
+    ``pd.concat`` then ``take`` would give it but with one gather per column; the log's attrs
+    kept."""
+    after = markers.pop("after").to_numpy() if "after" in markers.columns else np.zeros(0)
     attrs = log.attrs
     for column in markers.columns:
         with contextlib.suppress(TypeError, ValueError):
             markers[column] = markers[column].astype(log[column].dtype)
-    position = np.r_[np.arange(len(log), dtype=np.float64), after]
-    joined = pd.concat([log, markers], ignore_index=True)
-    joined = joined.take(np.argsort(position, kind="stable")).reset_index(drop=True)
+    n = len(log)
+    pick = _inserted_at(n, after)
+    if order is not None:  # the log's rows as read: row r of the ordered log is order[r]
+        rows = pick < n
+        pick[rows] = order[pick[rows]]
+    if any(markers[c].dtype != log[c].dtype for c in markers.columns):
+        joined = pd.concat([log, markers], ignore_index=True).take(pick).reset_index(drop=True)
+    else:
+        columns = {c: _gathered(log[c], markers.get(c), pick) for c in log.columns}
+        joined = pd.DataFrame(columns, copy=False)
     joined.attrs = attrs
     return joined
+
+
+def _gathered(values: pd.Series, extra: pd.Series | None, pick: np.ndarray) -> pd.Series:
+    """``values`` followed by ``extra`` (None: nulls, as many as ``pick`` has rows beyond
+    ``values``) at the rows ``pick``: the column ``pd.concat`` of the frames then ``take`` give."""
+    if extra is not None:
+        joined = pd.concat([values, extra], ignore_index=True)
+    elif len(pick) > len(values):  # the frames' concatenation fills the column as it does
+        filler = pd.DataFrame(index=pd.RangeIndex(len(pick) - len(values)))
+        joined = pd.concat([values.to_frame(), filler], ignore_index=True).iloc[:, 0]
+    else:
+        joined = values
+    return joined.take(pick).reset_index(drop=True)
