@@ -1,17 +1,24 @@
-"""The leadership report end to end — ``procmine analyze`` — at 1 M events, each stage timed.
+"""The leadership report end to end — ``procmine analyze`` — on a ladder of log sizes, each stage
+timed, and how each stage grows with the log.
 
     flock /tmp/procmine-heavy.lock .venv/bin/python benchmarks/bench_report.py \\
-        --events 1000000 --logs /tmp/procmine-bench
+        --events 100000 1000000 10000000 --logs /tmp/procmine-bench
 
-Issue 17's benchmark. The log is ``procmine.datasets.generate(n_cases, seed=7, truth=False)``
-written once to ``--logs`` as ``log_<N>M.parquet`` with ``catalog_<N>M.pkl`` (bench_simplify.py
-``--write-logs`` writes them; this script writes them when they are missing). One run (a report
-is what an analyst runs once), in a fresh process:
+Issue 17's benchmark, and issue 20's size ladder (0.1, 1, 10 M events: time, events/s and peak
+memory per stage, and the growth of each stage's time from one size to the next: 10× the events
+taking 10× the time is linear). Each size runs in a fresh process; ``--analyze-stages`` also
+times :func:`procmine.analyze`'s own stages (clock, ping-pong, …, conformance, model) in the
+same process, after the report.
+
+The log is ``procmine.datasets.generate(n_cases, seed=7, truth=False)`` written once to
+``--logs`` as ``log_<N>M.parquet`` with ``catalog_<N>M.pkl`` (bench_simplify.py ``--write-logs``
+writes them; this script writes them when they are missing). One run per size (a report is what
+an analyst runs once):
 
 - loading: ``pm.read_log`` of the Parquet file, beside the nearest peer, ``pandas.read_parquet``
   (pm4py has no Parquet reader of its own; it reads with pandas);
 - ``pm.report(log, catalog, pdf=False)``: each stage of :data:`procmine.reports.REPORT_STAGES`
-  as its progress callback reports it (figures, deadlines, simplification, pages, writing);
+  as its progress callback reports it (figures, deadlines, models, simplification, pages, writing);
 - the PDF on its own (WeasyPrint; its cost does not grow with the log: the pages show rankings
   and the top rows of each list);
 - the command line, ``procmine analyze`` with ``--no-pdf``, end to end in a subprocess.
@@ -24,6 +31,9 @@ them; its reading is the peer of loading.
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
+import os
 import resource
 import subprocess
 import sys
@@ -63,17 +73,13 @@ def _timed(name: str, events: int, call, rows: list) -> object:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--logs", type=Path, default=Path("/tmp/procmine-bench"))
-    args = parser.parse_args()
-
+def measure(events: int, logs: Path, analyze_stages: bool) -> list:
+    """Every stage at one size, in this process: rows of (stage, seconds, events/s, peak MB)."""
     import pandas as pd
 
     import procmine as pm
 
-    log_path, catalog_path = _logs(args.events, args.logs)
+    log_path, catalog_path = _logs(events, logs)
     rows: list = []
     n = len(pd.read_parquet(log_path, columns=["case:concept:name"]))
     _timed("pandas.read_parquet (peer)", n, lambda: pd.read_parquet(log_path), rows)
@@ -88,7 +94,7 @@ def main() -> None:
 
     reset_peak()
     started = time.perf_counter()
-    built = pm.report(log, catalog, out=out, pdf=False, progress=progress)
+    pm.report(log, catalog, out=out, pdf=False, progress=progress)
     finished, peak = time.perf_counter(), status_mb("VmHWM")
     ends = [(t, p) for _, t, p in marks[1:]] + [(finished, peak)]
     for (stage, begun, _), (ended, stage_peak) in zip(marks, ends, strict=True):
@@ -98,6 +104,14 @@ def main() -> None:
     rows.append(("report, all stages (no PDF)", whole, n / whole, max(p for *_, p in ends)))
     html = (out / "report.html").read_text(encoding="utf-8")
     _timed("PDF (WeasyPrint)", n, lambda: pm.reports.write_pdf(html, out / "report.pdf"), rows)
+    if analyze_stages:
+        marks.clear()
+        reset_peak()
+        pm.analyze(log, catalog, progress=progress)
+        finished, peak = time.perf_counter(), status_mb("VmHWM")
+        ends = [(t, p) for _, t, p in marks[1:]] + [(finished, peak)]
+        for (stage, begun, _), (ended, stage_peak) in zip(marks, ends, strict=True):
+            rows.append((f"analyze: {stage}", ended - begun, n / (ended - begun), stage_peak))
     procmine = Path(sys.executable).with_name("procmine")
     command = [str(procmine), "analyze", str(log_path), "--no-pdf", "--out", str(out / "cli")]
     catalog_csv = out / "catalog.csv"
@@ -107,10 +121,47 @@ def main() -> None:
     _timed("procmine analyze --no-pdf (subprocess, end to end)", n, run, rows)
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     rows[-1] = (*rows[-1][:3], child_mb)  # the command's own peak, not this process's
-    print(f"\n{n:,} events, {built.summary['cases']:,} cases; report in {out}\n")
-    print("| stage | seconds | events/s | peak MB |\n|---|---:|---:|---:|")
-    for name, seconds, rate, peak_mb in rows:
-        print(f"| {name} | {seconds:.2f} | {rate:,.0f} | {peak_mb:,.0f} |")
+    return [(n, *row) for row in rows]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--logs", type=Path, default=Path("/tmp/procmine-bench"))
+    parser.add_argument("--analyze-stages", action="store_true")
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child's size
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.events[0], args.logs, args.analyze_stages)))
+        return
+    ladder: dict[str, dict[int, tuple]] = {}
+    sizes = []
+    for events in args.events:
+        command = [sys.executable, __file__, "--one", "--events", str(events)]
+        command += ["--logs", str(args.logs)] + ["--analyze-stages"] * args.analyze_stages
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        rows = json.loads(done.stdout.strip().splitlines()[-1])
+        n = rows[0][0]
+        sizes.append(n)
+        print(f"\n{n:,} events (load average {os.getloadavg()[0]:.2f} after the run)\n")
+        print("| stage | seconds | events/s | peak MB |\n|---|---:|---:|---:|")
+        for _, name, seconds, rate, peak_mb in rows:
+            print(f"| {name} | {seconds:.2f} | {rate:,.0f} | {peak_mb:,.0f} |")
+            ladder.setdefault(name, {})[n] = (seconds, peak_mb)
+    if len(sizes) > 1:
+        print(
+            "\nGrowth: each stage's time at each size, and its time ratio from one size to the "
+            "next beside the events' ratio (equal ratios: linear)\n"
+        )
+        steps = list(itertools.pairwise(sizes))
+        head = " | ".join(f"{n:,} s" for n in sizes)
+        grow = " | ".join(f"×{b / a:.1f} events → time" for a, b in steps)
+        print(f"| stage | {head} | {grow} |\n|---|" + "---:|" * (len(sizes) + len(steps)))
+        for name, by_size in ladder.items():
+            times = [by_size.get(n, (float("nan"),))[0] for n in sizes]
+            ratios = [f"×{t2 / t1:.1f}" for t1, t2 in itertools.pairwise(times)]
+            print(f"| {name} | " + " | ".join(f"{t:.2f}" for t in times) + " | "
+                  + " | ".join(ratios) + " |")  # fmt: skip
 
 
 if __name__ == "__main__":
