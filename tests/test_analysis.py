@@ -61,3 +61,15 @@ def test_simplify_reports_its_stages_and_each_replay():
     assert stages == list(pm.analysis.SIMPLIFY_STAGES)
     assert len(found.candidates) >= 1
     assert replays[-1] == (len(found.candidates), len(found.candidates))
+
+
+def test_simplify_with_the_figures_given_equals_simplify_from_the_log(small):
+    catalog = pm.datasets.load_sample_catalog()
+    events = pm.event_table(small)
+    given = {"deadlines": pm.on_time(events, catalog), "bounces": pm.bounce_table(events, catalog)}
+    found = pm.analysis.simplify(small, catalog, events=events, **given)
+    alone = pm.analysis.simplify(small, catalog)
+    pd.testing.assert_frame_equal(found.cost, alone.cost)
+    pd.testing.assert_frame_equal(found.candidates, alone.candidates)
+    pd.testing.assert_frame_equal(found.portfolio.options, alone.portfolio.options)
+    pd.testing.assert_frame_equal(found.portfolio.summary, alone.portfolio.summary)

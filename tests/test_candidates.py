@@ -633,3 +633,28 @@ def test_lateness_drivers_join_the_evidence_of_the_measures_they_touch(sample, s
     assert (touched == (extra | on_steps)).all()
     untouched = sample_candidates[~touched.to_numpy()]
     pd.testing.assert_frame_equal(found[~touched], untouched)
+
+
+def test_the_figures_given_give_the_same_candidates(sample, sample_candidates, costs):
+    # An analysis that has the events table, the on-time table and the bounces passes them:
+    # the detection, the savings and the joint replays are those computed from the log.
+    log, catalog = sample
+    events = pm.event_table(log)
+    given = {"deadlines": pm.on_time(events, catalog), "bounces": pm.bounce_table(events, catalog)}
+    found = simplification_candidates(log, catalog, costs, events=events, **given)
+    pd.testing.assert_frame_equal(found, sample_candidates)
+    pd.testing.assert_frame_equal(found.attrs["cost"], sample_candidates.attrs["cost"])
+    pd.testing.assert_frame_equal(
+        candidate_measures(events, catalog, costs, **given), candidate_measures(log, catalog, costs)
+    )
+    procedure, group = next(iter(found.groupby("procedure")))
+    ids = list(group["measure_id"].head(3))
+    assert found.attrs["replay"].saving(procedure, ids) == sample_candidates.attrs["replay"].saving(
+        procedure, ids
+    )
+
+
+def test_events_of_another_log_are_refused(costs):
+    log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+    with pytest.raises(ValueError, match="the log's events table"):
+        simplification_candidates(log, catalog, costs, events=pm.event_table(log.head(5)))

@@ -24,6 +24,7 @@ from procmine.cost import (
     CostsError,
     compliance_cost,
     read_costs,
+    seen_steps,
     step_costs,
 )
 
@@ -483,3 +484,13 @@ def test_a_grade_the_catalog_uses_and_the_costs_lack_is_an_error(tmp_path: Path)
 def test_by_must_be_one_of_the_views() -> None:
     with pytest.raises(ValueError, match="by must be one of"):
         compliance_cost(hand_log(), hand_catalog(), by="official")  # type: ignore[arg-type]
+
+
+def test_step_costs_of_the_steps_seen_equal_step_costs_of_the_log():
+    # A replay prices one log under several catalogs: the steps done are read once.
+    log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+    seen = seen_steps(log, catalog)
+    assert seen["occurrences"].sum() == 12
+    cheaper = catalog.assign(standard_minutes=10.0)
+    for each in (catalog, cheaper):
+        pd.testing.assert_frame_equal(step_costs(None, each, seen=seen), step_costs(log, each))

@@ -21,6 +21,7 @@ import procmine as pm
 from independent import office_minutes
 from procmine import schema
 from procmine import whatif as wi
+from procmine.candidates import candidate_measures
 from procmine.cost import compliance_cost, read_costs
 
 CASE, ACT, TS, DEP, PROC = (
@@ -524,3 +525,27 @@ def test_one_measure_on_the_sample_takes_seconds():
     after = pm.bounce_table(log2, catalog)
     still = after[after["excess"] & after["source"].isin(pair) & after["target"].isin(pair)]
     assert not (still["procedure"] == procedure).any()
+
+
+def test_the_events_table_given_gives_the_same_what_if():
+    # events=: the runs a year and each procedure's events read the log's table, not the log.
+    log, catalog = pm.datasets.load_sample(), pm.datasets.load_sample_catalog()
+    candidates = candidate_measures(log, catalog)
+    measures = candidates.groupby("procedure").head(2).head(6)
+    events = pm.event_table(log)
+    found = wi.what_if(log, catalog, measures, events=events, boot=20)
+    pd.testing.assert_frame_equal(found, wi.what_if(log, catalog, measures, boot=20))
+    with pytest.raises(ValueError, match="the log's events table"):
+        wi.what_if(log, catalog, measures, events=events.head(10))
+
+
+def test_a_procedures_rows_of_the_log_table_are_its_own_table():
+    # What the replayer reads for a procedure when it has the log's events table: the table's
+    # rows of its cases are the table built on its rows of the log (ids renumbered alike).
+    log = pm.datasets.load_sample()
+    events = pm.event_table(log)
+    for procedure in log[PROC].drop_duplicates().head(4):
+        rows = np.flatnonzero((log[PROC] == procedure).to_numpy())
+        built = pm.event_table(log.iloc[rows].reset_index(drop=True))
+        sliced = wi._own_events(events, rows)
+        assert sliced.astype(object).equals(built.astype(object)), procedure

@@ -246,6 +246,9 @@ def simplify(
     progress: Callable[[str], None] | None = None,
     replayed: Callable[[int, int], None] | None = None,
     drivers: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    deadlines: pd.DataFrame | None = None,
+    bounces: pd.DataFrame | None = None,
 ) -> Simplification:
     """From a log and its catalog to the portfolio: cost, candidates, portfolio, in one call
     (what ``procmine simplify`` and the demo run). ``costs`` is a :class:`procmine.cost.Costs`
@@ -253,7 +256,10 @@ def simplify(
     with each stage's key of :data:`SIMPLIFY_STAGES` as it begins, ``replayed`` with the
     candidates replayed so far and their total (the long part). ``drivers``
     (:func:`procmine.drivers.delay_drivers`) adds the drivers of lateness each measure touches
-    to its evidence (:func:`procmine.candidates.with_lateness_drivers`).
+    to its evidence (:func:`procmine.candidates.with_lateness_drivers`). ``events`` (the log's
+    events table), ``deadlines`` (``pm.on_time``) and ``bounces`` (``pm.bounce_table``), when
+    the caller has them, are not computed again
+    (:func:`procmine.candidates.simplification_candidates`).
 
     >>> import procmine as pm
     >>> found = pm.analysis.simplify(pm.datasets.example_log(), pm.datasets.example_catalog())
@@ -265,8 +271,9 @@ def simplify(
     costs = costs if costs is not None and not isinstance(costs, str | Path) else read_costs(costs)
     if progress is not None:
         progress("candidates")
+    given = {"events": events, "deadlines": deadlines, "bounces": bounces}
     candidates = simplification_candidates(
-        log, catalog, costs, calendar=calendar, progress=replayed
+        log, catalog, costs, calendar=calendar, progress=replayed, **given
     )
     if drivers is not None:  # the drivers of lateness a measure touches join its evidence
         candidates = with_lateness_drivers(candidates, drivers)

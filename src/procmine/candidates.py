@@ -55,7 +55,7 @@ from procmine.cost import compliance_cost, read_costs
 from procmine.deadlines import on_time
 from procmine.formats import format_number, format_percent
 from procmine.handoffs import bounce_table
-from procmine.whatif import Replayer, observed_figures, round_trip_events
+from procmine.whatif import Replayer, log_events, observed_figures, round_trip_events
 
 __all__ = [
     "COLUMNS",
@@ -137,8 +137,18 @@ class Facts:
         return tuple(names.take(pc.sort_indices(names)).to_pylist())
 
 
-def facts(log: pd.DataFrame, catalog: pd.DataFrame, *, calendar: Any = None) -> Facts:
+def facts(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame,
+    *,
+    calendar: Any = None,
+    deadlines: pd.DataFrame | None = None,
+    bounces: pd.DataFrame | None = None,
+) -> Facts:
     """The tables the rules read, from the log (or its events table) and the catalog.
+    ``deadlines`` (:func:`procmine.deadlines.on_time`) and ``bounces``
+    (:func:`procmine.handoffs.bounce_table`), of this log with this catalog, when the caller
+    has them: they are not computed again.
 
     >>> import procmine as pm
     >>> found = facts(pm.datasets.example_log(), pm.datasets.example_catalog())
@@ -155,7 +165,7 @@ def facts(log: pd.DataFrame, catalog: pd.DataFrame, *, calendar: Any = None) -> 
     approved = approved_steps(catalog)
     cases = engines.case_ids(events)
     steps = _steps(events, approved)
-    bounces = _excess_bounces(events, catalog, cases)
+    bounces = _excess_bounces(events, catalog, cases, bounces)
     trips = _trip_steps(events, bounces, steps, catalog)
     in_trip = np.zeros(len(steps), dtype=bool)
     in_trip[trips["step"].to_numpy()] = True
@@ -168,21 +178,25 @@ def facts(log: pd.DataFrame, catalog: pd.DataFrame, *, calendar: Any = None) -> 
         trips=trips,
         activities=activities,
         procedures=procedures,
-        on_time=on_time(events, catalog),
+        on_time=on_time(events, catalog) if deadlines is None else deadlines,
         catalog=catalog,
         cases=cases,
     )
 
 
 def _excess_bounces(
-    events: pd.DataFrame, catalog: pd.DataFrame, cases: pd.DataFrame | None = None
+    events: pd.DataFrame,
+    catalog: pd.DataFrame,
+    cases: pd.DataFrame | None = None,
+    bounces: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The excess bounces of :func:`procmine.handoffs.bounce_table` on an events table (as the
-    catalog reads it), with their unordered pair (``department_a`` < ``department_b``) and their
-    cases' numbers (``case_no``; ``cases``: :func:`procmine.engines.case_ids` of the table).
+    catalog reads it; ``bounces``: that table, when given), with their unordered pair
+    (``department_a`` < ``department_b``) and their cases' numbers (``case_no``; ``cases``:
+    :func:`procmine.engines.case_ids` of the table).
     """
     cases = engines.case_ids(events) if cases is None else cases
-    bounces = bounce_table(events, catalog)
+    bounces = bounce_table(events, catalog) if bounces is None else bounces
     bounces = bounces[bounces["excess"].to_numpy(dtype=bool)].reset_index(drop=True)
     source, target = bounces["source"], bounces["target"]
     names = {str(name) for column in (source, target) for name in pd.unique(column)}
@@ -904,13 +918,21 @@ RULES = {
 
 # --------------------------------------------------------------------------- the results
 def candidate_measures(
-    log: pd.DataFrame, catalog: pd.DataFrame, costs: Any = None, *, calendar: Any = None
+    log: pd.DataFrame,
+    catalog: pd.DataFrame,
+    costs: Any = None,
+    *,
+    calendar: Any = None,
+    deadlines: pd.DataFrame | None = None,
+    bounces: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The candidates the eight rules find, with their evidence but without their savings: the
     columns of :func:`simplification_candidates` up to ``cases``, then effort_person_days and
     risk, in measure_id order. ``result.attrs["notes"]`` says what was not looked for and why.
 
-    ``log`` may be the log or its events table (``pm.event_table``). The example's case HS2
+    ``log`` may be the log or its events table (``pm.event_table``); ``deadlines``
+    (``pm.on_time``) and ``bounces`` (``pm.bounce_table``) of it with this catalog, when the
+    caller has them, are not computed again (the same candidates). The example's case HS2
     bounces twice beyond its path; with ``min_excess_bounces`` at 2 that is a candidate:
 
     >>> import procmine as pm
@@ -925,7 +947,8 @@ def candidate_measures(
     'Chấm dứt chuyển qua lại giữa Phòng Tư pháp và Văn phòng'
     """
     costs = read_costs() if costs is None else costs
-    return _detected(facts(log, catalog, calendar=calendar), costs)
+    found = facts(log, catalog, calendar=calendar, deadlines=deadlines, bounces=bounces)
+    return _detected(found, costs)
 
 
 def _detected(found: Facts, costs: Any) -> pd.DataFrame:
@@ -994,6 +1017,9 @@ def simplification_candidates(
     *,
     calendar: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    events: pd.DataFrame | None = None,
+    deadlines: pd.DataFrame | None = None,
+    bounces: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Ranked simplification candidates of the catalog's procedures: one row per concrete
     measure, its evidence and its saving (docs/CONTRACTS.md, ``candidates.py``).
@@ -1012,6 +1038,11 @@ def simplification_candidates(
     (:class:`Replay`: joint savings of a set of one procedure's measures) and "notes" (what was
     not looked for, in words).
 
+    The figures they build on, when the caller has them, are not computed again (the same
+    result): ``events``, the log's events table (``pm.event_table(log, calendar)``; ``log``
+    itself is still needed: the replays edit it), and of it with this catalog ``deadlines``
+    (``pm.on_time``) and ``bounces`` (``pm.bounce_table``).
+
     The example's ping-pong (case HS2), with ``min_excess_bounces`` lowered to 2:
 
     >>> import procmine as pm
@@ -1025,23 +1056,26 @@ def simplification_candidates(
 giờ làm việc'
     >>> round(float(found.loc[0, "working_days_saved"]), 3), bool(found.loc[0, "saving_yearly"] > 0)
     (0.229, True)
+
+    With the figures an analysis already has (the same table):
+
+    >>> events = pm.event_table(log)
+    >>> given = simplification_candidates(log, catalog, costs, events=events,
+    ...     deadlines=pm.on_time(events, catalog), bounces=pm.bounce_table(events, catalog))
+    >>> given["saving_yearly"].equals(found["saving_yearly"])
+    True
     """
     schema.require_columns(log, schema.REQUIRED, what="the log (the replay edits the log)")
     costs = read_costs() if costs is None else costs
-    calendar = engines.own_clock(log) if calendar is None else calendar
-    table, costed, replayer = _detected_and_replayer(log, catalog, costs, calendar)
+    if events is None:
+        calendar = engines.own_clock(log) if calendar is None else calendar
+    else:
+        calendar = engines.same_clock(log_events(events, log), calendar)
+    given = {"events": events, "deadlines": deadlines, "bounces": bounces}
+    table, costed, replayer = _detected_and_replayer(log, catalog, costs, calendar, **given)
     notes = table.attrs["notes"]
     saved = _savings(replayer, table, progress)
-    table = table.merge(saved, on="measure_id", how="left", validate="one_to_one")
-    # Ranked on whole VND: a time-only measure's replayed saving is 0 up to rounding noise,
-    # and those rank by the working days they save.
-    order = table.assign(rank_vnd=table["saving_yearly"].round(0)).sort_values(
-        ["rank_vnd", "working_days_saved", "measure_id"],
-        ascending=[False, False, True],
-        kind="stable",
-        na_position="last",
-    )
-    table = table.loc[order.index]
+    table = _ranked(table.merge(saved, on="measure_id", how="left", validate="one_to_one"))
     result = table[list(COLUMNS)].reset_index(drop=True)
     measures = table[["measure_id", "procedure", "change", "on_time_rate_before"]]
     result.attrs = {
@@ -1056,15 +1090,34 @@ giờ làm việc'
     return result
 
 
+def _ranked(table: pd.DataFrame) -> pd.DataFrame:
+    """The candidates ranked on whole VND saved a year (a time-only measure's replayed saving
+    is 0 up to rounding noise), then on the working days they save, then by measure id."""
+    order = table.assign(rank_vnd=table["saving_yearly"].round(0)).sort_values(
+        ["rank_vnd", "working_days_saved", "measure_id"],
+        ascending=[False, False, True],
+        kind="stable",
+        na_position="last",
+    )
+    return table.loc[order.index]
+
+
 def _detected_and_replayer(
-    log: pd.DataFrame, catalog: pd.DataFrame, costs: Any, calendar: Any
+    log: pd.DataFrame,
+    catalog: pd.DataFrame,
+    costs: Any,
+    calendar: Any,
+    *,
+    events: pd.DataFrame | None = None,
+    deadlines: pd.DataFrame | None = None,
+    bounces: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Replayer]:
     """The candidates (:func:`candidate_measures`), the compliance cost by procedure they are
     measured against, and the replayer of their savings (its costs with the runs a year
-    fixed). One events table serves the detection, the cost and the figures before the
-    replays, and one bounce table the detection and the replays."""
-    events, calendar = engines.clocked(log, calendar)
-    found = facts(events, catalog, calendar=calendar)
+    fixed). One events table (``events``, when given) serves the detection, the cost and the
+    figures before the replays, and one bounce table the detection and the replays."""
+    events, calendar = engines.clocked(log if events is None else events, calendar)
+    found = facts(events, catalog, calendar=calendar, deadlines=deadlines, bounces=bounces)
     table = _detected(found, costs)
     costed = compliance_cost(events, catalog, costs, by="procedure", calendar=calendar)
     # Runs a year are the whole log's: named once, so no replay computes them again.
@@ -1075,13 +1128,15 @@ def _detected_and_replayer(
     )
     before = None
     if len(table):  # a case's figures are its own: the whole log's once, not each procedure's
+        # The cost by procedure is costed's: the runs a year fixed at its own.
         before = observed_figures(
-            events, catalog, replayed, calendar=calendar, deadlines=found.on_time
+            events, catalog, replayed, calendar=calendar, deadlines=found.on_time, cost=costed
         )
-    bounces = found.bounces
-    del events, found  # the replays read the log, each procedure's part on its own
     # One replayer for every replay: each procedure's events and figures before are read once.
-    replayer = Replayer(log, catalog, replayed, calendar=calendar, bounces=bounces, before=before)
+    replayer = Replayer(
+        log, catalog, replayed, calendar=calendar, bounces=found.bounces, before=before,
+        events=events,
+    )  # fmt: skip
     return table, costed, replayer
 
 

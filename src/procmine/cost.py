@@ -59,6 +59,7 @@ __all__ = [
     "compliance_cost_sql",
     "figure_sqls",
     "read_costs",
+    "seen_steps",
     "step_costs",
 ]
 
@@ -581,6 +582,7 @@ def step_costs(
     *,
     calendar: Any = None,
     engine: Any = None,
+    seen: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """What one occurrence of each step costs: one row per procedure and activity seen in the
     log or the catalog.
@@ -591,7 +593,8 @@ def step_costs(
     ``default``: costs.step_minutes of the activity, else default_step_minutes),
     ``grade_source`` (``catalog``, or ``default``: costs.default_grade), ``hourly_cost`` (VND)
     and ``cost`` (VND an occurrence = minutes ÷ 60 × hourly_cost). ``log`` may be the events
-    table of :func:`procmine.engines.event_table`.
+    table of :func:`procmine.engines.event_table`; ``seen``, its :func:`seen_steps` (as the
+    catalog reads it), when the caller has them (pricing one log under several catalogs).
 
     >>> import procmine as pm
     >>> table = step_costs(pm.datasets.example_log(), pm.datasets.example_catalog())
@@ -604,8 +607,35 @@ def step_costs(
     4          Trả lại hồ sơ  <NA>     30.0        default  Chuyên viên  15555.68
     """
     costs = read_costs() if costs is None else costs
+    if seen is not None:
+        return _step_table(None, catalog, costs, engine, seen)
     events, _ = engines.clocked(log, calendar, EVENT_COLUMNS)
     return _step_table(with_catalog_procedure(events, catalog), catalog, costs, engine)
+
+
+def seen_steps(
+    log: pd.DataFrame, catalog: pd.DataFrame | None, *, engine: Any = None
+) -> pd.DataFrame:
+    """The steps done in the log (or its events table), as the catalog reads its procedures:
+    per procedure and activity, ``occurrences`` and ``log_minutes`` (:func:`seen_steps_sql`),
+    what :func:`step_costs` reads of the log.
+
+    >>> import procmine as pm
+    >>> seen_steps(pm.datasets.example_log(), None)[["activity", "occurrences"]].head(2)
+                    activity  occurrences
+    0  Giải trình lý do chậm            1
+    1              Phê duyệt            3
+    """
+    events, _ = engines.clocked(log, None, EVENT_COLUMNS)
+    return _seen(with_catalog_procedure(events, catalog), engine)
+
+
+def _seen(events: pd.DataFrame, engine: Any) -> pd.DataFrame:
+    """:func:`seen_steps` of an events table whose procedures the catalog reads."""
+    events = engines.complete_events(events)
+    split = bool((events["lifecycle"] == "start").any())  # which SQL, not a figure
+    seen = engines.query(seen_steps_sql(split), engine, events=events[list(_SEEN_COLUMNS)])
+    return seen.astype({"procedure": str, "activity": str, "log_minutes": "float64"})
 
 
 # What the SQL reads of the events (``sojourn`` too, which query would otherwise compute again).
@@ -622,13 +652,15 @@ _SEEN_COLUMNS = (
 
 
 def _step_table(
-    events: pd.DataFrame, catalog: pd.DataFrame | None, costs: Costs, engine: Any
+    events: pd.DataFrame | None,
+    catalog: pd.DataFrame | None,
+    costs: Costs,
+    engine: Any,
+    seen: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """:func:`step_costs` of an events table whose procedures the catalog reads."""
-    events = engines.complete_events(events)
-    split = bool((events["lifecycle"] == "start").any())  # which SQL, not a figure
-    seen = engines.query(seen_steps_sql(split), engine, events=events[list(_SEEN_COLUMNS)])
-    seen = seen.astype({"procedure": str, "activity": str, "log_minutes": "float64"})
+    """:func:`step_costs` of an events table whose procedures the catalog reads (or of its
+    :func:`seen_steps`, given)."""
+    seen = _seen(events, engine) if seen is None else seen
     table = _approved_steps(catalog).merge(
         seen[["procedure", "activity", "log_minutes"]], on=["procedure", "activity"], how="outer"
     )

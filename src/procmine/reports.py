@@ -594,13 +594,10 @@ def build_report(
     why_late = _why_late_page(drivers, events, catalog, engine, words, lang)
     stage("simplification")
     transfers = engines.is_transfer_history(events)  # no steps: no cost, no candidates
-    simplified = (
-        simplify(
-            log, catalog, costs, calendar=calendar, drivers=drivers if lang == "vi" else None
-        )  # the evidence is Vietnamese
-        if catalog is not None and not transfers
-        else None
-    )
+    simplified = None
+    if catalog is not None and not transfers:  # the drivers join Vietnamese evidence only
+        given = {"events": events, "drivers": drivers if lang == "vi" else None}
+        simplified = simplify(log, catalog, costs, calendar=calendar, **given)
     stage("pages")
     pseudonyms = _pseudonyms if pseudonymise_officials else None
     pages = [

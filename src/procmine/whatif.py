@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.types import union_categoricals
 
 from procmine import engines, schema, sequences
 from procmine.calendar import as_calendar
@@ -72,7 +73,7 @@ from procmine.catalog import (
     depends_on_steps,
     with_catalog_procedure,
 )
-from procmine.cost import compliance_cost, read_costs, step_costs
+from procmine.cost import compliance_cost, read_costs, seen_steps, step_costs
 from procmine.deadlines import on_time
 from procmine.handoffs import bounce_table
 
@@ -750,6 +751,7 @@ def what_if(
     calendar: Any = None,
     boot: int = 200,
     seed: int = 0,
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The figures of each procedure a measure touches, before and after replaying the measures.
 
@@ -769,27 +771,58 @@ def what_if(
     Runs a year are the observed log's in both (a measure does not change how many dossiers
     arrive): ``costs.runs_per_year`` where it names the procedure, else
     ``compliance_cost(log, by="procedure")`` on the whole log (pass costs with runs_per_year
-    set to skip that pass). A case whose every event is removed leaves the after figures
+    set to skip that pass, or ``events``, the log's events table ``pm.event_table(log,
+    calendar)`` when the caller has it: the pass then reads it, not the log; the same result).
+    A case whose every event is removed leaves the after figures
     (``result.attrs["dropped_cases"]``: {procedure: [case ids]}); ``result.attrs["notes"]`` says
     so, and names touched procedures without cases (their rows have 0 cases). No measures: an
     empty table with the columns.
 
     >>> import procmine as pm
     >>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
-    >>> found = what_if(log, catalog, [{"procedure": "Cấp phép", "change": {
-    ...     "kind": "end_pingpong", "pair": ["Văn phòng", "Phòng Tư pháp"]}}])
+    >>> measures = [{"procedure": "Cấp phép", "change": {
+    ...     "kind": "end_pingpong", "pair": ["Văn phòng", "Phòng Tư pháp"]}}]
+    >>> found = what_if(log, catalog, measures)
     >>> found[["procedure", "cases", "working_days_before", "working_days_after"]]
       procedure  cases  working_days_before  working_days_after
     0  Cấp phép      3             2.708333            2.479167
     >>> bool(found["saving_yearly"].iloc[0] > 0)
     True
+    >>> what_if(log, catalog, measures, events=pm.event_table(log)).equals(found)
+    True
     """
     if not len(measures):
         return _empty_result()
     _require_log(log)
-    calendar = engines.own_clock(log) if calendar is None else as_calendar(calendar)
+    if events is None:
+        calendar = engines.own_clock(log) if calendar is None else as_calendar(calendar)
+    else:
+        calendar = engines.same_clock(log_events(events, log), calendar)
     costs = read_costs() if costs is None else costs
-    return Replayer(log, catalog, costs, calendar=calendar).what_if(measures, boot=boot, seed=seed)
+    replayer = Replayer(log, catalog, costs, calendar=calendar, events=events)
+    return replayer.what_if(measures, boot=boot, seed=seed)
+
+
+def log_events(events: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
+    """``events``, checked to be an events table with a row per event of ``log`` (what a
+    figure's ``events=`` takes: ``pm.event_table(log, calendar)``).
+
+    >>> import procmine as pm
+    >>> log = pm.datasets.example_log()
+    >>> log_events(pm.event_table(log.head(3)), log)
+    Traceback (most recent call last):
+    ...
+    ValueError: events= must be the log's events table (pm.event_table(log, calendar)): it has 3 \
+rows for the log's 12 events.
+    """
+    if not engines.is_event_table(events) or len(events) != len(log):
+        raise ValueError(
+            "events= must be the log's events table (pm.event_table(log, calendar)): it has "
+            f"{len(events):,} rows for the log's {len(log):,} events"
+            + ("" if engines.is_event_table(events) else ", and not its columns")
+            + "."
+        )
+    return events
 
 
 _DTYPES = {column: "float64" for column in WHAT_IF_COLUMNS} | {"procedure": str, "cases": "int64"}
@@ -822,11 +855,13 @@ def observed_figures(
     *,
     calendar: Any = None,
     deadlines: pd.DataFrame | None = None,
+    cost: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The figures the what-if compares, from a log (or its events table; the clock read once
     for the three): :func:`procmine.cost.compliance_cost` by procedure, and per case case_id,
     procedure, working_days, on_time, observed_cost. ``deadlines``: the log's
-    :func:`procmine.deadlines.on_time`, when the caller has it. A case's figures are its own,
+    :func:`procmine.deadlines.on_time`, and ``cost``: its compliance cost by procedure with
+    ``costs``, when the caller has them. A case's figures are its own,
     so a :class:`Replayer` given the whole log's (``before=``) reads each procedure's from them.
 
     >>> import procmine as pm
@@ -839,7 +874,8 @@ def observed_figures(
     2     HS3         3.250    False
     """
     events, calendar = engines.clocked(events, calendar)
-    cost = compliance_cost(events, catalog, costs, by="procedure", calendar=calendar)
+    if cost is None:
+        cost = compliance_cost(events, catalog, costs, by="procedure", calendar=calendar)
     cases = _case_figures(events, catalog, costs, calendar, deadlines)
     return cost.astype({"procedure": str}), cases
 
@@ -887,16 +923,18 @@ class _Edit:
 
 @dataclass
 class _Observed:
-    """One procedure of the observed log, as every replay of it reads it: the positions of its
-    events in the log, its events table (as the catalog reads it), its figures before any
-    measure, its activities and departments, and (once asked for) its bounce table."""
+    """One procedure of the observed log, as every replay of it reads it: its rows of the log
+    (their text columns coded, :func:`_coded_log`), its events table (as the catalog reads
+    it), its figures before any measure, its activities and departments, and (once asked for)
+    its bounce table."""
 
-    rows: np.ndarray
+    log: pd.DataFrame
     events: pd.DataFrame
     before: tuple[pd.DataFrame, pd.DataFrame]
     names: pd.DataFrame
     bounces: pd.DataFrame | None = None
     step_costs: pd.DataFrame | None = None
+    seen_steps: pd.DataFrame | None = None
 
 
 class Replayer:
@@ -912,9 +950,10 @@ class Replayer:
     The procedure's cost a run after is then the mean of its cases', as compliance_cost takes
     it. ``Replayer(log, catalog, costs).what_if(measures)`` equals ``what_if(log, catalog,
     measures, costs)``. ``bounces``: the log's :func:`procmine.handoffs.bounce_table` (as the
-    catalog reads it; its excess bounces at least), and ``before``: its
-    :func:`observed_figures` with ``costs``, when the caller has them, instead of each
-    procedure's made on its own.
+    catalog reads it; its excess bounces at least), ``before``: its :func:`observed_figures`
+    with ``costs``, and ``events``: its events table (:func:`log_events`), when the caller has
+    them, instead of each procedure's made on its own (a procedure's events are then the
+    table's rows of its cases, :func:`_own_events`).
 
     >>> import procmine as pm
     >>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
@@ -934,14 +973,21 @@ class Replayer:
         calendar: Any = None,
         bounces: pd.DataFrame | None = None,
         before: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+        events: pd.DataFrame | None = None,
     ) -> None:
         _require_log(log)
-        self.log, self.catalog, self.costs = _coded_log(log), catalog, costs
-        # The log's bounce table (at least its excess bounces) and figures before, when the
-        # caller has them.
+        # Each replayed procedure's rows are coded when first read (_coded_log): a replay of a
+        # few procedures does not code the whole log.
+        self.log, self.catalog, self.costs = log, catalog, costs
+        # The log's bounce table (at least its excess bounces), figures before and events
+        # table, when the caller has them.
         self.bounces, self.before = bounces, before
+        self.events = None if events is None else log_events(events, log)
+        if events is not None:
+            calendar = engines.same_clock(events, calendar)
         self.calendar = engines.own_clock(log) if calendar is None else as_calendar(calendar)
-        self._positions: dict[str, np.ndarray] | None = None
+        self._procedures: tuple[np.ndarray, pd.Index] | None = None
+        self._cases: pd.CategoricalDtype | bool | None = None
         self._observed: dict[str, _Observed] = {}
 
     def __deepcopy__(self, memo: dict) -> Replayer:
@@ -952,14 +998,27 @@ class Replayer:
         without a procedure column: it is the catalog's one procedure)."""
         if schema.PROCEDURE not in self.log.columns:
             return np.arange(len(self.log))
-        if self._positions is None:
-            codes, names = pd.factorize(self.log[schema.PROCEDURE])
-            order = np.argsort(codes, kind="stable")
-            bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
-            self._positions = {
-                str(name): order[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)
-            }
-        return self._positions.get(procedure, np.array([], dtype=np.intp))
+        if self._procedures is None:
+            # An events table is in log order, its procedure coded (the log's texts).
+            known = self.log[schema.PROCEDURE] if self.events is None else self.events["procedure"]
+            codes, names = pd.factorize(known)
+            self._procedures = codes, pd.Index([str(name) for name in names])
+        codes, names = self._procedures
+        number = names.get_indexer([procedure])[0]
+        return np.flatnonzero(codes == number) if number >= 0 else np.array([], dtype=np.intp)
+
+    def _coded_cases(self, rows: np.ndarray) -> pd.Categorical | None:
+        """The cases of the log's ``rows`` coded as its events table numbers them (one coding
+        for every procedure, so their edited rows stack without recoding), or None without the
+        table."""
+        if self.events is None or self._cases is False:
+            return None
+        if self._cases is None:
+            ids = engines.case_ids(self.events)["case_id"]
+            # Two raw ids with one text (1 and "1"): each part codes its own.
+            self._cases = pd.CategoricalDtype(pd.Index(ids)) if ids.is_unique else False
+            return self._coded_cases(rows)
+        return pd.Categorical.from_codes(self.events["case_no"].to_numpy()[rows], dtype=self._cases)
 
     def part(self, rows: np.ndarray) -> pd.DataFrame:
         """The log's rows at ``rows`` (positions), with the log's attrs (its own clock)."""
@@ -971,7 +1030,10 @@ class Replayer:
         """The procedure as observed (read once; its runs a year must be in ``costs``)."""
         if procedure not in self._observed:
             rows = self.positions(procedure)
-            events = engines.event_table(self.part(rows), self.calendar)
+            part = _coded_log(self.part(rows), self._coded_cases(rows))
+            events = None if self.events is None else _own_events(self.events, rows)
+            if events is None:
+                events = engines.event_table(part, self.calendar)
             if self.before is None:
                 cost, cases = _figures(events, self.catalog, self.costs, self.calendar)
             else:  # the whole log's: the procedure's cases
@@ -979,7 +1041,7 @@ class Replayer:
                 cases = cases[(cases["procedure"] == procedure).to_numpy()].reset_index(drop=True)
             own = with_catalog_procedure(events, self.catalog)
             self._observed[procedure] = _Observed(
-                rows=rows,
+                log=part,
                 events=own,
                 before=(_own_row(cost, procedure), cases),
                 names=_log_names(own, self.catalog),
@@ -1021,8 +1083,9 @@ class Replayer:
         """Runs a year of ``procedures`` fixed at the whole log's, as :func:`what_if` does."""
         missing = [p for p in procedures if p not in (self.costs.runs_per_year or {})]
         if missing:
+            whole = self.log if self.events is None else self.events
             self.costs = _with_observed_runs(
-                self.log, self.catalog, self.costs, missing, self.calendar
+                whole, self.catalog, self.costs, missing, self.calendar
             )
 
     def _edit(self, procedure: str, checked: list[dict[str, Any]], catalog: pd.DataFrame) -> _Edit:
@@ -1043,13 +1106,15 @@ class Replayer:
         catalog2 = replay.catalog.reset_index(drop=True)
         repriced = self._repriced(procedure, seen, catalog2)
         if repriced is None:
-            edited = _edited_log(self.part(seen.rows), replay, self.calendar)
+            edited = _edited_log(seen.log, replay, self.calendar)
         else:
             taken = np.where(replay.removed, replay.held, replay.held - replay.left)
             changed = np.zeros(int(replay.case_no.max(initial=-1)) + 1, dtype=bool)
             changed[replay.case_no[replay.removed | (taken > 0) | repriced]] = True
             rows = np.flatnonzero(changed[replay.case_no])
-            edited = _edited_log(self.part(seen.rows[rows]), replay.subset(rows), self.calendar)
+            part = _rows_of(seen.log, rows)
+            part.attrs = seen.log.attrs
+            edited = _edited_log(part, replay.subset(rows), self.calendar)
         gone = list(edited.attrs[WHATIF_ATTR]["dropped_cases"])
         return _Edit(procedure, edited, catalog2, repriced is None, gone)
 
@@ -1070,7 +1135,7 @@ class Replayer:
         left alone taken from before."""
         if not edits:
             return {}
-        union = pd.concat([edit.log for edit in edits], ignore_index=True)
+        union = _stacked([edit.log for edit in edits])
         union.attrs = self.log.attrs
         events, catalog = engines.event_table(union, self.calendar), edits[-1].catalog
         cases = _case_figures(events, catalog, self.costs, self.calendar)
@@ -1111,9 +1176,10 @@ class Replayer:
         ):
             if not _catalog_rows(before, procedure).equals(_catalog_rows(after, procedure)):
                 return None
-        if seen.step_costs is None:
-            seen.step_costs = step_costs(seen.events, self.catalog, self.costs)
-        now = step_costs(seen.events, catalog2, self.costs)
+        if seen.step_costs is None:  # what the steps done cost under each catalog: read once
+            seen.seen_steps = seen_steps(seen.events, self.catalog)
+            seen.step_costs = step_costs(None, self.catalog, self.costs, seen=seen.seen_steps)
+        now = step_costs(None, catalog2, self.costs, seen=seen.seen_steps)
         keys = ["procedure", "activity"]
         both = seen.step_costs[[*keys, "cost"]].merge(
             now[[*keys, "cost"]], on=keys, how="outer", suffixes=("", "_now")
@@ -1129,11 +1195,12 @@ _TEXT_COLUMNS = (
 )  # fmt: skip
 
 
-def _coded_log(log: pd.DataFrame) -> pd.DataFrame:
+def _coded_log(log: pd.DataFrame, cases: pd.Categorical | None = None) -> pd.DataFrame:
     """The log with its text columns coded once (the same texts): every replay takes parts of
     it and builds their events tables, which then move and hash small integer codes instead of
     strings. The cases are coded in order of appearance (sorting a million ids costs more than
-    it saves); the others by :func:`procmine.engines.text_codes`."""
+    it saves), or are ``cases`` when given (coded by the caller: the rows' cases as the whole
+    log's events table numbers them); the others by :func:`procmine.engines.text_codes`."""
     text = [
         column
         for column in _TEXT_COLUMNS
@@ -1141,12 +1208,68 @@ def _coded_log(log: pd.DataFrame) -> pd.DataFrame:
         and (isinstance(log[column].dtype, pd.StringDtype) or log[column].dtype == object)
     ]
     coded = {column: engines.text_codes(log[column]) for column in text if column != schema.CASE}
-    if schema.CASE in text:
+    if cases is not None:
+        coded[schema.CASE] = cases
+    elif schema.CASE in text:
         codes, ids = pd.factorize(log[schema.CASE])
         coded[schema.CASE] = pd.Categorical.from_codes(codes, categories=ids, validate=False)
     coded = log.assign(**coded)
     coded.attrs = log.attrs
     return coded
+
+
+def _stacked(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts one below the other, a column coded in each (:func:`_coded_log`) coded in the
+    union of their categories (``pd.concat`` would turn it into objects).
+
+    >>> one = pd.DataFrame({"a": pd.Categorical(["x"])})
+    >>> _stacked([one, pd.DataFrame({"a": pd.Categorical(["y"])})])["a"].cat.categories.tolist()
+    ['x', 'y']
+    """
+    first = parts[0]
+    coded = [c for c in first.columns if isinstance(first[c].dtype, pd.CategoricalDtype)]
+    if len(parts) < 2 or not coded:
+        return pd.concat(parts, ignore_index=True)
+    stacked = pd.concat([part.drop(columns=coded) for part in parts], ignore_index=True)
+    for column in coded:
+        values = [part[column].array for part in parts]
+        if all(value.dtype is values[0].dtype for value in values):  # coded alike: the codes
+            codes = np.concatenate([value.codes for value in values])
+            stacked[column] = pd.Categorical.from_codes(codes, dtype=values[0].dtype)
+        else:
+            stacked[column] = union_categoricals(values)  # the table codes them again
+    return stacked[list(first.columns)]
+
+
+def _own_events(events: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame | None:
+    """The events table of the log's rows at ``rows`` (whole cases, in log order), from the
+    whole log's ``events``: its rows there, their ``idx`` and ``case_no`` renumbered as
+    :func:`procmine.engines.event_table` numbers them (a row's position; cases in order of
+    first appearance) — every other column is a case's own. None when a case of ``rows`` has
+    events elsewhere (the log changes its procedure midway): its table must be built.
+
+    >>> import procmine as pm
+    >>> log = pm.datasets.example_log()
+    >>> events = pm.event_table(log)
+    >>> built = pm.event_table(log.iloc[3:12].reset_index(drop=True))  # HS2 and HS3
+    >>> _own_events(events, np.arange(3, 12)).astype(object).equals(built.astype(object))
+    True
+    >>> _own_events(events, np.arange(3, 10)) is None  # HS3 cut
+    True
+    """
+    case_no = events["case_no"].to_numpy()
+    mine = case_no[rows]
+    counts = np.bincount(case_no, minlength=int(case_no.max(initial=-1)) + 1)
+    if not np.array_equal(np.bincount(mine, minlength=len(counts))[mine], counts[mine]):
+        return None
+    numbers, first = np.unique(mine, return_index=True)
+    renumber = np.empty(len(numbers), dtype=case_no.dtype)
+    renumber[np.argsort(first, kind="stable")] = np.arange(len(numbers), dtype=case_no.dtype)
+    own = _rows_of(events, rows).reset_index(drop=True)
+    own["idx"] = np.arange(len(rows), dtype=own["idx"].dtype)
+    own["case_no"] = renumber[np.searchsorted(numbers, mine)]
+    own.attrs = events.attrs
+    return own
 
 
 def _rows_of(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
