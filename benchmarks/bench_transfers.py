@@ -19,10 +19,11 @@ closing ("Hoàn thành", no recipient) ending 95 % of the cases and 5 % left ope
 order, cases interleaved. The CSV has dd/mm/yyyy HH:MM:SS stamps (UTF-8 with a BOM, as
 ``write_transfers`` writes), the Parquet timestamps. The step log is ``bench_load.generate``'s.
 
-``--stages`` instead times the stages of ``pm.read_log`` on the two transfer files (read,
-as_steps, canonical and its parts, with_custody and its parts), each run in a fresh subprocess
-with the functions wrapped: where the time goes. ``--reuse`` keeps the files already in
-``--dir``.
+``--stages`` instead times the stages of ``pm.read_log`` (:data:`STAGES`: read, as_steps, the
+assembly and its parts — timestamp parsing, the custody plan, building the columns —, units,
+with_custody) on the two transfer files and the two step-log files, each run in a fresh
+subprocess with the functions wrapped: where the time goes. ``--reuse`` keeps the files
+already in ``--dir``.
 """
 
 from __future__ import annotations
@@ -225,32 +226,32 @@ def run(kind: str, path: Path) -> dict:
     return measured_in_child(__file__, kind, path)
 
 
-# read_log's stages, timed by --stages: (module, function, label). Nested ones are indented.
+# read_log's stages, timed by --stages: (module, function, label); nested ones are indented
+# (parts of the line above). For a transfer history the custody work runs inside the assembly
+# (transfers.CustodyPlan, before the columns are built), with_custody then only tells the report
+# (it does the work itself when units are renamed).
 STAGES = [
     ("procmine.log.reader", "read_source", "read_source (file → pandas)"),
     ("procmine.log.reader", "as_steps", "as_steps (headers, action kinds, faults)"),
-    ("procmine.log.reader", "canonical", "canonical (step-log assembly)"),
-    ("procmine.log.canonical", "_checked_mapping", "  mapping + timestamp parsing"),
+    ("procmine.log.reader", "canonical", "canonical (assembly)"),
+    ("procmine.log.canonical", "_checked_mapping", "  mapping, timestamps, clock"),
+    ("procmine.log.headers", "parse_timestamps", "    parse_timestamps"),
     ("procmine.log.canonical", "_text_codes", "  coding the canonical text columns"),
     ("procmine.log.canonical", "_log_order", "  case/time ordering"),
     ("procmine.log.canonical", "_duplicates", "  duplicate check"),
+    ("procmine.log.transfers", "CustodyPlan.__call__", "  custody plan (order, chain, markers)"),
     ("procmine.log.canonical", "_text_columns", "  building the canonical text columns"),
-    ("procmine.log.canonical", "_assemble", "  _assemble (other columns: take + NFC)"),
-    ("procmine.log.canonical", "nfc_column", "  nfc_column (in _assemble and _duplicates)"),
+    ("procmine.log.canonical", "_assemble", "  _assemble (the columns, once; a plan's too)"),
     ("procmine.log.canonical", "build_report", "  load report"),
     ("procmine.log.reader", "_units_renamed", "_units_renamed"),
-    ("procmine.log.reader", "with_custody", "with_custody"),
-    ("procmine.log.transfers", "_clean", "  _clean (recipient; markers' officials)"),
-    ("procmine.log.transfers", "_custody_order", "  _custody_order"),
-    ("procmine.log.transfers", "_holder_markers", "  _holder_markers"),
-    ("procmine.log.transfers", "_inserted", "  _inserted (markers into the log)"),
+    ("procmine.log.reader", "with_custody", "with_custody (report; the work when renamed)"),
 ]
-CUSTODY_PARTS = [label for module, _, label in STAGES[-4:]]
 
 
 def stages(path: str) -> dict[str, float]:
     """Run pm.read_log on one file in this process with its stages (:data:`STAGES`) timed by
-    wrapping the functions read_log, canonical and with_custody call; {label: seconds}."""
+    wrapping the functions (``Class.method`` for a method) that read_log calls; {label:
+    seconds}."""
     import importlib
 
     sys.path.insert(0, str(SRC))
@@ -269,13 +270,14 @@ def stages(path: str) -> dict[str, float]:
         return wrapper
 
     for module_name, name, label in STAGES:
-        module = importlib.import_module(module_name)
-        setattr(module, name, wrapped(getattr(module, name), label))
+        owner = importlib.import_module(module_name)
+        *path_to, attribute = name.split(".")
+        for part in path_to:
+            owner = getattr(owner, part)
+        setattr(owner, attribute, wrapped(getattr(owner, attribute), label))
     started = time.perf_counter()
     read_log(path)
     spent["read_log"] = time.perf_counter() - started
-    parts = sum(spent.get(label, 0.0) for label in CUSTODY_PARTS)
-    spent["  the rest (factorize, kinds as objects, isin, takes)"] = spent["with_custody"] - parts
     return spent
 
 
@@ -285,7 +287,6 @@ def print_stages(paths: list[Path], repeat: int) -> None:
         runs = [run("stages", path) for _ in range(repeat)]
         print(f"\n{path.name}: read_log's stages, median of {repeat} fresh process(es), seconds")
         labels = ["read_log"] + [label for _, _, label in STAGES]
-        labels.insert(len(labels), "  the rest (factorize, kinds as objects, isin, takes)")
         for label in labels:
             values = [r.get(label, 0.0) for r in runs]
             spread = f"  ({min(values):.2f}–{max(values):.2f})" if repeat > 1 else ""
@@ -332,15 +333,15 @@ def main() -> None:
         )
         print(f"generated a transfer history of {args.rows:,} rows in "
               f"{time.perf_counter() - start:.1f} s ({folder}): {planted}")  # fmt: skip
-    if args.stages:
-        print_stages([t_parquet, t_csv], repeat)
-        return
     start = time.perf_counter()
     s_parquet, s_csv = folder / f"log-{args.rows}.parquet", folder / f"log-{args.rows}.csv"
     if not (args.reuse and s_parquet.exists() and s_csv.exists()):
         s_parquet, s_csv = generate_steps(args.rows, folder)
         print(f"generated a step log of {args.rows:,} events in "
               f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+    if args.stages:
+        print_stages([t_parquet, t_csv, s_parquet, s_csv], repeat)
+        return
     for path in (t_parquet, t_csv, s_parquet, s_csv):
         print(f"  {path.name}: {path.stat().st_size / 1e6:,.0f} MB")
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))

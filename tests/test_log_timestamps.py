@@ -391,3 +391,30 @@ def test_read_log_quarantines_impossible_dates(kind, tmp_path):
     assert "HS0" in set(log.loc[deadlines.isna(), schema.CASE])
     assert any("31/02/2024" in w and "deadline" in w for w in report["warnings"])
     assert (deadlines.dropna().dt.tz_convert(TZ).dt.date == dt.date(2024, 3, 28)).all()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fields=st.lists(
+        st.tuples(
+            st.integers(0, 40),
+            st.integers(0, 14),
+            st.sampled_from([999, 1000, 1900, 2023, 2024, 2100, 9999]),
+            st.integers(0, 25),
+            st.integers(0, 61),
+            st.integers(0, 62),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    dayfirst=st.booleans(),
+)
+def test_stamps_read_from_their_bytes_parse_as_the_text_parser_reads_them(fields, dayfirst):
+    # dd/mm/yyyy HH:MM:SS with every field padded is read from the bytes; with a space in front
+    # the same stamp goes through the text parser (strptime and its checks): same stamps, same
+    # format, whatever the fields (impossible dates, months over 12, leap seconds, order).
+    column = [f"{a:02d}/{b:02d}/{y:04d} {h:02d}:{m:02d}:{s:02d}" for a, b, y, h, m, s in fields]
+    as_bytes = parse_timestamps(pd.Series(column), dayfirst=dayfirst)
+    as_text = parse_timestamps(pd.Series([" " + c for c in column]), dayfirst=dayfirst)
+    assert as_bytes[1] == as_text[1]
+    pd.testing.assert_series_equal(as_bytes[0], as_text[0])

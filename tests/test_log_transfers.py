@@ -210,6 +210,81 @@ def test_units_renamed_on_both_department_columns_before_the_chain_is_checked():
         pm.read_log(export(), units={"units": [{"from": TC}]})
 
 
+# A units rule that renames no unit of the export: read_log then does the custody work on the
+# built log (with_custody) instead of inside the assembly (CustodyPlan); the log is the same.
+NO_RENAMING = {"units": [{"from": "Phòng không có", "to": "Sở không có"}]}
+
+
+def test_recipient_officials_without_sender_officials_give_the_markers_their_official():
+    # No Người chuyển: events have no official, but a holder marker is the recipient's, so it
+    # takes the recipient official of the transfer that handed the dossier over, as when the
+    # export has both columns; org:resource is null elsewhere.
+    both = pm.read_log(export())
+    for units in (None, NO_RENAMING):
+        log = pm.read_log(export().drop(columns=["Người chuyển"]), units=units)
+        assert list(log.columns) == list(both.columns)
+        holder = (log[schema.TRANSFER] == "holder").to_numpy()
+        markers = log.loc[holder, [schema.CASE, schema.DEPARTMENT, schema.RESOURCE]]
+        assert markers.values.tolist() == [["HS2", TP, "Bình"], ["HS2", VP, "An"]]
+        pd.testing.assert_series_equal(
+            log.loc[holder, schema.RESOURCE], both.loc[holder, schema.RESOURCE]
+        )
+        assert log.loc[~holder, schema.RESOURCE].isna().all()
+        pd.testing.assert_frame_equal(
+            log.drop(columns=[schema.RESOURCE]), both.drop(columns=[schema.RESOURCE])
+        )
+        report = load_report(log)
+        assert report["holder_markers"] == 2 and report["missing_resource"] is None
+    plan, after = (
+        pm.read_log(export().drop(columns=["Người chuyển"]), units=units)
+        for units in (None, NO_RENAMING)
+    )
+    pd.testing.assert_frame_equal(plan, after)
+    # Without a recipient official either, the log has no official at all.
+    neither = pm.read_log(export().drop(columns=["Người chuyển", "Người nhận"]))
+    assert schema.RESOURCE not in neither.columns
+    assert load_report(neither)["holder_markers"] == 2
+
+
+@pytest.mark.parametrize("merged", [(TP,), (TP, TC)])
+def test_a_dated_units_rule_keeps_the_chain_across_its_date(merged):
+    # Tư pháp (merged with Tài chính) is Sở Tư pháp from 04/01/2024. HS1 is received by
+    # Tư pháp on 02/01 and sent on by Sở Tư pháp on 05/01: the same unit, no gap in its
+    # chain. HS2 is received by Tư pháp on 02/01 and sent on by Văn phòng on 05/01: a gap.
+    new = "Sở Tư pháp"
+    units = {"units": [{"from": list(merged), "to": new, "since": "2024-01-04"}]}
+    rows = [
+        ("HS1", VP, "An", TP, "Bình", "02/01/2024 08:00", "Chuyển xử lý", ""),
+        ("HS1", TP, "Bình", VP, "An", "05/01/2024 08:00", "Chuyển xử lý", ""),
+        ("HS2", VP, "An", TP, "Bình", "02/01/2024 09:00", "Chuyển xử lý", ""),
+        ("HS2", VP, "An", TC, "Cúc", "05/01/2024 09:00", "Chuyển xử lý", ""),
+    ]
+    log = pm.read_log(export(rows), units=units)
+    flagged = log.loc[log[OUT_OF_CHAIN], [schema.CASE, schema.DEPARTMENT]].values.tolist()
+    assert flagged == [["HS2", VP]]
+    assert load_report(log)["out_of_chain"] == 1
+    # The marker of HS2's holder before the gap is at 05/01: Tư pháp has its new name then.
+    holder_then = new
+    last = new if TC in merged else TC
+    assert sequences(log) == {"HS1": [VP, new, VP], "HS2": [VP, holder_then, VP, last]}
+    # Without the rule, the same chains: only the names differ.
+    plain = pm.read_log(export(rows))
+    assert plain[OUT_OF_CHAIN].tolist() == log[OUT_OF_CHAIN].tolist()
+    # The export itself writes the new name after the date: no event is renamed, and the unit
+    # that received HS1 under its old name sends it on under its new one.
+    rows[1] = ("HS1", new, "Bình", VP, "An", "05/01/2024 08:00", "Chuyển xử lý", "")
+    log = pm.read_log(export(rows[:2]), units=units)
+    assert not log[OUT_OF_CHAIN].any() and load_report(log)["out_of_chain"] == 0
+    assert sequences(log) == {"HS1": [VP, new, VP]}
+    assert pm.read_log(export(rows[:2]))[OUT_OF_CHAIN].any()  # without the rule: a gap
+    # Two transfers at one instant after the date, written out of order: the chain starts
+    # with the unit that holds the dossier under its name at that instant.
+    tied = [rows[0], ("HS1", VP, "An", TC, "Cúc", "05/01/2024 08:00", "Chuyển xử lý", ""), rows[1]]
+    log = pm.read_log(export(tied), units=units)
+    assert log[schema.DEPARTMENT].tolist() == [VP, new, VP, last]  # last: the holder marker
+    assert not log[OUT_OF_CHAIN].any()
+
+
 def test_open_dossiers_of_a_transfer_history_across_tet_2024_by_hand():
     # Vietnam's calendar: Thu 8/2 – Wed 14/2/2024 are Tết days off; 07:30–11:30, 13:00–17:00.
     # Deadline 2 working days (16 working hours) from the first transfer; at Thu 15/2 10:00:

@@ -116,7 +116,8 @@ class RowPlan:
     - ``values``: {canonical text column: (its text, per added row its code, -1 null)}; the
       other canonical columns but those four are null in added rows, as are the export's;
     - ``columns``: {name: column, or a function building it} the caller gives, in the log's
-      row order: in place of the export's column of that name, else after the export's.
+      row order: in place of the export's column of that name, a canonical column the log
+      lacks in its canonical place, else after the export's.
     """
 
     pick: np.ndarray
@@ -371,7 +372,9 @@ def _assemble(
     built side by side with the other columns."""
     encoded = info.get("dictionary_columns", ())
     positions, timed = (None, order) if plan is None else plan.laid_out(order)[:2]
-    columns = dict(texts)
+    built = {} if plan is None else plan.columns
+    # A canonical column only the plan builds (org:resource of holder markers) takes its place.
+    columns = {c: built[c] for c in schema.CANONICAL if c in built and c not in texts} | texts
     for column, (values, _) in parsed.items():
         if column == schema.TIMESTAMP:  # the ordering gathered these stamps already
             stamps = times if positions is None else times[positions]
@@ -380,7 +383,6 @@ def _assemble(
             columns[column] = pd.Series(values.array.take(timed), copy=False)
     ordered = {c: columns[c] for c in schema.CANONICAL if c in columns}
     moved = _displaced(frame, chosen)
-    built = {} if plan is None else plan.columns
     for header in frame.columns:
         if header in built:
             ordered[moved.get(header, header)] = built[header]

@@ -119,7 +119,7 @@ def _transfer_log(
     )
     recipient = prepared.headers["recipient_department"]
     log, renamed = _units_renamed(log, rules, (schema.DEPARTMENT, recipient))
-    return with_custody(log, prepared, options["missing"], kept, renamed=renamed)
+    return with_custody(log, prepared, options["missing"], kept, renamed=renamed, units=rules)
 
 
 def _units_renamed(

@@ -200,7 +200,10 @@ def _quarantine(
     """The quarantine table: the ``quarantined`` rows as read, with their reason and source row
     (1 = the first data row), and the ``malformed`` CSV lines (left out of the frame) with their
     text, in source order."""
-    quarantine = frame.iloc[quarantined].reset_index(drop=True)
+    # Nothing quarantined: an empty slice (a take, even of no rows, concatenates the chunks of
+    # the Arrow columns as read: 0.4 s and 160 MB at 10 M rows).
+    rows = quarantined if len(quarantined) else slice(0, 0)
+    quarantine = frame.iloc[rows].reset_index(drop=True)
     for header in info.get("dictionary_columns", ()):  # read as dictionaries: give back text
         if header in quarantine.columns:
             quarantine[header] = quarantine[header].astype(pd.StringDtype(na_value=np.nan))

@@ -56,7 +56,7 @@ def parse_timestamps(
             return _zoned(pd.to_datetime(values, utc=_any_aware(values)), timezone), "datetime"
         if kind not in ("string", "empty"):
             return _parse_mixed(values, timezone, dayfirst)
-    return _parse_text(arrow_text(values), timezone, dayfirst)
+    return _parse_text(arrow_text(values, flat=False), timezone, dayfirst)
 
 
 def _zoned(stamps: pd.Series, timezone: str) -> pd.Series:
@@ -124,9 +124,132 @@ def _numbers(values: pa.Array) -> np.ndarray:
     return np.array(values.to_numpy(zero_copy_only=False), dtype="float64")
 
 
-def _parse_day_first(values: pa.Array, dayfirst: bool) -> tuple[pa.Array, list[str]]:
+# The one layout most exports write, dd/mm/yyyy HH:MM:SS with every field padded: its rows are
+# read straight from their bytes (fixed places), the others as text. Places of its digits.
+_FIXED_WIDTH = 19
+_FIXED_DIGITS = np.array([0, 1, 3, 4, 6, 7, 8, 9, 11, 12, 14, 15, 17, 18])
+_FIXED_MARKS = ((2, ord("/")), (5, ord("/")), (10, ord(" ")), (13, ord(":")), (16, ord(":")))
+_BLOCK = 1 << 16  # rows gathered at a time when a chunk's rows are not all of that width
+
+
+class _Fixed:
+    """The rows of a text column written exactly ``NN/NN/NNNN NN:NN:NN`` (digits; first and
+    second number 1..31, year ≥ 1000, hour ≤ 23, minute ≤ 59, second ≤ 61: what strptime's
+    first format, ``%d/%m/%Y %H:%M:%S`` or ``%m/%d/%Y %H:%M:%S``, reads for one of the two
+    orders), found on the bytes: ``rows`` (sorted; None: every row) and their ``fields``, a
+    list of int32 arrays, one row per row: first, second, year, hour, minute, second, as
+    written (one array per chunk of the column: no copy into one)."""
+
+    def __init__(self, values: pa.Array | pa.ChunkedArray) -> None:
+        chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+        rows: list[np.ndarray] = []
+        self.fields: list[np.ndarray] = []
+        start = 0
+        for chunk in chunks:
+            found, read = _fixed_rows(chunk)
+            rows.append(found + start)
+            self.fields.append(read)
+            start += len(chunk)
+        self.count = sum(len(f) for f in self.fields)
+        self.rows = None if self.count == len(values) else np.concatenate([np.zeros(0, int), *rows])
+
+
+def _fixed_rows(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(the rows of one Arrow string array of :class:`_Fixed`'s layout, their fields)."""
+    none = np.zeros(0, dtype=np.intp), np.zeros((0, 6), dtype=np.int32)
+    n = len(chunk)
+    if not n or not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+        return none
+    _, offsets_buffer, data = chunk.buffers()
+    if data is None:
+        return none
+    wide = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=wide, count=chunk.offset + n + 1)
+    offsets = offsets[chunk.offset :].astype(np.int64, copy=False)
+    shaped = np.diff(offsets) == _FIXED_WIDTH
+    if chunk.null_count:
+        shaped &= chunk.is_valid().to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(shaped)
+    if not len(rows):
+        return none
+    text = np.frombuffer(data, dtype=np.uint8)
+    if len(rows) == n:  # every row of that width: one block of bytes, n x 19
+        blocks = [text[offsets[0] : offsets[0] + n * _FIXED_WIDTH].reshape(n, _FIXED_WIDTH)]
+    else:
+        width = np.arange(_FIXED_WIDTH)
+        blocks = [
+            text[offsets[rows[i : i + _BLOCK], None] + width] for i in range(0, len(rows), _BLOCK)
+        ]
+    fields = np.concatenate([_fixed_fields(block) for block in blocks])
+    good = fields[:, 0] >= 0
+    return rows[good], fields[good]
+
+
+def _fixed_fields(block: np.ndarray) -> np.ndarray:
+    """The fields of each row of ``block`` (rows of 19 bytes), -1 in the first where a row is
+    not of the layout."""
+    digits = block[:, _FIXED_DIGITS] - np.uint8(ord("0"))  # not a digit: 10 and more
+    good = (digits <= 9).all(axis=1)
+    for place, mark in _FIXED_MARKS:
+        good &= block[:, place] == mark
+    d = digits.astype(np.int16)
+    fields = np.empty((len(block), 6), dtype=np.int32)
+    fields[:, 0] = d[:, 0] * 10 + d[:, 1]
+    fields[:, 1] = d[:, 2] * 10 + d[:, 3]
+    fields[:, 2] = d[:, 4] * 1000 + d[:, 5] * 100 + d[:, 6] * 10 + d[:, 7]
+    fields[:, 3] = d[:, 8] * 10 + d[:, 9]
+    fields[:, 4] = d[:, 10] * 10 + d[:, 11]
+    fields[:, 5] = d[:, 12] * 10 + d[:, 13]
+    first, second = fields[:, 0], fields[:, 1]
+    good &= (first >= 1) & (first <= 31) & (second >= 1) & (second <= 31)
+    good &= (fields[:, 2] >= 1000) & (fields[:, 3] <= 23) & (fields[:, 4] <= 59)
+    good &= fields[:, 5] <= 61
+    fields[~good, 0] = -1
+    return fields
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+
+
+def _fixed_stamps(fields: list[np.ndarray], dayfirst: bool) -> tuple[np.ndarray, bool]:
+    """(the stamps of :class:`_Fixed` rows read in that order, NaT where the date or time names
+    no instant, as strptime then the checks of :func:`_parse_day_first` give them; whether
+    strptime would have read any of them, even rolled over). Worked a block of rows at a time:
+    small temporaries."""
+    stamps = np.empty(sum(len(f) for f in fields), dtype="datetime64[us]")
+    micros = stamps.view(np.int64)
+    nat = np.datetime64("NaT").astype("datetime64[us]").view(np.int64)
+    read_any = False
+    blocks = (f[i : i + _BLOCK * 4] for f in fields for i in range(0, len(f), _BLOCK * 4))
+    start = 0
+    for block in blocks:
+        day, month = (block[:, 0], block[:, 1]) if dayfirst else (block[:, 1], block[:, 0])
+        year = block[:, 2]
+        read = month <= 12  # else no format reads the row: the month is no month
+        read_any = read_any or bool(read.any())
+        month = np.where(read, month, 1)
+        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+        valid = read & (day <= _MONTH_DAYS[month] + ((month == 2) & leap)) & (block[:, 5] <= 59)
+        # Days since 1970-01-01 of a (proleptic Gregorian) date: H. Hinnant's days_from_civil.
+        y = year - (month <= 2)
+        era = y // 400
+        of_era = y - era * 400
+        of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+        days = era * 146097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719468
+        seconds = days.astype(np.int64) * 86400
+        seconds += block[:, 3] * 3600 + block[:, 4] * 60 + block[:, 5]
+        micros[start : start + len(block)] = np.where(valid, seconds * 1_000_000, nat)
+        start += len(block)
+    return stamps, read_any
+
+
+def _parse_day_first(
+    values: pa.Array, dayfirst: bool, fixed: list[np.ndarray] | None = None
+) -> tuple[pa.Array, list[str], np.ndarray | None]:
     """dd/mm/yyyy (or mm/dd/yyyy) stamps: the order that fits decides (13..31 can only be a
     day), ``dayfirst`` breaks the tie; impossible dates (31/02, 29/02/2023, 10:00:60) are null.
+    ``fixed``: the fields of more such stamps (:class:`_Fixed`), read from them, not from text;
+    their stamps come third (None without).
 
     strptime reads a day 1..31 whatever the month and seconds 0..61, and rolls what overflows
     into the next month or minute (31/02/2024 → 02/03, 31/04 → 01/05, 10:00:60 → 10:01:00). One
@@ -135,6 +258,10 @@ def _parse_day_first(values: pa.Array, dayfirst: bool) -> tuple[pa.Array, list[s
     60 or 61), so the regex (slow) reads the written fields of those rows (and of the unparsed
     ones, for the order) only.
     """
+    fixed = [f for f in fixed or [] if len(f)]
+    # The written first and second numbers of the fixed rows: they take part in the order.
+    fixed_first = any(bool(np.any(f[:, 0] > 12)) for f in fixed)
+    fixed_second = any(bool(np.any(f[:, 1] > 12)) for f in fixed)
     leap = pc.fill_null(pc.match_substring(values, ":6"), False).to_numpy(zero_copy_only=False)
     for attempt in range(2):
         result, used = _strptime_day_first(values, dayfirst)
@@ -146,7 +273,8 @@ def _parse_day_first(values: pa.Array, dayfirst: bool) -> tuple[pa.Array, list[s
         second = months.copy() if dayfirst else days.copy()
         first[unsure] = _numbers(pc.struct_field(parts, "first"))
         second[unsure] = _numbers(pc.struct_field(parts, "second"))
-        first_is_day, second_is_day = bool(np.any(first > 12)), bool(np.any(second > 12))
+        first_is_day = fixed_first or bool(np.any(first > 12))
+        second_is_day = fixed_second or bool(np.any(second > 12))
         if attempt or first_is_day in (second_is_day, dayfirst):
             break
         dayfirst = first_is_day  # the values say the other order: parse again that way
@@ -163,7 +291,14 @@ def _parse_day_first(values: pa.Array, dayfirst: bool) -> tuple[pa.Array, list[s
         lead, trail = (_numbers(pc.struct_field(written, g)) for g in ("lead", "trail"))
         written_seconds = np.where(np.isnan(lead), trail, lead)
         valid[leaps] &= np.isnan(written_seconds) | (seconds == written_seconds)
-    return pc.if_else(pa.array(valid), stamps, pa.scalar(None, pa.timestamp("us"))), used
+    checked = pc.if_else(pa.array(valid), stamps, pa.scalar(None, pa.timestamp("us")))
+    if not fixed:
+        return checked, used, None
+    fixed_stamps, read = _fixed_stamps(fixed, dayfirst)
+    first_format = _day_formats("/", dayfirst)[0]  # the first strptime tries
+    if read and first_format not in used:
+        used.insert(0, first_format)
+    return checked, used, fixed_stamps
 
 
 def _parse_iso(values: pd.Series) -> tuple[pd.Series, pd.Series | None]:
@@ -177,8 +312,26 @@ def _parse_iso(values: pd.Series) -> tuple[pd.Series, pd.Series | None]:
     return naive, aware.astype("datetime64[us, UTC]")
 
 
-def _parse_text(values: pa.Array, timezone: str, dayfirst: bool) -> tuple[pd.Series, str]:
+def _parse_text(
+    values: pa.Array | pa.ChunkedArray, timezone: str, dayfirst: bool
+) -> tuple[pd.Series, str]:
     n = len(values)
+    # Rows of the common fixed layout are read from their bytes; the others as text, here.
+    fixed = _Fixed(values)
+    if fixed.rows is None:  # every row (the usual column)
+        others: np.ndarray | None = np.zeros(0, dtype=np.intp)
+        values = pa.array([], type=pa.large_string())
+    elif len(fixed.rows):
+        kept = np.ones(n, dtype=bool)
+        kept[fixed.rows] = False
+        others = np.flatnonzero(kept)
+        values = values.take(pa.array(others))
+    else:
+        others = None  # every row
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    values = pc.cast(values, pa.large_string()) if len(values) else values
+    m = len(values)
     # Double spaces are rare: plain replacements are cheaper than a regex over every stamp.
     values = pc.utf8_trim_whitespace(values)
     if pc.any(pc.match_substring(values, "  ")).as_py():
@@ -186,23 +339,30 @@ def _parse_text(values: pa.Array, timezone: str, dayfirst: bool) -> tuple[pd.Ser
             values = pc.replace_substring(values, "  ", " ")
     found: list[str] = []
     local = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")  # wall-clock stamps
-    utc = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")  # stamps with an offset
+    utc = None  # stamps with an offset, when there are any
     rest = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
 
     def take(pattern: str) -> tuple[np.ndarray, pa.Array]:
         """The rows still unparsed that match ``pattern`` (and drop them from ``rest``)."""
         nonlocal rest
-        subset = values if len(rest) == n else values.take(pa.array(rest))
+        subset = values if len(rest) == m else values.take(pa.array(rest))
         hit = pc.fill_null(pc.match_substring_regex(subset, pattern), False)
         hit = hit.to_numpy(zero_copy_only=False)
         rows, rest = rest[hit], rest[~hit]
-        return rows, subset if len(rows) == len(subset) else subset.filter(pa.array(hit))
+        found_rows = rows if others is None else others[rows]  # rows of the column
+        return found_rows, subset if len(rows) == len(subset) else subset.filter(pa.array(hit))
 
-    rows, subset = take(_DMY)
-    if len(rows):
-        stamps, used = _parse_day_first(subset, dayfirst)
+    rows, subset = take(_DMY) if len(rest) else (rest, None)
+    if len(rows) or fixed.count:
+        if subset is None:
+            subset = pa.array([], type=pa.large_string())
+        stamps, used, fixed_stamps = _parse_day_first(subset, dayfirst, fixed.fields)
         found += used
         local[rows] = stamps.to_numpy(zero_copy_only=False)
+        if fixed.rows is None:  # every row: the fixed stamps are the column
+            local = fixed_stamps
+        elif fixed_stamps is not None:
+            local[fixed.rows] = fixed_stamps
 
     rows, subset = take(_ISO) if len(rest) else (rest, None)
     if len(rows):
@@ -211,6 +371,7 @@ def _parse_text(values: pa.Array, timezone: str, dayfirst: bool) -> tuple[pd.Ser
             found.append("ISO 8601")
         local[rows] = naive.to_numpy()
         if aware is not None:
+            utc = _filled(utc, n)
             utc[rows] = aware.dt.tz_localize(None).to_numpy()
 
     rows, subset = take(_SERIAL) if len(rest) else (rest, None)
@@ -218,12 +379,18 @@ def _parse_text(values: pa.Array, timezone: str, dayfirst: bool) -> tuple[pd.Ser
         stamps, fmt = _from_excel(pc.cast(subset, pa.float64()).to_numpy(), timezone)
         if fmt:
             found.append(fmt)
+        utc = _filled(utc, n)
         utc[rows] = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
 
     result = _zoned(pd.Series(local), timezone)
-    if not np.isnat(utc).all():
+    if utc is not None and not np.isnat(utc).all():
         result = result.fillna(_zoned(pd.Series(utc).dt.tz_localize("UTC"), timezone))
     return result, "; ".join(found)
+
+
+def _filled(stamps: np.ndarray | None, n: int) -> np.ndarray:
+    """``stamps``, or ``n`` NaT stamps when None."""
+    return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]") if stamps is None else stamps
 
 
 def _parse_mixed(values: pd.Series, timezone: str, dayfirst: bool) -> tuple[pd.Series, str]:

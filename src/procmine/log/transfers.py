@@ -43,7 +43,7 @@ Three things happen here and nowhere else, in two passes around the step-log ass
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ from procmine.log.canonical import RowPlan
 from procmine.log.headers import name_rank
 from procmine.log.report import REASON_NO_RECIPIENT, REASON_NO_SENDER
 from procmine.log.text import encode_text, materialise, non_empty
+from procmine.log.units import UnitRule, rename_units
 from procmine.vocabulary import named, normal_name, read_config
 
 __all__ = [
@@ -350,6 +351,7 @@ def with_custody(
     kept: Mapping[str, Any],
     *,
     renamed: bool = False,
+    units: Sequence[UnitRule] = (),
 ) -> pd.DataFrame:
     """The canonical log of a transfer history: ties in chain-of-custody order, custody transfers
     out of the chain flagged, a holder marker for each open case, and the load report told.
@@ -359,7 +361,11 @@ def with_custody(
     ``org:group`` column's distinct values and codes, or None; ``plan``: the rows as
     :class:`CustodyPlan` arranged them, when it did: then the log is done, and only the report
     is told). The work runs on codes; ``renamed``: units were renamed since
-    (:mod:`procmine.log.units`), so the departments are read from the log's text instead."""
+    (:mod:`procmine.log.units`), so the departments are read from the log's text instead.
+    ``units``: the rules of that renaming; with dated ones, the chain of custody compares the
+    names as renamed at the time of the later transfer, the one that sends the dossier on (a
+    unit received a dossier under its old name and sent it on under its new one: no gap), and
+    a holder marker carries its department's name at its own time."""
     report = log.attrs.get("procmine_load_report")
     if kept.get("plan") is not None:
         if report is not None:
@@ -368,13 +374,19 @@ def with_custody(
     headers = prepared.headers
     recipient_header = headers["recipient_department"]
     case_no, kind = kept["case_rank"], prepared.kind[kept["rows"]]
-    coded = None if renamed else _coded_departments(log, prepared, missing, kept)
-    recipient, sender_code, recipient_code = coded or _named_departments(
-        log, recipient_header, missing
-    )
+    dated = tuple(units) if any(rule.since is not None for rule in units) else ()
+    held = None
+    if renamed or dated:
+        recipient, sender_code, recipient_code, names = _named_departments(
+            log, recipient_header, missing
+        )
+        if dated:
+            held = partial(_held_later, log[schema.TIMESTAMP], recipient, names, dated)
+    else:
+        recipient, sender_code, recipient_code = _coded_departments(log, prepared, missing, kept)
     stamps = log[schema.TIMESTAMP].array.asi8
     order, kind, out_of_chain, custody = _custody(
-        case_no, stamps, kind, sender_code, recipient_code
+        case_no, stamps, kind, sender_code, recipient_code, held
     )
     as_read = out_of_chain
     if order is not None:  # the rows are put in that order once, with the markers
@@ -383,6 +395,8 @@ def with_custody(
     log[OUT_OF_CHAIN] = as_read
     log[recipient_header] = recipient
     markers = _holder_markers(log, case_no, kind, out_of_chain, headers, missing, custody, order)
+    if dated and len(markers):  # a marker takes its department's name at its own time
+        markers = rename_units(markers, dated, columns=(schema.DEPARTMENT,))[0]
     if len(markers) or order is not None:
         log = _inserted(log, markers, order)
     if report is not None:
@@ -398,22 +412,30 @@ def _custody(
     kind: np.ndarray,
     sender: np.ndarray,
     recipient: np.ndarray,
+    held: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
     """(the chain-of-custody permutation of the rows, None when they are in that order; then,
     in that order: the kinds, which custody transfers are out of the chain, and the custody
     transfers' rows), from the rows' case numbers, stamps, kinds and department codes in name
     order. A custody transfer is out of the chain when the case's custody transfer before it
-    has a recipient and that is not its sender."""
+    has a recipient and that is not its sender. ``held(before, after)``: the codes of the
+    recipients of the rows ``before`` as named at the times of the rows ``after`` (rows as
+    given; None: ``recipient[before]``, names that do not change with time)."""
     custody = np.flatnonzero(kind <= _RETURN)
-    order = _custody_order(case_no, stamps, kind, sender, recipient, custody)
+    order = _custody_order(case_no, stamps, kind, sender, recipient, custody, held)
     if order is not None:
         kind, sender, recipient = kind[order], sender[order], recipient[order]
         custody = np.flatnonzero(kind <= _RETURN)
     out_of_chain = np.zeros(len(kind), dtype=bool)
     after, before = custody[1:], custody[:-1]
-    held = recipient[before]
+    if held is None:
+        holder = recipient[before]
+    elif order is None:
+        holder = held(before, after)
+    else:
+        holder = held(order[before], order[after])
     out_of_chain[after] = (
-        (case_no[after] == case_no[before]) & (held >= 0) & (sender[after] != held)
+        (case_no[after] == case_no[before]) & (holder >= 0) & (sender[after] != holder)
     )
     return order, kind, out_of_chain, custody
 
@@ -443,12 +465,11 @@ class CustodyPlan:
     ) -> RowPlan | None:
         headers = self.prepared.headers
         recipient, official = headers["recipient_department"], headers.get("recipient")
-        taken = {schema.DEPARTMENT} | ({schema.RESOURCE} if official else set())
         usable = [
             h is None or (h in frame.columns and h not in chosen and h not in schema.CANONICAL)
             for h in (recipient, official)
         ]
-        if not (all(usable) and taken <= set(codes) and _is_text(frame[recipient])):
+        if not (all(usable) and schema.DEPARTMENT in codes and _is_text(frame[recipient])):
             return None
         if official is not None and not _is_text(frame[official]):
             return None
@@ -477,11 +498,18 @@ class CustodyPlan:
             ),
             schema.DEPARTMENT: (names, recipient_rows[source]),
         }
+        people = None
         if official is not None:
-            people = encode_text(frame[official].iloc[order[source]], self.missing)
-            values[schema.RESOURCE] = (people[0], people[1])
+            people = encode_text(frame[official].iloc[order[source]], self.missing)[:2]
+            if schema.RESOURCE in codes:
+                values[schema.RESOURCE] = people
         plan = RowPlan(pick, at, values, {})
         positions, _, _, added = plan.laid_out(order)
+        if people is not None and schema.RESOURCE not in codes:
+            # No sender official: the markers' officials are the log's only ones.
+            officials = np.full(len(positions), -1, dtype=np.int32)
+            officials[added] = people[1][pick[added] - len(order)]
+            plan.columns[schema.RESOURCE] = partial(materialise, people[0], officials)
         kinds = kind[positions]
         kinds[added] = _HOLDER
         broken = out_of_chain[positions]
@@ -489,7 +517,7 @@ class CustodyPlan:
         recipient_rows = recipient_rows[positions]
         recipient_rows[added] = -1
         kind_names = pa.array(schema.TRANSFER_KINDS, pa.large_string())
-        plan.columns = {  # the text ones built by the assembly, side by side with its own
+        plan.columns |= {  # the text ones built by the assembly, side by side with its own
             schema.TRANSFER: partial(materialise, kind_names, kinds),
             schema.SIDE_COPY: pd.Series(kinds == _SIDE),
             OUT_OF_CHAIN: pd.Series(broken),
@@ -613,14 +641,36 @@ def _name_ranks(dictionaries: list[pa.Array]) -> list[np.ndarray]:
 
 def _named_departments(
     log: pd.DataFrame, recipient_header: str, missing: Sequence[str]
-) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """What :func:`_coded_departments` gives, worked out from the log's text columns."""
+) -> tuple[pd.Series, np.ndarray, np.ndarray, pd.Index]:
+    """What :func:`_coded_departments` gives, worked out from the log's text columns, and the
+    names the codes stand for."""
     recipient = _clean(log[recipient_header], missing)
     department = log[schema.DEPARTMENT] if schema.DEPARTMENT in log.columns else None
     sender = pd.Series(pd.NA, index=log.index, dtype="str") if department is None else department
     # Codes in name order, so no order below depends on the export's row order.
-    codes, _ = pd.factorize(pd.concat([sender, recipient], ignore_index=True), sort=True)
-    return recipient, codes[: len(log)], codes[len(log) :]
+    codes, names = pd.factorize(pd.concat([sender, recipient], ignore_index=True), sort=True)
+    return recipient, codes[: len(log)], codes[len(log) :], names
+
+
+def _held_later(
+    stamps: pd.Series,
+    recipient: pd.Series,
+    names: pd.Index,
+    units: Sequence[UnitRule],
+    before: np.ndarray,
+    after: np.ndarray,
+) -> np.ndarray:
+    """The codes (into ``names``; -1 null, ``len(names)`` a name none has) of the
+    ``recipient`` departments of the rows ``before`` as the ``units`` rules name them at the
+    ``stamps`` of the rows ``after``. Renaming again a name renamed at an earlier time gives
+    the name renamed at the later one (a chain's links only move on with time)."""
+    pairs = pd.DataFrame(
+        {"unit": recipient.array.take(before), schema.TIMESTAMP: stamps.array.take(after)}
+    )
+    named = rename_units(pairs, units, columns=("unit",))[0]["unit"]
+    codes = names.get_indexer(named)
+    codes[(codes < 0) & named.notna().to_numpy()] = len(names)
+    return codes
 
 
 def _clean(values: pd.Series, missing: Sequence[str]) -> pd.Series:
@@ -636,13 +686,14 @@ def _custody_order(
     sender: np.ndarray,
     recipient: np.ndarray,
     custody_rows: np.ndarray,
+    held: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray | None:
     """The permutation that puts the transfers of each case at one instant in chain-of-custody
     order (main transfers and returns so that each one's sender is the recipient of the one
     before; a main transfer before a return, then by sender and recipient name, where the
     chain does not decide; then closings; then side copies, in log order), or None when every
     tie already is. Worked on the tied rows only, one step of every chain at a time.
-    ``custody_rows``: the rows of the custody transfers."""
+    ``custody_rows``: the rows of the custody transfers; ``held``: as :func:`_custody`'s."""
     n = len(case_no)
     if n < 2:
         return None
@@ -667,7 +718,10 @@ def _custody_order(
         # The holder before each tie group: the recipient of the case's last custody transfer
         # before the group's first row.
         before = _previous_custody(case_no, custody_rows, tied[starts])
-        state = np.where(before >= 0, recipient[np.maximum(before, 0)], -1)
+        if held is None:
+            state = np.where(before >= 0, recipient[np.maximum(before, 0)], -1)
+        else:  # named at the time of the group
+            state = np.where(before >= 0, held(np.maximum(before, 0), tied[starts]), -1)
         steps = _chained(tied, group, chained, state, kind, sender, recipient, rank)
     else:
         steps = 1
@@ -837,6 +891,9 @@ def _inserted(
     after = markers.pop("after").to_numpy() if "after" in markers.columns else np.zeros(0)
     attrs = log.attrs
     for column in markers.columns:
+        if column not in log.columns:  # org:resource without a sender official: null in events
+            log = _with_null_text(log, column)
+    for column in markers.columns:
         with contextlib.suppress(TypeError, ValueError):
             markers[column] = markers[column].astype(log[column].dtype)
     n = len(log)
@@ -851,6 +908,16 @@ def _inserted(
         joined = pd.DataFrame(columns, copy=False)
     joined.attrs = attrs
     return joined
+
+
+def _with_null_text(log: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``log`` (a new frame, a shallow copy) with a null text ``column``, in its place among the
+    canonical columns (:data:`procmine.schema.CANONICAL`), as the assembly builds it."""
+    before = schema.CANONICAL[: schema.CANONICAL.index(column)]
+    place = max((log.columns.get_loc(c) + 1 for c in before if c in log.columns), default=0)
+    out = log.copy(deep=False)
+    out.insert(place, column, pd.Series(pa.nulls(len(log), pa.large_string()).to_pandas()))
+    return out
 
 
 def _gathered(values: pd.Series, extra: pd.Series | None, pick: np.ndarray) -> pd.Series:
