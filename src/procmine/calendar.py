@@ -415,6 +415,34 @@ class WorkCalendar:
         flags = self._working[day]
         return bool(flags[0]) if _is_scalar(dates) else flags
 
+    def day_table(self, first: Any, last: Any) -> pd.DataFrame:
+        """The clock's table of days from the date of ``first`` to that of ``last`` (wall-clock
+        dates, naive): ``day`` (the date, as a naive midnight), ``working`` (a working day) and
+        ``cum`` (the reading at its 00:00: working minutes of the days before it since the
+        origin). A reading is ``cum + (working ? Σ clip(m - start, 0, end - start) : 0)`` of its
+        day (Notes): what an engine joins on the date to read the clock where the log lives
+        (:mod:`procmine.clock_sql`).
+
+        >>> WorkCalendar().day_table("2024-05-03", "2024-05-05").to_dict("list")["working"]
+        [True, True, False]
+        """
+        start, end = (pd.Timestamp(value).normalize() for value in (first, last))
+        if start.tzinfo is not None or end.tzinfo is not None:
+            raise CalendarError("day_table takes wall-clock dates (naive), not instants.")
+        origin = pd.Timestamp(self.origin)
+        if start < origin:
+            raise CalendarError(f"date {start.date()} is before the calendar origin {self.origin}.")
+        days = pd.date_range(start, max(start, end), freq="D")
+        index = (days - origin).days.to_numpy()
+        self._extend_to(int(index[-1]))
+        return pd.DataFrame(
+            {
+                "day": days.as_unit("us"),
+                "working": self._working[index],
+                "cum": self._cum[index],
+            }
+        )
+
     # ------------------------------------------------------------------------------- table
     def _extend_to(self, last_day: int) -> None:
         """Make the day table cover day index ``last_day`` (rebuilt to the end of the next year,

@@ -104,24 +104,52 @@ def engine_named(name: str | None) -> Any:
     if name is None or name == "duckdb":
         return None
     if name == "spark":
-        return spark_session()
+        return _running_session("local[*]")
     if name.startswith("spark://"):
-        return spark_session(name)
+        return _running_session(name)
     raise ValueError(f"engine must be one of {list(ENGINES)} or spark://HOST:PORT; got {name!r}.")
+
+
+def _running_session(master: str) -> Any:
+    """The process's Spark session on ``master``: the one running when there is one (Spark
+    allows one context a process, so a figure given ``engine="spark://…"`` reuses it rather
+    than paying a new start), else a new one (:func:`spark_session`). A session running on
+    another master is an error, not silently used in its place; ``"local[*]"`` takes any local
+    one."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    context = getattr(SparkContext, "_active_spark_context", None)
+    if context is None:
+        return spark_session(master)
+    running = context.master
+    if running != master and not (master == "local[*]" and running.startswith("local")):
+        raise ValueError(
+            f"This process already runs a Spark session on {running}, and Spark allows one a "
+            f"process: stop it (session.stop()) before asking for {master}."
+        )
+    return SparkSession.builder.getOrCreate()
 
 
 def spark_session(master: str = "local[*]", **config: str) -> Any:
     """A Spark session for the figures (``pip install "procmine[spark]"``, Java 17+): its SQL
-    clock in UTC (the figures pass local readings), the driver on the loopback address, no web
-    UI, Arrow transfers; ``config`` adds or overrides settings (``spark.sql.shuffle.partitions``
-    …)."""
+    clock in UTC (the figures pass local readings), no web UI, Arrow transfers; ``config`` adds
+    or overrides settings (``spark.sql.shuffle.partitions`` …).
+
+    The driver listens on the loopback address for a local session and a master on this
+    machine (``spark://127.0.0.1:…``); for a master elsewhere Spark's own choice (this
+    machine's address), which the cluster's executors must reach — set ``spark.driver.host``
+    when it is not the right one.
+
+    >>> _driver_on_loopback("spark://127.0.0.1:7077"), _driver_on_loopback("spark://node1:7077")
+    (True, False)
+    """
     from pyspark.sql import SparkSession
 
+    loopback = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
     settings = {
         "spark.sql.session.timeZone": "UTC",
-        # Loopback only: the driver fetches larger results from itself at this address.
-        "spark.driver.host": "127.0.0.1",
-        "spark.driver.bindAddress": "127.0.0.1",
+        **(loopback if _driver_on_loopback(master) else {}),
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
@@ -133,6 +161,16 @@ def spark_session(master: str = "local[*]", **config: str) -> Any:
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _driver_on_loopback(master: str) -> bool:
+    """Whether a session on ``master`` keeps its driver on the loopback address: a local one, or
+    a standalone master on this machine's loopback address."""
+    from urllib.parse import urlparse
+
+    if master.startswith("local"):
+        return True
+    return urlparse(master).hostname in {"127.0.0.1", "localhost", "::1"}
 
 
 def is_event_table(frame: pd.DataFrame) -> bool:
@@ -1020,7 +1058,8 @@ def query(
 ) -> pd.DataFrame:
     """Run one figure's SQL (DuckDB dialect) over the given tables and return a DataFrame.
 
-    ``engine`` is None for embedded DuckDB, or a ``pyspark.sql.SparkSession``. A frame named
+    ``engine`` is None for embedded DuckDB, or a ``pyspark.sql.SparkSession``, or a name
+    (:func:`engine_named`: ``"duckdb"``, ``"spark"``, ``"spark://HOST:PORT"``). A frame named
     ``events`` gets the columns :func:`complete_events` adds where it lacks them; a figure that
     shows cases asks ``with_case_ids`` for the table ``case_ids`` (:func:`case_ids` of the
     events), which it joins once, at the end.
@@ -1028,6 +1067,8 @@ def query(
     >>> query("SELECT MAX(x) AS m FROM t", t=pd.DataFrame({"x": [1, 2]}))["m"].item()
     2
     """
+    if isinstance(engine, str):  # "duckdb", "spark", "spark://HOST:PORT"
+        engine = engine_named(engine)
     events = tables.get("events")
     if isinstance(events, pd.DataFrame):
         tables = {**tables, "events": complete_events(events)}
@@ -1286,6 +1327,13 @@ def _spark_result(result: Any) -> pd.DataFrame:
 
 
 def _query_spark(sql: str, spark: Any, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return _spark_result(spark_frame(sql, spark, **tables))
+
+
+def spark_frame(sql: str, spark: Any, **tables: Any) -> Any:
+    """The Spark DataFrame of a query (DuckDB dialect) over ``tables`` — pandas frames,
+    uploaded, or Spark DataFrames, read where they are — without collecting it: what a table
+    built on a cluster (:func:`procmine.clock_sql.engine_events`) stays as."""
     for name, frame in tables.items():
         data = frame
         if isinstance(frame, pd.DataFrame):
@@ -1295,4 +1343,4 @@ def _query_spark(sql: str, spark: Any, tables: dict[str, pd.DataFrame]) -> pd.Da
                 schema=_spark_ddl(frame.columns, types),
             )
         data.createOrReplaceTempView(name)
-    return _spark_result(spark.sql(to_spark_sql(sql)))
+    return spark.sql(to_spark_sql(sql))
