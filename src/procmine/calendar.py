@@ -415,6 +415,15 @@ class WorkCalendar:
         flags = self._working[day]
         return bool(flags[0]) if _is_scalar(dates) else flags
 
+    @property
+    def office_minutes(self) -> list[tuple[float, float]]:
+        """The office intervals as (start, length) in minutes of the day.
+
+        >>> WorkCalendar().office_minutes
+        [(450.0, 240.0), (780.0, 240.0)]
+        """
+        return list(zip(self._starts.tolist(), self._lengths.tolist(), strict=True))
+
     def day_table(self, first: Any, last: Any) -> pd.DataFrame:
         """The clock's table of days from the date of ``first`` to that of ``last`` (wall-clock
         dates, naive): ``day`` (the date, as a naive midnight), ``working`` (a working day) and

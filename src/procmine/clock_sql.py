@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procmine import engines, schema
 from procmine.calendar import as_calendar
 
 STAMPED, DAYS = "stamped", "days"
@@ -61,7 +62,7 @@ LEAST(GREATEST(minute - 780, 0), 240) ELSE CAST(0 AS DOUBLE) END
     calendar = as_calendar(calendar)
     clips = " + ".join(
         f"LEAST(GREATEST(minute - {int(start)}, 0), {int(length)})"
-        for start, length in zip(calendar._starts, calendar._lengths, strict=True)
+        for start, length in calendar.office_minutes
     )
     return f"cum + CASE WHEN working THEN {clips or 'CAST(0 AS DOUBLE)'} ELSE CAST(0 AS DOUBLE) END"
 
@@ -69,39 +70,9 @@ LEAST(GREATEST(minute - 780, 0), 240) ELSE CAST(0 AS DOUBLE) END
 def events_sql(calendar: Any = None) -> str:
     """The query that gives ``stamped`` (every column) with ``case_no``, ``wm``,
     ``in_sequence``, ``sojourn`` and the sequence links, in ``idx`` order."""
-    from procmine.engines import with_ctes
-
     window = "PARTITION BY case_no ORDER BY idx"
-    return with_ctes(
-        (
-            "cases",
-            f"""
-            SELECT case_id, CAST(ROW_NUMBER() OVER (ORDER BY first_idx) - 1 AS BIGINT) AS case_no
-            FROM (SELECT case_id, MIN(idx) AS first_idx FROM {STAMPED} GROUP BY case_id) AS firsts
-            """,
-        ),
-        (
-            "minutes",
-            f"""
-            SELECT s.*, c.case_no,
-                   CAST(DATE_DIFF('microsecond', CAST(CAST(s.ts AS DATE) AS TIMESTAMP), s.ts)
-                        AS DOUBLE) / CAST({_MICROSECONDS} AS DOUBLE) AS minute,
-                   d.working, d.cum
-            FROM {STAMPED} AS s
-            JOIN cases AS c ON c.case_id IS NOT DISTINCT FROM s.case_id
-            LEFT JOIN (SELECT CAST(day AS DATE) AS day, working, cum FROM {DAYS}) AS d
-              ON d.day = CAST(s.ts AS DATE)
-            """,
-        ),
-        (
-            "clocked",
-            f"""
-            SELECT * EXCLUDE (minute, working, cum),
-                   {reading_sql(calendar)} AS wm,
-                   department IS NOT NULL AND NOT side_copy AS in_sequence
-            FROM minutes
-            """,
-        ),
+    return engines.with_ctes(
+        *_clock_ctes(calendar),
         (
             "entries",
             f"""
@@ -152,6 +123,42 @@ def events_sql(calendar: Any = None) -> str:
     )
 
 
+def _clock_ctes(calendar: Any) -> tuple[tuple[str, str], ...]:
+    """The CTEs of the case numbers and the clock readings (``clocked``: ``stamped`` with
+    ``case_no``, ``wm`` and ``in_sequence``) of :func:`events_sql`."""
+    return (
+        (
+            "cases",
+            f"""
+            SELECT case_id, CAST(ROW_NUMBER() OVER (ORDER BY first_idx) - 1 AS BIGINT) AS case_no
+            FROM (SELECT case_id, MIN(idx) AS first_idx FROM {STAMPED} GROUP BY case_id) AS firsts
+            """,
+        ),
+        (
+            "minutes",
+            f"""
+            SELECT s.*, c.case_no,
+                   CAST(DATE_DIFF('microsecond', CAST(CAST(s.ts AS DATE) AS TIMESTAMP), s.ts)
+                        AS DOUBLE) / CAST({_MICROSECONDS} AS DOUBLE) AS minute,
+                   d.working, d.cum
+            FROM {STAMPED} AS s
+            JOIN cases AS c ON c.case_id IS NOT DISTINCT FROM s.case_id
+            LEFT JOIN (SELECT CAST(day AS DATE) AS day, working, cum FROM {DAYS}) AS d
+              ON d.day = CAST(s.ts AS DATE)
+            """,
+        ),
+        (
+            "clocked",
+            f"""
+            SELECT * EXCLUDE (minute, working, cum),
+                   {reading_sql(calendar)} AS wm,
+                   department IS NOT NULL AND NOT side_copy AS in_sequence
+            FROM minutes
+            """,
+        ),
+    )
+
+
 def stamped(
     log: pd.DataFrame, calendar: Any = None, *, return_activities: Any = None
 ) -> pd.DataFrame:
@@ -160,8 +167,6 @@ def stamped(
     flag read per row (:func:`procmine.engines.returns_source`), the texts as text (``activity``,
     ``department``, ``resource``, ``procedure`` with its default, ``lifecycle`` lower-cased), the
     deadline as the export gave it."""
-    from procmine import engines, schema
-
     calendar = as_calendar(calendar)
     stamps = pd.to_datetime(log[schema.TIMESTAMP].reset_index(drop=True))
     n = len(log)
@@ -179,12 +184,7 @@ def stamped(
         if engines.SIDE_COPY in log.columns
         else pd.Series(False, index=range(n))
     )
-    returns = engines.returns_source(log, return_activities)
-    returned = (
-        engines._transfer_returns(log[schema.TRANSFER])
-        if returns == schema.TRANSFER
-        else engines.return_flags(log[schema.ACTIVITY], returns)
-    )
+    returned = engines.returned_flags(log, engines.returns_source(log, return_activities))
     table = pd.DataFrame(
         {
             "idx": np.arange(n, dtype=np.int64),
@@ -207,8 +207,6 @@ def stamped(
 def day_table(calendar: Any, stamped_rows: Any, engine: Any = None) -> pd.DataFrame:
     """The ``days`` table over the dates of ``stamped_rows`` (a frame, or a Spark table: only
     its first and last wall-clock time are read, on the engine)."""
-    from procmine import engines
-
     calendar = as_calendar(calendar)
     span = engines.query(f"SELECT MIN(ts) AS first, MAX(ts) AS last FROM {STAMPED}", engine,
                          **{STAMPED: stamped_rows})  # fmt: skip
@@ -222,8 +220,6 @@ def engine_events(stamped_rows: Any, calendar: Any = None, engine: Any = None) -
     """The events table's computed columns built on ``engine`` from ``stamped_rows``: a pandas
     frame on DuckDB (``engine`` None), a Spark DataFrame — not collected — on Spark (the
     ``stamped`` rows a pandas frame, uploaded, or a Spark DataFrame already there)."""
-    from procmine import engines
-
     calendar = as_calendar(calendar)
     days = day_table(calendar, stamped_rows, engine)
     sql = events_sql(calendar)

@@ -449,6 +449,19 @@ def return_flags(activities: pd.Series | pd.Categorical, names: Iterable[str]) -
     return _flagged(activities, lambda uniques: vocabulary.matches(uniques, names))
 
 
+def returned_flags(log: pd.DataFrame, returns: Any) -> np.ndarray:
+    """Whether each event of ``log`` is a return, by what :func:`returns_source` chose: a
+    return transfer of a transfer history (``schema.TRANSFER``), else a step of one of the
+    names ``returns``.
+
+    >>> returned_flags(pd.DataFrame({"concept:name": ["Trả lại", "Nhận"]}), ["Trả lại"]).tolist()
+    [True, False]
+    """
+    if returns == schema.TRANSFER:
+        return _transfer_returns(log[schema.TRANSFER])
+    return return_flags(log[schema.ACTIVITY], returns)
+
+
 def _transfer_returns(kinds: pd.Series) -> np.ndarray:
     """Whether each transfer of a transfer history is a return (its kind is ``schema.RETURN``,
     trimmed and case-folded)."""
@@ -579,12 +592,10 @@ def _part_plan(
     sequence = _builds_sequence(wanted)
     returned: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {}
     if _needs(wanted, "returned"):
-        if returns == schema.TRANSFER:
-            returned["returned"] = ((), lambda: _transfer_returns(log[schema.TRANSFER]))
-        elif "activity" in coding:  # the distinct names of the coded activities
+        if returns != schema.TRANSFER and "activity" in coding:  # the coded activities' names
             returned["returned"] = (("activity",), lambda a: return_flags(a, returns))
         else:
-            returned["returned"] = ((), lambda: return_flags(log[schema.ACTIVITY], returns))
+            returned["returned"] = ((), lambda: returned_flags(log, returns))
     return {
         "case_no": ((), lambda: case_numbers(source.case_id)),
         "wm": ((), lambda: calendar.working_minutes(source.local)),
