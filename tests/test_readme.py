@@ -37,12 +37,16 @@ def test_readme_python_example_runs(tmp_path: Path):
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:
         pytest.skip("Spark needs a Java runtime (make test installs one)")
-    (spark_block,) = [block for block in blocks if "SparkSession" in block]
-    exec(compile(spark_block, "README.md", "exec"), namespace)
+    (spark_block,) = [block for block in blocks if 'engine="spark"' in block]
     try:
+        exec(compile(spark_block, "README.md", "exec"), namespace)
         pm, events, catalog = namespace["pm"], namespace["events"], namespace["catalog"]
         pd.testing.assert_frame_equal(
             namespace["on_spark"], pm.ping_pong(events, catalog), check_exact=False, rtol=1e-9
         )
     finally:
-        namespace["spark"].stop()
+        from pyspark.sql import SparkSession
+
+        running = SparkSession.getActiveSession()
+        if running is not None:
+            running.stop()
