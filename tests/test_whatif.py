@@ -549,3 +549,28 @@ def test_a_procedures_rows_of_the_log_table_are_its_own_table():
         built = pm.event_table(log.iloc[rows].reset_index(drop=True))
         sliced = wi._own_events(events, rows)
         assert sliced.astype(object).equals(built.astype(object)), procedure
+
+
+@pytest.mark.parametrize("naive", [False, True])
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_replays_events_table_is_the_edited_logs(name, naive):
+    # The replayer reads the edited cases' events table off the replay's edited events (the
+    # clock read again for the moved ones only), not off an edited log: it is the events table
+    # of the edited log, every column.
+    measures, _, _ = CASES[name]
+    log, catalog = make_log(OBSERVED), make_catalog()
+    if naive:
+        log[TS] = log[TS].dt.tz_localize(None)
+    calendar = pm.WorkCalendar()
+    events = pm.event_table(log, calendar)
+    for part in (np.arange(len(events)), np.flatnonzero(events["case_id"].isin(["B", "C", "E"]))):
+        replay = wi._Replay(events=events, catalog=catalog.copy(), observed_catalog=catalog,
+                            costs=COSTS)  # fmt: skip
+        for checked in wi.check_measures(measures, catalog, events):
+            wi._CHANGES[checked["change"]["kind"]](replay, P, checked["change"])
+        replay = replay.subset(part)
+        own, gone = wi._edited_events(replay, log[TS].dtype, calendar)
+        edited_log = wi._edited_log(log.iloc[part].reset_index(drop=True), replay, calendar)
+        built = pm.event_table(edited_log, calendar)
+        assert wi._reread(own).astype(object).equals(built.astype(object)), name
+        assert gone == edited_log.attrs[wi.WHATIF_ATTR]["dropped_cases"]

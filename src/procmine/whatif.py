@@ -410,7 +410,7 @@ class _Replay:
         return bounce_table(self.events, self.observed_catalog)
 
     def subset(self, rows: np.ndarray) -> _Replay:
-        """The replay of the events at ``rows`` (whole cases): what :func:`_edited_log` reads."""
+        """The replay of the events at ``rows`` (whole cases): what :func:`_edited_events` reads."""
         part = _Replay(
             events=self.events.iloc[rows],
             catalog=self.catalog,
@@ -706,39 +706,119 @@ def _renumbered_dependencies(
 
 
 # ------------------------------------------------------------------------- the edited log
+@dataclass(frozen=True)
+class _Moves:
+    """Where a replay's events go: each event's clock reading after the time taken before it in
+    its case (``reading``), the kept events in their new order (``kept``: cases keep their
+    order, each in time order), which of them moved (``moved``: positions in ``kept``), and the
+    ids of the cases that lost every event (``gone``)."""
+
+    reading: np.ndarray
+    kept: np.ndarray
+    moved: np.ndarray
+    gone: list[str]
+
+    @classmethod
+    def of(cls, replay: _Replay) -> _Moves:
+        events, case_no = replay.events, replay.case_no
+        taken = np.where(replay.removed, replay.held, replay.held - replay.left)
+        taken_so_far = pd.Series(taken).groupby(case_no, sort=False).cumsum().to_numpy()
+        reading = events["wm"].to_numpy(dtype="float64") - taken_so_far
+        kept = np.flatnonzero(~replay.removed)
+        # A side copy, which holds no time, may now fall after an event moved earlier past it.
+        kept = kept[np.lexsort((kept, reading[kept], case_no[kept]))]
+        moved = np.flatnonzero(taken_so_far[kept] > 0)
+        remaining = np.bincount(case_no[kept], minlength=int(case_no.max(initial=-1)) + 1)
+        ids = engines.case_ids(events)
+        gone = ids.loc[remaining[ids["case_no"].to_numpy()] == 0, "case_id"]
+        return cls(reading, kept, moved, [str(case) for case in gone])
+
+    def stamps(self, dtype: Any, calendar: Any) -> pd.Series:
+        """The moved events' stamps in the edited log, of the log's stamp ``dtype``: naive
+        stamps are the clock's local time, aware ones keep their zone, the unit is the log's."""
+        new = calendar.from_working_minutes(self.reading[self.kept[self.moved]])
+        like = pd.Series([], dtype=dtype)
+        zone = like.dt.tz
+        new = new.dt.tz_localize(None) if zone is None else new.dt.tz_convert(zone)
+        return new.dt.as_unit(like.dt.unit)
+
+
 def _edited_log(log: pd.DataFrame, replay: _Replay, calendar: Any) -> pd.DataFrame:
     """The log with the replay's removals and moves (see the module docstring)."""
-    events, case_no = replay.events, replay.case_no
-    taken = np.where(replay.removed, replay.held, replay.held - replay.left)
-    taken_so_far = pd.Series(taken).groupby(case_no, sort=False).cumsum().to_numpy()
-    reading = events["wm"].to_numpy(dtype="float64") - taken_so_far
-    kept = np.flatnonzero(~replay.removed)
-    # Cases keep their order, each in time order; a side copy, which holds no time, may now
-    # fall after an event moved earlier past it.
-    kept = kept[np.lexsort((kept, reading[kept], case_no[kept]))]
-    moved = kept[taken_so_far[kept] > 0]
+    moves = _Moves.of(replay)
     stamps = log[schema.TIMESTAMP].reset_index(drop=True)
-    if len(moved):
-        new = calendar.from_working_minutes(reading[moved])
-        # Naive stamps are the clock's local time; aware ones keep their zone.
-        zone = stamps.dt.tz
-        new = new.dt.tz_localize(None) if zone is None else new.dt.tz_convert(zone)
+    if len(moves.moved):
+        new = moves.stamps(stamps.dtype, calendar)
         stamps = stamps.copy()
-        stamps.iloc[moved] = new.dt.as_unit(stamps.dt.unit).array  # not objects: 400× faster
+        stamps.iloc[moves.kept[moves.moved]] = new.array  # not objects: 400× faster
     edited = log.reset_index(drop=True).assign(**{schema.TIMESTAMP: stamps})
-    edited = edited.iloc[kept].reset_index(drop=True)
-    remaining = np.bincount(case_no[kept], minlength=int(case_no.max(initial=-1)) + 1)
-    ids = engines.case_ids(events)
-    dropped = ids.loc[remaining[ids["case_no"].to_numpy()] == 0, "case_id"]
+    edited = edited.iloc[moves.kept].reset_index(drop=True)
     edited.attrs = {
         **log.attrs,
         WHATIF_ATTR: {
             "removed_events": int(replay.removed.sum()),
-            "moved_events": len(moved),
-            "dropped_cases": [str(case) for case in dropped],
+            "moved_events": len(moves.moved),
+            "dropped_cases": moves.gone,
         },
     }
     return edited
+
+
+# What an event's row of the events table holds of its own, in the table's order (idx, the
+# sequence flag, case_no, the sojourn and the department-sequence links are read off its case).
+_TEXT_EVENT_COLUMNS = ("activity", "department", "resource", "procedure", "lifecycle")
+_OWN_COLUMNS = ("case_id", *_TEXT_EVENT_COLUMNS, "ts", "wm", "side_copy", "returned", "deadline")
+
+
+def _edited_events(replay: _Replay, stamps: Any, calendar: Any) -> tuple[pd.DataFrame, list[str]]:
+    """The replay's edit as its events' own columns (:data:`_OWN_COLUMNS`), in the edited log's
+    order (:func:`_edited_log`), the moved events' readings and wall times read from the stamps
+    the edited log gives them (``stamps``: the log's stamp dtype) as
+    :func:`procmine.engines.event_table` reads a log's; and the ids of the cases gone.
+    :func:`_reread` makes the edited log's events table from them: the edited log itself is
+    never made."""
+    moves = _Moves.of(replay)
+    own = [column for column in _OWN_COLUMNS if column in replay.events.columns]
+    edited = replay.events[own].iloc[moves.kept].reset_index(drop=True)
+    if len(moves.moved):
+        local = calendar.localize(moves.stamps(stamps, calendar).reset_index(drop=True))
+        wm = edited["wm"].to_numpy(dtype="float64", copy=True)
+        wm[moves.moved] = calendar.working_minutes(local)
+        ts = edited["ts"].copy()
+        ts.iloc[moves.moved] = calendar.wall_time(local).dt.as_unit(ts.dt.unit).array
+        edited = edited.assign(wm=wm, ts=ts)
+    edited.attrs = replay.events.attrs
+    return edited, moves.gone
+
+
+def _reread(own: pd.DataFrame) -> pd.DataFrame:
+    """The events table of the edited log whose events' own columns are ``own`` (its rows in
+    order, :func:`_edited_events`), as :func:`procmine.engines.event_table` builds it: positions
+    and cases numbered in that order (:func:`procmine.engines.case_numbers`), the sequence flag
+    (:func:`procmine.sequences.in_sequence`), the sojourns and the department-sequence links
+    (:func:`procmine.engines.with_sequence_links`)."""
+    department = own["department"]
+    if isinstance(department.dtype, pd.CategoricalDtype):
+        codes = department.cat.codes.to_numpy()
+    else:
+        codes = pd.factorize(department)[0]
+    side_copy = own["side_copy"].to_numpy(dtype=bool)
+    table = engines.with_sequence_links(
+        own.assign(
+            idx=np.arange(len(own), dtype=np.int64),
+            in_sequence=sequences.in_sequence(codes, side_copy),
+            case_no=engines.case_numbers(own["case_id"]),
+        )
+    )
+    present = set(own.columns)
+    order = [
+        "idx", "case_id", *[c for c in _TEXT_EVENT_COLUMNS if c in present], "ts", "wm",
+        "side_copy", "in_sequence", *(["returned"] if "returned" in present else []), "case_no",
+        *(["deadline"] if "deadline" in present else []), "sojourn", *engines.SEQUENCE_LINKS,
+    ]  # fmt: skip
+    table = table[order]
+    table.attrs = own.attrs
+    return table
 
 
 # ------------------------------------------------------------------------- what-if
@@ -757,7 +837,8 @@ def what_if(
 
     The same figure functions run on (log, catalog) and on :func:`apply_measures`'s (log2,
     catalog2): :func:`procmine.cost.compliance_cost` by procedure and by case and
-    :func:`procmine.deadlines.on_time`. One row per procedure touched (in the order the measures
+    :func:`procmine.deadlines.on_time` (on log2's events table, read off the edited events:
+    log2 itself is not made). One row per procedure touched (in the order the measures
     first name them; other procedures are not replayed), columns :data:`WHAT_IF_COLUMNS`:
     ``cases`` (observed), ``working_days_before``/``_after`` (mean working days per case,
     received to completed), ``observed_cost_before``/``_after`` (VND per run),
@@ -911,11 +992,11 @@ def _case_figures(
 @dataclass
 class _Edit:
     """One procedure's measures applied: its edited cases (the ones they change, or all when
-    ``whole``), the catalog after them (and the measures before), the ids of the cases that lost
-    every event."""
+    ``whole``) as their events' own columns (:func:`_edited_events`), the catalog after them
+    (and the measures before), the ids of the cases that lost every event."""
 
     procedure: str
-    log: pd.DataFrame
+    events: pd.DataFrame
     catalog: pd.DataFrame
     whole: bool
     gone: list[str]
@@ -923,12 +1004,10 @@ class _Edit:
 
 @dataclass
 class _Observed:
-    """One procedure of the observed log, as every replay of it reads it: its rows of the log
-    (their text columns coded, :func:`_coded_log`), its events table (as the catalog reads
-    it), its figures before any measure, its activities and departments, and (once asked for)
-    its bounce table."""
+    """One procedure of the observed log, as every replay of it reads it: its events table (as
+    the catalog reads it), its figures before any measure, its activities and departments, and
+    (once asked for) its bounce table."""
 
-    log: pd.DataFrame
     events: pd.DataFrame
     before: tuple[pd.DataFrame, pd.DataFrame]
     names: pd.DataFrame
@@ -976,8 +1055,6 @@ class Replayer:
         events: pd.DataFrame | None = None,
     ) -> None:
         _require_log(log)
-        # Each replayed procedure's rows are coded when first read (_coded_log): a replay of a
-        # few procedures does not code the whole log.
         self.log, self.catalog, self.costs = log, catalog, costs
         # The log's bounce table (at least its excess bounces), figures before and events
         # table, when the caller has them.
@@ -987,7 +1064,6 @@ class Replayer:
             calendar = engines.same_clock(events, calendar)
         self.calendar = engines.own_clock(log) if calendar is None else as_calendar(calendar)
         self._procedures: tuple[np.ndarray, pd.Index] | None = None
-        self._cases: pd.CategoricalDtype | bool | None = None
         self._observed: dict[str, _Observed] = {}
 
     def __deepcopy__(self, memo: dict) -> Replayer:
@@ -1007,19 +1083,6 @@ class Replayer:
         number = names.get_indexer([procedure])[0]
         return np.flatnonzero(codes == number) if number >= 0 else np.array([], dtype=np.intp)
 
-    def _coded_cases(self, rows: np.ndarray) -> pd.Categorical | None:
-        """The cases of the log's ``rows`` coded as its events table numbers them (one coding
-        for every procedure, so their edited rows stack without recoding), or None without the
-        table."""
-        if self.events is None or self._cases is False:
-            return None
-        if self._cases is None:
-            ids = engines.case_ids(self.events)["case_id"]
-            # Two raw ids with one text (1 and "1"): each part codes its own.
-            self._cases = pd.CategoricalDtype(pd.Index(ids)) if ids.is_unique else False
-            return self._coded_cases(rows)
-        return pd.Categorical.from_codes(self.events["case_no"].to_numpy()[rows], dtype=self._cases)
-
     def part(self, rows: np.ndarray) -> pd.DataFrame:
         """The log's rows at ``rows`` (positions), with the log's attrs (its own clock)."""
         part = _rows_of(self.log, rows)
@@ -1030,10 +1093,9 @@ class Replayer:
         """The procedure as observed (read once; its runs a year must be in ``costs``)."""
         if procedure not in self._observed:
             rows = self.positions(procedure)
-            part = _coded_log(self.part(rows), self._coded_cases(rows))
             events = None if self.events is None else _own_events(self.events, rows)
             if events is None:
-                events = engines.event_table(part, self.calendar)
+                events = engines.event_table(self.part(rows), self.calendar)
             if self.before is None:
                 cost, cases = _figures(events, self.catalog, self.costs, self.calendar)
             else:  # the whole log's: the procedure's cases
@@ -1041,7 +1103,6 @@ class Replayer:
                 cases = cases[(cases["procedure"] == procedure).to_numpy()].reset_index(drop=True)
             own = with_catalog_procedure(events, self.catalog)
             self._observed[procedure] = _Observed(
-                log=part,
                 events=own,
                 before=(_own_row(cost, procedure), cases),
                 names=_log_names(own, self.catalog),
@@ -1105,17 +1166,13 @@ class Replayer:
             _CHANGES[measure["change"]["kind"]](replay, procedure, measure["change"])
         catalog2 = replay.catalog.reset_index(drop=True)
         repriced = self._repriced(procedure, seen, catalog2)
-        if repriced is None:
-            edited = _edited_log(seen.log, replay, self.calendar)
-        else:
+        if repriced is not None:
             taken = np.where(replay.removed, replay.held, replay.held - replay.left)
             changed = np.zeros(int(replay.case_no.max(initial=-1)) + 1, dtype=bool)
             changed[replay.case_no[replay.removed | (taken > 0) | repriced]] = True
-            rows = np.flatnonzero(changed[replay.case_no])
-            part = _rows_of(seen.log, rows)
-            part.attrs = seen.log.attrs
-            edited = _edited_log(part, replay.subset(rows), self.calendar)
-        gone = list(edited.attrs[WHATIF_ATTR]["dropped_cases"])
+            replay = replay.subset(np.flatnonzero(changed[replay.case_no]))
+        stamps = self.log[schema.TIMESTAMP].dtype
+        edited, gone = _edited_events(replay, stamps, self.calendar)
         return _Edit(procedure, edited, catalog2, repriced is None, gone)
 
     def _bounces(self, procedure: str, events: pd.DataFrame) -> pd.DataFrame:
@@ -1135,9 +1192,11 @@ class Replayer:
         left alone taken from before."""
         if not edits:
             return {}
-        union = _stacked([edit.log for edit in edits])
-        union.attrs = self.log.attrs
-        events, catalog = engines.event_table(union, self.calendar), edits[-1].catalog
+        # The events table of the edited cases, read off the edited events (not of an edited
+        # log: the clock is read again only for the moved events, in _edited_events).
+        union = _stacked([edit.events for edit in edits])
+        union.attrs = edits[0].events.attrs
+        events, catalog = _reread(union), edits[-1].catalog
         cases = _case_figures(events, catalog, self.costs, self.calendar)
         cost, found = None, {}
         for edit in edits:
@@ -1189,41 +1248,13 @@ class Replayer:
         return seen.events["activity"].isin(activities.astype(str)).to_numpy(dtype=bool)
 
 
-_TEXT_COLUMNS = (
-    schema.CASE, schema.ACTIVITY, schema.DEPARTMENT, schema.RESOURCE, schema.PROCEDURE,
-    schema.LIFECYCLE,
-)  # fmt: skip
-
-
-def _coded_log(log: pd.DataFrame, cases: pd.Categorical | None = None) -> pd.DataFrame:
-    """The log with its text columns coded once (the same texts): every replay takes parts of
-    it and builds their events tables, which then move and hash small integer codes instead of
-    strings. The cases are coded in order of appearance (sorting a million ids costs more than
-    it saves), or are ``cases`` when given (coded by the caller: the rows' cases as the whole
-    log's events table numbers them); the others by :func:`procmine.engines.text_codes`."""
-    text = [
-        column
-        for column in _TEXT_COLUMNS
-        if column in log.columns
-        and (isinstance(log[column].dtype, pd.StringDtype) or log[column].dtype == object)
-    ]
-    coded = {column: engines.text_codes(log[column]) for column in text if column != schema.CASE}
-    if cases is not None:
-        coded[schema.CASE] = cases
-    elif schema.CASE in text:
-        codes, ids = pd.factorize(log[schema.CASE])
-        coded[schema.CASE] = pd.Categorical.from_codes(codes, categories=ids, validate=False)
-    coded = log.assign(**coded)
-    coded.attrs = log.attrs
-    return coded
-
-
 def _stacked(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """The parts one below the other, a column coded in each (:func:`_coded_log`) coded in the
-    union of their categories (``pd.concat`` would turn it into objects).
+    """The parts one below the other, a column coded in each coded in the union of their
+    categories, sorted as :func:`procmine.engines.text_codes` sorts them (``pd.concat`` would
+    turn it into objects).
 
-    >>> one = pd.DataFrame({"a": pd.Categorical(["x"])})
-    >>> _stacked([one, pd.DataFrame({"a": pd.Categorical(["y"])})])["a"].cat.categories.tolist()
+    >>> one = pd.DataFrame({"a": pd.Categorical(["y"])})
+    >>> _stacked([one, pd.DataFrame({"a": pd.Categorical(["x"])})])["a"].cat.categories.tolist()
     ['x', 'y']
     """
     first = parts[0]
@@ -1233,11 +1264,12 @@ def _stacked(parts: list[pd.DataFrame]) -> pd.DataFrame:
     stacked = pd.concat([part.drop(columns=coded) for part in parts], ignore_index=True)
     for column in coded:
         values = [part[column].array for part in parts]
-        if all(value.dtype is values[0].dtype for value in values):  # coded alike: the codes
+        categories = values[0].dtype.categories
+        if all(value.dtype.categories.equals(categories) for value in values):  # the codes
             codes = np.concatenate([value.codes for value in values])
             stacked[column] = pd.Categorical.from_codes(codes, dtype=values[0].dtype)
         else:
-            stacked[column] = union_categoricals(values)  # the table codes them again
+            stacked[column] = union_categoricals(values, sort_categories=True)
     return stacked[list(first.columns)]
 
 
