@@ -30,7 +30,8 @@ $(STAMP): pyproject.toml requirements.lock
 
 # System programs: installed only when missing, only as root, only where apt-get exists. The
 # demo needs Graphviz and Noto fonts (maps with Vietnamese labels); the tests also PostgreSQL
-# (a throw-away server) and Java (Spark runs every figure to compare it with DuckDB).
+# (a throw-away server, read through ADBC and, by Spark, through Debian's JDBC driver) and Java
+# (Spark runs every figure to compare it with DuckDB).
 APT_MISSING = if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing system packages:$$missing"; \
@@ -51,6 +52,7 @@ test-deps: system-deps
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	[ -f /usr/share/java/postgresql.jar ] || missing="$$missing libpostgresql-jdbc-java"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
