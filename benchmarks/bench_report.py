@@ -25,7 +25,14 @@ an analyst runs once):
 
 Each stage prints its seconds, events per second and the process's peak RSS (VmHWM, reset before
 the stage). pm4py computes none of the report's figures as one call, so no ratio is printed for
-them; its reading is the peer of loading.
+them; its reading is the peer of loading. At the sizes of ``--pm4py-events`` (default: every
+size) the same process then times **the pm4py route on the same log**, the figures of the report
+pm4py computes in its own way: its input (four columns, text as objects: as pm4py runs fastest),
+the department handover and subcontracting networks (the peers of handoffs and ping-pong), the
+performance DFG (wall-clock times between activities: the peer of the bottlenecks, without a
+working clock), and the inductive miner with token-based replay on the largest procedure (the
+peer of a procedure's model and conformance; procmine aligns each procedure with its approved
+model).
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from timing import reset_peak, status_mb  # benchmarks/timing.py
+from timing import pm4py_input, reset_peak, status_mb  # benchmarks/timing.py
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +80,37 @@ def _timed(name: str, events: int, call, rows: list) -> object:
     return out
 
 
-def measure(events: int, logs: Path, analyze_stages: bool) -> list:
+def pm4py_route(log, n: int, rows: list) -> None:
+    """The pm4py route on ``log`` (see the module docstring): rows of (stage, seconds, events/s,
+    peak MB), events/s over the log's ``n`` events but for the largest procedure's stage."""
+    import pm4py
+
+    sys._pm4py_welcome_shown = True  # the banner belongs in the README, not in the figures
+    prepare = lambda: pm4py_input(log)  # noqa: E731
+    frame = _timed("pm4py: its input (four columns, object text)", n, prepare, rows)
+
+    def networks() -> tuple:
+        return (
+            pm4py.discover_handover_of_work_network(frame, resource_key="org:group"),
+            pm4py.discover_subcontracting_network(frame, resource_key="org:group"),
+        )
+
+    _timed("pm4py: handover + subcontracting networks (departments)", n, networks, rows)
+    performance = lambda: pm4py.discover_performance_dfg(frame)  # noqa: E731
+    _timed("pm4py: performance DFG (wall-clock)", n, performance, rows)
+    largest = log["case:procedure"].value_counts().index[0]
+    cases = log.loc[(log["case:procedure"] == largest).to_numpy(), "case:concept:name"].unique()
+    part = frame[frame["case:concept:name"].isin(cases).to_numpy()]
+
+    def model_and_fitness() -> dict:
+        net = pm4py.discover_petri_net_inductive(part)
+        return pm4py.fitness_token_based_replay(part, *net)
+
+    name = f"pm4py: inductive miner + token replay, largest procedure ({len(part):,} events)"
+    _timed(name, len(part), model_and_fitness, rows)
+
+
+def measure(events: int, logs: Path, analyze_stages: bool, pm4py: bool = False) -> list:
     """Every stage at one size, in this process: rows of (stage, seconds, events/s, peak MB)."""
     import pandas as pd
 
@@ -121,6 +158,8 @@ def measure(events: int, logs: Path, analyze_stages: bool) -> list:
     _timed("procmine analyze --no-pdf (subprocess, end to end)", n, run, rows)
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     rows[-1] = (*rows[-1][:3], child_mb)  # the command's own peak, not this process's
+    if pm4py:
+        pm4py_route(log, n, rows)
     return [(n, *row) for row in rows]
 
 
@@ -129,16 +168,22 @@ def main() -> None:
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--logs", type=Path, default=Path("/tmp/procmine-bench"))
     parser.add_argument("--analyze-stages", action="store_true")
+    parser.add_argument(
+        "--pm4py-events", type=int, nargs="*", help="sizes with the pm4py route (default: all)"
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child's size
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.events[0], args.logs, args.analyze_stages)))
+        pm4py = args.pm4py_events is None or args.events[0] in args.pm4py_events
+        print(json.dumps(measure(args.events[0], args.logs, args.analyze_stages, pm4py)))
         return
     ladder: dict[str, dict[int, tuple]] = {}
     sizes = []
     for events in args.events:
         command = [sys.executable, __file__, "--one", "--events", str(events)]
         command += ["--logs", str(args.logs)] + ["--analyze-stages"] * args.analyze_stages
+        if args.pm4py_events is not None and events not in args.pm4py_events:
+            command += ["--pm4py-events"]  # none: this size runs procmine only
         done = subprocess.run(command, check=True, capture_output=True, text=True)
         rows = json.loads(done.stdout.strip().splitlines()[-1])
         n = rows[0][0]

@@ -59,3 +59,15 @@ def measured_in_child(script: str, kind: str, path: Path) -> dict:
         text=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def pm4py_input(log: Any) -> Any:
+    """The log as pm4py takes it fastest: its four columns, events without a department dropped
+    (pm4py sorts a variant's departments and fails on a missing one; procmine's department
+    sequences skip them) and text as object-dtype strings (on pandas' own string dtype pm4py's
+    variant code runs at less than half the speed)."""
+    log = log[["case:concept:name", "concept:name", "time:timestamp", "org:group"]]
+    log = log.dropna(subset=["org:group"])
+    return log.astype(
+        {"case:concept:name": object, "concept:name": object, "org:group": object}
+    ).reset_index(drop=True)
