@@ -26,7 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from procmine import engines, vocabulary
 from procmine.bottleneck import bottlenecks
@@ -192,7 +195,7 @@ def write_analysis(analysis: Analysis, out: str | Path) -> list[Path]:
     maps.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in figure_frames(analysis).items():
-        frame.to_csv(out / f"{name}.csv", index=False)
+        zoned_text(frame).to_csv(out / f"{name}.csv", index=False)
         written.append(out / f"{name}.csv")
     title = analysis.largest_procedure
     written += [
@@ -300,7 +303,7 @@ def write_simplification(found: Simplification, out: str | Path, lang: str = "vi
     }
     written: list[Path] = []
     for name, frame in frames.items():
-        flat_frame(frame).to_csv(out / f"{name}.csv", index=False, encoding="utf-8-sig")
+        zoned_text(flat_frame(frame)).to_csv(out / f"{name}.csv", index=False, encoding="utf-8-sig")
         xlsx_frame(frame).to_excel(out / f"{name}.xlsx", index=False)
         written += [out / f"{name}.csv", out / f"{name}.xlsx"]
     return written + write_plan(found.portfolio, out / "plan.docx", lang=lang)
@@ -330,6 +333,44 @@ def xlsx_frame(frame: pd.DataFrame) -> pd.DataFrame:
                 cut = values[long].str.slice(0, XLSX_CELL - len(CUT_NOTE)) + CUT_NOTE
                 flat[column] = values.where(~long, cut)
     return flat
+
+
+def zoned_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its zoned date-times as the text ``to_csv`` writes for them
+    (``2024-01-02 08:30:00+07:00``; empty for a missing one), formatted a column at a time: pandas
+    formats such a column value by value, seconds for every hundred thousand. A column with
+    fractions of a second or an offset in seconds is left to pandas.
+
+    >>> at = pd.Series(pd.to_datetime(["2024-01-02 08:30", None])).dt.tz_localize("Asia/Saigon")
+    >>> zoned_text(pd.DataFrame({"at": at}))["at"].tolist()
+    ['2024-01-02 08:30:00+07:00', None]
+    """
+    zoned = [c for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+    if not zoned:
+        return frame
+    frame = frame.copy()
+    for column in zoned:
+        frame[column] = _zoned_text(frame[column])
+    return frame
+
+
+def _zoned_text(values: pd.Series) -> pd.Series:
+    """One zoned date-time column as :func:`zoned_text` writes it (unchanged where pandas must)."""
+    wall = values.dt.tz_localize(None).to_numpy("datetime64[ns]")
+    utc = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+    present = ~np.isnat(wall)
+    ticks = wall.view("int64")[present]
+    offsets = (wall.view("int64") - utc.view("int64"))[present] // 10**9
+    if (ticks % 10**9).any() or (offsets % 60).any():
+        return values
+    seconds = pa.array(wall.astype("datetime64[s]"), type=pa.timestamp("s"), mask=~present)
+    text = pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
+    distinct, which = np.unique(offsets // 60, return_inverse=True)  # a zone has a few
+    shown = [f"{'-' if m < 0 else '+'}{abs(m) // 60:02d}:{abs(m) % 60:02d}" for m in distinct]
+    found = np.full(len(wall), "", dtype=object)
+    found[present] = np.array(shown, dtype=object)[which]
+    joined = pc.binary_join_element_wise(text, pa.array(found, type=pa.string()), "")
+    return pd.Series(joined.to_numpy(zero_copy_only=False), index=values.index, dtype=object)
 
 
 def flat_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -39,6 +39,7 @@ from procmine.analysis import (
     write_analysis,
     write_simplification,
     xlsx_frame,
+    zoned_text,
 )
 from procmine.bottleneck import bottleneck_cases
 from procmine.calendar import WorkCalendar
@@ -750,7 +751,8 @@ def write_report(built: Report, out: str | Path, *, pdf: bool = True) -> list[Pa
     if built.simplification is not None:
         written += write_simplification(built.simplification, out / "simplification",
                                         lang=built.lang)  # fmt: skip
-    built.tables["cases"].to_csv(out / "cases.csv", index=False, encoding="utf-8-sig")
+    cases = zoned_text(built.tables["cases"])
+    cases.to_csv(out / "cases.csv", index=False, encoding="utf-8-sig")
     text = json.dumps(built.summary, ensure_ascii=False, indent=2, default=str)
     (out / "summary.json").write_text(text + "\n", encoding="utf-8")
     with pd.ExcelWriter(out / "tables.xlsx") as workbook:
