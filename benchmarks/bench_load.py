@@ -1,6 +1,12 @@
 """Loading benchmark: a synthetic N-event export as Parquet and as CSV, loaded with pm.read_log.
 
     python benchmarks/bench_load.py --events 1000000
+    python benchmarks/bench_load.py --events 1000000 --dataset --postgres URL
+
+``--dataset`` adds the same log as a month-partitioned Parquet dataset (``pm.write_log``), read
+whole and one month of it; ``--postgres URL`` (a server you started, e.g. as tests/conftest.py
+does) stores it in a table and reads it with ``pm.read_log`` (ADBC, Arrow batches) beside
+``pandas.read_sql_table`` (SQLAlchemy and psycopg, Python objects).
 
 Each measurement runs in a fresh subprocess so its peak memory (max RSS, which counts Arrow's
 buffers, unlike tracemalloc) is its own. Peers, for scale: pandas.read_parquet / pandas.read_csv
@@ -104,8 +110,21 @@ def measure(kind: str, path: str) -> dict:
     from procmine.log import read_log
 
     start = time.perf_counter()
-    if kind.startswith("read_log"):
+    if kind == "read_log:postgres":
+        url, table = path.rsplit("#", 1)
+        events = len(read_log(url, table=table))
+    elif kind == "read_log:month":
+        events = len(read_log(path, months=MONTH))
+    elif kind.startswith("read_log"):
         events = len(read_log(path))
+    elif kind == "pandas.read_sql_table":
+        import sqlalchemy
+
+        url, table = path.rsplit("#", 1)
+        engine = sqlalchemy.create_engine(url)
+        with engine.connect() as connection:
+            events = len(pd.read_sql_table(table, connection))
+        engine.dispose()
     elif kind == "pandas.read_parquet":
         events = len(pd.read_parquet(path))
     elif kind == "pandas.read_csv":
@@ -119,14 +138,43 @@ def measure(kind: str, path: str) -> dict:
     return {"kind": kind, "events": events, "seconds": seconds, "peak_mb": peak_mb}
 
 
-def run(kind: str, path: Path) -> dict:
+def run(kind: str, path: Path | str) -> dict:
     return measured_in_child(__file__, kind, path)
+
+
+MONTH = "2024-06"  # the month read alone from the dataset
+
+
+def to_dataset(parquet: Path, folder: Path) -> Path:
+    """The log of ``parquet`` as a month-partitioned dataset, written by pm.write_log."""
+    import pandas as pd
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from procmine.log import write_log
+
+    return write_log(pd.read_parquet(parquet), folder / parquet.stem, partition_by="month")
+
+
+def to_postgres(parquet: Path, url: str) -> str:
+    """The log of ``parquet`` stored in a PostgreSQL table (by ADBC's bulk COPY); returns
+    ``URL#table`` for the loaders."""
+    from adbc_driver_postgresql import dbapi
+    from sqlalchemy.engine import make_url
+
+    table = parquet.stem.replace("-", "_")
+    uri = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with dbapi.connect(uri) as connection, connection.cursor() as cursor:
+        cursor.adbc_ingest(table, pq.read_table(parquet), mode="replace")
+        connection.commit()
+    return f"{url}#{table}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--dir", type=Path, default=None, help="where to write the logs")
+    parser.add_argument("--dataset", action="store_true", help="also a month-partitioned dataset")
+    parser.add_argument("--postgres", metavar="URL", help="also a PostgreSQL table on this server")
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -145,6 +193,14 @@ def main() -> None:
         ("pandas.read_parquet", "parquet", parquet, None),
         ("pandas.read_csv", "csv", csv, None),
     ]
+    if args.dataset:
+        dataset = to_dataset(parquet, folder)
+        plan.append(("read_log", "dataset", dataset, ("read_log", "parquet")))
+        plan.append(("read_log", "month", dataset, None))
+    if args.postgres:
+        table = to_postgres(parquet, args.postgres)
+        plan.append(("read_log", "postgres", table, "pandas.read_sql_table"))
+        plan.append(("pandas.read_sql_table", "postgres", table, None))
     results = {}
     for kind, fmt, path, _ in plan:
         results[(kind, fmt)] = run(kind if kind != "read_log" else f"read_log:{fmt}", path)
@@ -154,8 +210,9 @@ def main() -> None:
         rate = r["events"] / r["seconds"]
         ratio = ""
         if peer:
-            p = results[(peer, fmt)]
-            ratio = f"{r['seconds'] / p['seconds']:.2f}x the time of {peer}"
+            key = peer if isinstance(peer, tuple) else (peer, fmt)
+            p = results[key]
+            ratio = f"{r['seconds'] / p['seconds']:.2f}x the time of {' '.join(key)}"
         print(f"{kind:<24}{fmt:<9}{rate:>12,.0f}{r['seconds']:>9.2f}{r['peak_mb']:>9.0f}  {ratio}")
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 

@@ -72,7 +72,7 @@ from procmine.handoffs import (
     ping_pong,
     reference_sequences,
 )
-from procmine.log import LogReadError, load_report, read_log
+from procmine.log import LogReadError, load_report, read_log, write_log
 from procmine.plan import plan_table, write_plan
 from procmine.portfolios import Portfolio, PortfolioError, portfolio
 from procmine.reports import report
@@ -172,5 +172,6 @@ __all__ = [
     "whatif",
     "write_analysis",
     "write_catalog",
+    "write_log",
     "write_plan",
 ]

@@ -1,9 +1,10 @@
 """Loading: turn an agency's export into the canonical event log, losing no row silently.
 
 :func:`read_log` reads CSV/TSV (any delimiter, UTF-8 with or without BOM, UTF-16, Windows-1258,
-gzip'd), XLSX, XES, Parquet, a pandas DataFrame or a SQL table/query; maps the export's headers
-(Vietnamese or English) onto the canonical columns of :mod:`procmine.schema`; normalises text to
-NFC; parses the timestamp formats Vietnamese exports use; puts the rows it cannot use in a
+gzip'd), XLSX, XES, Parquet (a file or a dataset partitioned by month, which :func:`write_log`
+writes), a pandas DataFrame or a SQL table/query (PostgreSQL through Arrow); maps the export's
+headers (Vietnamese or English) onto the canonical columns of :mod:`procmine.schema`; normalises
+text to NFC; parses the timestamp formats Vietnamese exports use; puts the rows it cannot use in a
 quarantine table with their reason; and sorts each case by time. :func:`load_report` returns what
 happened (rows read = kept + quarantined, by reason; header mapping; encoding; date format).
 
@@ -36,7 +37,7 @@ from procmine.log.report import (
     LoadReport,
     load_report,
 )
-from procmine.log.sources import LogReadError, detect_encoding
+from procmine.log.sources import LogReadError, detect_encoding, write_log
 from procmine.log.text import MISSING_VALUES
 from procmine.log.timestamps import parse_timestamps
 from procmine.log.xes import read_xes
@@ -64,4 +65,5 @@ __all__ = [
     "read_log",
     "read_xes",
     "stamp_offsets",
+    "write_log",
 ]

@@ -30,6 +30,7 @@ def read_log(
     sheet: str | int | None = None,
     table: str | None = None,
     query: str | None = None,
+    months: str | tuple[str | None, str | None] | None = None,
     encoding: str | None = None,
     timezone: str | None = None,
     country: str | None = None,
@@ -43,8 +44,12 @@ def read_log(
     :func:`~procmine.log.load_report`.
 
     ``source`` is a file (``.csv``/``.tsv``/``.txt`` optionally ``.gz``, ``.xlsx``, ``.xes``/
-    ``.xes.gz``, ``.parquet``), a pandas DataFrame, or a SQLAlchemy URL with ``table=`` or
-    ``query=``. ``mapping`` maps export headers to canonical columns (``{"Mã HS":
+    ``.xes.gz``, ``.parquet``), a dataset folder (:func:`~procmine.log.write_log`), a pandas
+    DataFrame, or a SQLAlchemy URL with ``table=`` or ``query=`` (PostgreSQL: through Arrow).
+    ``months`` (``"2024-03"``, ``("2024-01", "2024-06")``) reads only those month folders of a
+    dataset: events, not cases, so a case begun earlier lacks its earlier events (the report's
+    ``partitions`` and a warning say so; :func:`procmine.filter_log` keeps whole cases).
+    ``mapping`` maps export headers to canonical columns (``{"Mã HS":
     "case:concept:name"}``); headers it does not name are recognised from a built-in dictionary
     of Vietnamese and English names; a mapping always wins over them, and a mapping onto a
     name that is not a canonical column is an error. The encoding and delimiter of a CSV file
@@ -87,7 +92,7 @@ def read_log(
     # A zone or country the clock does not know is refused before the file is read.
     WorkCalendar(country=country, timezone=timezone or DEFAULT_TIMEZONE)
     frame, info = read_source(
-        source, mapping, sheet=sheet, table=table, query=query, encoding=encoding
+        source, mapping, sheet=sheet, table=table, query=query, encoding=encoding, months=months
     )
     encoded = tuple(info.get("dictionary_columns", ()))
     prepared = as_steps(

@@ -68,13 +68,15 @@ class LoadReport(dict):
 def load_report(log: pd.DataFrame) -> dict[str, Any]:
     """The load report of a log returned by :func:`procmine.log.read_log`.
 
-    Keys: ``source``, ``format``, ``reader`` (XES: ``"rustxes"`` or ``"xml.etree"``, else
-    None), ``encoding``, ``delimiter``, ``rows_read``, ``rows_kept``, ``rows_quarantined``,
-    ``quarantined_by_reason`` ({reason: rows}, every reason listed), ``quarantine`` (the
-    original rows with ``reason`` and ``source_row``, 1 = first data row), ``mapping`` ({export
-    header: canonical column}), ``date_format``, ``deadline_format``, ``deadlines_unparseable``
-    (kept rows whose deadline cell is no date-time, such as 31/02/2024: deadline null); the
-    log's clock:
+    Keys: ``source``, ``format``, ``reader`` (XES: ``"rustxes"`` or ``"xml.etree"``;
+    PostgreSQL: ``"adbc"``, other databases ``"sqlalchemy"``; else None), ``partitions`` (a
+    dataset folder: the ``months`` read, ``months_skipped``, ``files_read``, the ``period``
+    asked; else None), ``encoding``, ``delimiter``, ``rows_read``, ``rows_kept``,
+    ``rows_quarantined``, ``quarantined_by_reason`` ({reason: rows}, every reason listed),
+    ``quarantine`` (the original rows with ``reason`` and ``source_row``, 1 = first data row),
+    ``mapping`` ({export header: canonical column}), ``date_format``, ``deadline_format``,
+    ``deadlines_unparseable`` (kept rows whose deadline cell is no date-time, such as
+    31/02/2024: deadline null); the log's clock:
     ``timezone`` (the zone of its stamps), ``timezone_source`` (``"timezone="``, ``"stamps"``,
     ``"offsets"`` or ``"default"``), ``utc_offsets`` (the distinct offsets seen, ``+HH:MM``),
     ``clock`` (a sentence: the zone, why, how to set it), ``calendar`` (the
@@ -162,6 +164,7 @@ def build_report(
         source=info.get("source"),
         format=info.get("format"),
         reader=info.get("reader"),
+        partitions=info.get("partitions"),
         encoding=info.get("encoding"),
         delimiter=info.get("delimiter"),
         rows_read=len(frame) + len(malformed),

@@ -1,6 +1,7 @@
 """Sources: an export read into a DataFrame as it is, with what was found on the way (format,
 encoding, delimiter, malformed CSV lines). CSV/TSV (gzip'd or not, encoding and delimiter
-detected), XLSX, XES, Parquet, a DataFrame, or a SQL table or query."""
+detected), XLSX, XES, Parquet (a file, or a dataset folder partitioned by month, as
+:func:`write_log` writes it), a DataFrame, or a SQL table or query (PostgreSQL through Arrow)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from procmine import schema
 from procmine.log.headers import TEXT_COLUMNS, TIME_COLUMNS, candidate_headers
 from procmine.log.xes import (
     TIMESTAMP_KEY,
@@ -28,7 +30,14 @@ from procmine.log.xes import (
     xes_stamp_sample,
 )
 
-__all__ = ["LogReadError", "detect_encoding", "read_source"]
+__all__ = [
+    "PARTITION_KEY",
+    "LogReadError",
+    "dataset_files",
+    "detect_encoding",
+    "read_source",
+    "write_log",
+]
 
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
 
@@ -37,6 +46,12 @@ _SMALL_DICTIONARY = 1 << 16  # bytes of a Parquet dictionary page: a column with
 
 
 _SQL_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle", "duckdb")
+_POSTGRES_SCHEMES = ("postgresql", "postgres")  # read by ADBC, as Arrow record batches
+
+# A partitioned dataset: hive folders month=YYYY-MM, the month of time:timestamp on the log's
+# own clock (write_log writes them; read_source prunes them with months=).
+PARTITION_KEY = "month"
+_PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def read_source(
@@ -47,37 +62,56 @@ def read_source(
     table: str | None,
     query: str | None,
     encoding: str | None,
+    months: Any = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The export as a DataFrame, as it is, and what was found: ``source``, ``format``,
     ``encoding`` and ``delimiter`` (CSV only, else None), ``malformed`` (CSV lines with the
-    wrong number of fields, as ``(data row, text)``, left out of the frame) and
-    ``dictionary_columns`` (text columns read as categoricals, to be given back as text)."""
+    wrong number of fields, as ``(data row, text)``, left out of the frame),
+    ``dictionary_columns`` (text columns read as categoricals, to be given back as text) and,
+    for a dataset folder, ``partitions`` (:func:`dataset_files`; ``months`` prunes its folders)."""
     info: dict[str, Any] = {"encoding": None, "delimiter": None}
+    text = "DataFrame" if isinstance(source, pd.DataFrame) else str(source)
+    scheme = text.split("://", 1)[0].split("+", 1)[0].lower() if "://" in text else ""
+    if months is not None and (scheme or text == "DataFrame" or not Path(text).is_dir()):
+        raise ValueError(
+            f"months= picks the month folders of a partitioned Parquet dataset "
+            f"(pm.write_log(log, folder, partition_by='month')); {text} is not one. To keep "
+            "the whole cases of a period, use pm.filter_log(log, since=..., until=...)."
+        )
     if isinstance(source, pd.DataFrame):
         return source, info | {"source": "DataFrame", "format": "dataframe"}
-    text = str(source)
-    scheme = text.split("://", 1)[0].split("+", 1)[0].lower() if "://" in text else ""
+    if scheme in _POSTGRES_SCHEMES:
+        frame, found = _read_postgres(text, table=table, query=query, mapping=mapping)
+        return frame, info | found
     if scheme in _SQL_SCHEMES:
-        return _read_sql(text, table=table, query=query), info | _sql_info(text, table, query)
+        frame = _read_sql(text, table=table, query=query)
+        return frame, info | _sql_info(text, table, query) | {"reader": "sqlalchemy"}
     path = Path(source)
     if not path.exists():
-        raise FileNotFoundError(f"No such file: {path}")
+        raise FileNotFoundError(f"No such file or folder: {path}")
     name = path.name.lower().removesuffix(".gz")
     info["source"] = str(path)
+    if path.is_dir():
+        files, partitions = dataset_files(path, months)
+        frame, parquet_info = _read_parquet(files, mapping)
+        warnings = _period_warnings(partitions)
+        found = {"format": "parquet dataset", "partitions": partitions, "warnings": warnings}
+        return frame, info | parquet_info | found
     if name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
         return _read_excel(path, sheet, mapping), info | {"format": "xlsx"}
     if name.endswith(".xes"):
         frame, xes_info = _read_xes(path)
         return frame, info | xes_info | {"format": "xes"}
-    if name.endswith((".parquet", ".pq")):
-        frame, parquet_info = _read_parquet(path, mapping)
+    if name.endswith(_PARQUET_SUFFIXES):
+        frame, parquet_info = _read_parquet([path], mapping)
         return frame, info | parquet_info | {"format": "parquet"}
     if name.endswith((".csv", ".tsv", ".txt", ".tab")):
         frame, csv_info = _read_csv(path, mapping, encoding)
         return frame, info | csv_info | {"format": "csv"}
     raise ValueError(
         f"Cannot tell the format of {path.name}: expected .csv, .tsv, .txt (optionally .gz), "
-        ".xlsx, .xes, .xes.gz or .parquet, a pandas DataFrame, or a SQLAlchemy URL."
+        ".xlsx, .xes, .xes.gz or .parquet, a folder of Parquet files, a pandas DataFrame, or a "
+        "SQLAlchemy URL."
     )
 
 
@@ -89,11 +123,15 @@ def _sql_info(url: str, table: str | None, query: str | None) -> dict[str, Any]:
     return {"source": f"{shown} ({what})", "format": "sql"}
 
 
+def _one_of(table: str | None, query: str | None) -> None:
+    if (table is None) == (query is None):
+        raise ValueError("A database source needs exactly one of table='name' or query='SELECT …'.")
+
+
 def _read_sql(url: str, *, table: str | None, query: str | None) -> pd.DataFrame:
     import sqlalchemy
 
-    if (table is None) == (query is None):
-        raise ValueError("A database source needs exactly one of table='name' or query='SELECT …'.")
+    _one_of(table, query)
     engine = sqlalchemy.create_engine(url)
     try:
         with engine.connect() as connection:
@@ -102,6 +140,118 @@ def _read_sql(url: str, *, table: str | None, query: str | None) -> pd.DataFrame
             return pd.read_sql_query(sqlalchemy.text(query), connection)
     finally:
         engine.dispose()
+
+
+def _read_postgres(
+    url: str, *, table: str | None, query: str | None, mapping: Mapping[str, str] | None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A PostgreSQL table or query read by ADBC (adbc-driver-postgresql) as Arrow record
+    batches, never through Python objects: timestamps and numbers stay typed, and the text
+    columns the loader cleans are dictionary-encoded batch by batch. A table is read in the
+    server's order (``query=`` with ORDER BY fixes one)."""
+    try:
+        from adbc_driver_postgresql import dbapi
+    except ImportError:
+        raise ImportError(
+            "Reading PostgreSQL needs adbc-driver-postgresql: pip install 'procmine[postgres]'."
+        ) from None
+    _one_of(table, query)
+    uri, where = _postgres_uri(url)
+    try:
+        connection = dbapi.connect(uri)
+    except dbapi.Error as error:
+        raise LogReadError(
+            f"Cannot connect to PostgreSQL at {where}: {_server_says(error)}"
+        ) from None
+    with connection, connection.cursor() as cursor:
+        sql = query if table is None else f"SELECT * FROM {_postgres_table(cursor, table, where)}"
+        try:
+            cursor.execute(sql)
+            frame, encoded = _arrow_frame(cursor.fetch_record_batch(), mapping)
+        except dbapi.Error as error:
+            raise LogReadError(
+                f"Reading {f'table {table}' if table else 'the query'} from PostgreSQL at "
+                f"{where} failed: {_server_says(error)}"
+            ) from None
+    return frame, _sql_info(url, table, query) | {"reader": "adbc", "dictionary_columns": encoded}
+
+
+def _postgres_uri(url: str) -> tuple[str, str]:
+    """The libpq URI ADBC takes for a SQLAlchemy-style URL, and where it points, for messages.
+
+    >>> _postgres_uri("postgresql+psycopg://an:b%40d@db.local:5433/qlvb?sslmode=require")
+    ('postgresql://an:b%40d@db.local:5433/qlvb?sslmode=require', 'db.local:5433, database qlvb')
+    """
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    uri = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    host = parsed.host or parsed.query.get("host") or "localhost"
+    return uri, f"{host}:{parsed.port or 5432}, database {parsed.database or parsed.username}"
+
+
+def _server_says(error: Exception) -> str:
+    """The server's or libpq's own words in an ADBC error, without the driver's prefixes."""
+    line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    for prefix in ("ERROR:", "FATAL:", "Failed to connect:"):
+        line = line.rsplit(prefix, 1)[-1]
+    return line.strip()
+
+
+def _postgres_table(cursor: Any, table: str, where: str) -> str:
+    """``table`` (a name on the search path, or ``schema.name``) quoted for SQL; an unknown
+    one is an error that names the tables and views the database has."""
+    cursor.execute(
+        "SELECT table_schema, table_name, table_schema = ANY(current_schemas(false)) "
+        "FROM information_schema.tables "
+        "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
+        "ORDER BY 3 DESC, 1, 2"
+    )
+    tables = cursor.fetchall()
+    for namespace, name, visible in tables:
+        if table == f"{namespace}.{name}" or (visible and table == name):
+            return ".".join('"' + part.replace('"', '""') + '"' for part in (namespace, name))
+    names = [name if visible else f"{namespace}.{name}" for namespace, name, visible in tables]
+    listed = ", ".join(names[:30]) + (f" and {len(names) - 30} more" if len(names) > 30 else "")
+    raise LogReadError(
+        f"No table {table!r} in PostgreSQL at {where}. "
+        + (f"Its tables: {listed}." if names else "It has no tables.")
+    )
+
+
+def _arrow_frame(
+    batches: pa.RecordBatchReader, mapping: Mapping[str, str] | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Record batches as one DataFrame, and the text columns read as dictionaries: those the
+    loader cleans, encoded batch by batch (the strings are not held twice). PostgreSQL types
+    Arrow has no type for come as text (PostgreSQL's ``numeric`` as float64, as pandas does)."""
+    names = batches.schema.names
+    text = candidate_headers(names, mapping, TEXT_COLUMNS) | _transfer_text(
+        names, mapping, batches.schema
+    )
+    fields = []
+    for field in batches.schema:
+        kind = field.type
+        if isinstance(kind, pa.BaseExtensionType):  # arrow.opaque: kept as the server wrote it
+            kind = (
+                pa.float64() if getattr(kind, "type_name", "") == "numeric" else kind.storage_type
+            )
+        if field.name in text and (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            kind = pa.dictionary(pa.int32(), kind)
+        fields.append(pa.field(field.name, kind))
+    shape = pa.schema(fields)
+
+    def converted(batch: pa.RecordBatch) -> pa.RecordBatch:
+        columns = []
+        for column, field in zip(batch.columns, shape, strict=True):
+            if isinstance(column.type, pa.BaseExtensionType):
+                column = column.storage
+            columns.append(column if column.type == field.type else column.cast(field.type))
+        return pa.RecordBatch.from_arrays(columns, schema=shape)
+
+    table = pa.Table.from_batches((converted(batch) for batch in batches), schema=shape)
+    encoded = [f.name for f in shape if pa.types.is_dictionary(f.type)]
+    return table.to_pandas(), encoded
 
 
 def _read_excel(
@@ -209,11 +359,13 @@ def _global_default(attributes: str) -> pd.Timestamp | None:
 
 
 def _read_parquet(
-    path: Path, mapping: Mapping[str, str] | None
+    files: Sequence[Path], mapping: Mapping[str, str] | None
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A Parquet file, or a dataset's ``files`` (:func:`dataset_files`) read as one table whose
+    columns are the first file's: folder names add no column."""
     import pyarrow.parquet as pq
 
-    metadata = pq.read_metadata(path)
+    metadata = pq.read_metadata(files[0])
     names = metadata.schema.to_arrow_schema().names
     # Text columns we will clean are read as dictionaries (cleaning then touches distinct values
     # only) when they have few distinct values. Case ids have many: the writer's dictionary
@@ -229,11 +381,168 @@ def _read_parquet(
             page = chunk.data_page_offset - (chunk.dictionary_page_offset or chunk.data_page_offset)
             if not chunk.has_dictionary_page or page > _SMALL_DICTIONARY:
                 few.discard(chunk.path_in_schema)
-    table = pq.read_table(path, read_dictionary=[n for n in names if n in few])
+    source = files[0] if len(files) == 1 else [str(file) for file in files]
+    table = pq.read_table(source, read_dictionary=[n for n in names if n in few], partitioning=None)
     encoded = [
         n for n in names if n in wanted and pa.types.is_dictionary(table.schema.field(n).type)
     ]
     return table.to_pandas(), {"dictionary_columns": encoded}
+
+
+def dataset_files(folder: str | Path, months: Any = None) -> tuple[list[Path], dict[str, Any]]:
+    """The Parquet files of a dataset folder in month order (hive folders ``month=YYYY-MM``,
+    :func:`write_log`), and ``partitions``: the ``months`` read, the ``months_skipped``,
+    ``files_read`` and the ``period`` asked. ``months`` (``"2024-03"`` or a pair, both ends
+    included, either None for open) keeps the folders of those months: the others are pruned
+    by their names, no file in them is opened.
+
+    >>> import tempfile
+    >>> from procmine.datasets import example_log
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = write_log(example_log(), folder, partition_by="month")
+    ...     dataset_files(folder, ("2024-05", None))[1]
+    {'months': ['2024-05'], 'months_skipped': [], 'files_read': 1, 'period': ('2024-05', None)}
+    """
+    import pyarrow.dataset as ds
+
+    key = pa.schema([(PARTITION_KEY, pa.string())])
+    # An explicit schema: discovery lists the files and parses folder names, opens none.
+    found = ds.dataset(
+        str(folder), schema=key, format="parquet", partitioning=ds.partitioning(key, flavor="hive")
+    )
+    listed = sorted(
+        (ds.get_partition_keys(f.partition_expression).get(PARTITION_KEY) or "", f.path)
+        for f in found.get_fragments()
+        if f.path.lower().endswith(_PARQUET_SUFFIXES)
+    )
+    if not listed:
+        raise LogReadError(f"{folder} holds no Parquet files (*.parquet): it is no dataset.")
+    every = sorted({month for month, _ in listed if month})
+    odd = [month for month in every if not _MONTH.match(month)]
+    if odd:
+        raise LogReadError(f"{folder} has month folders not named month=YYYY-MM: {odd[:5]}.")
+    period = None if months is None else _period(months)
+    kept = listed
+    if period is not None:
+        if not all(month for month, _ in listed):
+            raise LogReadError(
+                f"months= needs every file of {folder} in a month=YYYY-MM folder; some are not."
+            )
+        first, last = period[0] or "0000-00", period[1] or "9999-99"
+        kept = [(month, path) for month, path in listed if first <= month <= last]
+        if not kept:
+            raise LogReadError(
+                f"No month folder of {folder} is in the period {_shown(period)}: its months run "
+                f"from {every[0]} to {every[-1]}."
+            )
+    read = sorted({month for month, _ in kept if month})
+    partitions = {
+        "months": read,
+        "months_skipped": [month for month in every if month not in read],
+        "files_read": len(kept),
+        "period": period,
+    }
+    return [Path(path) for _, path in kept], partitions
+
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH_TEXT = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2})?$")  # what months= takes as text
+
+
+def _period(months: Any) -> tuple[str | None, str | None]:
+    """``months`` as (first, last) ``YYYY-MM`` strings, None for an open end."""
+    pair = (months, months) if not isinstance(months, tuple | list) else tuple(months)
+    if len(pair) != 2:
+        raise ValueError(f"months= is a month or a pair (first, last), not {months!r}.")
+    try:
+        if any(isinstance(m, str) and not _MONTH_TEXT.match(m) for m in pair):
+            raise ValueError
+        first, last = (None if m is None else str(pd.Period(m, freq="M")) for m in pair)
+    except ValueError:
+        raise ValueError(f"months= takes months such as '2024-03', not {months!r}.") from None
+    if first is not None and last is not None and first > last:
+        raise ValueError(f"months=({first!r}, {last!r}): the first month is after the last.")
+    return first, last
+
+
+def _shown(period: tuple[str | None, str | None]) -> str:
+    first, last = period
+    return f"{first or 'the first month'} to {last or 'the last month'}"
+
+
+def _period_warnings(partitions: dict[str, Any]) -> list[str]:
+    """What a period read leaves out, in words, when it left month folders out."""
+    skipped = partitions["months_skipped"]
+    if not skipped:
+        return []
+    first, last = partitions["months"][0], partitions["months"][-1]
+    cut = [
+        *([f"a case that started before {first} lacks its earlier events"] * (skipped[0] < first)),
+        *([f"one that went on after {last} its later ones"] * (skipped[-1] > last)),
+    ]
+    return [
+        f"Only the months {first} to {last} were read ({len(skipped)} other months left out): "
+        f"{', and '.join(cut)}. Read a few months more and keep the cases of the period with "
+        "pm.filter_log(log, since=..., until=...)."
+    ]
+
+
+def write_log(log: pd.DataFrame, path: str | Path, *, partition_by: str | None = None) -> Path:
+    """Write ``log`` (as :func:`~procmine.log.read_log` returns it) as Parquet: one file, or
+    with ``partition_by="month"`` a dataset folder of hive folders ``month=YYYY-MM/part-0.parquet``
+    (the month of ``time:timestamp`` on the log's own clock; the key is the folder's name,
+    not a column). ``read_log`` reads either back, ``months=`` a period of the folders. The
+    load report is not written. Returns ``path``; a dataset folder must be new or empty.
+
+    >>> import tempfile
+    >>> from procmine.log import read_log
+    >>> log = read_log(pd.DataFrame({"case": ["a", "a", "b"], "activity": ["x", "y", "x"],
+    ...                              "time": ["2024-01-31 16:00", "2024-02-01 08:00",
+    ...                                       "2024-02-02 09:00"]}))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = write_log(log, folder, partition_by="month")
+    ...     sorted(p.parent.name for p in Path(folder).rglob("*.parquet"))
+    ...     read_log(folder, months="2024-02")["case:concept:name"].tolist()
+    ['month=2024-01', 'month=2024-02']
+    ['a', 'b']
+    """
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    plain = log.copy(deep=False)  # the same columns, without the load report in attrs
+    plain.attrs = {}
+    table = pa.Table.from_pandas(plain, preserve_index=False)
+    if partition_by is None:
+        pq.write_table(table, path)
+        return path
+    if partition_by != PARTITION_KEY:
+        raise ValueError(f"partition_by={partition_by!r}: a log is partitioned by 'month'.")
+    if PARTITION_KEY in log.columns:
+        raise ValueError(f"The log has a column {PARTITION_KEY!r}: rename it to partition it.")
+    if path.exists() and any(path.iterdir()):
+        raise FileExistsError(f"{path} exists and is not empty: write the dataset to a new folder.")
+    stamps = log[schema.TIMESTAMP]
+    if stamps.isna().any():
+        raise ValueError("Some events have no time:timestamp: they belong to no month folder.")
+    wall = stamps.dt.tz_localize(None) if stamps.dt.tz is not None else stamps  # own clock
+    month = wall.to_numpy().astype("datetime64[M]").view("int64")  # months since 1970-01
+    codes, months = pd.factorize(month, sort=True)
+    labels = pa.array(months.view("datetime64[M]").astype(str))  # "YYYY-MM", one per month
+    table = table.append_column(
+        PARTITION_KEY, pa.DictionaryArray.from_arrays(pa.array(codes.astype("int32")), labels)
+    )
+    ds.write_dataset(
+        table,
+        path,
+        format="parquet",
+        partitioning=[PARTITION_KEY],
+        partitioning_flavor="hive",
+        basename_template="part-{i}.parquet",
+        preserve_order=True,  # each file in the log's order
+        existing_data_behavior="overwrite_or_ignore",
+    )
+    return path
 
 
 def _transfer_text(
