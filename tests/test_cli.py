@@ -251,3 +251,19 @@ def test_open_cases_lists_where_each_open_dossier_sits(tmp_path: Path):
     held = pd.read_excel(out, sheet_name="open_cases", engine="calamine")
     assert held[["case_id", "department"]].values.tolist() == [["HS2", "Phòng Tư pháp"]]
     assert held["working_days_left"].iloc[0] < 0  # overdue at the log's last stamp
+
+
+def test_validate_reads_a_period_of_a_month_partitioned_dataset(tmp_path: Path):
+    import procmine as pm
+
+    log = pm.read_log(datasets.sample_path("sample_log.csv.gz"))
+    folder = pm.write_log(log, tmp_path / "events", partition_by="month")
+    months = sorted(p.name.removeprefix("month=") for p in folder.iterdir())
+    first, last = months[2], months[4]
+    result = runner.invoke(app, ["validate", str(folder), "--months", f"{first}..{last}"])
+    assert result.exit_code == 0, result.output
+    assert f"Only the months {first} to {last} were read" in " ".join(result.output.split())
+    expected = pm.read_log(folder, months=(first, last))
+    assert f"{len(expected):,}" in result.output and len(expected) < len(log)
+    result = runner.invoke(app, ["validate", str(folder), "--months", "2024-13"])
+    assert result.exit_code == 2 and "months=" in result.output

@@ -141,6 +141,31 @@ MappingOption = Annotated[
         "case:procedure, lifecycle:transition, case:deadline). Repeatable.",
     ),
 ]
+SOURCE_HELP = (
+    "Export file (CSV/XLSX/XES/Parquet), a folder of month-partitioned Parquet, or a SQL URL."
+)
+MonthsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--months",
+        metavar="FIRST..LAST",
+        help="Only these month folders of a dataset partitioned by month (pm.write_log): "
+        "2024-03, 2024-01..2024-06, 2024-01.. or ..2024-06. Cases are cut at the period's ends.",
+    ),
+]
+
+
+def months_option(months: str | None) -> str | tuple[str | None, str | None] | None:
+    """``read_log``'s ``months`` for ``--months``: one month, or FIRST..LAST with either end
+    left open.
+
+    >>> months_option("2024-01..2024-06"), months_option("..2024-06"), months_option("2024-03")
+    (('2024-01', '2024-06'), (None, '2024-06'), '2024-03')
+    """
+    if months is None or ".." not in months:
+        return months
+    first, _, last = months.partition("..")
+    return first.strip() or None, last.strip() or None
 
 
 def log_options(
@@ -195,8 +220,9 @@ def _print_clock_and_department(report: dict) -> None:
 
 @app.command()
 def validate(
-    source: Annotated[str, typer.Argument(help="Export file (CSV/XLSX/XES/Parquet) or SQL URL.")],
+    source: Annotated[str, typer.Argument(help=SOURCE_HELP)],
     table: Annotated[str | None, typer.Option(help="Table name, for a SQL URL.")] = None,
+    months: MonthsOption = None,
     timezone: TimezoneOption = None,
     country: CountryOption = None,
     mapping: MappingOption = None,
@@ -210,7 +236,7 @@ def validate(
 
     options = log_options(timezone, country, mapping)
     try:
-        log = read_log(source, table=table, **options)
+        log = read_log(source, table=table, months=months_option(months), **options)
     except (KeyError, ValueError, OSError) as error:
         console.print(f"[red]Cannot use {escape(source)}:[/red] {escape(str(error))}")
         raise typer.Exit(code=2) from error
@@ -322,7 +348,7 @@ def demo(
 
 @app.command()
 def analyze(
-    source: Annotated[str, typer.Argument(help="Export file (CSV/XLSX/XES/Parquet) or SQL URL.")],
+    source: Annotated[str, typer.Argument(help=SOURCE_HELP)],
     out: Annotated[Path, typer.Option(help="Folder for the report and its tables.")] = Path(
         "report"
     ),
@@ -375,6 +401,7 @@ def analyze(
     ] = False,
     pdf: Annotated[bool, typer.Option(help="Also print the report to PDF (WeasyPrint).")] = True,
     table: Annotated[str | None, typer.Option(help="Table name, for a SQL URL.")] = None,
+    months: MonthsOption = None,
     timezone: TimezoneOption = None,
     country: CountryOption = None,
     mapping: MappingOption = None,
@@ -387,7 +414,7 @@ def analyze(
     scope = {"since": since, "until": until, "procedures": procedure, "departments": department}
     try:
         options = log_options(timezone, country, mapping) | config_log_options(config)
-        log = pm.read_log(source, table=table, **options)
+        log = pm.read_log(source, table=table, months=months_option(months), **options)
         approved = pm.read_catalog(catalog) if catalog is not None else None
         chosen_costs = pm.read_costs(costs) if approved is not None else None
         pm.reports.check_options(log, approved, config=config, lang=lang, month=month, **scope)
@@ -405,7 +432,7 @@ def analyze(
 
 @app.command("open-cases")
 def open_cases(
-    source: Annotated[str, typer.Argument(help="Export file (CSV/XLSX/XES/Parquet) or SQL URL.")],
+    source: Annotated[str, typer.Argument(help=SOURCE_HELP)],
     catalog: Annotated[
         Path | None,
         typer.Option(
@@ -478,7 +505,7 @@ def print_summary(summary: dict) -> None:
 
 @app.command()
 def simplify(
-    source: Annotated[str, typer.Argument(help="Export file (CSV/XLSX/XES/Parquet) or SQL URL.")],
+    source: Annotated[str, typer.Argument(help=SOURCE_HELP)],
     catalog: Annotated[
         Path, typer.Option("--catalog", help="The approved-procedure catalog (CSV, XLSX, YAML).")
     ],
