@@ -196,22 +196,37 @@ def _choose_method(method: Method, counts: pd.DataFrame) -> str:
     return "alignments" if size <= ALIGNMENT_LIMIT else "token_replay"
 
 
-def _fitness_of_variants(counts: pd.DataFrame, net: Any, im: Any, fm: Any, method: str):
+def _fitness_of_variants(
+    counts: pd.DataFrame,
+    net: Any,
+    im: Any,
+    fm: Any,
+    method: str,
+    path: list[str] | None = None,
+):
     """pm4py's per-trace result for each variant (one trace per variant) and the log-level
     figures (:data:`FITNESS_KEYS`), weighted by the variants' cases exactly as pm4py's
-    evaluators weigh traces."""
+    evaluators weigh traces. ``path``: the net is :func:`approved_net` of these activities, so
+    its alignments have a closed form (:func:`sequence_alignments`)."""
     quiet_pm4py()
     from pm4py.objects.log.obj import Event, EventLog, Trace
 
-    # One trace per variant (not per case): pm4py's cost is per distinct trace anyway.
-    traces = EventLog(
-        [Trace([Event({"concept:name": a}) for a in acts]) for acts in counts["activities"]]
-    )
     weight = counts["cases"].to_numpy(dtype=float)
-    if method == "alignments":
+    if method == "alignments" and path:
+        found = sequence_alignments(counts["activities"], path)
+        fitness, fits, log_fitness = _fitness_of_alignments(found, weight)
+        valid = weight.sum() > 0
+    elif method == "alignments":
+        # One trace per variant (not per case): pm4py's cost is per distinct trace anyway.
+        traces = EventLog(
+            [Trace([Event({"concept:name": a}) for a in acts]) for acts in counts["activities"]]
+        )
         fitness, fits, log_fitness = _aligned(traces, net, im, fm, weight)
         valid = weight.sum() > 0
     else:
+        traces = EventLog(
+            [Trace([Event({"concept:name": a}) for a in acts]) for acts in counts["activities"]]
+        )
         fitness, fits, log_fitness = _replayed(traces, net, im, fm, weight)
         valid = log_fitness is not None
     total = weight.sum()
@@ -229,8 +244,8 @@ def _fitness_of_variants(counts: pd.DataFrame, net: Any, im: Any, fm: Any, metho
 
 
 def _aligned(traces: Any, net: Any, im: Any, fm: Any, weight: np.ndarray):
-    """Per trace, alignment fitness and whether it fits; and the log's fitness, 1 − the
-    weighted costs over the weighted costs of the worst alignments (pm4py's evaluator)."""
+    """Per trace, alignment fitness and whether it fits; and the log's fitness (pm4py's
+    alignments, :func:`_fitness_of_alignments`)."""
     from pm4py.algo.conformance.alignments.petri_net import algorithm as alignments
 
     found = alignments.apply(
@@ -241,11 +256,65 @@ def _aligned(traces: Any, net: Any, im: Any, fm: Any, weight: np.ndarray):
             "The model has no complete run for some traces (alignments found none); "
             "check that its final marking is reachable, or use method='token_replay'."
         )
-    fitness = np.array([a["fitness"] for a in found], dtype=float)
-    cost = np.array([a["cost"] for a in found], dtype=float)
-    denominator = (weight * np.array([a["bwc"] for a in found], dtype=float)).sum()
-    log_fitness = 1.0 - (weight * cost).sum() / denominator if denominator > 0 else 1.0
+    figures = {key: np.array([a[key] for a in found], dtype=float) for key in _ALIGNMENT_KEYS}
+    return _fitness_of_alignments(figures, weight)
+
+
+_ALIGNMENT_KEYS = ("fitness", "cost", "bwc")
+
+
+def _fitness_of_alignments(found: dict[str, np.ndarray], weight: np.ndarray):
+    """Per trace, alignment fitness and whether it fits; and the log's fitness, 1 − the
+    weighted costs over the weighted costs of the worst alignments (pm4py's evaluator)."""
+    fitness = found["fitness"]
+    denominator = (weight * found["bwc"]).sum()
+    log_fitness = 1.0 - (weight * found["cost"]).sum() / denominator if denominator > 0 else 1.0
     return fitness, fitness == 1.0, log_fitness
+
+
+# pm4py's standard cost of a log move or a model move on a visible transition (a synchronous
+# move costs 0): align_utils.STD_MODEL_LOG_MOVE_COST.
+_MOVE_COST = 10_000
+
+
+def sequence_alignments(traces: pd.Series, path: list[str]) -> dict[str, np.ndarray]:
+    """pm4py's alignment figures of each trace (a tuple of activities) on the sequential net of
+    ``path`` (:func:`approved_net`), in closed form: on a sequence, an optimal alignment keeps
+    a longest common subsequence of trace and path as synchronous moves (L of them) and moves
+    the rest alone, so with pm4py's standard costs its cost is 10,000 × (n + m − 2L) for n
+    events and m steps, whichever optimal alignment A* returns; the worst (``bwc``) is
+    10,000 × (n + m) and the fitness 1 − (n + m − 2L) / (n + m), as pm4py computes them
+    (tested equal to pm4py's alignments). The common subsequence is found for all traces at
+    once, a position of the longest trace at a time.
+
+    >>> found = sequence_alignments(pd.Series([("a", "b", "c"), ("a", "x", "c", "b")]),
+    ...                             ["a", "b", "c"])
+    >>> found["fitness"].round(4).tolist(), (found["cost"] / 10_000).tolist()
+    ([1.0, 0.5714], [0.0, 3.0])
+    """
+    lengths = traces.map(len).to_numpy(dtype=np.int64)
+    codes = {activity: number for number, activity in enumerate(dict.fromkeys(path))}
+    steps = np.array([codes[activity] for activity in path], dtype=np.int64)
+    padded = np.full((len(traces), int(lengths.max(initial=0))), -1, dtype=np.int64)
+    flat = [codes.get(activity, -1) for trace in traces for activity in trace]
+    padded[np.arange(padded.shape[1]) < lengths[:, None]] = flat
+    # common[v, j]: the longest common subsequence of trace v's first i events and path[:j].
+    common = np.zeros((len(traces), len(path) + 1), dtype=np.int64)
+    for i in range(padded.shape[1]):
+        event = padded[:, i : i + 1]
+        matched = np.where(event == steps, common[:, :-1] + 1, common[:, 1:])
+        row = np.maximum.accumulate(np.concatenate([common[:, :1], matched], axis=1), axis=1)
+        common = np.where((i < lengths)[:, None], row, common)
+    kept = common[:, -1]
+    moves = lengths + len(path) - 2 * kept
+    worst = lengths + len(path)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fitness = np.where(worst > 0, 1 - moves / worst, 0.0)
+    return {
+        "fitness": fitness.astype(float),
+        "cost": (_MOVE_COST * moves).astype(float),
+        "bwc": (_MOVE_COST * worst).astype(float),
+    }
 
 
 def _replayed(traces: Any, net: Any, im: Any, fm: Any, weight: np.ndarray):
@@ -366,8 +435,11 @@ def conformance(
             continue
         counts = variant_counts(chosen, engine)
         used = _choose_method(method, counts)
-        net, im, fm = approved_net(path.sort_values("step")["activity"].tolist())
-        per_variant, fitness[str(procedure)] = _fitness_of_variants(counts, net, im, fm, used)
+        steps = path.sort_values("step")["activity"].tolist()
+        net, im, fm = approved_net(steps)
+        per_variant, fitness[str(procedure)] = _fitness_of_variants(
+            counts, net, im, fm, used, path=steps
+        )
         per_variant["procedure"] = str(procedure)
         per_variant["method"] = used
         scored.append(per_variant)
@@ -384,7 +456,7 @@ def conformance(
     cases["deviations"] = cases["deviations"].astype("Int64")
     order = events.drop_duplicates("case_id")["case_id"]
     cases = cases.set_index("case_id").loc[order.to_numpy()].reset_index()
-    unchecked = sorted(set(events["procedure"]) - set(approved["procedure"]))
+    unchecked = sorted(set(engines.distinct(events["procedure"])) - set(approved["procedure"]))
     return ConformanceResult(
         cases=cases[["case_id", "procedure", "fitness", "method", "deviations", "fits"]],
         deviations=found,
