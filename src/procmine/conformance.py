@@ -39,6 +39,7 @@ from procmine import engines
 from procmine.catalog import CatalogError, approved_paths, with_catalog_procedure
 from procmine.discovery import (
     CASE_SEQUENCES_SQL,
+    SEQUENCE_SEPARATOR,
     ProcessModel,
     procedure_events,
     quiet_pm4py,
@@ -427,27 +428,7 @@ def conformance(
     case_procedure = events.drop_duplicates("case_id")[["case_id", "procedure"]]
     sequences = sequences.merge(case_procedure, on="case_id", how="left")
 
-    scored, fitness = [], {}
-    # One pm4py run per procedure (tens), each over its variants, not its cases.
-    for procedure, path in approved.groupby("procedure", sort=True):
-        chosen = events[events["procedure"] == procedure]
-        if chosen.empty:
-            continue
-        counts = variant_counts(chosen, engine)
-        used = _choose_method(method, counts)
-        steps = path.sort_values("step")["activity"].tolist()
-        net, im, fm = approved_net(steps)
-        per_variant, fitness[str(procedure)] = _fitness_of_variants(
-            counts, net, im, fm, used, path=steps
-        )
-        per_variant["procedure"] = str(procedure)
-        per_variant["method"] = used
-        scored.append(per_variant)
-    scores = (
-        pd.concat(scored, ignore_index=True)
-        if scored
-        else pd.DataFrame(columns=["sequence", "fitness", "fits", "procedure", "method"])
-    )
+    scores, fitness = _scored(approved, sequences, method)
     cases = sequences.merge(scores, on=["procedure", "sequence"], how="left")
     counted = found.groupby("case_id", observed=True).size().rename("deviations")
     cases = cases.merge(counted, left_on="case_id", right_index=True, how="left")
@@ -463,6 +444,55 @@ def conformance(
         unchecked=unchecked,
         fitness=fitness,
     )
+
+
+def _scored(
+    approved: pd.DataFrame, sequences: pd.DataFrame, method: Method
+) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+    """Per procedure of the catalog with cases, each variant's fitness (``sequence``,
+    ``fitness``, ``fits``, ``procedure``, ``method``) and the log-level figures: one run per
+    procedure (tens), each over its variants, not its cases."""
+    variants = _variants_by_procedure(sequences)
+    scored, fitness = [], {}
+    for procedure, path in approved.groupby("procedure", sort=True):
+        counts = variants.get(str(procedure))
+        if counts is None:
+            continue
+        used = _choose_method(method, counts)
+        steps = path.sort_values("step")["activity"].tolist()
+        net, im, fm = approved_net(steps)
+        per_variant, fitness[str(procedure)] = _fitness_of_variants(
+            counts, net, im, fm, used, path=steps
+        )
+        per_variant["procedure"] = str(procedure)
+        per_variant["method"] = used
+        scored.append(per_variant)
+    if not scored:
+        return pd.DataFrame(columns=["sequence", "fitness", "fits", "procedure", "method"]), {}
+    return pd.concat(scored, ignore_index=True), fitness
+
+
+def _variants_by_procedure(sequences: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each procedure's variants as :func:`~procmine.discovery.variant_counts` gives them
+    (``sequence``, ``activities``, ``cases``; most frequent first, then by sequence), counted
+    from the cases' sequences (``case_id``, ``sequence``, ``procedure``) at once."""
+    counted = (
+        sequences.groupby(["procedure", "sequence"], sort=False, observed=True)
+        .size()
+        .rename("cases")
+        .reset_index()
+        .sort_values(["procedure", "cases", "sequence"], ascending=[True, False, True])
+    )
+    found = {}
+    for procedure, own in counted.groupby("procedure", sort=False):
+        found[str(procedure)] = pd.DataFrame(
+            {
+                "sequence": own["sequence"].to_numpy(),
+                "activities": own["sequence"].str.split(SEQUENCE_SEPARATOR, regex=False).map(tuple),
+                "cases": own["cases"].astype("int64").to_numpy(),
+            }
+        )
+    return found
 
 
 def deviation_summary(

@@ -59,7 +59,7 @@ END = "■"
 DFG_THRESHOLD = 200_000
 # Separator of activities inside a variant while it travels through SQL: a control character no
 # activity name contains (loading trims and normalises text).
-_SEP = "\x1f"
+SEQUENCE_SEPARATOR = "\x1f"
 ARROW = " → "
 
 
@@ -116,7 +116,7 @@ CASE_VARIANTS = (
     "per_case",
     f"""
   SELECT case_no,
-         STRING_AGG(activity, '{_SEP}' ORDER BY idx) AS sequence,
+         STRING_AGG(activity, '{SEQUENCE_SEPARATOR}' ORDER BY idx) AS sequence,
          MAX(wm) - MIN(wm) AS duration_minutes
   FROM events
   GROUP BY case_no""",
@@ -398,8 +398,8 @@ def variants(
     minutes = found["median_duration_minutes"].astype("float64")
     return pd.DataFrame(
         {
-            "variant": found["sequence"].str.replace(_SEP, ARROW, regex=False),
-            "length": found["sequence"].str.count(_SEP) + 1,
+            "variant": found["sequence"].str.replace(SEQUENCE_SEPARATOR, ARROW, regex=False),
+            "length": found["sequence"].str.count(SEQUENCE_SEPARATOR) + 1,
             "cases": cases,
             "share": cases / cases.sum(),
             "median_duration_working_hours": minutes / 60.0,
@@ -424,7 +424,7 @@ def variant_counts(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "sequence": found["sequence"],
-            "activities": found["sequence"].str.split(_SEP, regex=False).map(tuple),
+            "activities": found["sequence"].str.split(SEQUENCE_SEPARATOR, regex=False).map(tuple),
             "cases": found["cases"].astype("int64"),
         }
     )
