@@ -141,6 +141,7 @@ MappingOption = Annotated[
         "case:procedure, lifecycle:transition, case:deadline). Repeatable.",
     ),
 ]
+REPORT = Path("report")  # where analyze writes by default
 SOURCE_HELP = (
     "Export file (CSV/XLSX/XES/Parquet), a folder of month-partitioned Parquet, or a SQL URL."
 )
@@ -349,9 +350,7 @@ def demo(
 @app.command()
 def analyze(
     source: Annotated[str, typer.Argument(help=SOURCE_HELP)],
-    out: Annotated[Path, typer.Option(help="Folder for the report and its tables.")] = Path(
-        "report"
-    ),
+    out: Annotated[Path, typer.Option(help="Folder for the report and its tables.")] = REPORT,
     catalog: Annotated[
         Path | None,
         typer.Option(
