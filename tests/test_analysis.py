@@ -103,3 +103,49 @@ def test_zoned_date_times_are_written_as_pandas_writes_them():
         assert text.to_csv(index=False) == frame.to_csv(index=False), (trial, frame)
         formatted += text["at"].dtype == object
     assert formatted > 100  # most columns took the fast path
+
+
+def test_workbooks_hold_the_cells_pandas_writes(tmp_path: Path):
+    """write_workbook writes, cell for cell and with the same date-time format, what
+    DataFrame.to_excel writes with openpyxl."""
+    import openpyxl
+
+    frame = pd.DataFrame(
+        {
+            "number": [1.5, np.nan, np.inf, -np.inf, 0.1 + 0.2],
+            "count": np.arange(5, dtype="int64"),
+            "flag": [True, False, True, True, False],
+            "nullable": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+            "maybe": pd.array([True, None, False, True, None], dtype="boolean"),
+            "text": pd.array(["a", None, "=1+1", "ă ơ", "http://x.vn"], dtype="string"),
+            "at": pd.to_datetime(["2024-01-02 08:30:00", None, "2024-05-06 00:00:00",
+                                  "2024-05-06 17:00:01", "1999-12-31 00:00:00"]),
+            "mixed": pd.Series([1, "b", 2.5, None, pd.Timestamp("2024-01-01")], dtype=object),
+            "kind": pd.Categorical(["x", "y", None, "x", "y"]),
+        }
+    )  # fmt: skip
+    numbers = pd.DataFrame(
+        {
+            "x": [1e-05, 1.2345678901234567e20, 2 / 3, -0.1 - 0.2, np.nan],
+            "at": pd.to_datetime(["2024-02-29 23:59:59.999999", "1900-03-01 00:00:00",
+                                  "2024-05-06 08:30:00.5", None, None], format="ISO8601"),
+        }
+    )  # fmt: skip
+    sheets = {"one": frame, "empty": frame.head(0), "Nhóm": frame[["text"]], "numbers": numbers}
+    mine = pm.analysis.write_workbook(sheets, tmp_path / "mine.xlsx")
+    with pd.ExcelWriter(tmp_path / "pandas.xlsx", engine="openpyxl") as workbook:
+        for name, table in sheets.items():
+            table.to_excel(workbook, sheet_name=name, index=False)
+
+    def cells(path: Path) -> list:
+        book = openpyxl.load_workbook(path)
+        return [
+            (sheet.title, cell.coordinate, cell.value, cell.is_date and cell.number_format)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows()
+            for cell in row
+        ]
+
+    assert cells(mine) == cells(tmp_path / "pandas.xlsx")
+    ours, theirs = (openpyxl.load_workbook(path) for path in (mine, tmp_path / "pandas.xlsx"))
+    assert [list(sheet.values) for sheet in ours] == [list(sheet.values) for sheet in theirs]

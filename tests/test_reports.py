@@ -274,3 +274,34 @@ def test_why_dossiers_are_late_page(sample_report):
     assert named["driver"].iloc[0] == "bước ngoài quy trình"
     assert any(isinstance(block, pm.reports.Picture) for block in page.blocks)
     assert len(grouped) == 2 and grouped["members"].map(len).sum() == 25
+
+
+def test_bottleneck_examples_are_the_largest_cases_of_the_whole_log(sample_report):
+    """The page finds its example cases among the events of the rows it shows only: they are
+    those of the cases behind each row over the whole log (largest first, three)."""
+    built, _ = sample_report
+    log = pm.read_log(pm.datasets.sample_path("sample_log.csv.gz"))
+    page = next(page for page in built.pages if page.key == "bottlenecks")
+    tables = [block.frame for block in page.blocks if isinstance(block, pm.reports.Table)]
+    assert len(tables) == len(built.analysis.bottlenecks)
+    for (by, ranked), shown in zip(built.analysis.bottlenecks.items(), tables, strict=True):
+        keys = ["source", "target"] if by == "handoff" else [by]
+        behind = pm.bottleneck_cases(log, by)
+        for row in shown.itertuples(index=False):
+            key = tuple(getattr(row, column) for column in keys)
+            if any(pd.isna(value) for value in key):
+                assert pd.isna(row.example_cases)  # the row of missing departments
+                continue
+            mask = (behind[keys] == pd.Series(key, index=keys)).all(axis=1)
+            assert row.example_cases == ", ".join(behind.loc[mask, "case_id"].head(3))
+        assert len(shown) == min(len(ranked), pm.reports.TOP)
+
+
+def test_completion_months_are_what_strftime_gives():
+    stamps = pd.Series(pd.to_datetime(["2024-03-31 23:59:59", None, "2023-12-01 00:00:00",
+                                       "2024-10-27 02:30:00", "1969-12-31 12:00:00"]))  # fmt: skip
+    for zone in ("Asia/Ho_Chi_Minh", "Europe/Paris", "America/St_Johns"):
+        local = stamps.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+        expected = local.dt.strftime("%Y-%m")
+        found = pm.reports.completion_months(local)
+        pd.testing.assert_series_equal(found, expected)

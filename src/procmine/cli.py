@@ -465,9 +465,8 @@ def open_cases(
         raise typer.Exit(code=2) from error
     print_frame(held, f"Open dossiers at {held.attrs.get('at')} — hồ sơ đang giải quyết", limit=30)
     print_frame(by_unit, "By the department holding them — theo đơn vị đang giữ", limit=None)
-    with pd.ExcelWriter(out) as workbook:
-        for name, frame in (("open_cases", held), ("by_department", by_unit)):
-            pm.analysis.xlsx_frame(frame).to_excel(workbook, sheet_name=name, index=False)
+    sheets = {"open_cases": held, "by_department": by_unit}
+    pm.analysis.write_workbook({n: pm.analysis.xlsx_frame(f) for n, f in sheets.items()}, out)
     console.print(f"[green]{len(held):,} open dossiers written to {out}[/green]")
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from procmine import engines, vocabulary
@@ -38,6 +39,7 @@ from procmine.analysis import (
     simplify,
     write_analysis,
     write_simplification,
+    write_workbook,
     xlsx_frame,
     zoned_text,
 )
@@ -47,7 +49,7 @@ from procmine.charts import drivers_chart, on_time_chart, targets_chart
 from procmine.clusters import procedure_clusters
 from procmine.deadlines import case_status, has_deadlines, on_time, on_time_rate, slow_units
 from procmine.discovery import discover_map
-from procmine.dossiers import open_cases
+from procmine.dossiers import open_by_department, open_cases
 from procmine.drivers import delay_drivers
 from procmine.formats import LANGUAGES, format_date, format_number, format_percent
 from procmine.handoffs import has_departments, ping_pong
@@ -64,6 +66,7 @@ __all__ = [
     "Table",
     "build_report",
     "check_options",
+    "completion_months",
     "headline_figures",
     "render_html",
     "report",
@@ -156,18 +159,46 @@ def _case_figures(events: pd.DataFrame, catalog, by_case: pd.DataFrame | None,
         unknown = pd.array([pd.NA] * len(cases), dtype="boolean")
         cases = cases.assign(on_time=unknown, overdue=unknown)
     notes = dict(cases.attrs)  # where the closing steps came from, the moment
-    counts = events.groupby("case_id", observed=True).size().rename("events")
-    cases = cases.merge(counts, left_on="case_id", right_index=True, how="left")
+    # Cases are found by position (one hash of the ids), events counted by case number: no
+    # grouping or matching of id text per event.
+    ids = pd.Index(cases["case_id"])
+    numbered = engines.case_ids(events)
+    counts = np.bincount(events["case_no"].to_numpy(), minlength=len(numbered))
+    counted = np.zeros(len(cases), dtype=np.int64)
+    where = ids.get_indexer(numbered["case_id"])
+    counted[where[where >= 0]] = counts[numbered["case_no"].to_numpy()[where >= 0]]
+    cases["events"] = counted
     if by_case is None:
         cases["pingpong"], cases["working_hours_lost"] = pd.NA, 0.0
     else:
-        bounced = by_case.loc[by_case["excess_bounces"] > 0, "case_id"]
-        lost = by_case.groupby("case_id")["working_hours_lost"].sum()
-        cases["pingpong"] = cases["case_id"].isin(bounced)
-        cases["working_hours_lost"] = cases["case_id"].map(lost).fillna(0.0)
-    cases["month"] = cases["completed"].dt.strftime("%Y-%m")
+        rows = ids.get_indexer(by_case["case_id"])
+        bounced = np.zeros(len(cases), dtype=bool)
+        bounced[rows[(by_case["excess_bounces"] > 0).to_numpy() & (rows >= 0)]] = True
+        lost = by_case["working_hours_lost"].groupby(rows).sum()  # pandas' sum, as by case id
+        cases["pingpong"] = bounced
+        # Arrow's doubles, as mapping the Arrow-backed case ids gave them: the headline's sum
+        # is Arrow's.
+        lost = lost.reindex(range(len(cases)), fill_value=0.0)
+        cases["working_hours_lost"] = lost.astype("double[pyarrow]").array
+    cases["month"] = completion_months(cases["completed"])
     cases.attrs = notes
     return cases
+
+
+def completion_months(completed: pd.Series) -> pd.Series:
+    """The month (``YYYY-MM``, local time) of each completion, null while open: what
+    ``completed.dt.strftime("%Y-%m")`` gives, from the few distinct months rather than formatted
+    value by value (seconds at a million cases).
+
+    >>> at = pd.Series(pd.to_datetime(["2024-01-31 23:30", None, "2024-02-01 00:00"]))
+    >>> completion_months(at.dt.tz_localize("Asia/Ho_Chi_Minh")).tolist()
+    ['2024-01', nan, '2024-02']
+    """
+    wall = completed.dt.tz_localize(None) if completed.dt.tz is not None else completed
+    months = wall.to_numpy("datetime64[M]")
+    distinct, which = np.unique(months, return_inverse=True)  # NaT sorts last
+    text = np.array([np.nan if np.isnat(m) else str(m) for m in distinct], dtype=object)
+    return pd.Series(text[which.reshape(-1)], index=completed.index, dtype="str")
 
 
 def headline_figures(cases: pd.DataFrame) -> dict[str, Any]:
@@ -351,7 +382,8 @@ def _late_page(found: Analysis, cases: pd.DataFrame, words: dict, lang: str,
 SOON = 2  # working days: an open dossier due within them is at risk
 
 
-def _open_dossiers_page(events, catalog, asked: dict, words: dict, lang: str) -> Page:
+def _open_dossiers_page(events, catalog, asked: dict, minutes_per_day: float, words: dict,
+                        lang: str) -> Page:  # fmt: skip
     """The open dossiers past their due date or due within :data:`SOON` working days, where
     they sit and for how long (:func:`procmine.dossiers.open_cases`), and the same by unit."""
     page = Page("open_dossiers", words["open_title"], words["open_lead"])
@@ -367,8 +399,8 @@ def _open_dossiers_page(events, catalog, asked: dict, words: dict, lang: str) ->
     columns = ["case_id", "procedure", "department", "resource", "working_hours_held", "due",
                "working_days_left"]  # fmt: skip
     page.blocks.append(Table(words["open_table"], at_risk[columns].head(LATE_ROWS)))
-    by_unit = open_cases(events, catalog, at=asked["at"], closing_activities=closing,
-                         engine=asked["engine"], by="department", soon=SOON)  # fmt: skip
+    by_unit = open_by_department(held, minutes_per_day=minutes_per_day, soon=SOON,
+                                 engine=asked["engine"])  # fmt: skip
     page.blocks.append(Table(words["open_by_unit"], by_unit))
     return page
 
@@ -406,15 +438,35 @@ def _bottleneck_page(found: Analysis, events, engine, words: dict, lang: str) ->
     page = Page("bottlenecks", words["bottleneck_title"], words["bottleneck_lead"])
     for by, frame in found.bottlenecks.items():
         keys = ["source", "target"] if by == "handoff" else [by]
-        behind = bottleneck_cases(events, by, engine=engine)  # the largest first within a key
+        shown = frame.head(TOP).drop(columns="events")
+        # The cases behind the rows shown, the largest first within a key.
+        behind = bottleneck_cases(_units_of(events, by, shown), by, engine=engine)
         examples = behind.groupby(keys, observed=True)["case_id"].agg(
             lambda ids: ", ".join(map(str, ids.head(3))))  # fmt: skip
-        shown = frame.head(TOP).drop(columns="events")
         index = pd.MultiIndex.from_frame(shown[keys]) if len(keys) > 1 else shown[by]
         shown = shown.assign(example_cases=examples.reindex(index).to_numpy())
         page.blocks.append(Table(words[f"bottleneck_by_{by}"], shown))
     page.notes.append(words["bottleneck_examples"])
     return page
+
+
+def _units_of(events: pd.DataFrame, by: str, shown: pd.DataFrame) -> pd.DataFrame:
+    """The events whose working time the ``shown`` rows of a bottleneck ranking hold: those of
+    the shown activities or departments, or the handing-off events of the shown handoffs (with
+    their sequence links). A unit of :func:`procmine.bottleneck.bottleneck_cases` is one event
+    (its ``sojourn``, computed on the whole case when the table was built) or one handoff (read
+    from its leaving event's links), so the cases behind the shown rows are those of the whole
+    table, found without the rows not shown."""
+    if by != "handoff":
+        return events[events[by].isin(shown[by]).to_numpy()]
+    linked = engines.with_sequence_links(events)
+    source, target = linked["department"], linked["next_department"]
+    near = (source.isin(shown["source"]) & target.isin(shown["target"])).to_numpy(copy=True)
+    near &= linked["handoff_position"].to_numpy() >= 0
+    pairs = pd.MultiIndex.from_frame(shown[["source", "target"]].astype(object))
+    hit = pd.MultiIndex.from_arrays([source[near].astype(object), target[near].astype(object)])
+    near[np.flatnonzero(near)] = hit.isin(pairs)
+    return linked[near]
 
 
 def _why_late_page(drivers: pd.DataFrame, events, catalog, engine, words: dict,
@@ -606,7 +658,7 @@ def build_report(
         _on_time_page(events, catalog, asked, words, lang),
         _monthly_list_page(monthly, month, words, lang, pseudonyms),
         _late_page(found, cases, words, lang, transfers),
-        _open_dossiers_page(events, catalog, asked, words, lang),
+        _open_dossiers_page(events, catalog, asked, calendar.minutes_per_day, words, lang),
         _pingpong_page(found, by_case, words, lang),
         _bottleneck_page(found, events, engine, words, lang),
         why_late,
@@ -755,12 +807,12 @@ def write_report(built: Report, out: str | Path, *, pdf: bool = True) -> list[Pa
     cases.to_csv(out / "cases.csv", index=False, encoding="utf-8-sig")
     text = json.dumps(built.summary, ensure_ascii=False, indent=2, default=str)
     (out / "summary.json").write_text(text + "\n", encoding="utf-8")
-    with pd.ExcelWriter(out / "tables.xlsx") as workbook:
-        for name, frame in built.tables.items():
-            if name == "cases":  # one row per case: cases.csv holds it (a sheet would be slow)
-                continue
-            flat = xlsx_frame(frame).rename(columns=lambda c: label(str(c), built.lang))
-            flat.to_excel(workbook, sheet_name=name[:31], index=False)
+    sheets = {
+        name[:31]: xlsx_frame(frame).rename(columns=lambda c: label(str(c), built.lang))
+        for name, frame in built.tables.items()
+        if name != "cases"  # one row per case: cases.csv holds it (a sheet would be slow)
+    }
+    write_workbook(sheets, out / "tables.xlsx")
     html = render_html(built)
     (out / "report.html").write_text(html, encoding="utf-8")
     written += [out / name for name in ("cases.csv", "summary.json", "tables.xlsx", "report.html")]
