@@ -23,7 +23,14 @@ import procmine as pm
 from procmine import clock_sql, engines
 from spark_cluster import Cluster, group_members, java_missing, running_cluster
 from test_clock_sql import assert_same_table
-from test_spark import CATALOG_FIGURES, DEADLINE_FIGURES, FIGURES, _assert_same
+from test_spark import (
+    CATALOG_FIGURES,
+    DEADLINE_FIGURES,
+    FIGURES,
+    Gathered,
+    _assert_same,
+    write_months,
+)
 
 # One of each figure of the local Spark parity test (tests/test_spark.py): its variants that only
 # change a figure's options (a moment, closing steps, another grouping) run there, on one JVM;
@@ -150,6 +157,31 @@ def test_the_events_table_built_on_the_cluster_equals_numpy(
             pd.testing.assert_frame_equal(on_spark, engines.query(sql, events=table), rtol=1e-9)
     finally:
         built.unpersist()
+
+
+def test_a_partitioned_dataset_is_read_and_measured_on_the_cluster(
+    on_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The sample as a dataset partitioned by month, read by the executors: the events table is
+    # built and kept there (clock_sql.spark_events), and the figures read it where it is. The
+    # driver sends the days and the return names, and receives only the figures' rows.
+    log, catalog = LOGS["sample"](), pm.datasets.load_sample_catalog()
+    directory = write_months(log, tmp_path / "events")
+    spied = Gathered(monkeypatch)
+    events = clock_sql.spark_events(str(directory), engines.own_clock(log), on_cluster)
+    assert max(spied.received) < 1000 and max(spied.sent) < 1000, (spied.received, spied.sent)
+    assert len(events) == len(log) and events.session.sparkContext.master == on_cluster
+    for figure in (
+        "ping_pong[pair]", "bounce_table", "handoff_network", "bottlenecks[department]",
+        "bottlenecks[handoff]", "on_time", "slow_units",
+    ):  # fmt: skip
+        spied.received.clear()
+        found = FIGURES[figure](events, catalog, None)
+        _assert_same(found, FIGURES[figure](log, catalog, None))
+        shown = max(len(part) for part in (found if isinstance(found, list) else [found]))
+        cases = log["case:concept:name"].nunique()
+        assert max(spied.received) <= max(shown, cases, 100), (figure, spied.received)
+    assert max(spied.sent) < len(log) / 2
 
 
 def test_analyze_on_the_cluster_writes_the_duckdb_report(

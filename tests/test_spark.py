@@ -401,3 +401,173 @@ def transfers() -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_transfer_history_figure_on_spark_equals_duckdb(spark: Any, transfers, figure: str):
     log, catalog = transfers
     _assert_same(FIGURES[figure](log, catalog, spark), FIGURES[figure](log, catalog, None))
+
+
+# ------------------------------------------------- the events table built on Spark (issue 20)
+# The figures that read an events table kept on Spark (procmine.clock_sql.spark_events): those
+# of handoffs, ping-pong, bottlenecks, sojourns and deadlines. The process map, variants,
+# conformance and the cost figures still take a pandas table (they prepare it in pandas).
+ENGINE_TABLE_FIGURES = sorted(
+    name for name in FIGURES
+    if name.split("[")[0] in {
+        "handoff_network", "ping_pong", "bounce_table", "handoff_table", "department_runs",
+        "reference_sequences", "bottlenecks", "bottleneck_cases", "sojourns", *_DEADLINE_NAMES,
+        "case_status", "open_cases",
+    }
+)  # fmt: skip
+
+
+def write_months(log: pd.DataFrame, directory: Any) -> Any:
+    """``log`` as a Parquet dataset partitioned by month (hive folders ``month=YYYY-MM``, the
+    layout of pm.write_log(log, directory, partition_by="month")), written with pyarrow."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = log.assign(month=log["time:timestamp"].dt.strftime("%Y-%m"))
+    rows.attrs = {}  # the rows only (a load report is no Parquet metadata)
+    table = pa.Table.from_pandas(rows, preserve_index=False)
+    # Microsecond stamps: Spark reads no Parquet TIMESTAMP(NANOS).
+    pq.write_to_dataset(table, directory, partition_cols=["month"], coerce_timestamps="us")
+    return directory
+
+
+class Gathered:
+    """What the driver receives from Spark and sends it while the spy is on: the rows of every
+    result collected (toArrow, toPandas, collect, first) and of every pandas frame uploaded."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from pyspark.sql import SparkSession
+
+        try:  # Spark 4: the DataFrame of a session on the JVM (pyspark.sql's is its base)
+            from pyspark.sql.classic.dataframe import DataFrame
+        except ImportError:
+            from pyspark.sql import DataFrame
+
+        self.received: list[int] = []
+        self.sent: list[int] = []
+        for name in ("toArrow", "toPandas", "collect"):
+            original = getattr(DataFrame, name)
+
+            def spy(frame: Any, *args: Any, _original: Callable = original, **kw: Any) -> Any:
+                found = _original(frame, *args, **kw)
+                self.received.append(found.num_rows if hasattr(found, "num_rows") else len(found))
+                return found
+
+            monkeypatch.setattr(DataFrame, name, spy)
+        create = SparkSession.createDataFrame
+
+        def upload(session: Any, data: Any, *args: Any, **kw: Any) -> Any:
+            self.sent.append(len(data) if hasattr(data, "__len__") else -1)
+            return create(session, data, *args, **kw)
+
+        monkeypatch.setattr(SparkSession, "createDataFrame", upload)
+
+
+@pytest.fixture(scope="module")
+def engine_tables(
+    spark: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> dict[str, tuple[Any, pd.DataFrame, Any]]:
+    """Per data set: the events table built on Spark, the pandas log, its catalog — the sample
+    from a dataset partitioned by month, the hand log from a Spark DataFrame, the receipt log
+    (a foreign clock) from a Parquet file."""
+    from procmine import clock_sql
+
+    sample = pm.datasets.load_sample()
+    directory = write_months(sample, tmp_path_factory.mktemp("months") / "events")
+    hand, hand_catalog = _hand_log()
+    found = {
+        "sample": (clock_sql.spark_events(directory, engines.own_clock(sample), spark), sample,
+                   pm.datasets.load_sample_catalog()),
+        "hand": (clock_sql.spark_events(spark.createDataFrame(hand), None, spark), hand,
+                 hand_catalog),
+    }  # fmt: skip
+    try:
+        shared = request.getfixturevalue("shared_datasets")
+    except pytest.skip.Exception:
+        return found
+    receipt = pm.read_log(shared / "receipt.csv.gz")
+    path = tmp_path_factory.mktemp("receipt") / "receipt.parquet"
+    pa_receipt = receipt.copy()
+    pa_receipt.attrs = {}
+    pa_receipt.to_parquet(path, coerce_timestamps="us")
+    found["receipt"] = (clock_sql.spark_events(str(path), engines.own_clock(receipt), spark),
+                        receipt, None)  # fmt: skip
+    return found
+
+
+@pytest.mark.parametrize("dataset", ["sample", "hand", "receipt"])
+def test_the_events_table_built_on_spark_equals_numpy(engine_tables: dict, dataset: str):
+    from test_clock_sql import assert_same_table
+
+    if dataset not in engine_tables:
+        pytest.skip(f"../shared is absent: no {dataset} log")
+    events, log, _ = engine_tables[dataset]
+    calendar = engines.table_calendar(events)
+    assert_same_table(engines.spark_rows(events.frame.orderBy("idx")), log, calendar)
+    assert len(events) == len(log) and engines.is_event_table(events)
+
+
+@pytest.mark.parametrize("dataset", ["sample", "hand", "receipt"])
+@pytest.mark.parametrize("figure", ENGINE_TABLE_FIGURES)
+def test_figure_of_the_table_on_spark_equals_duckdb(
+    engine_tables: dict, monkeypatch: pytest.MonkeyPatch, dataset: str, figure: str
+):
+    if dataset not in engine_tables:
+        pytest.skip(f"../shared is absent: no {dataset} log")
+    if dataset == "receipt" and figure in DEADLINE_FIGURES:
+        pytest.skip("the receipt log has no deadlines (no catalog, no deadline column)")
+    events, log, catalog = engine_tables[dataset]
+    expected = FIGURES[figure](log, catalog, None)  # DuckDB, over the pandas log
+    spied = Gathered(monkeypatch)
+    found = FIGURES[figure](events, catalog, None)
+    _assert_same(found, expected)
+    # No event was sent, and what came back is the figure's rows (one per event only for
+    # sojourns), one row a case (the cases' own deadlines), or a few distinct names at most:
+    # the table stayed there.
+    shown = max(len(part) for part in (found if isinstance(found, list) else [found]))
+    cases = log["case:concept:name"].nunique()
+    assert max(spied.received, default=0) <= max(shown, cases, 100), (spied.received, shown)
+    assert max(spied.sent, default=0) < len(log) / 2, spied.sent
+
+
+def test_a_partitioned_dataset_is_read_where_it_lies(spark: Any, tmp_path, monkeypatch):
+    # The driver sends the days and the return names, and receives aggregates: never the rows.
+    from procmine import clock_sql
+
+    log = pm.datasets.example_log()
+    later = log.assign(
+        **{
+            "case:concept:name": log["case:concept:name"] + "b",
+            "time:timestamp": log["time:timestamp"] + pd.Timedelta(days=40),
+        }
+    )
+    directory = write_months(pd.concat([log, later], ignore_index=True), tmp_path / "ev")
+    assert len(list(directory.glob("month=*"))) == 2
+    spied = Gathered(monkeypatch)
+    events = clock_sql.spark_events(str(directory), engine=spark)
+    assert max(spied.received) < len(log) and max(spied.sent) < 60, (spied.received, spied.sent)
+    assert [row.case_id for row in events.case_ids().orderBy("case_no").collect()] == [
+        "HS1", "HS2", "HS3", "HS1b", "HS2b", "HS3b",
+    ]  # fmt: skip
+    pairs = pm.ping_pong(events, pm.datasets.example_catalog())
+    assert pairs["handoffs"].sum() == 2 * pm.ping_pong(log)["handoffs"].sum()
+    # The process map's links are not built on Spark yet: said so, not a failure deep inside.
+    with pytest.raises(TypeError, match="kept on Spark"):
+        pm.discover_map(events)
+
+
+def test_a_database_table_is_read_by_spark_through_jdbc(engine_tables: dict, postgres_url: str):
+    from sqlalchemy import create_engine
+
+    from procmine import clock_sql
+
+    _, log, catalog = engine_tables["hand"]
+    database = create_engine(postgres_url)
+    try:
+        log.to_sql("nhat_ky", database, index=True, index_label="row_no", if_exists="replace")
+    finally:
+        database.dispose()
+    spark = engine_tables["hand"][0].session
+    events = clock_sql.spark_events(postgres_url, None, spark, table="nhat_ky", order="row_no")
+    for figure in ("ping_pong[case]", "bottlenecks[department]", "on_time", "handoff_table"):
+        _assert_same(FIGURES[figure](events, catalog, None), FIGURES[figure](log, catalog, None))

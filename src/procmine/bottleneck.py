@@ -384,4 +384,4 @@ def bottleneck_cases(
 
 def _has_lifecycle_pairs(events: pd.DataFrame) -> bool:
     # A schema decision (which columns the answer has), not a figure: any start event at all.
-    return bool((events["lifecycle"] == "start").any())
+    return "start" in engines.distinct(events["lifecycle"])

@@ -623,6 +623,8 @@ def with_catalog_procedure(events: pd.DataFrame, catalog: pd.DataFrame | None) -
             f"{len(procedures)} procedures, so cases cannot be matched to an approved path. "
             "Map the export's procedure column when loading, or pass a one-procedure catalog."
         )
+    if not isinstance(events, pd.DataFrame):  # a table kept on an engine (engines.SparkEvents)
+        return events.assign(procedure=str(procedures[0]))
     coded = pd.Categorical.from_codes(
         np.zeros(len(events), dtype=np.int8), categories=pd.Index([str(procedures[0])], dtype=str)
     )
@@ -634,4 +636,6 @@ def _without_procedure(procedure: pd.Series) -> bool:
     column, read from its categories: the events table codes only the values present)."""
     if isinstance(procedure.dtype, pd.CategoricalDtype):
         return list(procedure.cat.categories) == [schema.DEFAULT_PROCEDURE]
+    if not isinstance(procedure, pd.Series):  # a table kept on an engine: its distinct values
+        return list(procedure.unique()) == [schema.DEFAULT_PROCEDURE]
     return bool((procedure == schema.DEFAULT_PROCEDURE).all())

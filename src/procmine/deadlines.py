@@ -1018,7 +1018,7 @@ def status_tables(
 def _explanation_activities(activities: pd.Series, names: Iterable[str]) -> pd.DataFrame:
     """The log's activity names that count as an explanation step, by the one rule of
     :func:`procmine.vocabulary.matches`, over the distinct names (a few hundred at most)."""
-    distinct = pd.Series(activities.dropna().unique(), dtype="string")
+    distinct = pd.Series(engines.distinct(activities), dtype="string")
     chosen = np.array(vocabulary.matches(distinct, names), dtype=bool)
     return pd.DataFrame({"activity": distinct[chosen].astype(str)})
 
@@ -1045,7 +1045,10 @@ def case_deadlines(log: pd.DataFrame, calendar: Any, column: str | None) -> pd.D
     )
     if column is None:
         return empty
-    values = log.groupby(log[case_column].astype(str), sort=False)[column].first().dropna()
+    if isinstance(log, engines.SparkEvents):  # one row per case, asked where the table is
+        values = log.first_per_case(column)
+    else:
+        values = log.groupby(log[case_column].astype(str), sort=False)[column].first().dropna()
     if values.empty:
         return empty
     frame = pd.DataFrame({"case_id": values.index.astype(str)})

@@ -131,9 +131,15 @@ def _running_session(master: str) -> Any:
     return SparkSession.builder.getOrCreate()
 
 
+# Debian's PostgreSQL JDBC driver (libpostgresql-jdbc-java): a session gets it where it is
+# installed, so Spark reads a database table through JDBC (procmine.clock_sql.spark_events).
+POSTGRESQL_JAR = "/usr/share/java/postgresql.jar"
+
+
 def spark_session(master: str = "local[*]", **config: str) -> Any:
     """A Spark session for the figures (``pip install "procmine[spark]"``, Java 17+): its SQL
-    clock in UTC (the figures pass local readings), no web UI, Arrow transfers; ``config`` adds
+    clock in UTC (the figures pass local readings), no web UI, Arrow transfers, Debian's
+    PostgreSQL JDBC driver where it is installed (:data:`POSTGRESQL_JAR`); ``config`` adds
     or overrides settings (``spark.sql.shuffle.partitions`` …).
 
     The driver listens on the loopback address for a local session and a master on this
@@ -147,7 +153,9 @@ def spark_session(master: str = "local[*]", **config: str) -> Any:
     from pyspark.sql import SparkSession
 
     loopback = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
+    jdbc = {"spark.jars": POSTGRESQL_JAR} if os.path.exists(POSTGRESQL_JAR) else {}
     settings = {
+        **jdbc,
         "spark.sql.session.timeZone": "UTC",
         **(loopback if _driver_on_loopback(master) else {}),
         "spark.ui.enabled": "false",
@@ -313,6 +321,8 @@ def event_table(
     """
     if is_event_table(log):
         same_clock(log, calendar)
+        if isinstance(log, SparkEvents):
+            _spark_table_has(log, () if columns is None else tuple(columns))
         return log
     schema.require_columns(log, schema.REQUIRED)
     calendar = own_clock(log) if calendar is None else as_calendar(calendar)
@@ -425,7 +435,12 @@ def with_returns(
             f"{list(names)} in. Build the table with those names: pm.event_table(log, calendar, "
             "return_activities=[...]), or pass the log."
         )
-    found = events.assign(returned=return_flags(events["activity"], names))
+    if isinstance(events, SparkEvents):  # the names matched over its distinct activities
+        activities = events.distinct("activity")
+        flags = return_flags(pd.Series(activities, dtype=object), names)
+        found = events.with_returned(a for a, flag in zip(activities, flags, strict=True) if flag)
+    else:
+        found = events.assign(returned=return_flags(events["activity"], names))
     found.attrs[RETURNS_ATTR] = names
     return found
 
@@ -708,6 +723,8 @@ def case_ids(events: pd.DataFrame) -> pd.DataFrame:
     >>> case_ids(events)["case_id"].tolist()
     ['a', 'b']
     """
+    if isinstance(events, SparkEvents):  # a table kept on Spark: its own, there
+        return events.case_ids()
     case_no = events["case_no"].to_numpy()
     cases = int(case_no.max()) + 1 if len(case_no) else 0
     numbers = np.arange(cases, dtype=case_no.dtype)
@@ -795,6 +812,8 @@ def distinct(values: pd.Series) -> list[str]:
     >>> distinct(pd.Series(pd.Categorical(["b", None, "a"], categories=["a", "b", "c"])))
     ['a', 'b']
     """
+    if isinstance(values, SparkColumn):  # a column of a table kept on Spark: asked there
+        return values.table.distinct(values.name)
     if isinstance(values.dtype, pd.CategoricalDtype):
         categories = values.cat.categories
         codes = values.cat.codes.to_numpy()
@@ -979,7 +998,20 @@ def _with_links(
     events = complete_events(events)
     if all(column in events.columns for column in names):
         return events
+    if isinstance(events, SparkEvents):
+        _spark_table_has(events, names)
     return events.assign(**build(events))
+
+
+def _spark_table_has(events: SparkEvents, columns: tuple[str, ...]) -> None:
+    """Raise a TypeError naming the ``columns`` a figure reads that a table on Spark lacks."""
+    missing = [column for column in columns if column not in events.columns]
+    if missing:
+        raise TypeError(
+            f"This figure reads {missing}, which an events table kept on Spark lacks (the "
+            "process map's and discovery's links are not built there yet): pass the pandas log "
+            "or pm.event_table(log) with engine=."
+        )
 
 
 def _sequence_links(events: pd.DataFrame) -> dict[str, Any]:
@@ -1073,7 +1105,8 @@ def query(
     (:func:`engine_named`: ``"duckdb"``, ``"spark"``, ``"spark://HOST:PORT"``). A frame named
     ``events`` gets the columns :func:`complete_events` adds where it lacks them; a figure that
     shows cases asks ``with_case_ids`` for the table ``case_ids`` (:func:`case_ids` of the
-    events), which it joins once, at the end.
+    events), which it joins once, at the end. An events table kept on Spark
+    (:class:`SparkEvents`) is read where it is, on its own session, whatever ``engine`` says.
 
     >>> query("SELECT MAX(x) AS m FROM t", t=pd.DataFrame({"x": [1, 2]}))["m"].item()
     2
@@ -1083,8 +1116,10 @@ def query(
     events = tables.get("events")
     if isinstance(events, pd.DataFrame):
         tables = {**tables, "events": complete_events(events)}
-        if with_case_ids:
-            tables[CASE_IDS_TABLE] = case_ids(tables["events"])
+    if with_case_ids and isinstance(events, pd.DataFrame | SparkEvents):
+        tables[CASE_IDS_TABLE] = case_ids(tables["events"])
+    if isinstance(events, SparkEvents):  # a table kept on Spark is read there
+        engine = events.session
     if engine is None:
         tables = {name: _in_text_order(frame) for name, frame in tables.items()}
         result = _query_duckdb(sql, tables)
@@ -1346,7 +1381,7 @@ def spark_frame(sql: str, spark: Any, **tables: Any) -> Any:
     uploaded, or Spark DataFrames, read where they are — without collecting it: what a table
     built on a cluster (:func:`procmine.clock_sql.engine_events`) stays as."""
     for name, frame in tables.items():
-        data = frame
+        data = frame.frame if isinstance(frame, SparkEvents) else frame
         if isinstance(frame, pd.DataFrame):
             types = [_spark_type(values) for _, values in frame.items()]
             data = spark.createDataFrame(
@@ -1355,3 +1390,177 @@ def spark_frame(sql: str, spark: Any, **tables: Any) -> Any:
             )
         data.createOrReplaceTempView(name)
     return spark.sql(to_spark_sql(sql))
+
+
+class SparkEvents:
+    """An events table built and kept on a Spark engine (:func:`procmine.clock_sql.spark_events`):
+    a cached Spark DataFrame with the events table's columns, which every figure takes in place
+    of a log or a pandas events table and reads where it is.
+
+    It answers the few questions a figure asks of its table before the SQL — its ``columns``,
+    ``attrs`` (the clock it was read with, its returns), ``len``, the distinct values of a text
+    column, the first and last reading — each with an aggregate on the engine (the first asked
+    of the table's build are kept); ``table[column]`` is a :class:`SparkColumn`, ``table[list]``
+    a projection, ``table[table["ts"] <= moment]`` the events up to a moment. The figures' SQL
+    reads ``frame``; only its results, and these aggregates, come back to the driver.
+    """
+
+    def __init__(self, frame: Any, attrs: dict[str, Any], *, cases: Any = None,
+                 facts: dict[str, Any] | None = None) -> None:  # fmt: skip
+        self.frame = frame
+        self.attrs = dict(attrs)
+        self._cases = cases
+        self._facts = {} if facts is None else facts
+
+    @property
+    def columns(self) -> pd.Index:
+        return pd.Index(self.frame.columns)
+
+    @property
+    def session(self) -> Any:
+        return self.frame.sparkSession
+
+    def __len__(self) -> int:
+        if "rows" not in self._facts:
+            self._facts["rows"] = self.frame.count()
+        return int(self._facts["rows"])
+
+    def __repr__(self) -> str:
+        return f"SparkEvents({len(self)} events on {self.session.sparkContext.master})"
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            if key not in self.frame.columns:
+                raise KeyError(key)
+            return SparkColumn(self, key)
+        if isinstance(key, SparkCondition):
+            return SparkEvents(self.frame.where(key.sql), self.attrs, cases=self._cases)
+        kept = list(key)
+        facts = {name: value for name, value in self._facts.items() if name == "rows"
+                 or name.split(":", 1)[-1] in kept}  # fmt: skip
+        chosen = self.frame.select(*(f"`{column}`" for column in kept))
+        return SparkEvents(chosen, self.attrs, cases=self._cases, facts=facts)
+
+    def learn(self, *columns: str) -> None:
+        """Count the events and read the distinct values of the text ``columns`` and the
+        extremes of ``ts`` and ``wm`` in one pass over the table, for the figures to ask."""
+        from pyspark.sql import functions as F
+
+        texts = [column for column in columns if column in self.frame.columns]
+        row = self.frame.agg(
+            F.count(F.lit(1)).alias("rows"),
+            *(F.collect_set(f"`{column}`").alias(f"distinct:{column}") for column in texts),
+            *(getattr(F, kind)(column).alias(f"{kind}:{column}")
+              for kind in ("min", "max") for column in ("ts", "wm")),
+        ).first()  # fmt: skip
+        learnt = row.asDict()
+        learnt.update({f"distinct:{c}": sorted(learnt[f"distinct:{c}"]) for c in texts})
+        self._facts.update(learnt)
+
+    def distinct(self, column: str) -> list[Any]:
+        """The distinct non-null values of ``column``, sorted (:func:`distinct`)."""
+        key = f"distinct:{column}"
+        if key not in self._facts:
+            rows = self.frame.select(f"`{column}`").where(f"`{column}` IS NOT NULL").distinct()
+            self._facts[key] = sorted(row[0] for row in rows.collect())
+        return list(self._facts[key])
+
+    def extreme(self, kind: str, column: str) -> Any:
+        """The ``"min"`` or ``"max"`` of ``column`` (None for an empty table)."""
+        key = f"{kind}:{column}"
+        if key not in self._facts:
+            from pyspark.sql import functions as F
+
+            self._facts[key] = self.frame.agg(getattr(F, kind)(f"`{column}`")).first()[0]
+        return self._facts[key]
+
+    def case_ids(self) -> Any:
+        """The table's ``case_ids`` (:func:`case_ids`) on the engine: one row per case."""
+        if self._cases is None:
+            self._cases = self.frame.select("case_no", "case_id").dropDuplicates(["case_no"])
+        return self._cases
+
+    def with_case_ids(self, cases: Any) -> SparkEvents:
+        """The table with ``cases`` as its :meth:`case_ids` (the same, kept on the engine)."""
+        return SparkEvents(self.frame, self.attrs, cases=cases, facts=self._facts)
+
+    def first_per_case(self, column: str) -> pd.Series:
+        """Each case's first non-null value of ``column`` (in ``idx`` order), by case id: one
+        row per case that has one, gathered (what ``groupby(case)[column].first()`` gives)."""
+        from pyspark.sql import functions as F
+
+        known = self.frame.where(f"`{column}` IS NOT NULL").groupBy("case_id")
+        values = spark_rows(known.agg(F.min_by(f"`{column}`", "idx").alias(column)))
+        return pd.Series(values[column].to_numpy(), index=pd.Index(values["case_id"]), name=column)
+
+    def assign(self, **texts: str) -> SparkEvents:
+        """The table with each named column set to one text for every event (a catalog's one
+        procedure: :func:`procmine.catalog.with_catalog_procedure`)."""
+        from pyspark.sql import functions as F
+
+        frame = self.frame
+        for column, text in texts.items():
+            frame = frame.withColumn(column, F.lit(str(text)))
+        facts = {"rows": self._facts["rows"]} if "rows" in self._facts else {}
+        facts.update({f"distinct:{column}": [str(text)] for column, text in texts.items()})
+        return SparkEvents(frame, self.attrs, cases=self._cases, facts=facts)
+
+    def with_returned(self, activities: Iterable[str]) -> SparkEvents:
+        """The table whose ``returned`` marks the events of these ``activities``."""
+        from pyspark.sql import functions as F
+
+        chosen = list(activities)
+        frame = self.frame.withColumn("returned", F.col("activity").isin(chosen)
+                                      & F.col("activity").isNotNull())  # fmt: skip
+        return SparkEvents(frame, self.attrs, cases=self._cases, facts=dict(self._facts))
+
+    def unpersist(self) -> None:
+        """Free the executors' memory the table (and its case ids) holds."""
+        self.frame.unpersist()
+        if self._cases is not None:
+            self._cases.unpersist()
+
+
+@dataclass(frozen=True)
+class SparkColumn:
+    """A column of a :class:`SparkEvents` table: what a figure reads of one before its SQL —
+    ``len``, ``min()``, ``max()``, ``unique()`` (its distinct values: :func:`distinct`), and
+    ``<=`` a moment (``ts`` only), which selects events."""
+
+    table: SparkEvents
+    name: str
+
+    @property
+    def dtype(self) -> np.dtype:  # not coded: figures read its values through distinct()
+        return np.dtype(object)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def min(self) -> Any:
+        return self.table.extreme("min", self.name)
+
+    def max(self) -> Any:
+        return self.table.extreme("max", self.name)
+
+    def unique(self) -> np.ndarray:
+        return np.array(self.table.distinct(self.name), dtype=object)
+
+    def __le__(self, moment: Any) -> SparkCondition:
+        if self.name != "ts":
+            raise TypeError("a Spark events table is selected by its wall-clock time ts only")
+        stamp = pd.Timestamp(moment)
+        return SparkCondition(f"ts <= TIMESTAMP_NTZ '{stamp.isoformat(sep=' ')}'")
+
+
+@dataclass(frozen=True)
+class SparkCondition:
+    """A condition on a :class:`SparkEvents` table's rows, as Spark SQL."""
+
+    sql: str
+
+
+def spark_rows(frame: Any) -> pd.DataFrame:
+    """The rows of a Spark DataFrame (a figure's result, an aggregate) as DuckDB's ``.df()``
+    gives the same rows."""
+    return _spark_result(frame)

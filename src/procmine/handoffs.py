@@ -785,6 +785,8 @@ def _has_departments(department: pd.Series) -> bool:
     only the values present)."""
     if isinstance(department.dtype, pd.CategoricalDtype):
         return len(department.cat.categories) > 0
+    if not isinstance(department, pd.Series):  # a table kept on an engine: asked there
+        return bool(engines.distinct(department))
     return bool(department.notna().any())
 
 

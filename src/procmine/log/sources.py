@@ -512,7 +512,7 @@ def write_log(log: pd.DataFrame, path: str | Path, *, partition_by: str | None =
     path = Path(path)
     plain = log.copy(deep=False)  # the same columns, without the load report in attrs
     plain.attrs = {}
-    table = pa.Table.from_pandas(plain, preserve_index=False)
+    table = _in_microseconds(pa.Table.from_pandas(plain, preserve_index=False))
     if partition_by is None:
         pq.write_table(table, path)
         return path
@@ -543,6 +543,24 @@ def write_log(log: pd.DataFrame, path: str | Path, *, partition_by: str | None =
         existing_data_behavior="overwrite_or_ignore",
     )
     return path
+
+
+def _in_microseconds(table: pa.Table) -> pa.Table:
+    """``table`` with its nanosecond time columns in microseconds where no value has a finer
+    part (Spark reads no Parquet TIMESTAMP(NANOS)); a column that has one keeps nanoseconds.
+
+    >>> stamps = pa.table({"t": pa.array([1_000, 2_000], pa.timestamp("ns", "UTC"))})
+    >>> _in_microseconds(stamps).schema.field("t").type
+    TimestampType(timestamp[us, tz=UTC])
+    """
+    for number, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type) and field.type.unit == "ns":
+            try:
+                column = table.column(number).cast(pa.timestamp("us", field.type.tz), safe=True)
+            except pa.ArrowInvalid:  # a value in nanoseconds: kept as it is
+                continue
+            table = table.set_column(number, field.with_type(column.type), column)
+    return table
 
 
 def _transfer_text(
