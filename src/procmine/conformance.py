@@ -216,20 +216,14 @@ def _fitness_of_variants(
     if method == "alignments" and path:
         found = sequence_alignments(counts["activities"], path)
         fitness, fits, log_fitness = _fitness_of_alignments(found, weight)
-        valid = weight.sum() > 0
-    elif method == "alignments":
+    else:
         # One trace per variant (not per case): pm4py's cost is per distinct trace anyway.
         traces = EventLog(
             [Trace([Event({"concept:name": a}) for a in acts]) for acts in counts["activities"]]
         )
-        fitness, fits, log_fitness = _aligned(traces, net, im, fm, weight)
-        valid = weight.sum() > 0
-    else:
-        traces = EventLog(
-            [Trace([Event({"concept:name": a}) for a in acts]) for acts in counts["activities"]]
-        )
-        fitness, fits, log_fitness = _replayed(traces, net, im, fm, weight)
-        valid = log_fitness is not None
+        replay = _aligned if method == "alignments" else _replayed
+        fitness, fits, log_fitness = replay(traces, net, im, fm, weight)
+    valid = weight.sum() > 0 if method == "alignments" else log_fitness is not None
     total = weight.sum()
     summary = dict.fromkeys(FITNESS_KEYS, 0.0)
     if valid:
