@@ -146,6 +146,26 @@ def test_start_complete_split_into_waiting_and_processing():
     assert x["waiting_working_hours"] + x["processing_working_hours"] == x["working_hours"] == 2.5
 
 
+@pytest.mark.parametrize("by", ["activity", "department", "resource", "handoff", "procedure"])
+@pytest.mark.parametrize("top", [1, 3])
+def test_top_cases_are_the_first_of_each_key(by, top):
+    # Null keys form their own group; ties of working hours are broken by case id.
+    log = random_log(seed=11, cases=60)
+    log[TS] = log[TS].dt.floor("h")  # whole hours: many cases tie within a key
+    keys = ["source", "target"] if by == "handoff" else [by]
+    whole = bn.bottleneck_cases(log, by, calendar=WEEKDAYS)
+    first = whole.groupby(keys, dropna=False, sort=False).head(top).reset_index(drop=True)
+    found = bn.bottleneck_cases(log, by, top=top, calendar=WEEKDAYS)
+    pd.testing.assert_frame_equal(found, first)
+    assert len(found) < len(whole)
+
+
+@pytest.mark.parametrize("top", [0, -1, 1.5, True])
+def test_top_must_be_a_whole_number_of_cases(top):
+    with pytest.raises(ValueError, match="top must be a whole number"):
+        bn.bottleneck_cases(random_log(), "department", top=top)
+
+
 def test_procedure_and_cases_behind_each_row():
     log = random_log(seed=3)
     ranking = bn.bottlenecks(log, by="procedure", calendar=WEEKDAYS).set_index("procedure")

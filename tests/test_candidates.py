@@ -12,7 +12,12 @@ import pandas as pd
 import pytest
 
 import procmine as pm
-from procmine.candidates import MEASURE_TYPES, candidate_measures, simplification_candidates
+from procmine.candidates import (
+    MEASURE_TYPES,
+    candidate_measures,
+    facts,
+    simplification_candidates,
+)
 from procmine.cost import read_costs
 from procmine.whatif import apply_measures, check_measures, what_if
 
@@ -652,6 +657,22 @@ def test_the_figures_given_give_the_same_candidates(sample, sample_candidates, c
     assert found.attrs["replay"].saving(procedure, ids) == sample_candidates.attrs["replay"].saving(
         procedure, ids
     )
+
+
+def test_the_per_case_table_given_gives_the_same_candidates(sample, sample_candidates, costs):
+    # The report hands on its per-case deadline table: on_time reads it instead of computing it.
+    log, catalog = sample
+    events = pm.event_table(log)
+    cases = pm.deadlines.per_case_table(events, catalog)
+    found = simplification_candidates(log, catalog, costs, events=events, per_case=cases)
+    pd.testing.assert_frame_equal(found, sample_candidates)
+    pd.testing.assert_frame_equal(found.attrs["cost"], sample_candidates.attrs["cost"])
+    given = facts(events, catalog, per_case=cases).on_time
+    pd.testing.assert_frame_equal(given, pm.on_time(events, catalog))
+    # A table asked for another moment is refused, not read.
+    other = pm.deadlines.per_case_table(events, catalog, at="2024-06-30")
+    with pytest.raises(ValueError, match="another at than"):
+        candidate_measures(events, catalog, costs, per_case=other)
 
 
 def test_events_of_another_log_are_refused(costs):

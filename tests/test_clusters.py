@@ -135,6 +135,23 @@ def test_sample_puts_the_planted_pingpong_procedures_together(
     assert row["cases"] == members["cases"].sum()
 
 
+def test_the_tables_given_give_the_same_clusters(
+    generated: pm.datasets.Generated, sample_clusters: pm.clusters.ProcedureClusters
+):
+    # The report hands on its per-case deadline table and its ping-pong by case.
+    events = pm.event_table(generated.log)
+    cases = pm.deadlines.per_case_table(events, generated.catalog)
+    pairs = pm.ping_pong(events, generated.catalog, by="case")
+    given = {"per_case": cases, "pingpong": pairs}
+    alone = case_features(events, generated.catalog)
+    found = case_features(events, generated.catalog, **given)
+    pd.testing.assert_frame_equal(found, alone)
+    assert found.attrs == alone.attrs
+    clustered = procedure_clusters(events, generated.catalog, **given)
+    pd.testing.assert_frame_equal(clustered.procedures, sample_clusters.procedures)
+    pd.testing.assert_frame_equal(clustered.clusters, sample_clusters.clusters)
+
+
 def test_every_trait_suits_measure_types_that_exist():
     assert {kind for kinds in TRAITS.values() for kind in kinds} <= set(MEASURE_TYPES)
     assert {feature for feature, _ in TRAITS} == set(FEATURES)

@@ -373,3 +373,43 @@ def test_generated_deviations_equal_the_generator_truth():
         p: {t: int(n.get(t, 0)) for t in c.DEVIATION_TYPES} for p, n in expected.items()
     }
     assert sum(map(sum, (n.values() for n in expected.values()))) > 50
+
+
+def test_variants_per_procedure_are_counted_in_sql_as_the_cases_run():
+    # Each procedure's variants, counted once on the engine (most frequent first, then by
+    # sequence) and numbered, equal the cases' own sequences counted in plain Python; and each
+    # case carries the number of its own variant, cases in log order.
+    import procmine as pm
+    from procmine.discovery import SEQUENCE_SEPARATOR
+
+    log, catalog = pm.datasets.load_sample(), pm.datasets.load_sample_catalog()
+    events = c.with_catalog_procedure(pm.event_table(log), catalog)
+    counts, cases = c._case_variants(events, None)
+    own = {
+        case: (str(trail["procedure"].iloc[0]), SEQUENCE_SEPARATOR.join(trail["activity"]))
+        for case, trail in events.sort_values("idx").groupby("case_id", sort=False)
+    }
+    expected = Counter(own.values())
+    ranked = sorted(expected.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))
+    assert list(zip(counts["procedure"], counts["sequence"], counts["cases"], strict=True)) == [
+        (procedure, sequence, n) for (procedure, sequence), n in ranked
+    ]
+    assert counts["variant"].tolist() == list(range(len(counts)))
+    assert cases["case_id"].tolist() == list(own)  # log order: first appearance
+    sequence_of = dict(zip(counts["variant"], counts["sequence"], strict=True))
+    found = {
+        case: (procedure, sequence_of[variant])
+        for case, procedure, variant in cases.itertuples(index=False)
+    }
+    assert found == own
+    assert len(counts) < len(cases)  # fewer variants than cases: the point of counting them
+
+
+@pytest.mark.parametrize("name", ["CASE_PATHS_SQL", "PROCEDURE_VARIANTS_SQL", "CASE_VARIANTS_SQL"])
+def test_variant_sqls_transpile_to_spark(name):
+    from procmine import engines
+
+    spark = engines.to_spark_sql(getattr(c, name))
+    sqlglot.parse_one(spark, read="spark")
+    if name == "CASE_PATHS_SQL":
+        assert "MIN_BY(procedure" in spark

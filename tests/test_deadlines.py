@@ -552,6 +552,72 @@ def test_the_monthly_list_against_pandas():
     assert april["rank"].tolist() == [1, 2, 3]
 
 
+def test_a_figure_given_the_per_case_table_equals_the_figure_computed_alone():
+    log = open_log()
+    log.loc[log[CASE] == "l", ACT] = log.loc[log[CASE] == "l", ACT].replace(
+        "Thẩm định", "Giải trình lý do chậm"
+    )  # l is explained: late without explanation leaves it out
+    events = engines.event_table(log, WEEKDAYS)
+    for at in (None, "2024-04-02"):
+        options = {"at": at, "closing_activities": ["Trả kết quả"]}
+        cases = dl.per_case_table(events, CATALOG_OPEN, **options)
+        assert cases["open"].any() and cases["overdue"].any()
+        figures = [
+            (dl.on_time, {}),
+            (dl.late_without_explanation, {}),
+            *[(dl.on_time_rate, {"by": by}) for by in ("procedure", "department", "month")],
+            *[(dl.slow_units, {"by": by}) for by in ("department", "resource", "agency")],
+        ]
+        for figure, by in figures:
+            alone = figure(events, CATALOG_OPEN, **by, **options)
+            given = figure(events, CATALOG_OPEN, **by, **options, per_case=cases)
+            pd.testing.assert_frame_equal(given, alone)
+            assert given.attrs == alone.attrs, (figure.__name__, by)
+        late = dl.late_without_explanation(events, CATALOG_OPEN, **options, per_case=cases)
+        assert late["case_id"].tolist() == ["x"]  # l is late too, and explained
+
+
+def test_a_per_case_table_of_another_log_or_other_options_is_refused():
+    log = open_log()
+    cases = dl.per_case_table(log, CATALOG_OPEN, calendar=WEEKDAYS)
+    other = log[log[CASE] != "o"]
+    with pytest.raises(ValueError, match=r"per_case= must be the per-case table of this log.*"
+                       r"made from 16 events, and the log has 14"):  # fmt: skip
+        dl.slow_units(other, CATALOG_OPEN, calendar=WEEKDAYS, per_case=cases)
+    with pytest.raises(ValueError, match="no log we know of"):
+        dl.on_time(log, CATALOG_OPEN, calendar=WEEKDAYS, per_case=dl.on_time(log, CATALOG_OPEN))
+    with pytest.raises(ValueError, match="has 2 rows for the 6 cases"):
+        dl.on_time_rate(log, CATALOG_OPEN, calendar=WEEKDAYS, per_case=cases.head(2))
+    with pytest.raises(ValueError, match="another at than"):
+        dl.on_time(log, CATALOG_OPEN, calendar=WEEKDAYS, at="2024-04-02", per_case=cases)
+    with pytest.raises(ValueError, match="another catalog, calendar than"):
+        dl.late_without_explanation(log, CATALOG_OPEN.assign(deadline_working_days=9),
+                                    per_case=cases)  # fmt: skip
+    with pytest.raises(ValueError, match="another explanation_activities than"):
+        dl.on_time(log, CATALOG_OPEN, calendar=WEEKDAYS, explanation_activities=["x"],
+                   per_case=cases)  # fmt: skip
+    # The figures that show no explanation take a table made with other explanation names.
+    named = dl.per_case_table(log, CATALOG_OPEN, calendar=WEEKDAYS, explanation_activities=["x"])
+    assert dl.on_time_rate(log, CATALOG_OPEN, calendar=WEEKDAYS, per_case=named).equals(
+        dl.on_time_rate(log, CATALOG_OPEN, calendar=WEEKDAYS)
+    )
+
+
+def test_made_with_says_which_options_a_per_case_table_was_asked_for():
+    log = open_log()
+    cases = dl.per_case_table(log, CATALOG_OPEN, calendar=WEEKDAYS)
+    assert dl.made_with(cases)  # on_time's defaults: what the report hands on to its models
+    assert not dl.made_with(cases, at="2024-04-02")
+    assert not dl.made_with(cases, closing_activities=["Trả kết quả"])
+    assert not dl.made_with(cases, explanation_activities=["x"])
+    assert not dl.made_with(dl.on_time(log, CATALOG_OPEN, calendar=WEEKDAYS))  # not such a table
+    named = dl.per_case_table(
+        log, CATALOG_OPEN, calendar=WEEKDAYS, at="2024-04-02", closing_activities=["Trả kết quả"]
+    )
+    assert dl.made_with(named, at="2024-04-02", closing_activities=("Trả kết quả",))
+    assert not dl.made_with(named)
+
+
 def test_the_committed_sample_has_no_open_case_and_its_list_adds_up():
     from procmine import datasets
 

@@ -429,3 +429,55 @@ def test_every_figure_transpiles_to_spark(name):
         assert "PERCENTILE(sojourn, ARRAY(0.5, 0.9))" in spark_sql
         assert "waits[0] / CAST(60.0 AS DOUBLE) AS median_working_hours" in spark_sql
         assert "waits[1] / CAST(60.0 AS DOUBLE) AS p90_working_hours" in spark_sql
+
+
+def _links_of_sql(events: pd.DataFrame) -> pd.DataFrame:
+    """The activity links of ``engines.ACTIVITY_LINKS_SQL`` (the definition a table kept on
+    Spark gets), run on DuckDB over ``events``, in the table's row order."""
+    from procmine import engines
+
+    found = engines.query(f"{engines.ACTIVITY_LINKS_SQL} ORDER BY idx", events=events)
+    return found[list(engines.ACTIVITY_LINKS)].astype(
+        {"previous_activity": "str", **dict.fromkeys(engines.ACTIVITY_LINKS[1:], bool)}
+    )
+
+
+@pytest.mark.parametrize("name", ["sample", "repeats", "interleaved"])
+def test_activity_links_in_sql_equal_numpy(name):
+    # The SQL of the links (windows by case in idx order) gives numpy's links value by value:
+    # on the sample, on cases that repeat activities after the same and other predecessors, and
+    # on rows whose cases interleave (case order is not row order).
+    import numpy as np
+
+    import procmine as pm
+    from procmine import engines
+
+    if name == "sample":
+        log = pm.datasets.load_sample()
+    else:
+        rng = np.random.default_rng(5)
+        rows = [
+            (f"c{case}", str(rng.choice(list("ABC"))), f"2024-03-04 {8 + k}:00", "D1")
+            for case in range(40)
+            for k in range(int(rng.integers(1, 8)))
+        ]
+        log = small_log(rows)
+        if name == "interleaved":
+            log = log.sample(frac=1, random_state=1).sort_values("time:timestamp", kind="stable")
+    events = engines.event_table(log, WorkCalendar())
+    events = events.assign(activity=engines.as_text(events["activity"]))
+    expected = engines.with_activity_links(events)[list(engines.ACTIVITY_LINKS)]
+    expected = expected.assign(previous_activity=expected["previous_activity"].astype("str"))
+    found = _links_of_sql(events)
+    pd.testing.assert_frame_equal(found, expected.reset_index(drop=True), check_dtype=False)
+    assert (~found["first_arc_in_case"]).any() and (~found["first_activity_in_case"]).any()
+
+
+def test_activity_links_sql_transpiles_to_spark():
+    import sqlglot
+
+    from procmine import engines
+
+    spark_sql = engines.to_spark_sql(engines.ACTIVITY_LINKS_SQL)
+    sqlglot.parse_one(spark_sql, read="spark")
+    assert "LAG(activity) OVER (PARTITION BY case_no ORDER BY idx" in spark_sql

@@ -276,6 +276,19 @@ def test_handoffs_bounces_and_pairs_sum_the_ping_pong_figures(small):
         assert features[column].tolist() == expected.tolist()
 
 
+def test_the_tables_given_give_the_same_features(small):
+    # The report hands on its per-case deadline table and its ping-pong by case.
+    events, catalog = small["events"], small["generated"].catalog
+    cases = pm.deadlines.per_case_table(events, catalog)
+    pairs = pm.ping_pong(events, catalog, by="case")
+    given = drivers.delay_features(events, catalog, per_case=cases, pingpong=pairs)
+    pd.testing.assert_frame_equal(given, small["features"])
+    assert given.attrs == small["features"].attrs
+    named = pm.deadlines.per_case_table(events, catalog, explanation_activities=["x"])
+    with pytest.raises(ValueError, match="another explanation_activities than"):
+        drivers.delay_features(events, catalog, per_case=named)
+
+
 def test_one_hot_groups_and_explanation_steps(small):
     features = small["features"]
     specs = features.attrs[drivers.FEATURES_ATTR]

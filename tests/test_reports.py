@@ -305,3 +305,46 @@ def test_completion_months_are_what_strftime_gives():
         expected = local.dt.strftime("%Y-%m")
         found = pm.reports.completion_months(local)
         pd.testing.assert_series_equal(found, expected)
+
+
+def _counted_queries(monkeypatch) -> Counter:
+    """Count the engine's queries of the per-case deadline table and of ping-pong."""
+    from procmine import deadlines, engines, handoffs
+
+    asked, query = Counter(), engines.query
+    table = dict(deadlines.per_case(480))["per_case"]  # the default clock's 480 minutes a day
+    kinds = {"ping_pong_case": handoffs.ping_pong_sql("case"),
+             "ping_pong_pair": handoffs.ping_pong_sql("pair")}  # fmt: skip
+
+    def spy(sql: str, *args, **kwargs):
+        asked["per_case"] += table in sql
+        asked.update(kind for kind, text in kinds.items() if sql == text)
+        return query(sql, *args, **kwargs)
+
+    monkeypatch.setattr(engines, "query", spy)
+    return asked
+
+
+def test_the_report_computes_the_per_case_table_and_ping_pong_by_case_once(monkeypatch):
+    # Every deadline figure of the report — its cases, the monthly lists, the on-time page, the
+    # late cases, the models' judged cases and the simplification's on-time table — reads one
+    # per-case table, and the models read the report's ping-pong by case.
+    log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+    asked = _counted_queries(monkeypatch)
+    built = pm.reports.build_report(log, catalog)
+    assert built.simplification is not None  # the simplification ran, and asked no more
+    assert asked["per_case"] == 1
+    assert asked["ping_pong_case"] == 1
+    assert asked["ping_pong_pair"] == 1
+
+
+def test_a_report_with_its_own_moment_leaves_the_models_their_own_tables(monkeypatch):
+    # The models and the simplification judge cases at the log's last event with the default
+    # names: a report asked for another moment does not hand them its table (nothing refused).
+    log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+    asked = _counted_queries(monkeypatch)
+    built = pm.reports.build_report(log, catalog, until="2024-05-31")
+    alone = pm.reports.build_report(log, catalog)
+    assert asked["per_case"] == 1 + 1 + 3  # each report's own, then drivers, clusters, candidates
+    assert built.summary["on_time_rate"] == alone.summary["on_time_rate"]
+    pd.testing.assert_frame_equal(built.simplification.candidates, alone.simplification.candidates)

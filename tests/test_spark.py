@@ -183,7 +183,13 @@ def _map(log: pd.DataFrame, catalog: pd.DataFrame, engine: Any) -> list[Any]:
 
 def _conformance(log: pd.DataFrame, catalog: pd.DataFrame, engine: Any) -> list[Any]:
     found = pm.check_conformance(log, catalog, engine=engine)
-    return [found.cases, found.deviations, found.unchecked]
+    summary = pm.conformance.deviation_summary(found)
+    return [found.cases, found.deviations, found.unchecked, found.fitness, summary]
+
+
+def _model(log: pd.DataFrame, engine: Any, from_dfg: bool) -> list[Any]:
+    found = pm.discover_model(log, from_dfg=from_dfg, engine=engine)
+    return [str(found.tree), found.source, found.events, found.cases]
 
 
 Figure = Callable[[pd.DataFrame, pd.DataFrame, Any], Any]
@@ -248,6 +254,10 @@ FIGURES: dict[str, Figure] = {
     "sojourns": lambda log, catalog, engine: pm.sojourns(log, engine=engine),
     "step_allotments": lambda log, catalog, engine: pm.step_allotments(log, catalog, engine=engine),
     "discover_map": _map,
+    **{
+        f"discover_model[{source}]": lambda log, catalog, engine, dfg=dfg: _model(log, engine, dfg)
+        for source, dfg in (("dfg", True), ("variants", False))
+    },
     "variants": lambda log, catalog, engine: pm.variants(log, engine=engine),
     "deviations": lambda log, catalog, engine: pm.conformance.deviations(
         log, catalog, engine=engine
@@ -405,14 +415,17 @@ def test_transfer_history_figure_on_spark_equals_duckdb(spark: Any, transfers, f
 
 # ------------------------------------------------- the events table built on Spark (issue 20)
 # The figures that read an events table kept on Spark (procmine.clock_sql.spark_events): those
-# of handoffs, ping-pong, bottlenecks, sojourns and deadlines. The process map, variants,
-# conformance and the cost figures still take a pandas table (they prepare it in pandas).
+# of handoffs, ping-pong, bottlenecks, sojourns and deadlines, the process map, variants, model
+# discovery (from the graph or the variants counted there) and conformance (its deviations, and
+# its fitness from the variants of each procedure counted there). The cost figures still take a
+# pandas table (they prepare it in pandas).
 ENGINE_TABLE_FIGURES = sorted(
     name for name in FIGURES
     if name.split("[")[0] in {
         "handoff_network", "ping_pong", "bounce_table", "handoff_table", "department_runs",
         "reference_sequences", "bottlenecks", "bottleneck_cases", "sojourns", *_DEADLINE_NAMES,
-        "case_status", "open_cases",
+        "case_status", "open_cases", "discover_map", "discover_model", "variants", "deviations",
+        "check_conformance",
     }
 )  # fmt: skip
 
@@ -516,6 +529,8 @@ def test_figure_of_the_table_on_spark_equals_duckdb(
         pytest.skip(f"../shared is absent: no {dataset} log")
     if dataset == "receipt" and figure in DEADLINE_FIGURES:
         pytest.skip("the receipt log has no deadlines (no catalog, no deadline column)")
+    if dataset == "receipt" and figure in CATALOG_FIGURES:
+        pytest.skip("the receipt log has no catalog to check conformance against")
     events, log, catalog = engine_tables[dataset]
     expected = FIGURES[figure](log, catalog, None)  # DuckDB, over the pandas log
     spied = Gathered(monkeypatch)
@@ -524,7 +539,8 @@ def test_figure_of_the_table_on_spark_equals_duckdb(
     # No event was sent, and what came back is the figure's rows (one per event only for
     # sojourns), one row a case (the cases' own deadlines), or a few distinct names at most:
     # the table stayed there.
-    shown = max(len(part) for part in (found if isinstance(found, list) else [found]))
+    parts = found if isinstance(found, list) else [found]
+    shown = max((len(part) for part in parts if isinstance(part, pd.DataFrame)), default=0)
     cases = log["case:concept:name"].nunique()
     assert max(spied.received, default=0) <= max(shown, cases, 100), (spied.received, shown)
     assert max(spied.sent, default=0) < len(log) / 2, spied.sent
@@ -551,9 +567,44 @@ def test_a_partitioned_dataset_is_read_where_it_lies(spark: Any, tmp_path, monke
     ]  # fmt: skip
     pairs = pm.ping_pong(events, pm.datasets.example_catalog())
     assert pairs["handoffs"].sum() == 2 * pm.ping_pong(log)["handoffs"].sum()
-    # The process map's links are not built on Spark yet: said so, not a failure deep inside.
-    with pytest.raises(TypeError, match="kept on Spark"):
-        pm.discover_map(events)
+    edges = pm.discover_map(events).edges.set_index(["source", "target"])["frequency"]
+    assert edges.to_dict() == (2 * pm.discover_map(log).edges.set_index(["source", "target"])[
+        "frequency"]).to_dict()  # fmt: skip
+    # Fitness against a model, per variant counted there, one row per case back.
+    model = pm.discover_model(log)
+    fitting = pm.conformance.conformance_to_model(events, model)
+    assert fitting.cases["case_id"].tolist() == ["HS1", "HS2", "HS3", "HS1b", "HS2b", "HS3b"]
+    assert fitting.fitness == pm.conformance.conformance_to_model(log, model).fitness
+
+
+def test_discovery_on_the_table_gathers_the_graph_and_the_variants(
+    engine_tables: dict, monkeypatch: pytest.MonkeyPatch
+):
+    # The map, the model and the variants of one procedure, and the variants of the whole log,
+    # computed over the sample's table kept on Spark: equal to DuckDB over the pandas log, and
+    # the driver receives the map's rows (an arc or an activity each) and one row a variant,
+    # fewer than the cases; it sends nothing.
+    events, log, _ = engine_tables["sample"]
+    procedure = log["case:procedure"].value_counts().index[0]
+    spied = Gathered(monkeypatch)
+    pmap = pm.discover_map(events, procedure)
+    models = [pm.discover_model(events, procedure, from_dfg=dfg) for dfg in (True, False)]
+    counts = pm.discovery.variant_counts(events)
+    shown = pm.variants(events, procedure)
+    received, sent = list(spied.received), list(spied.sent)
+    monkeypatch.undo()
+    expected = pm.discover_map(log, procedure)
+    _assert_same([pmap.nodes, pmap.edges, pmap.cases, pmap.events],
+                 [expected.nodes, expected.edges, expected.cases, expected.events])  # fmt: skip
+    for model, dfg in zip(models, (True, False), strict=True):
+        theirs = pm.discover_model(log, procedure, from_dfg=dfg)
+        assert (str(model.tree), model.cases, model.events) == (
+            str(theirs.tree), theirs.cases, theirs.events)  # fmt: skip
+    _assert_same(shown, pm.variants(log, procedure))
+    _assert_same(counts, pm.discovery.variant_counts(pm.event_table(log)))
+    assert len(counts) < log["case:concept:name"].nunique()
+    assert max(received) <= max(len(pmap.edges) + len(pmap.nodes), len(counts)), received
+    assert not sent, sent
 
 
 def test_a_database_table_is_read_by_spark_through_jdbc(engine_tables: dict, postgres_url: str):
@@ -571,3 +622,17 @@ def test_a_database_table_is_read_by_spark_through_jdbc(engine_tables: dict, pos
     events = clock_sql.spark_events(postgres_url, None, spark, table="nhat_ky", order="row_no")
     for figure in ("ping_pong[case]", "bottlenecks[department]", "on_time", "handoff_table"):
         _assert_same(FIGURES[figure](events, catalog, None), FIGURES[figure](log, catalog, None))
+
+
+def test_a_table_without_procedures_takes_the_catalogs_one_on_spark(spark: Any):
+    # A log without a procedure column and a one-procedure catalog: the table kept on Spark gets
+    # the catalog's procedure there (engines.with_text), and conformance equals DuckDB's.
+    from procmine import clock_sql
+
+    log, catalog = _hand_log()
+    log = log[log["case:procedure"] == "P1"].drop(columns="case:procedure")
+    events = clock_sql.spark_events(spark.createDataFrame(log), None, spark)
+    with_procedure = pm.catalog.with_catalog_procedure(events, catalog)
+    assert engines.distinct(with_procedure["procedure"]) == ["P1"]
+    _assert_same(_conformance(events, catalog, None), _conformance(log, catalog, None))
+    assert _conformance(events, catalog, None)[0]["procedure"].eq("P1").all()

@@ -19,7 +19,7 @@ import pytest
 
 import procmine as pm
 from independent import office_minutes
-from procmine import schema
+from procmine import engines, schema
 from procmine import whatif as wi
 from procmine.candidates import candidate_measures
 from procmine.cost import compliance_cost, read_costs
@@ -571,6 +571,7 @@ def test_a_replays_events_table_is_the_edited_logs(name, naive):
         replay = replay.subset(part)
         own, gone = wi._edited_events(replay, log[TS].dtype, calendar)
         edited_log = wi._edited_log(log.iloc[part].reset_index(drop=True), replay, calendar)
-        built = pm.event_table(edited_log, calendar)
+        built = pm.event_table(edited_log, calendar)  # less the links no figure after reads
+        built = built.drop(columns=list(engines.SEQUENCE_LINKS))
         assert wi._reread(own).astype(object).equals(built.astype(object)), name
         assert gone == edited_log.attrs[wi.WHATIF_ATTR]["dropped_cases"]

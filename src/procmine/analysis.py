@@ -101,6 +101,7 @@ def analyze(
     progress: Callable[[str], None] | None = None,
     names: Mapping[str, Iterable[str]] | None = None,
     at: Any = None,
+    per_case: pd.DataFrame | None = None,
 ) -> Analysis:
     """The first figures of a log against its catalog, on one events table.
 
@@ -109,7 +110,9 @@ def analyze(
     defaults). Without
     deadlines (no catalog and no deadline column) the late cases are an empty table. ``at`` is
     the moment of the analysis (default: the log's last timestamp; see
-    :func:`procmine.deadlines.case_status`).
+    :func:`procmine.deadlines.case_status`). ``per_case`` (the log's
+    :func:`procmine.deadlines.per_case_table` with these names and ``at``), when the caller
+    has it, is not computed again.
 
     ``progress`` is called with each stage's key of :data:`STAGES` as the stage begins (the
     command line shows :data:`STAGES`' words for it). ``conformance`` is the deviation summary
@@ -139,7 +142,7 @@ def analyze(
     stage("deadlines")
     late = late_without_explanation(
         events, catalog, engine=engine, explanation_activities=names["explanation_activities"],
-        closing_activities=names["closing_activities"], at=at,
+        closing_activities=names["closing_activities"], at=at, per_case=per_case,
     ) if has_deadlines(events, catalog) else pd.DataFrame(columns=LATE_COLUMNS)  # fmt: skip
     stage("conformance")
     if catalog is None or transfers:  # deviations: of steps from approved procedures only
@@ -255,6 +258,7 @@ def simplify(
     events: pd.DataFrame | None = None,
     deadlines: pd.DataFrame | None = None,
     bounces: pd.DataFrame | None = None,
+    per_case: pd.DataFrame | None = None,
 ) -> Simplification:
     """From a log and its catalog to the portfolio: cost, candidates, portfolio, in one call
     (what ``procmine simplify`` and the demo run). ``costs`` is a :class:`procmine.cost.Costs`
@@ -264,7 +268,8 @@ def simplify(
     (:func:`procmine.drivers.delay_drivers`) adds the drivers of lateness each measure touches
     to its evidence (:func:`procmine.candidates.with_lateness_drivers`). ``events`` (the log's
     events table), ``deadlines`` (``pm.on_time``) and ``bounces`` (``pm.bounce_table``), when
-    the caller has them, are not computed again
+    the caller has them, are not computed again, nor is ``per_case`` (the per-case table
+    ``pm.on_time`` reads, :func:`procmine.deadlines.per_case_table` with its default options)
     (:func:`procmine.candidates.simplification_candidates`).
 
     >>> import procmine as pm
@@ -277,7 +282,7 @@ def simplify(
     costs = costs if costs is not None and not isinstance(costs, str | Path) else read_costs(costs)
     if progress is not None:
         progress("candidates")
-    given = {"events": events, "deadlines": deadlines, "bounces": bounces}
+    given = {"events": events, "deadlines": deadlines, "bounces": bounces, "per_case": per_case}
     candidates = simplification_candidates(
         log, catalog, costs, calendar=calendar, progress=replayed, **given
     )

@@ -176,9 +176,22 @@ ORDER BY working_hours DESC, {keys}""",
     )
 
 
-def bottleneck_cases_sql(by: str, split: bool) -> str:
-    """The SQL of :func:`bottleneck_cases` for one ``by``."""
+def bottleneck_cases_sql(by: str, split: bool, top: int | None = None) -> str:
+    """The SQL of :func:`bottleneck_cases` for one ``by`` (``top``: the first ``top`` cases of
+    each key only, in the order shown)."""
     keys = ", ".join(_KEYS[by])
+    columns = "case_id, working_hours, events, waiting_working_hours, processing_working_hours"
+    order = f"{keys}, working_hours DESC, case_id"
+    if top is None:
+        shown = f"SELECT {keys}, {columns}\nFROM per_case JOIN case_ids USING (case_no)"
+    else:  # ranked within each key where the cases are, so only the first few come back
+        ranked = f"ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY working_hours DESC, case_id)"
+        shown = f"""SELECT {keys}, {columns}
+FROM (
+  SELECT per_case.*, case_id, {ranked} AS place
+  FROM per_case JOIN case_ids USING (case_no)
+) AS ranked
+WHERE place <= {int(top)}"""
     return with_ctes(
         *units(by, split),
         (
@@ -190,10 +203,7 @@ def bottleneck_cases_sql(by: str, split: bool) -> str:
   FROM units
   GROUP BY {keys}, case_no""",
         ),
-        select=f"""
-SELECT {keys}, case_id, working_hours, events, waiting_working_hours, processing_working_hours
-FROM per_case JOIN case_ids USING (case_no)
-ORDER BY {keys}, working_hours DESC, case_id""",
+        select=f"{shown}\nORDER BY {order}",
     )
 
 
@@ -215,6 +225,7 @@ def figure_sqls() -> dict[str, str]:
     for by in _KEYS:
         texts[f"bottlenecks[{by}]"] = bottleneck_sql(by, split=by != "handoff")
         texts[f"bottleneck_cases[{by}]"] = bottleneck_cases_sql(by, split=by != "handoff")
+        texts[f"bottleneck_cases[{by}, top]"] = bottleneck_cases_sql(by, by != "handoff", top=3)
     return texts
 
 
@@ -280,15 +291,16 @@ def sojourns(log: pd.DataFrame, calendar: Any = None, engine: Any = None) -> pd.
 
 # --------------------------------------------------------------------------- bottlenecks
 def _bottleneck_query(
-    kind: str, log: pd.DataFrame, by: str, calendar: Any, engine: Any
+    kind: str, log: pd.DataFrame, by: str, calendar: Any, engine: Any, top: int | None = None
 ) -> pd.DataFrame:
     schema.check_choice("by", by, _KEYS)
     events, _ = engines.clocked(log, calendar, EVENT_COLUMNS)
     split = by != "handoff" and _has_lifecycle_pairs(events)
-    build = bottleneck_sql if kind == "ranking" else bottleneck_cases_sql
+    ranking = kind == "ranking"
+    sql = bottleneck_sql(by, split) if ranking else bottleneck_cases_sql(by, split, top)
     if by == "handoff":  # the handoff CTEs read each event's next sequence entry
         events = with_sequence_links(events)
-    table = engines.query(build(by, split), engine, with_case_ids=kind == "cases", events=events)
+    table = engines.query(sql, engine, with_case_ids=kind == "cases", events=events)
     if not split:
         table = table.drop(columns=["waiting_working_hours", "processing_working_hours"])
     for column in _KEYS[by]:
@@ -352,15 +364,18 @@ def bottleneck_cases(
     by: By = "activity",
     key: Any = None,
     *,
+    top: int | None = None,
     calendar: Any = None,
     engine: Any = None,
 ) -> pd.DataFrame:
     """The cases behind each row of :func:`bottlenecks`: one row per key and case with the working
     hours the case spent there (``working_hours``) and the ``events`` counted (and its waiting
     and processing working hours when the log has start/complete pairs), largest first within each
-    key.
+    key (ties by case id).
 
     ``key`` keeps one row of the ranking: a name, or a ``(source, target)`` pair for handoffs.
+    ``top`` keeps the first ``top`` cases of each key (the examples a report shows), ranked where
+    the events are: the same rows as the first ``top`` of the whole table.
 
     >>> import procmine as pm
     >>> bottleneck_cases(pm.datasets.example_log(), "department", "Phòng Tư pháp")
@@ -369,7 +384,9 @@ def bottleneck_cases(
     1  Phòng Tư pháp     HS2            6.0       2
     2  Phòng Tư pháp     HS1            2.0       1
     """
-    table = _bottleneck_query("cases", log, by, calendar, engine)
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise ValueError(f"top must be a whole number of cases >= 1; got {top!r}.")
+    table = _bottleneck_query("cases", log, by, calendar, engine, top)
     if key is None:
         return table
     keys = _KEYS[by]

@@ -144,11 +144,14 @@ def facts(
     calendar: Any = None,
     deadlines: pd.DataFrame | None = None,
     bounces: pd.DataFrame | None = None,
+    per_case: pd.DataFrame | None = None,
 ) -> Facts:
     """The tables the rules read, from the log (or its events table) and the catalog.
     ``deadlines`` (:func:`procmine.deadlines.on_time`) and ``bounces``
     (:func:`procmine.handoffs.bounce_table`), of this log with this catalog, when the caller
-    has them: they are not computed again.
+    has them: they are not computed again; without ``deadlines``, ``per_case`` (the log's
+    :func:`procmine.deadlines.per_case_table` with on_time's default options) is what
+    ``on_time`` reads.
 
     >>> import procmine as pm
     >>> found = facts(pm.datasets.example_log(), pm.datasets.example_catalog())
@@ -178,7 +181,7 @@ def facts(
         trips=trips,
         activities=activities,
         procedures=procedures,
-        on_time=on_time(events, catalog) if deadlines is None else deadlines,
+        on_time=on_time(events, catalog, per_case=per_case) if deadlines is None else deadlines,
         catalog=catalog,
         cases=cases,
     )
@@ -925,6 +928,7 @@ def candidate_measures(
     calendar: Any = None,
     deadlines: pd.DataFrame | None = None,
     bounces: pd.DataFrame | None = None,
+    per_case: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The candidates the eight rules find, with their evidence but without their savings: the
     columns of :func:`simplification_candidates` up to ``cases``, then effort_person_days and
@@ -932,7 +936,8 @@ def candidate_measures(
 
     ``log`` may be the log or its events table (``pm.event_table``); ``deadlines``
     (``pm.on_time``) and ``bounces`` (``pm.bounce_table``) of it with this catalog, when the
-    caller has them, are not computed again (the same candidates). The example's case HS2
+    caller has them, are not computed again (the same candidates), nor is the per-case table
+    ``per_case`` (:func:`facts`). The example's case HS2
     bounces twice beyond its path; with ``min_excess_bounces`` at 2 that is a candidate:
 
     >>> import procmine as pm
@@ -947,7 +952,8 @@ def candidate_measures(
     'Chấm dứt chuyển qua lại giữa Phòng Tư pháp và Văn phòng'
     """
     costs = read_costs() if costs is None else costs
-    found = facts(log, catalog, calendar=calendar, deadlines=deadlines, bounces=bounces)
+    given = {"deadlines": deadlines, "bounces": bounces, "per_case": per_case}
+    found = facts(log, catalog, calendar=calendar, **given)
     return _detected(found, costs)
 
 
@@ -1020,6 +1026,7 @@ def simplification_candidates(
     events: pd.DataFrame | None = None,
     deadlines: pd.DataFrame | None = None,
     bounces: pd.DataFrame | None = None,
+    per_case: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Ranked simplification candidates of the catalog's procedures: one row per concrete
     measure, its evidence and its saving (docs/CONTRACTS.md, ``candidates.py``).
@@ -1041,7 +1048,8 @@ def simplification_candidates(
     The figures they build on, when the caller has them, are not computed again (the same
     result): ``events``, the log's events table (``pm.event_table(log, calendar)``; ``log``
     itself is still needed: the replays edit it), and of it with this catalog ``deadlines``
-    (``pm.on_time``) and ``bounces`` (``pm.bounce_table``).
+    (``pm.on_time``) and ``bounces`` (``pm.bounce_table``), or instead of ``deadlines`` the
+    per-case table ``per_case`` that ``pm.on_time`` reads (:func:`facts`).
 
     The example's ping-pong (case HS2), with ``min_excess_bounces`` lowered to 2:
 
@@ -1071,7 +1079,7 @@ giờ làm việc'
         calendar = engines.own_clock(log) if calendar is None else calendar
     else:
         calendar = engines.same_clock(log_events(events, log), calendar)
-    given = {"events": events, "deadlines": deadlines, "bounces": bounces}
+    given = {"events": events, "deadlines": deadlines, "bounces": bounces, "per_case": per_case}
     table, costed, replayer = _detected_and_replayer(log, catalog, costs, calendar, **given)
     notes = table.attrs["notes"]
     saved = _savings(replayer, table, progress)
@@ -1111,13 +1119,15 @@ def _detected_and_replayer(
     events: pd.DataFrame | None = None,
     deadlines: pd.DataFrame | None = None,
     bounces: pd.DataFrame | None = None,
+    per_case: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Replayer]:
     """The candidates (:func:`candidate_measures`), the compliance cost by procedure they are
     measured against, and the replayer of their savings (its costs with the runs a year
     fixed). One events table (``events``, when given) serves the detection, the cost and the
     figures before the replays, and one bounce table the detection and the replays."""
     events, calendar = engines.clocked(log if events is None else events, calendar)
-    found = facts(events, catalog, calendar=calendar, deadlines=deadlines, bounces=bounces)
+    given = {"deadlines": deadlines, "bounces": bounces, "per_case": per_case}
+    found = facts(events, catalog, calendar=calendar, **given)
     table = _detected(found, costs)
     costed = compliance_cost(events, catalog, costs, by="procedure", calendar=calendar)
     # Runs a year are the whole log's: named once, so no replay computes them again.

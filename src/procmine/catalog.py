@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine import schema
+from procmine import engines, schema
 from procmine.log import detect_encoding
 
 REQUIRED = ("procedure", "step", "activity", "department", "deadline_working_days")
@@ -613,7 +613,13 @@ def with_catalog_procedure(events: pd.DataFrame, catalog: pd.DataFrame | None) -
     >>> events["procedure"].unique().tolist()
     ['Cấp phép']
     """
-    if catalog is None or not len(events) or not _without_procedure(events["procedure"]):
+    # Every event with the procedure of a log without one (engines.only_text: read from a coded
+    # column's categories, or on the engine for a table kept there).
+    if (
+        catalog is None
+        or not len(events)
+        or not engines.only_text(events["procedure"], schema.DEFAULT_PROCEDURE)
+    ):
         return events
     schema.require_columns(catalog, ("procedure",), what="the catalog")
     procedures = pd.unique(catalog["procedure"].dropna().astype(str))
@@ -623,19 +629,4 @@ def with_catalog_procedure(events: pd.DataFrame, catalog: pd.DataFrame | None) -
             f"{len(procedures)} procedures, so cases cannot be matched to an approved path. "
             "Map the export's procedure column when loading, or pass a one-procedure catalog."
         )
-    if not isinstance(events, pd.DataFrame):  # a table kept on an engine (engines.SparkEvents)
-        return events.assign(procedure=str(procedures[0]))
-    coded = pd.Categorical.from_codes(
-        np.zeros(len(events), dtype=np.int8), categories=pd.Index([str(procedures[0])], dtype=str)
-    )
-    return events.assign(procedure=coded)
-
-
-def _without_procedure(procedure: pd.Series) -> bool:
-    """Whether every event has the procedure of a log without a procedure column (for a coded
-    column, read from its categories: the events table codes only the values present)."""
-    if isinstance(procedure.dtype, pd.CategoricalDtype):
-        return list(procedure.cat.categories) == [schema.DEFAULT_PROCEDURE]
-    if not isinstance(procedure, pd.Series):  # a table kept on an engine: its distinct values
-        return list(procedure.unique()) == [schema.DEFAULT_PROCEDURE]
-    return bool((procedure == schema.DEFAULT_PROCEDURE).all())
+    return engines.with_text(events, "procedure", str(procedures[0]))

@@ -38,6 +38,8 @@ file or a dataset partitioned by month, a database table through JDBC, a Spark D
 ``stamped`` computed there too (:func:`stamping_sql`: the canonical order, the wall-clock time),
 and keeps it on the executors as a :class:`procmine.engines.SparkEvents`, which the figures take
 in place of a log: the driver sends the days and the return names, and receives aggregates.
+The process map's links between consecutive events are not part of it: the map adds them where
+the table is when it reads it (:data:`procmine.engines.ACTIVITY_LINKS_SQL`).
 """
 
 from __future__ import annotations

@@ -239,6 +239,8 @@ def case_features(
     calendar: Any = None,
     engine: Any = None,
     costs: Any = None,
+    per_case: pd.DataFrame | None = None,
+    pingpong: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The behaviour of each case, which :func:`procedure_features` sums up per procedure.
 
@@ -249,7 +251,10 @@ def case_features(
     case already did), ``steps``, ``departments`` (distinct departments of its steps),
     ``step_minutes`` (the working time its steps hold: their sojourns since the case's previous
     step) and ``leadership_minutes`` (of it, at :func:`leadership_steps`). ``attrs``:
-    ``unavailable`` ({feature: why}) and ``reference`` (the ping-pong reference).
+    ``unavailable`` ({feature: why}) and ``reference`` (the ping-pong reference). Tables the
+    caller has are not computed again: ``per_case``, the log's
+    :func:`procmine.deadlines.per_case_table` with on_time's default options, and
+    ``pingpong``, its ping-pong by case with this catalog.
 
     >>> import procmine as pm
     >>> cases = case_features(pm.datasets.example_log(), pm.datasets.example_catalog())
@@ -273,7 +278,7 @@ def case_features(
     if "on_time_rate" in unavailable:
         status = case_status(events, catalog, engine=engine).assign(on_time=pd.NA)
     else:
-        status = on_time(events, catalog, engine=engine)
+        status = on_time(events, catalog, engine=engine, per_case=per_case)
     cases = status[["case_id", "procedure", "open", "working_days", "on_time"]].astype(
         {"case_id": str, "procedure": str, "on_time": "boolean"}
     )
@@ -282,7 +287,9 @@ def case_features(
     if "pingpong_share" in unavailable:
         cases["pingpong"] = pd.array([pd.NA] * len(cases), dtype="boolean")
     else:
-        pairs = ping_pong(events, catalog, by="case", engine=engine)
+        pairs = pingpong
+        if pairs is None:
+            pairs = ping_pong(events, catalog, by="case", engine=engine)
         excess = pairs.loc[pairs["excess_bounces"].to_numpy() > 0, "case_id"].astype(str)
         cases["pingpong"] = pd.array(cases["case_id"].isin(excess), dtype="boolean")
         reference = pairs.attrs.get("reference")
@@ -371,6 +378,8 @@ def procedure_clusters(
     engine: Any = None,
     seed: int = 0,
     costs: Any = None,
+    per_case: pd.DataFrame | None = None,
+    pingpong: pd.DataFrame | None = None,
 ) -> ProcedureClusters:
     """Group the procedures of ``log`` by how they behave, and say what kind of measure suits
     each group (docs/clusters.md).
@@ -393,9 +402,11 @@ def procedure_clusters(
     (used), unavailable ({feature: why}), imputed ({feature: [procedures]}), scaling ({feature:
     (mean, standard deviation)}), seed, n_init, trait_threshold, reference (of ping-pong),
     message (None when clustered). ``costs`` gives the leadership grades (default: costs.yaml).
+    ``per_case`` and ``pingpong``, when the caller has them: as in :func:`case_features`.
     """
     costs = read_costs() if costs is None else costs
-    cases = case_features(log, catalog, calendar=calendar, engine=engine, costs=costs)
+    given = {"per_case": per_case, "pingpong": pingpong}
+    cases = case_features(log, catalog, calendar=calendar, engine=engine, costs=costs, **given)
     table = procedure_features(cases, catalog)
     unavailable = cases.attrs["unavailable"]
     used = [f for f in FEATURES if f not in unavailable and table[f].notna().any()]

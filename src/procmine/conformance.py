@@ -4,7 +4,8 @@ Each case is checked against its procedure's approved path — the catalog's act
 order, a sequential Petri net — in two complementary ways:
 
 * **fitness** with pm4py (alignments where the size allows, token-based replay otherwise; the
-  method used is reported per case), computed once per variant and joined back to its cases;
+  method used is reported per case), computed once per variant of each procedure (the variants
+  counted by the engine, where the events are) and joined back to its cases;
 * **typed deviations** (docs/CONTRACTS.md, "Deviation types"), one SQL definition over the
   ``events`` table joined with the catalog, one row per deviation so every count traces back to
   its cases and events.
@@ -41,6 +42,7 @@ from procmine.discovery import (
     CASE_SEQUENCES_SQL,
     SEQUENCE_SEPARATOR,
     ProcessModel,
+    case_variants,
     procedure_events,
     quiet_pm4py,
     variant_counts,
@@ -136,6 +138,44 @@ DEVIATIONS_SQL = with_ctes(
 SELECT case_id, procedure, type, activity, step, department, expected_department, idx, ts
 FROM found JOIN case_ids USING (case_no)""",
 )
+
+
+# Fitness is computed per variant of each procedure, never per case. Each case's variant and
+# procedure (its first event's) are computed once and kept where the engine is (engines.kept:
+# on Spark, on the executors); from them the variants of each procedure are counted, numbered
+# (most frequent first, then by sequence) and, for the per-case table, each case given its
+# variant's number. Only the variants and one row per case (its number) come back.
+CASE_PATHS_SQL = with_ctes(
+    case_variants("ARG_MIN(procedure, idx) AS procedure"),
+    select="""
+SELECT case_no, case_id, procedure, sequence
+FROM per_case JOIN case_ids USING (case_no)""",
+)
+"""Per case: its ``case_no``, ``case_id``, procedure and variant (read with ``with_case_ids``)."""
+
+_NUMBERED = (
+    "numbered",
+    """
+  SELECT procedure, sequence, COUNT(*) AS cases,
+         ROW_NUMBER() OVER (ORDER BY procedure, COUNT(*) DESC, sequence) - 1 AS variant
+  FROM case_paths
+  GROUP BY procedure, sequence""",
+)
+
+PROCEDURE_VARIANTS_SQL = with_ctes(
+    _NUMBERED, select="SELECT procedure, variant, sequence, cases FROM numbered ORDER BY variant"
+)
+"""Per procedure and variant of ``case_paths`` (:data:`CASE_PATHS_SQL`): its number and cases."""
+
+CASE_VARIANTS_SQL = with_ctes(
+    _NUMBERED,
+    select="""
+SELECT p.case_id, p.procedure, n.variant
+FROM case_paths AS p
+JOIN numbered AS n ON n.procedure = p.procedure AND n.sequence = p.sequence
+ORDER BY p.case_no""",
+)
+"""Per case of ``case_paths``, in log order: its procedure and variant's number."""
 
 
 @dataclass
@@ -336,6 +376,19 @@ def _case_sequences(events: pd.DataFrame, engine: Any) -> pd.DataFrame:
     return engines.query(CASE_SEQUENCES_SQL, engine, with_case_ids=True, events=events)
 
 
+def _case_variants(events: pd.DataFrame, engine: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The variants of each procedure counted on the engine (``procedure``, ``variant``,
+    ``sequence``, ``cases``) and each case's (``case_id``, ``procedure``, ``variant``, cases in
+    log order), from the cases' variants computed once and kept there."""
+    paths = engines.kept(CASE_PATHS_SQL, engine, with_case_ids=True, events=events)
+    try:
+        counts = engines.query(PROCEDURE_VARIANTS_SQL, engine, case_paths=paths)
+        cases = engines.query(CASE_VARIANTS_SQL, engine, case_paths=paths)
+    finally:
+        engines.release(paths)
+    return counts, cases
+
+
 def _events_for_catalog(log: pd.DataFrame, approved: pd.DataFrame, calendar: Any) -> pd.DataFrame:
     """The events checked against the approved paths, their procedure the catalog's where the
     log has none (:func:`procmine.catalog.with_catalog_procedure`, the rule of every figure)."""
@@ -418,19 +471,14 @@ def conformance(
     approved = approved_paths(_required_catalog(catalog))
     events = _events_for_catalog(log, approved, calendar)
     found = _deviations(events, approved, engine)
-    sequences = _case_sequences(events, engine)
-    case_procedure = events.drop_duplicates("case_id")[["case_id", "procedure"]]
-    sequences = sequences.merge(case_procedure, on="case_id", how="left")
+    counts, cases = _case_variants(events, engine)
 
-    scores, fitness = _scored(approved, sequences, method)
-    cases = sequences.merge(scores, on=["procedure", "sequence"], how="left")
-    counted = found.groupby("case_id", observed=True).size().rename("deviations")
-    cases = cases.merge(counted, left_on="case_id", right_index=True, how="left")
+    scores, fitness = _scored(approved, counts, method)
+    cases = cases.merge(scores, on="variant", how="left")
+    counted = found.groupby("case_id", observed=True).size()
     checked = cases["procedure"].isin(approved["procedure"])
-    cases["deviations"] = cases["deviations"].fillna(0).astype("int64").where(checked)
-    cases["deviations"] = cases["deviations"].astype("Int64")
-    order = events.drop_duplicates("case_id")["case_id"]
-    cases = cases.set_index("case_id").loc[order.to_numpy()].reset_index()
+    deviations = cases["case_id"].map(counted).fillna(0).astype("int64").where(checked)
+    cases["deviations"] = deviations.astype("Int64")
     unchecked = sorted(set(engines.distinct(events["procedure"])) - set(approved["procedure"]))
     return ConformanceResult(
         cases=cases[["case_id", "procedure", "fitness", "method", "deviations", "fits"]],
@@ -441,12 +489,12 @@ def conformance(
 
 
 def _scored(
-    approved: pd.DataFrame, sequences: pd.DataFrame, method: Method
+    approved: pd.DataFrame, counted: pd.DataFrame, method: Method
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
-    """Per procedure of the catalog with cases, each variant's fitness (``sequence``,
-    ``fitness``, ``fits``, ``procedure``, ``method``) and the log-level figures: one run per
-    procedure (tens), each over its variants, not its cases."""
-    variants = _variants_by_procedure(sequences)
+    """Per procedure of the catalog with cases, each variant's fitness (``variant``,
+    ``fitness``, ``fits``, ``method``) and the log-level figures: one run per procedure (tens),
+    each over its variants (``counted``: :data:`PROCEDURE_VARIANTS_SQL`), not its cases."""
+    variants = _variants_by_procedure(counted)
     scored, fitness = [], {}
     for procedure, path in approved.groupby("procedure", sort=True):
         counts = variants.get(str(procedure))
@@ -458,32 +506,27 @@ def _scored(
         per_variant, fitness[str(procedure)] = _fitness_of_variants(
             counts, net, im, fm, used, path=steps
         )
-        per_variant["procedure"] = str(procedure)
+        per_variant["variant"] = counts["variant"].to_numpy()
         per_variant["method"] = used
-        scored.append(per_variant)
+        scored.append(per_variant.drop(columns="sequence"))
     if not scored:
-        return pd.DataFrame(columns=["sequence", "fitness", "fits", "procedure", "method"]), {}
+        return pd.DataFrame(columns=["variant", "fitness", "fits", "method"]), {}
     return pd.concat(scored, ignore_index=True), fitness
 
 
-def _variants_by_procedure(sequences: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _variants_by_procedure(counts: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Each procedure's variants as :func:`~procmine.discovery.variant_counts` gives them
-    (``sequence``, ``activities``, ``cases``; most frequent first, then by sequence), counted
-    from the cases' sequences (``case_id``, ``sequence``, ``procedure``) at once."""
-    counted = (
-        sequences.groupby(["procedure", "sequence"], sort=False, observed=True)
-        .size()
-        .rename("cases")
-        .reset_index()
-        .sort_values(["procedure", "cases", "sequence"], ascending=[True, False, True])
-    )
+    (``sequence``, ``activities``, ``cases``; most frequent first, then by sequence) with their
+    ``variant`` numbers, from the variants counted on the engine (``counts``:
+    :data:`PROCEDURE_VARIANTS_SQL`, in that order)."""
     found = {}
-    for procedure, own in counted.groupby("procedure", sort=False):
+    for procedure, own in counts.groupby("procedure", sort=False):
         found[str(procedure)] = pd.DataFrame(
             {
                 "sequence": own["sequence"].to_numpy(),
                 "activities": own["sequence"].str.split(SEQUENCE_SEPARATOR, regex=False).map(tuple),
                 "cases": own["cases"].astype("int64").to_numpy(),
+                "variant": own["variant"].astype("int64").to_numpy(),
             }
         )
     return found
@@ -592,9 +635,8 @@ def conformance_to_model(
     counts = variant_counts(events, engine)
     used = _choose_method(method, counts)
     per_variant, summary = _fitness_of_variants(counts, net, im, fm, used)
+    # Cases in log order (CASE_SEQUENCES_SQL's); a left merge keeps it.
     cases = _case_sequences(events, engine).merge(per_variant, on="sequence", how="left")
-    order = events.drop_duplicates("case_id")["case_id"]
-    cases = cases.set_index("case_id").loc[order.to_numpy()].reset_index()
     return ModelConformance(
         cases=cases[["case_id", "fitness", "fits"]], fitness=summary, method=used
     )

@@ -15,7 +15,10 @@ from the CTEs below, each written once, over the events table:
 - :func:`on_time_rate`, :func:`slow_units`: the on-time share of completed cases by procedure,
   department or month, and the monthly list (carried over, received, done, pending; early, on
   time, late) of units, worst first;
-- :func:`late_without_explanation`: the late cases that carry no explanation step.
+- :func:`late_without_explanation`: the late cases that carry no explanation step;
+- :func:`per_case_table`: the per-case table the figures above select from, for a caller that
+  asks several of them (their ``per_case=``): computed once, not once a figure (a table of
+  another log, catalog or options is refused; :func:`made_with` says which options it has).
 
 The exact rules (due dates, allotments, explanation matching) are in ``docs/definitions.md``.
 
@@ -57,8 +60,10 @@ __all__ = [
     "figure_sqls",
     "has_deadlines",
     "late_without_explanation",
+    "made_with",
     "on_time",
     "on_time_rate",
+    "per_case_table",
     "slow_units",
     "status_tables",
     "step_allotments",
@@ -338,9 +343,16 @@ SELECT {key}, COUNT(*) AS cases, COUNT(on_time) AS judged,
 FROM {source} GROUP BY {key} ORDER BY {key}"""
 
 
-def rate_sql(by: str, minutes_per_day: float) -> str:
+def _source(minutes_per_day: float, units: tuple[str, ...], given: bool) -> tuple[Cte, ...]:
+    """The CTEs ending in ``per_case`` (:func:`per_case`), or none when ``given``: the table
+    ``per_case`` is then given (:func:`per_case_table`), and a figure's SQL is the rest."""
+    return () if given else per_case(minutes_per_day, units)
+
+
+def rate_sql(by: str, minutes_per_day: float, given: bool = False) -> str:
     """The SQL of :func:`on_time_rate` for one ``by``: a completed case counts for its
-    procedure, the month it completed in, or every department that took part in it."""
+    procedure, the month it completed in, or every department that took part in it
+    (``given``: over the table ``per_case``, see :func:`_source`)."""
     if by == "department":
         took_part = _took_part("department")
         unit_cases = (
@@ -350,14 +362,14 @@ def rate_sql(by: str, minutes_per_day: float) -> str:
   FROM took_part AS t JOIN closed_cases AS c ON c.case_no = t.case_no""",
         )
         return with_ctes(
-            *per_case(minutes_per_day, ()),
+            *_source(minutes_per_day, (), given),
             CLOSED,
             took_part,
             unit_cases,
             select=_rate_select("department", "unit_cases"),
         )
     return with_ctes(
-        *per_case(minutes_per_day, ()), CLOSED, select=_rate_select(by, "closed_cases")
+        *_source(minutes_per_day, (), given), CLOSED, select=_rate_select(by, "closed_cases")
     )
 
 
@@ -406,12 +418,12 @@ def _shares(unit: str | None) -> str:
   late_cases, late_cases {share} AS late_share, late_cases_held, overrun_working_days"""
 
 
-def slow_units_sql(unit: str, minutes_per_day: float) -> str:
+def slow_units_sql(unit: str, minutes_per_day: float, given: bool = False) -> str:
     """The SQL of :func:`slow_units` for one ``unit`` (department or resource; ``agency``: the
-    whole agency, one row per month)."""
+    whole agency, one row per month; ``given``: over the table ``per_case``)."""
     if unit == "agency":
         return with_ctes(
-            *per_case(minutes_per_day, ()),
+            *_source(minutes_per_day, (), given),
             MONTH_CASES,
             ("per_unit", f"SELECT x.month,{month_figures('TRUE')}\n  FROM month_cases AS x\n"
                          "  GROUP BY x.month"),
@@ -422,7 +434,7 @@ def slow_units_sql(unit: str, minutes_per_day: float) -> str:
   FROM took_part AS t JOIN month_cases AS x ON x.case_no = t.case_no
   GROUP BY x.month, t.unit"""
     return with_ctes(
-        *per_case(minutes_per_day, (unit,)),
+        *_source(minutes_per_day, (unit,), given),
         _took_part(unit),
         MONTH_CASES,
         ("per_unit", per_unit),
@@ -461,9 +473,14 @@ FROM allotments AS a LEFT JOIN procedure_deadlines AS p ON p.procedure = a.proce
 ORDER BY a.procedure, a.activity"""
 
 
-def on_time_sql(minutes_per_day: float) -> str:
-    """The SQL of :func:`on_time`."""
-    return with_ctes(*per_case(minutes_per_day), select=_ON_TIME_SELECT)
+def on_time_sql(minutes_per_day: float, given: bool = False) -> str:
+    """The SQL of :func:`on_time` (``given``: over the table ``per_case``)."""
+    return with_ctes(*_source(minutes_per_day, _HELD_UNITS, given), select=_ON_TIME_SELECT)
+
+
+def per_case_sql(minutes_per_day: float) -> str:
+    """The SQL of :func:`per_case_table`: the rows of ``per_case``, every column."""
+    return with_ctes(*per_case(minutes_per_day), select="SELECT * FROM per_case")
 
 
 def allotments_sql(minutes_per_day: float) -> str:
@@ -471,9 +488,11 @@ def allotments_sql(minutes_per_day: float) -> str:
     return with_ctes(*judged(minutes_per_day), *allotments(), select=_ALLOTMENTS_SELECT)
 
 
-def late_without_explanation_sql(minutes_per_day: float) -> str:
-    """The SQL of :func:`late_without_explanation`."""
-    return with_ctes(*per_case(minutes_per_day, ("department",)), select=_LATE_UNEXPLAINED_SELECT)
+def late_without_explanation_sql(minutes_per_day: float, given: bool = False) -> str:
+    """The SQL of :func:`late_without_explanation` (``given``: over the table ``per_case``)."""
+    return with_ctes(
+        *_source(minutes_per_day, ("department",), given), select=_LATE_UNEXPLAINED_SELECT
+    )
 
 
 def figure_sqls(minutes_per_day: float = 480) -> dict[str, str]:
@@ -487,6 +506,7 @@ def figure_sqls(minutes_per_day: float = 480) -> dict[str, str]:
         "on_time": on_time_sql(minutes_per_day),
         "step_allotments": allotments_sql(minutes_per_day),
         "late_without_explanation": late_without_explanation_sql(minutes_per_day),
+        "per_case_table": per_case_sql(minutes_per_day),
     }
     for by in _RATE_KEYS:
         texts[f"on_time_rate[{by}]"] = rate_sql(by, minutes_per_day)
@@ -522,6 +542,7 @@ def on_time(
     explanation_activities: Iterable[str] = vocabulary.EXPLANATIONS,
     at: Any = None,
     closing_activities: Iterable[str] = vocabulary.CLOSINGS,
+    per_case: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Each case against its deadline (docs/definitions.md: Deadlines, Open cases).
 
@@ -535,6 +556,8 @@ def on_time(
     ``attrs``: ``at``, ``closing_steps`` and ``procedures_without_closing_steps`` (see
     :func:`case_status`). ``log`` may be the frame of :func:`procmine.engines.event_table`
     (used as it is, on its own clock); it carries the log's ``case:deadline`` as ``deadline``.
+    ``per_case``: the log's :func:`per_case_table` with these options, when the caller has it
+    (it is not computed again).
 
     >>> import procmine as pm
     >>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
@@ -578,8 +601,39 @@ def on_time(
     asked = _Asked(
         calendar, engine, deadline_column, explanation_activities, at, closing_activities
     )
-    table, calendar, notes = _per_case_query(on_time_sql, log, catalog, asked, _HELD_UNITS)
+    table, calendar, notes = _per_case_query(
+        on_time_sql, log, catalog, asked, _HELD_UNITS, per_case
+    )
     return _noted(_on_time_frame(table, calendar), notes)
+
+
+def per_case_table(
+    log: pd.DataFrame,
+    catalog: pd.DataFrame | None = None,
+    *,
+    calendar: Any = None,
+    engine: Any = None,
+    deadline_column: str | None = schema.DEADLINE,
+    explanation_activities: Iterable[str] = vocabulary.EXPLANATIONS,
+    at: Any = None,
+    closing_activities: Iterable[str] = vocabulary.CLOSINGS,
+) -> pd.DataFrame:
+    """The per-case deadline table every deadline figure selects from (the rows of the CTE
+    ``per_case``, as the SQL reads them: case number, clock readings, naive local times),
+    computed once for the figures that take it as ``per_case=`` — :func:`on_time`,
+    :func:`on_time_rate`, :func:`slow_units`, :func:`late_without_explanation` — with the same
+    log, catalog and options (a table of another log, catalog or options is refused).
+
+    >>> import procmine as pm
+    >>> log, catalog = pm.datasets.example_log(), pm.datasets.example_catalog()
+    >>> cases = per_case_table(log, catalog)
+    >>> on_time_rate(log, catalog, per_case=cases).equals(on_time_rate(log, catalog))
+    True
+    """
+    asked = _Asked(
+        calendar, engine, deadline_column, explanation_activities, at, closing_activities
+    )
+    return _per_case_query(per_case_sql, log, catalog, asked, _HELD_UNITS)[0]
 
 
 def _on_time_frame(table: pd.DataFrame, calendar: Any) -> pd.DataFrame:
@@ -663,25 +717,117 @@ def step_allotments(
 
 
 def _per_case_query(
-    sql_of: Callable[[float], str],
+    sql_of: Callable[..., str],
     log: pd.DataFrame,
     catalog: pd.DataFrame | None,
     asked: _Asked,
     units: tuple[str, ...] = (),
+    given: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """A deadline figure's rows — ``sql_of(minutes_per_day)`` over the deadline tables, reading
     the unit columns ``units`` of the events besides — the clock it was measured with, and the
-    notes for its ``attrs`` (the moment, where the closing steps came from)."""
+    notes for its ``attrs`` (the moment, where the closing steps came from). ``given``: the
+    :func:`per_case_table` of this log (checked with :func:`_check_given`), which
+    ``sql_of(minutes_per_day, True)`` reads instead of computing it."""
     events, calendar = engines.clocked(log, asked.calendar, EVENT_COLUMNS)
     events = engines.complete_events(with_catalog_procedure(events, catalog))
+    record = given is not None or sql_of is per_case_sql  # a per-case table, given or made
+    known = len(events) if record else 0  # the log's events, before the moment cuts them
     events, tables, notes = status_tables(
         events, catalog, asked.at, asked.closing_activities, calendar
     )
+    made = _made(known, catalog, asked, calendar, notes["at"]) if record else {}
+    if given is not None:
+        _check_given(given, made, bool(asked.explanation_activities))
+        read = list(dict.fromkeys(("case_no", "side_copy", "sojourn", *units)))
+        tables |= {"events": events[read], "per_case": given}
+        sql = sql_of(calendar.minutes_per_day, True)
+        return engines.query(sql, asked.engine, **tables), calendar, notes
     tables |= _deadline_tables(
         log, catalog, calendar, asked.deadline_column, asked.explanation_activities, events, units
     )
     sql = sql_of(calendar.minutes_per_day)
-    return engines.query(sql, asked.engine, **tables), calendar, notes
+    table = engines.query(sql, asked.engine, **tables)
+    if sql_of is per_case_sql:  # the table figures are given: what it is made from
+        table.attrs[_MADE] = made | {"cases": len(table), "asked": _options(asked)}
+    return table, calendar, notes
+
+
+# The attrs key of a per-case table: what it was made from, checked when a figure is given it.
+_MADE = "per_case_of"
+
+
+def _made(events: int, catalog: Any, asked: _Asked, calendar: Any, at: Any) -> dict[str, Any]:
+    """What a per-case table is made from: the log's number of events, the catalog (a hash of
+    its rows), the clock, the moment ``at`` and the options that change its rows."""
+    hashed = None if catalog is None else pd.util.hash_pandas_object(catalog, index=False)
+    options = _options(asked)
+    del options["at"]  # the moment as the log resolves it, below
+    return {
+        "events": events,
+        "catalog": None if hashed is None else int(hashed.sum()),
+        "calendar": calendar,
+        **options,
+        "at": str(at),
+    }
+
+
+def _options(asked: _Asked) -> dict[str, Any]:
+    """The options asked of a per-case table that change its rows, as compared: ``at`` as
+    asked (None: the log's last timestamp), not as the log resolves it."""
+    return {
+        "deadline_column": asked.deadline_column,
+        "closing_activities": tuple(str(name) for name in asked.closing_activities),
+        "explanation_activities": tuple(str(n) for n in asked.explanation_activities),
+        "at": None if asked.at is None else str(asked.at),
+    }
+
+
+def made_with(
+    per_case: pd.DataFrame,
+    *,
+    deadline_column: str | None = schema.DEADLINE,
+    explanation_activities: Iterable[str] = vocabulary.EXPLANATIONS,
+    at: Any = None,
+    closing_activities: Iterable[str] = vocabulary.CLOSINGS,
+) -> bool:
+    """Whether ``per_case`` (a :func:`per_case_table`) was asked for with these options (their
+    defaults are :func:`on_time`'s): a caller that hands a table on to figures asked with other
+    options checks here first, and computes nothing twice where it is. Its log, catalog and
+    clock are checked when a figure is given it.
+
+    >>> import procmine as pm
+    >>> cases = per_case_table(pm.datasets.example_log(), pm.datasets.example_catalog())
+    >>> made_with(cases), made_with(cases, at="2024-05-31")
+    (True, False)
+    """
+    own = per_case.attrs.get(_MADE)
+    asked = _Asked(None, None, deadline_column, explanation_activities, at, closing_activities)
+    return isinstance(own, dict) and own.get("asked") == _options(asked)
+
+
+def _check_given(given: pd.DataFrame, made: dict[str, Any], explained: bool) -> None:
+    """Raise a ``ValueError`` unless ``given`` is the :func:`per_case_table` of what a figure is
+    made from (``made``); the explanation names count where the figure shows ``explained``."""
+    own = given.attrs.get(_MADE)
+    if not isinstance(own, dict) or own.get("events") != made["events"]:
+        had = f"{own['events']:,} events" if isinstance(own, dict) else "no log we know of"
+        raise ValueError(
+            "per_case= must be the per-case table of this log (pm.deadlines.per_case_table(log, "
+            f"catalog, ...)): it was made from {had}, and the log has {made['events']:,}."
+        )
+    if len(given) != own["cases"]:
+        raise ValueError(
+            f"per_case= has {len(given):,} rows for the {own['cases']:,} cases it was made with: "
+            "pass the table per_case_table returned, whole."
+        )
+    skip = () if explained else ("explanation_activities",)
+    differs = [key for key in made if key not in skip and own.get(key) != made[key]]
+    if differs:
+        raise ValueError(
+            f"per_case= was made with another {', '.join(differs)} than this figure asks for: "
+            "make it with the figure's catalog and options, or leave per_case= out."
+        )
 
 
 def _noted(frame: pd.DataFrame, notes: dict[str, Any]) -> pd.DataFrame:
@@ -753,6 +899,7 @@ def on_time_rate(
     deadline_column: str | None = schema.DEADLINE,
     at: Any = None,
     closing_activities: Iterable[str] = vocabulary.CLOSINGS,
+    per_case: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The share of completed cases done on time, by procedure, department or month of
     completion.
@@ -761,7 +908,8 @@ def on_time_rate(
     included), ``late`` and ``on_time_rate`` (on time ÷ judged). A case counts for every
     department that did at least one of its events (a side copy is no part of a case);
     ``month`` is the month of its completion (``"YYYY-MM"``). Open cases are not counted
-    (:func:`case_status`; ``at`` and ``closing_activities`` as there).
+    (:func:`case_status`; ``at`` and ``closing_activities`` as there). ``per_case`` as in
+    :func:`on_time`.
 
     >>> import procmine as pm
     >>> on_time_rate(pm.datasets.example_log(), pm.datasets.example_catalog())
@@ -771,7 +919,9 @@ def on_time_rate(
     schema.check_choice("by", by, _RATE_KEYS)
     units = ("department",) if by == "department" else ()
     asked = _Asked(calendar, engine, deadline_column, (), at, closing_activities)
-    table, _, notes = _per_case_query(lambda mpd: rate_sql(by, mpd), log, catalog, asked, units)
+    table, _, notes = _per_case_query(
+        lambda *sql: rate_sql(by, *sql), log, catalog, asked, units, per_case
+    )
     return _noted(table.astype({by: "string", "on_time_rate": "float64"}), notes)
 
 
@@ -786,6 +936,7 @@ def slow_units(
     deadline_column: str | None = schema.DEADLINE,
     at: Any = None,
     closing_activities: Iterable[str] = vocabulary.CLOSINGS,
+    per_case: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The monthly list of units (or officials) and how they process cases, worst first: the
     public list, shaped like the national service index's tables.
@@ -802,7 +953,7 @@ def slow_units(
     Carried over + received = done + pending. Ranked by late cases held, then overrun, late
     cases, pending overdue. A unit takes part in a case by doing one of its events; a side copy
     (for coordination or information) makes no unit part of it. Open cases as in
-    :func:`case_status`.
+    :func:`case_status`; ``per_case`` as in :func:`on_time`.
 
     >>> import procmine as pm
     >>> listed = slow_units(pm.datasets.example_log(), pm.datasets.example_catalog())
@@ -815,7 +966,7 @@ def slow_units(
     units = () if by == "agency" else (by,)
     asked = _Asked(calendar, engine, deadline_column, (), at, closing_activities)
     table, _, notes = _per_case_query(
-        lambda mpd: slow_units_sql(by, mpd), log, catalog, asked, units
+        lambda *sql: slow_units_sql(by, *sql), log, catalog, asked, units, per_case
     )
     shares = {f"{kind}_share": "float64" for kind in ("early", "on_time", "late")}
     table = table.astype(
@@ -836,11 +987,12 @@ def late_without_explanation(
     explanation_activities: Iterable[str] = vocabulary.EXPLANATIONS,
     at: Any = None,
     closing_activities: Iterable[str] = vocabulary.CLOSINGS,
+    per_case: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Late cases that carry no explanation step (apology, reason, new date): ``case_id``,
     ``procedure``, ``completed``, ``overrun_working_days``, ``department_held_overrun``,
     largest overrun first. Matching of explanation names as in :func:`on_time`; completed cases
-    only (an open case past its due date is overdue: :func:`on_time`).
+    only (an open case past its due date is overdue: :func:`on_time`); ``per_case`` as there.
 
     >>> import procmine as pm
     >>> late = late_without_explanation(pm.datasets.example_log(), pm.datasets.example_catalog())
@@ -852,7 +1004,7 @@ def late_without_explanation(
         calendar, engine, deadline_column, explanation_activities, at, closing_activities
     )
     table, calendar, notes = _per_case_query(
-        late_without_explanation_sql, log, catalog, asked, ("department",)
+        late_without_explanation_sql, log, catalog, asked, ("department",), per_case
     )
     table = table.assign(
         case_id=table["case_id"].astype("string"),

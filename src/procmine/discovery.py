@@ -110,17 +110,29 @@ FROM arcs""",
 DFG_SQL = _arc_counts()
 """The directly-follows graph alone (what the model needs): the map's counts."""
 
-# A case's variant is its activities in log order; its duration is the working time from its
-# first to its last event.
-CASE_VARIANTS = (
-    "per_case",
-    f"""
+
+def case_variants(*figures: str) -> engines.Cte:
+    """The CTE ``per_case``: each case's ``case_no``, its variant ``sequence`` (its activities
+    in log order, joined by :data:`SEQUENCE_SEPARATOR`) and the further aggregates ``figures``
+    over its events — the one definition of a case's variant.
+
+    >>> name, body = case_variants("MIN(wm) AS first")
+    >>> name, [line.strip() for line in body.splitlines()[-3:]]
+    ('per_case', ['MIN(wm) AS first', 'FROM events', 'GROUP BY case_no'])
+    """
+    columns = "".join(f",\n         {figure}" for figure in figures)
+    return (
+        "per_case",
+        f"""
   SELECT case_no,
-         STRING_AGG(activity, '{SEQUENCE_SEPARATOR}' ORDER BY idx) AS sequence,
-         MAX(wm) - MIN(wm) AS duration_minutes
+         STRING_AGG(activity, '{SEQUENCE_SEPARATOR}' ORDER BY idx) AS sequence{columns}
   FROM events
   GROUP BY case_no""",
-)
+    )
+
+
+# A case's duration is the working time from its first to its last event.
+CASE_VARIANTS = case_variants("MAX(wm) - MIN(wm) AS duration_minutes")
 
 VARIANTS_SQL = with_ctes(
     CASE_VARIANTS,
@@ -136,9 +148,12 @@ ORDER BY cases DESC, sequence""",
 
 CASE_SEQUENCES_SQL = with_ctes(
     CASE_VARIANTS,
-    select="SELECT case_id, sequence FROM per_case JOIN case_ids USING (case_no)",
+    select="""
+SELECT case_id, sequence
+FROM per_case JOIN case_ids USING (case_no)
+ORDER BY case_no""",
 )
-"""Per case, its variant (read with ``with_case_ids``)."""
+"""Per case, its variant (read with ``with_case_ids``), cases in log order."""
 
 
 def figure_sqls() -> dict[str, str]:
@@ -233,14 +248,13 @@ def procedure_events(
     events = engines.event_table(log, calendar, columns=columns)
     if procedure is None:
         return events
-    chosen = events[events["procedure"] == procedure].reset_index(drop=True)
-    if chosen.empty:
-        known = sorted(events["procedure"].dropna().unique().tolist())
+    known = engines.distinct(events["procedure"])
+    if procedure not in known:
         raise ValueError(
             f"No event of the log belongs to the procedure {procedure!r}. "
             f"Procedures in the log: {known}."
         )
-    return chosen
+    return engines.rows_with(events, "procedure", procedure)
 
 
 def _compact(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
@@ -250,8 +264,10 @@ def _compact(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
     already and any other table gets here) and, for DuckDB, the
     activities as a categorical (an ENUM): grouping hashes small integers instead of strings, as
     the integer ``case_no`` does for cases. The codes are one-to-one with the names, so every
-    figure is the same; Spark gets the text (``engines.query`` gives it the frame as it is)."""
-    missing = int(events["activity"].isna().sum())
+    figure is the same; Spark gets the text (``engines.query`` gives it the frame as it is). A
+    table kept on Spark gets the links there (``engines.ACTIVITY_LINKS_SQL``), so the map's
+    counts and waits are computed where the events are and only the arcs come back."""
+    missing = engines.null_count(events, "activity")
     if missing:
         raise ValueError(
             f"{missing} event(s) have no activity; a map needs one per event. Load the log with "
@@ -259,7 +275,7 @@ def _compact(events: pd.DataFrame, engine: Any = None) -> pd.DataFrame:
         )
     if engine is None:
         # Coded before linking, so that previous_activity gets the same codes.
-        events = events.assign(activity=events["activity"].astype("category"))
+        events = engines.coded(events, "activity")
     return engines.with_activity_links(events)
 
 
@@ -329,7 +345,9 @@ def discover_map(
 
     Edge counts equal ``pm4py.discover_dfg`` (arcs from ``▶``/to ``■`` are its start and end
     activities); waits and sojourns are in working hours of ``calendar`` (Vietnam by default).
-    One SQL query over the events (:data:`MAP_SQL`) gives nodes and edges together.
+    One SQL query over the events (:data:`MAP_SQL`) gives nodes and edges together; over an
+    events table kept on Spark (:func:`procmine.clock_sql.spark_events`) it runs there, and only
+    the arcs and activities come back.
 
     Two of three cases go Nhận → Thẩm định → Ký, one Nhận → Ký (an event an hour from 8:00; the
     lunch break 11:30–13:00 is no working time):
@@ -543,7 +561,8 @@ def discover_model(
     (default) chooses the graph above :data:`DFG_THRESHOLD` events; a :class:`ProcessMap` of the
     same log and procedure is mined as it is (no second pass over the events; ``log`` may then be
     None). ``noise`` in [0, 1) drops infrequent arcs (IMf's rule; on a graph it is applied once,
-    before mining, and leaves every activity a way in and out: :func:`_dfg_object`).
+    before mining, and leaves every activity a way in and out: :func:`_dfg_object`). Over an
+    events table kept on Spark the graph and the variants are counted there; pm4py mines them here.
 
     The log of :func:`discover_map`: Thẩm định is optional between Nhận and Ký.
 
@@ -569,20 +588,25 @@ def discover_model(
             cases=from_dfg.cases,
         )
     events = procedure_events(log, procedure, calendar, TABLE_COLUMNS)
+    count = len(events)
     if from_dfg is None:
-        from_dfg = len(events) > DFG_THRESHOLD
+        from_dfg = count > DFG_THRESHOLD
     if from_dfg:
         grouped = engines.query(DFG_SQL, engine, events=_compact(events, engine))
-        tree = _dfg_tree(_arcs(grouped)[0], noise)
+        edges = _arcs(grouped)[0]
+        tree = _dfg_tree(edges, noise)
+        cases = int(edges.loc[edges["source"] == START, "frequency"].sum())  # one start a case
     else:
-        tree = _variants_tree(variant_counts(events, engine), noise)
+        counts = variant_counts(events, engine)
+        tree = _variants_tree(counts, noise)
+        cases = int(counts["cases"].sum())
     return _model(
         tree,
         procedure=procedure,
         source="dfg" if from_dfg else "variants",
         noise=noise,
-        events=len(events),
-        cases=int(events["case_id"].nunique()),
+        events=count,
+        cases=cases,
     )
 
 

@@ -241,6 +241,8 @@ def delay_features(
     extra_features: pd.DataFrame | None = None,
     explanation_activities: Iterable[str] = vocabulary.EXPLANATIONS,
     min_level_cases: int | None = None,
+    per_case: pd.DataFrame | None = None,
+    pingpong: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The features :func:`delay_drivers` learns from: one row per completed case with a
     deadline, in case id order.
@@ -265,6 +267,9 @@ def delay_features(
     ``attrs["procmine_delay_features"]`` lists the drivers: each feature, or each one-hot
     group, with its columns. ``attrs["reference"]`` is the ping-pong reference.
 
+    The caller's tables are not computed again: ``per_case`` (the log's
+    :func:`procmine.deadlines.per_case_table`, on_time's defaults) and ``pingpong`` (by case).
+
     >>> import procmine as pm
     >>> generated = pm.datasets.generate(300, seed=2, truth=False)
     >>> features = delay_features(generated.log, generated.catalog)
@@ -272,7 +277,9 @@ def delay_features(
     (300, np.True_)
     """
     events, calendar = engines.clocked(log, calendar)
-    cases, status = _judged_cases(events, catalog, calendar, engine, explanation_activities)
+    cases, status = _judged_cases(
+        events, catalog, calendar, engine, explanation_activities, per_case
+    )
     n = len(cases)
     threshold = min_level_cases or max(MIN_LEVEL_CASES, math.ceil(LEVEL_SHARE * n))
     row_of = np.full(len(status), -1, dtype=np.int64)
@@ -283,34 +290,49 @@ def delay_features(
     reference = None
     if has_departments(events):
         blocks.append(_visit_drivers(events, row_of, n, threshold))
-        pingpong, reference = _pingpong_drivers(events, catalog, engine, cases, threshold)
-        blocks.append(pingpong)
+        found, reference = _pingpong_drivers(events, catalog, engine, cases, threshold, pingpong)
+        blocks.append(found)
         blocks.append(_workload_driver(events, status, row_of, n))
     else:
         notes.append(
             "No event has a department: departments visited, handoffs, bounces, workload and "
             "the department at each step are left out."
         )
-    steps = not engines.is_transfer_history(events)
-    if steps:
-        if has_departments(events):
-            blocks.append(_step_drivers(events, "department", row_of, n, threshold, skip))
-        if "resource" in events.columns and events["resource"].notna().any():
-            blocks.append(_step_drivers(events, "resource", row_of, n, threshold, skip))
-    else:
-        notes.append(
-            "A transfer history has no steps: the department and official at each step and the "
-            "steps not in the procedure are left out."
-        )
-    if steps and catalog is not None:
-        blocks.append(_off_path_driver(events, catalog, cases, row_of, skip))
-    elif steps:
-        notes.append("No catalog: steps not in the procedure are left out.")
+    blocks += _step_blocks(events, catalog, cases, row_of, threshold, skip, notes)
     if extra_features is not None:
         blocks.append(_extra_drivers(extra_features, cases["case_id"]))
     return _assembled(
         cases, blocks, {"notes": notes, "reference": reference, "min_level_cases": threshold}
     )
+
+
+def _step_blocks(
+    events: pd.DataFrame,
+    catalog: pd.DataFrame | None,
+    cases: pd.DataFrame,
+    row_of: np.ndarray,
+    threshold: int,
+    skip: np.ndarray,
+    notes: list[str],
+) -> list[tuple[list[_Driver], dict[str, Any]]]:
+    """The step features of :func:`delay_features` (the department and official at each step,
+    the steps not in the procedure), with a note in ``notes`` for those the log cannot give."""
+    n, blocks = len(cases), []
+    if engines.is_transfer_history(events):
+        notes.append(
+            "A transfer history has no steps: the department and official at each step and the "
+            "steps not in the procedure are left out."
+        )
+        return blocks
+    if has_departments(events):
+        blocks.append(_step_drivers(events, "department", row_of, n, threshold, skip))
+    if "resource" in events.columns and events["resource"].notna().any():
+        blocks.append(_step_drivers(events, "resource", row_of, n, threshold, skip))
+    if catalog is not None:
+        blocks.append(_off_path_driver(events, catalog, cases, row_of, skip))
+    else:
+        notes.append("No catalog: steps not in the procedure are left out.")
+    return blocks
 
 
 def _judged_cases(
@@ -319,10 +341,12 @@ def _judged_cases(
     calendar: Any,
     engine: Any,
     explanation: Iterable[str],
+    per_case: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The completed cases with a deadline (``case_no``, ``case_id``, procedure, received and
     its reading, due, late, overrun), and every case's status by ``case_no`` (open, its first
-    and last readings), which the workload reads."""
+    and last readings), which the workload reads (``per_case``: the per-case table
+    ``on_time`` reads, when given)."""
     ids = engines.case_ids(events)
     readings = events.groupby("case_no", sort=True)["wm"].agg(["min", "max"])
     # By case_no, every number up to the largest (a filtered table may skip some).
@@ -333,7 +357,12 @@ def _judged_cases(
     if not has_deadlines(events, catalog):
         return _empty_cases(), status
     judged = on_time(
-        events, catalog, calendar=calendar, engine=engine, explanation_activities=tuple(explanation)
+        events,
+        catalog,
+        calendar=calendar,
+        engine=engine,
+        explanation_activities=tuple(explanation),
+        per_case=per_case,
     )
     number = pd.Series(ids["case_no"].to_numpy(), index=ids["case_id"].astype(str).to_numpy())
     judged["case_no"] = number.reindex(judged["case_id"].astype(str).to_numpy()).to_numpy()
@@ -474,12 +503,14 @@ def _pingpong_drivers(
     engine: Any,
     cases: pd.DataFrame,
     threshold: int,
+    pairs: pd.DataFrame | None = None,
 ) -> tuple[tuple[list[_Driver], dict[str, Any]], Any]:
     """Handoffs, bounces and excess bounces per case (:func:`procmine.handoffs.ping_pong` by
-    case, summed over its pairs), and the bounces on each pair with enough cases (the rest
-    pooled); and the ping-pong reference."""
+    case, summed over its pairs; ``pairs``: that table, when given), and the bounces on each
+    pair with enough cases (the rest pooled); and the ping-pong reference."""
     n = len(cases)
-    pairs = ping_pong(events, catalog, by="case", engine=engine)
+    if pairs is None:
+        pairs = ping_pong(events, catalog, by="case", engine=engine)
     where = pd.Series(np.arange(n), index=cases["case_id"].to_numpy())
     row = where.reindex(pairs["case_id"].astype(str).to_numpy()).to_numpy()
     known = ~np.isnan(row)
@@ -728,6 +759,8 @@ def delay_drivers(
     n_bootstrap: int = N_BOOTSTRAP,
     lang: str = "en",
     n_threads: int | None = None,
+    per_case: pd.DataFrame | None = None,
+    pingpong: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """What makes the completed cases late: the drivers of a model of their lateness, ranked.
 
@@ -748,7 +781,8 @@ def delay_drivers(
     or the test set: no model, an empty table, and ``attrs["message"]`` says why (a result, not
     an error, so a report can show it). Above ``max_cases`` completed cases the model is fitted
     on a seeded sample of that many, and the message says so. The same log and arguments give
-    the same result.
+    the same result. ``per_case`` and ``pingpong``, when the caller has them: as in
+    :func:`delay_features`.
     """
     features = delay_features(
         log,
@@ -758,6 +792,8 @@ def delay_drivers(
         extra_features=extra_features,
         explanation_activities=explanation_activities,
         min_level_cases=min_level_cases,
+        per_case=per_case,
+        pingpong=pingpong,
     )
     return fit_delay_drivers(
         features,

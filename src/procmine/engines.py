@@ -39,7 +39,8 @@ sequence (``next_department``, ``next_wm``, ``handoff_position``, ``return_depar
 ``return_first_wm``, ``bounce_rank``: :func:`with_sequence_links`, the one definition of
 consecutive entries of a department sequence); the handoff figures add them to a table
 without. The process map adds the links between consecutive events it reads
-(:func:`with_activity_links`: 40 ms a million events, paid only by the map).
+(:func:`with_activity_links`: 40 ms a million events, paid only by the map); a table kept on
+Spark gets them there, from :data:`ACTIVITY_LINKS_SQL`.
 
 The *coded* text columns are pandas categoricals (DuckDB reads them as ENUMs): the figures' joins,
 windows and groupings then hash and move one- or two-byte codes instead of strings. Their
@@ -321,8 +322,9 @@ def event_table(
     """
     if is_event_table(log):
         same_clock(log, calendar)
-        if isinstance(log, SparkEvents):
-            _spark_table_has(log, () if columns is None else tuple(columns))
+        if isinstance(log, SparkEvents):  # the activity links it gets there when read
+            wanted = () if columns is None else tuple(columns)
+            _spark_table_has(log, tuple(c for c in wanted if c not in ACTIVITY_LINKS))
         return log
     schema.require_columns(log, schema.REQUIRED)
     calendar = own_clock(log) if calendar is None else as_calendar(calendar)
@@ -822,6 +824,71 @@ def distinct(values: pd.Series) -> list[str]:
     return sorted(pd.unique(values.dropna()))
 
 
+def rows_with(events: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
+    """The events whose ``column`` is ``value``: of a pandas table, numbered again from 0; of a
+    table kept on Spark (:class:`SparkEvents`), selected there.
+
+    >>> rows_with(pd.DataFrame({"procedure": ["P", "Q", "Q"]}), "procedure", "Q").index.tolist()
+    [0, 1]
+    """
+    if isinstance(events, SparkEvents):
+        return events.where_equal(column, value)
+    return events[events[column] == value].reset_index(drop=True)
+
+
+def null_count(events: pd.DataFrame, column: str) -> int:
+    """How many events have no ``column``; of a table kept on Spark, counted there.
+
+    >>> null_count(pd.DataFrame({"activity": ["Nhận", None]}), "activity")
+    1
+    """
+    if isinstance(events, SparkEvents):
+        return events.nulls(column)
+    return int(events[column].isna().sum())
+
+
+def coded(events: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``events`` with ``column`` coded (a categorical, which DuckDB reads as an ENUM: grouping
+    hashes small integers instead of text); a table kept on Spark as it is (Spark reads text).
+
+    >>> coded(pd.DataFrame({"activity": ["Nhận", "Ký"]}), "activity")["activity"].dtype
+    CategoricalDtype(categories=['Ký', 'Nhận'], ordered=False, categories_dtype=str)
+    """
+    if isinstance(events, SparkEvents):
+        return events
+    return events.assign(**{column: events[column].astype("category")})
+
+
+def with_text(events: pd.DataFrame, column: str, text: str) -> pd.DataFrame:
+    """``events`` with ``column`` set to one ``text`` for every event (coded, as the table's
+    texts are; on a table kept on Spark, there). The frame given is not changed.
+
+    >>> with_text(pd.DataFrame({"procedure": ["_", "_"]}), "procedure", "P")["procedure"].tolist()
+    ['P', 'P']
+    """
+    if isinstance(events, SparkEvents):
+        return events.assign(**{column: str(text)})
+    one = pd.Categorical.from_codes(
+        np.zeros(len(events), dtype=np.int8), categories=pd.Index([str(text)], dtype=str)
+    )
+    return events.assign(**{column: one})
+
+
+def only_text(values: pd.Series, text: str) -> bool:
+    """Whether every value of a column is ``text``: of a coded column, read from its categories
+    (the events table codes only the values present); of a column of a table kept on Spark,
+    from its distinct values there.
+
+    >>> only_text(pd.Series(["P", "P"]), "P"), only_text(pd.Series(["P", "Q"]), "P")
+    (True, False)
+    """
+    if isinstance(values, SparkColumn):
+        return values.table.distinct(values.name) == [text]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return list(values.cat.categories) == [text]
+    return bool((values == text).all())
+
+
 def complete_events(events: pd.DataFrame) -> pd.DataFrame:
     """``events`` with the columns every figure derives from it, added where missing:
     ``side_copy`` and ``returned`` (false: hand-built tables have none), ``case_no`` and
@@ -905,7 +972,25 @@ def with_activity_links(events: pd.DataFrame) -> pd.DataFrame:
     {'previous_activity': [nan, 'Nhận', 'Duyệt', nan], 'is_last': [False, False, True, True], \
 'first_activity_in_case': [True, True, False, True]}
     """
-    return _with_links(events, ACTIVITY_LINKS, _activity_links)
+    return _with_links(events, ACTIVITY_LINKS, _activity_links, ACTIVITY_LINKS_SQL)
+
+
+# The same links as set operations, for a table kept on an engine (:class:`SparkEvents`): windows
+# partitioned by case in ``idx`` order, so each case's events meet in one task. Tested equal to
+# the numpy definition (tests/test_discovery.py), which the pandas table keeps for its speed.
+ACTIVITY_LINKS_SQL = """
+SELECT *,
+       ROW_NUMBER() OVER (PARTITION BY case_no, activity, previous_activity ORDER BY idx) = 1
+         AS first_arc_in_case
+FROM (
+  SELECT *,
+         LAG(activity) OVER (PARTITION BY case_no ORDER BY idx) AS previous_activity,
+         LEAD(idx) OVER (PARTITION BY case_no ORDER BY idx) IS NULL AS is_last,
+         ROW_NUMBER() OVER (PARTITION BY case_no, activity ORDER BY idx) = 1
+           AS first_activity_in_case
+  FROM events
+) AS linked"""
+"""The activity links of :func:`with_activity_links` (over ``events`` with ``case_no``)."""
 
 
 def _activity_links(events: pd.DataFrame) -> dict[str, Any]:
@@ -992,14 +1077,18 @@ def _with_links(
     events: pd.DataFrame,
     names: tuple[str, ...],
     build: Callable[[pd.DataFrame], dict[str, Any]],
+    sql: str | None = None,
 ) -> pd.DataFrame:
     """``events`` completed, with the link columns ``names`` that ``build`` computes, unless it
-    has them already (then it is returned as it is)."""
+    has them already (then it is returned as it is); a table kept on Spark gets them from
+    ``sql``, there (not computed until a figure reads them)."""
     events = complete_events(events)
     if all(column in events.columns for column in names):
         return events
     if isinstance(events, SparkEvents):
-        _spark_table_has(events, names)
+        if sql is None:
+            _spark_table_has(events, names)
+        return events.derived(sql)
     return events.assign(**build(events))
 
 
@@ -1008,9 +1097,9 @@ def _spark_table_has(events: SparkEvents, columns: tuple[str, ...]) -> None:
     missing = [column for column in columns if column not in events.columns]
     if missing:
         raise TypeError(
-            f"This figure reads {missing}, which an events table kept on Spark lacks (the "
-            "process map's and discovery's links are not built there yet): pass the pandas log "
-            "or pm.event_table(log) with engine=."
+            f"This figure reads {missing}, which this events table kept on Spark lacks: build "
+            "it with procmine.clock_sql.spark_events, or pass the pandas log or "
+            "pm.event_table(log) with engine=."
         )
 
 
@@ -1105,21 +1194,14 @@ def query(
     (:func:`engine_named`: ``"duckdb"``, ``"spark"``, ``"spark://HOST:PORT"``). A frame named
     ``events`` gets the columns :func:`complete_events` adds where it lacks them; a figure that
     shows cases asks ``with_case_ids`` for the table ``case_ids`` (:func:`case_ids` of the
-    events), which it joins once, at the end. An events table kept on Spark
-    (:class:`SparkEvents`) is read where it is, on its own session, whatever ``engine`` says.
+    events), which it joins once, at the end. A table kept on Spark — an events table
+    (:class:`SparkEvents`) or a result kept there (:func:`kept`) — is read where it is, on its
+    own session, whatever ``engine`` says.
 
     >>> query("SELECT MAX(x) AS m FROM t", t=pd.DataFrame({"x": [1, 2]}))["m"].item()
     2
     """
-    if isinstance(engine, str):  # "duckdb", "spark", "spark://HOST:PORT"
-        engine = engine_named(engine)
-    events = tables.get("events")
-    if isinstance(events, pd.DataFrame):
-        tables = {**tables, "events": complete_events(events)}
-    if with_case_ids and isinstance(events, pd.DataFrame | SparkEvents):
-        tables[CASE_IDS_TABLE] = case_ids(tables["events"])
-    if isinstance(events, SparkEvents):  # a table kept on Spark is read there
-        engine = events.session
+    engine, tables = _placed(engine, tables, with_case_ids)
     if engine is None:
         tables = {name: _in_text_order(frame) for name, frame in tables.items()}
         result = _query_duckdb(sql, tables)
@@ -1132,6 +1214,52 @@ def query(
         if isinstance(values.dtype, pd.CategoricalDtype)
     }
     return result.assign(**coded) if coded else result
+
+
+def kept(
+    sql: str, engine: Any = None, *, with_case_ids: bool = False, **tables: pd.DataFrame
+) -> Any:
+    """A query's result (as :func:`query` runs it) kept where it was computed, for further
+    queries to read as a table: on DuckDB the result itself, on Spark a cached Spark DataFrame
+    that never comes to the driver. :func:`release` frees it.
+
+    >>> found = kept("SELECT x * 2 AS y FROM t", t=pd.DataFrame({"x": [1, 2]}))
+    >>> query("SELECT MAX(y) AS m FROM found", found=found)["m"].item()
+    4
+    """
+    engine, placed = _placed(engine, tables, with_case_ids)
+    if engine is None:
+        return query(sql, None, **placed)
+    return spark_frame(sql, engine, **placed).cache()
+
+
+def release(table: Any) -> None:
+    """Free what a table :func:`kept` on Spark holds on the executors (nothing on DuckDB)."""
+    if _on_spark(table) and not isinstance(table, SparkEvents):
+        table.unpersist()
+
+
+def _placed(engine: Any, tables: dict[str, Any], with_case_ids: bool) -> tuple[Any, dict[str, Any]]:
+    """The engine a query runs on and the tables it reads: ``events`` completed, ``case_ids``
+    when asked; a table kept on Spark decides the engine (its session)."""
+    if isinstance(engine, str):  # "duckdb", "spark", "spark://HOST:PORT"
+        engine = engine_named(engine)
+    events = tables.get("events")
+    if isinstance(events, pd.DataFrame):
+        tables = {**tables, "events": complete_events(events)}
+    if with_case_ids and isinstance(events, pd.DataFrame | SparkEvents):
+        tables = {**tables, CASE_IDS_TABLE: case_ids(tables["events"])}
+    there = [frame for frame in tables.values() if _on_spark(frame)]
+    if there:  # a table kept on Spark is read there
+        engine = there[0].session if isinstance(there[0], SparkEvents) else there[0].sparkSession
+    return engine, tables
+
+
+def _on_spark(table: Any) -> bool:
+    """Whether ``table`` is kept on Spark: a :class:`SparkEvents` or a Spark DataFrame."""
+    return isinstance(table, SparkEvents) or (
+        not isinstance(table, pd.DataFrame) and hasattr(table, "sparkSession")
+    )
 
 
 def local_time(naive: pd.Series, calendar: Any) -> pd.Series:
@@ -1504,6 +1632,27 @@ class SparkEvents:
         facts = {"rows": self._facts["rows"]} if "rows" in self._facts else {}
         facts.update({f"distinct:{column}": [str(text)] for column, text in texts.items()})
         return SparkEvents(frame, self.attrs, cases=self._cases, facts=facts)
+
+    def derived(self, sql: str) -> SparkEvents:
+        """The table a query over it (as ``events``) gives, row for row with more columns,
+        kept where it is: Spark computes it when a figure reads it."""
+        frame = spark_frame(sql, self.session, events=self)
+        return SparkEvents(frame, self.attrs, cases=self._cases, facts=dict(self._facts))
+
+    def where_equal(self, column: str, value: Any) -> SparkEvents:
+        """The events whose ``column`` is ``value`` (:func:`rows_with`)."""
+        from pyspark.sql import functions as F
+
+        chosen = self.frame.where(F.col(f"`{column}`") == F.lit(value))
+        return SparkEvents(chosen, self.attrs, cases=self._cases,
+                           facts={f"distinct:{column}": [value]})  # fmt: skip
+
+    def nulls(self, column: str) -> int:
+        """How many events have no ``column`` (:func:`null_count`), counted on the engine."""
+        key = f"nulls:{column}"
+        if key not in self._facts:
+            self._facts[key] = self.frame.where(f"`{column}` IS NULL").count()
+        return int(self._facts[key])
 
     def with_returned(self, activities: Iterable[str]) -> SparkEvents:
         """The table whose ``returned`` marks the events of these ``activities``."""

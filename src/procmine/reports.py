@@ -47,7 +47,15 @@ from procmine.bottleneck import bottleneck_cases
 from procmine.calendar import WorkCalendar
 from procmine.charts import drivers_chart, on_time_chart, targets_chart
 from procmine.clusters import procedure_clusters
-from procmine.deadlines import case_status, has_deadlines, on_time, on_time_rate, slow_units
+from procmine.deadlines import (
+    case_status,
+    has_deadlines,
+    made_with,
+    on_time,
+    on_time_rate,
+    per_case_table,
+    slow_units,
+)
 from procmine.discovery import discover_map
 from procmine.dossiers import open_by_department, open_cases
 from procmine.drivers import delay_drivers
@@ -147,13 +155,34 @@ def _pingpong_by_case(events: pd.DataFrame, catalog, engine: Any) -> pd.DataFram
     return ping_pong(events, catalog, by="case", engine=engine) if has_departments(events) else None
 
 
+def _per_case(events, catalog, asked: dict, explanations: Any) -> pd.DataFrame | None:
+    """The per-case deadline table (:func:`procmine.deadlines.per_case_table`), computed once:
+    the report's deadline figures all select from it (None without deadlines)."""
+    if not has_deadlines(events, catalog):
+        return None
+    return per_case_table(events, catalog, explanation_activities=explanations, **asked)
+
+
+def _computed(per_case: pd.DataFrame | None, by_case: pd.DataFrame | None) -> dict[str, Any]:
+    """What the models and the simplification need not compute again: the ping-pong by case
+    (``pingpong``) and the per-case deadline table (``per_case``) where it was made with
+    on_time's default options, which they ask (a report with other explanation or closing
+    names, or ``until``, leaves them to compute their own)."""
+    shared = per_case is not None and made_with(per_case)
+    return {"per_case": per_case if shared else None, "pingpong": by_case}
+
+
 def _case_figures(events: pd.DataFrame, catalog, by_case: pd.DataFrame | None,
-                  asked: dict[str, Any], explanations: Any) -> pd.DataFrame:  # fmt: skip
+                  asked: dict[str, Any], explanations: Any,
+                  per_case: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per case: its procedure, received, completed (null while open), month of
     completion, open, on time and overdue (null without deadlines), working days, events, and
-    whether it is a ping-pong case (an excess bounce on some pair)."""
+    whether it is a ping-pong case (an excess bounce on some pair). ``per_case``: the log's
+    :func:`procmine.deadlines.per_case_table`, when there are deadlines."""
     if has_deadlines(events, catalog):
-        cases = on_time(events, catalog, explanation_activities=explanations, **asked)
+        cases = on_time(
+            events, catalog, explanation_activities=explanations, per_case=per_case, **asked
+        )
     else:
         cases = case_status(events, catalog, **asked)
         unknown = pd.array([pd.NA] * len(cases), dtype="boolean")
@@ -439,10 +468,10 @@ def _bottleneck_page(found: Analysis, events, engine, words: dict, lang: str) ->
     for by, frame in found.bottlenecks.items():
         keys = ["source", "target"] if by == "handoff" else [by]
         shown = frame.head(TOP).drop(columns="events")
-        # The cases behind the rows shown, the largest first within a key.
-        behind = bottleneck_cases(_units_of(events, by, shown), by, engine=engine)
+        # The three cases behind each row shown that it held longest, the largest first.
+        behind = bottleneck_cases(_units_of(events, by, shown), by, top=3, engine=engine)
         examples = behind.groupby(keys, observed=True)["case_id"].agg(
-            lambda ids: ", ".join(map(str, ids.head(3))))  # fmt: skip
+            lambda ids: ", ".join(map(str, ids)))  # fmt: skip
         index = pd.MultiIndex.from_frame(shown[keys]) if len(keys) > 1 else shown[by]
         shown = shown.assign(example_cases=examples.reindex(index).to_numpy())
         page.blocks.append(Table(words[f"bottleneck_by_{by}"], shown))
@@ -470,9 +499,10 @@ def _units_of(events: pd.DataFrame, by: str, shown: pd.DataFrame) -> pd.DataFram
 
 
 def _why_late_page(drivers: pd.DataFrame, events, catalog, engine, words: dict,
-                   lang: str) -> Page:  # fmt: skip
+                   lang: str, computed: dict[str, Any] | None = None) -> Page:  # fmt: skip
     """What makes dossiers late (``drivers``, :func:`procmine.drivers.delay_drivers`: those
-    whose interval clears zero) and the procedures that behave alike (:mod:`procmine.clusters`)."""
+    whose interval clears zero) and the procedures that behave alike (:mod:`procmine.clusters`;
+    ``computed``: the tables of :func:`_computed`)."""
     page = Page("why_late", words["why_late_title"], words["why_late_lead"])
     if drivers.attrs.get("message"):
         page.notes.append(str(drivers.attrs["message"]))
@@ -487,7 +517,7 @@ def _why_late_page(drivers: pd.DataFrame, events, catalog, engine, words: dict,
                               "text": shown["text"]})  # fmt: skip
         page.blocks.append(Table(words["drivers_table"], table))
         page.notes.append(words["drivers_method"])
-    grouped = procedure_clusters(events, catalog, engine=engine)
+    grouped = procedure_clusters(events, catalog, engine=engine, **(computed or {}))
     if grouped.message:
         page.notes.append(str(grouped.message))
     else:
@@ -635,27 +665,31 @@ def build_report(
                          closing_activities=closing, calendar=calendar)  # fmt: skip
     events, calendar = engines.clocked(log, calendar, return_activities=names["return_activities"])
     asked = {"engine": engine, "at": until, "closing_activities": names["closing_activities"]}
-    found = analyze(events, catalog, engine=engine, names=names, at=until)
+    explanations = names["explanation_activities"]
+    per_case = _per_case(events, catalog, asked, explanations)
+    found = analyze(events, catalog, engine=engine, names=names, at=until, per_case=per_case)
     found.load_report = log.attrs.get("procmine_load_report", {})
     stage("deadlines")
     by_case = _pingpong_by_case(events, catalog, engine)
-    cases = _case_figures(events, catalog, by_case, asked, names["explanation_activities"])
-    month = _report_month(cases, month)
-    headlines, monthly = _headlines(cases, month), _monthly_lists(events, catalog, asked)
+    cases = _case_figures(events, catalog, by_case, asked, explanations, per_case)
+    month, deadline_asked = _report_month(cases, month), asked | {"per_case": per_case}
+    headlines, monthly = _headlines(cases, month), _monthly_lists(events, catalog, deadline_asked)
     stage("models")
-    drivers = delay_drivers(events, catalog, engine=engine, lang=lang)
-    why_late = _why_late_page(drivers, events, catalog, engine, words, lang)
+    computed = _computed(per_case, by_case)
+    drivers = delay_drivers(events, catalog, engine=engine, lang=lang, **computed)
+    why_late = _why_late_page(drivers, events, catalog, engine, words, lang, computed)
     stage("simplification")
     transfers = engines.is_transfer_history(events)  # no steps: no cost, no candidates
     simplified = None
     if catalog is not None and not transfers:  # the drivers join Vietnamese evidence only
         given = {"events": events, "drivers": drivers if lang == "vi" else None}
+        given["per_case"] = computed["per_case"]
         simplified = simplify(log, catalog, costs, calendar=calendar, **given)
     stage("pages")
     pseudonyms = _pseudonyms if pseudonymise_officials else None
     pages = [
         _headline_page(headlines, month, cases.attrs, words, lang),
-        _on_time_page(events, catalog, asked, words, lang),
+        _on_time_page(events, catalog, deadline_asked, words, lang),
         _monthly_list_page(monthly, month, words, lang, pseudonyms),
         _late_page(found, cases, words, lang, transfers),
         _open_dossiers_page(events, catalog, asked, calendar.minutes_per_day, words, lang),

@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 
 from procmine import engines, schema, sequences
@@ -706,6 +707,23 @@ def _renumbered_dependencies(
 
 
 # ------------------------------------------------------------------------- the edited log
+def _in_case_order(case_no: np.ndarray, reading: np.ndarray) -> bool:
+    """Whether rows are already sorted by case and, within a case, by reading (nulls last
+    count as out of order): the sort that would put them so is then the identity.
+
+    >>> _in_case_order(np.array([0, 0, 1]), np.array([1.0, 2.0, 0.5]))
+    True
+    >>> _in_case_order(np.array([0, 0, 1]), np.array([2.0, 1.0, 0.5]))
+    False
+    """
+    if len(case_no) < 2:
+        return True
+    step = np.diff(case_no)
+    with np.errstate(invalid="ignore"):
+        rising = np.diff(reading) >= 0
+    return bool(np.all((step > 0) | ((step == 0) & rising)))
+
+
 @dataclass(frozen=True)
 class _Moves:
     """Where a replay's events go: each event's clock reading after the time taken before it in
@@ -726,7 +744,8 @@ class _Moves:
         reading = events["wm"].to_numpy(dtype="float64") - taken_so_far
         kept = np.flatnonzero(~replay.removed)
         # A side copy, which holds no time, may now fall after an event moved earlier past it.
-        kept = kept[np.lexsort((kept, reading[kept], case_no[kept]))]
+        if not _in_case_order(case_no[kept], reading[kept]):
+            kept = kept[np.lexsort((kept, reading[kept], case_no[kept]))]
         moved = np.flatnonzero(taken_so_far[kept] > 0)
         remaining = np.bincount(case_no[kept], minlength=int(case_no.max(initial=-1)) + 1)
         ids = engines.case_ids(events)
@@ -793,17 +812,18 @@ def _edited_events(replay: _Replay, stamps: Any, calendar: Any) -> tuple[pd.Data
 
 def _reread(own: pd.DataFrame) -> pd.DataFrame:
     """The events table of the edited log whose events' own columns are ``own`` (its rows in
-    order, :func:`_edited_events`), as :func:`procmine.engines.event_table` builds it: positions
-    and cases numbered in that order (:func:`procmine.engines.case_numbers`), the sequence flag
-    (:func:`procmine.sequences.in_sequence`), the sojourns and the department-sequence links
-    (:func:`procmine.engines.with_sequence_links`)."""
+    order, :func:`_edited_events`), as :func:`procmine.engines.event_table` builds it, less the
+    department-sequence links, which the figures after (cost and deadlines) do not read:
+    positions and cases numbered in that order (:func:`procmine.engines.case_numbers`), the
+    sequence flag (:func:`procmine.sequences.in_sequence`) and the sojourns
+    (:func:`procmine.engines.complete_events`)."""
     department = own["department"]
     if isinstance(department.dtype, pd.CategoricalDtype):
         codes = department.cat.codes.to_numpy()
     else:
         codes = pd.factorize(department)[0]
     side_copy = own["side_copy"].to_numpy(dtype=bool)
-    table = engines.with_sequence_links(
+    table = engines.complete_events(
         own.assign(
             idx=np.arange(len(own), dtype=np.int64),
             in_sequence=sequences.in_sequence(codes, side_copy),
@@ -814,7 +834,7 @@ def _reread(own: pd.DataFrame) -> pd.DataFrame:
     order = [
         "idx", "case_id", *[c for c in _TEXT_EVENT_COLUMNS if c in present], "ts", "wm",
         "side_copy", "in_sequence", *(["returned"] if "returned" in present else []), "case_no",
-        *(["deadline"] if "deadline" in present else []), "sojourn", *engines.SEQUENCE_LINKS,
+        *(["deadline"] if "deadline" in present else []), "sojourn",
     ]  # fmt: skip
     table = table[order]
     table.attrs = own.attrs
@@ -982,10 +1002,32 @@ def _case_figures(
     by_case = compliance_cost(events, catalog, costs, by="case", calendar=calendar)
     if deadlines is None:
         deadlines = on_time(events, catalog, calendar=calendar)
-    cases = deadlines[["case_id", "procedure", "working_days", "on_time"]].merge(
-        by_case[["case_id", "observed_cost"]].astype({"case_id": str}), on="case_id", how="left"
-    )
+    cases = deadlines[["case_id", "procedure", "working_days", "on_time"]].reset_index(drop=True)
+    # Each case's cost (one row per case on both sides; NaN for a case the cost lacks).
+    where = _positions(cases["case_id"], by_case["case_id"])
+    cost = np.append(by_case["observed_cost"].to_numpy(dtype="float64", na_value=np.nan), np.nan)
+    cases["observed_cost"] = cost[where]
     return cases.astype({"procedure": str})
+
+
+def _positions(keys: pd.Series, values: pd.Series) -> np.ndarray:
+    """Where each of ``keys`` is among ``values`` (texts, unique), ``len(values)`` where it is
+    not: a hash lookup on the texts as Arrow holds them (pandas' merge on text keys makes
+    Python strings of both sides first).
+
+    >>> _positions(pd.Series(["b", "z", "a"]), pd.Series(["a", "b"])).tolist()
+    [1, 2, 0]
+    """
+    found = pc.index_in(_arrow_text(keys), value_set=_arrow_text(values).combine_chunks())
+    return found.fill_null(len(values)).to_numpy().astype(np.intp)
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray:
+    """``values`` (texts) as Arrow large strings, without a copy when Arrow holds them."""
+    array = values.array
+    if hasattr(array, "__arrow_array__"):
+        return pa.chunked_array(array.__arrow_array__()).cast(pa.large_string())
+    return pa.chunked_array([pa.array(values.astype(object), type=pa.large_string())])
 
 
 # ------------------------------------------------------------------------- replays of one log
