@@ -1161,10 +1161,12 @@ def _savings(
     measures replayed so far and their total after each round."""
     rounds = table.groupby("procedure", sort=False).cumcount()
     parts = [pd.DataFrame({"measure_id": pd.Series(dtype=object)} | dict.fromkeys(SAVINGS, 0.0))]
-    for number in range(int(rounds.max()) + 1 if len(table) else 0):
-        batch = table[(rounds == number).to_numpy()]
-        measures = batch[["measure_id", "procedure", "change"]].to_dict("records")
-        replayed = replayer.what_if(measures)
+    count = int(rounds.max()) + 1 if len(table) else 0
+    batches = [table[(rounds == n).to_numpy()] for n in range(count)]
+    columns = ["measure_id", "procedure", "change"]
+    measures = [batch[columns].to_dict("records") for batch in batches]
+    replays = zip(batches, replayer.what_ifs(measures), strict=True)
+    for number, (batch, replayed) in enumerate(replays):
         parts.append(
             batch[["measure_id", "procedure"]]
             .merge(replayed, on="procedure", how="left")
@@ -1241,10 +1243,12 @@ class Replay:
             waiting = pending.setdefault(procedure, [])
             if ids and ids not in self._cache and ids not in waiting:
                 waiting.append(ids)
-        for number in range(max(map(len, pending.values()), default=0)):
-            batch = [(p, queued[number]) for p, queued in pending.items() if number < len(queued)]
-            chosen = [self.measures[i] for _, ids in batch for i in ids]
-            replayed = self.replayer.what_if(chosen, boot=0).set_index("procedure")
+        rounds = range(max(map(len, pending.values()), default=0))
+        batches = [[(p, queued[n]) for p, queued in pending.items() if n < len(queued)]
+                   for n in rounds]  # fmt: skip
+        chosen = [[self.measures[i] for _, ids in batch for i in ids] for batch in batches]
+        for batch, replayed in zip(batches, self.replayer.what_ifs(chosen, boot=0), strict=True):
+            replayed = replayed.set_index("procedure")
             for procedure, ids in batch:
                 self._cache[ids] = _joint(replayed.loc[procedure])
 
