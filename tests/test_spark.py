@@ -269,6 +269,8 @@ FIGURES: dict[str, Figure] = {
         )
         for by in ("procedure", "step", "case", "department")
     },
+    "step_costs": lambda log, catalog, engine: pm.step_costs(log, catalog, engine=engine),
+    "seen_steps": lambda log, catalog, engine: pm.cost.seen_steps(log, catalog, engine=engine),
 }
 
 
@@ -414,20 +416,12 @@ def test_transfer_history_figure_on_spark_equals_duckdb(spark: Any, transfers, f
 
 
 # ------------------------------------------------- the events table built on Spark (issue 20)
-# The figures that read an events table kept on Spark (procmine.clock_sql.spark_events): those
-# of handoffs, ping-pong, bottlenecks, sojourns and deadlines, the process map, variants, model
-# discovery (from the graph or the variants counted there) and conformance (its deviations, and
-# its fitness from the variants of each procedure counted there). The cost figures still take a
-# pandas table (they prepare it in pandas).
-ENGINE_TABLE_FIGURES = sorted(
-    name for name in FIGURES
-    if name.split("[")[0] in {
-        "handoff_network", "ping_pong", "bounce_table", "handoff_table", "department_runs",
-        "reference_sequences", "bottlenecks", "bottleneck_cases", "sojourns", *_DEADLINE_NAMES,
-        "case_status", "open_cases", "discover_map", "discover_model", "variants", "deviations",
-        "check_conformance",
-    }
-)  # fmt: skip
+# Every figure reads an events table kept on Spark (procmine.clock_sql.spark_events) where it is:
+# handoffs, ping-pong, bottlenecks, sojourns and deadlines, the process map, variants, model
+# discovery (from the graph or the variants counted there), conformance (its deviations, and its
+# fitness from the variants of each procedure counted there) and the compliance cost (the steps
+# seen and each view's SQL read there; the step costs and procedures uploaded).
+ENGINE_TABLE_FIGURES = sorted(FIGURES)
 
 
 def write_months(log: pd.DataFrame, directory: Any) -> Any:
@@ -536,9 +530,14 @@ def test_figure_of_the_table_on_spark_equals_duckdb(
     spied = Gathered(monkeypatch)
     found = FIGURES[figure](events, catalog, None)
     _assert_same(found, expected)
-    # No event was sent, and what came back is the figure's rows (one per event only for
-    # sojourns), one row a case (the cases' own deadlines), or a few distinct names at most:
-    # the table stayed there.
+    assert_kept_there(spied, found, log)
+
+
+def assert_kept_there(spied: Gathered, found: Any, log: pd.DataFrame) -> None:
+    """No event was sent (only small tables: a cost figure's step costs and procedures), and
+    what came back is the figure's rows (one per event only for sojourns), one row a case (the
+    cases' own deadlines, conformance), or a few distinct names at most: the table stayed
+    there."""
     parts = found if isinstance(found, list) else [found]
     shown = max((len(part) for part in parts if isinstance(part, pd.DataFrame)), default=0)
     cases = log["case:concept:name"].nunique()

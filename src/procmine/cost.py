@@ -13,6 +13,10 @@ costs its step again, so a bounce, a redo or a step not in the procedure costs i
 - :func:`compliance_cost`: the figure, by procedure, step, case or department: one SQL text
   (DuckDB dialect, transpiled by SQLGlot for Spark) over the events table and the step costs.
 
+Each takes a log, its events table, or one kept on Spark (:class:`procmine.engines.SparkEvents`:
+the SQL reads it there; the small step-cost and procedure tables are uploaded, and only results
+come back).
+
 >>> import procmine as pm
 >>> catalog = pm.datasets.example_catalog().assign(
 ...     standard_minutes=[15, 60, 30], grade=["Văn thư", "Chuyên viên", "Phó Chủ tịch"])
@@ -633,7 +637,9 @@ def seen_steps(
 def _seen(events: pd.DataFrame, engine: Any) -> pd.DataFrame:
     """:func:`seen_steps` of an events table whose procedures the catalog reads."""
     events = engines.complete_events(events)
-    split = bool((events["lifecycle"] == "start").any())  # which SQL, not a figure
+    # Which SQL, not a figure: read from the distinct lifecycles (a coded column's categories in
+    # use; of a table kept on Spark, asked there).
+    split = "start" in engines.distinct(events["lifecycle"])
     seen = engines.query(seen_steps_sql(split), engine, events=events[list(_SEEN_COLUMNS)])
     return seen.astype({"procedure": str, "activity": str, "log_minutes": "float64"})
 
