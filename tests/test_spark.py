@@ -219,6 +219,12 @@ FIGURES: dict[str, Figure] = {
         )
         for by in ("activity", "department", "handoff", "procedure")
     },
+    **{
+        f"bottleneck_cases[{by}, top]": lambda log, catalog, engine, by=by: pm.bottleneck_cases(
+            log, by, top=3, engine=engine
+        )
+        for by in ("department", "handoff")
+    },
     "on_time": lambda log, catalog, engine: pm.on_time(log, catalog, engine=engine),
     "on_time_rate": lambda log, catalog, engine: pm.on_time_rate(log, catalog, engine=engine),
     "late_without_explanation": lambda log, catalog, engine: pm.late_without_explanation(
